@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tally needs that are missing. Never downloads
+# anything but Debian packages. Usage: install-deps.sh build [test]
+set -euo pipefail
+
+build_packages=(cmake ninja-build g++ make pkg-config
+  libboost-dev libboost-filesystem-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+  libsqlitecpp-dev libsqlite3-dev libcli11-dev nlohmann-json3-dev libssl-dev)
+test_packages=(libgtest-dev libgmock-dev chromium python3)
+bench_packages=(time sqlite3)
+
+wanted=()
+for group in "$@"; do
+  case "$group" in
+    build) wanted+=("${build_packages[@]}") ;;
+    test) wanted+=("${test_packages[@]}") ;;
+    bench) wanted+=("${bench_packages[@]}") ;;
+    *) echo "install-deps.sh: unknown group '$group' (build, test, bench)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "Installing missing packages: ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "Not root and no sudo: install them with: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
