@@ -1,0 +1,428 @@
+// QueryBuilder: collects a plugin's expressions (parsed and checked as they
+// arrive) and compiles them into one engine's SQL with bound parameters.
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "query/internal.hpp"
+#include "util/text.hpp"
+
+namespace tally::query {
+
+using detail::Node;
+
+namespace {
+
+// While compiling, a parameter appears in the SQL text as \x01<id>\x02. The
+// final pass turns each mark into the dialect's placeholder. Marks (not
+// placeholders) let a dialect reorder or repeat its arguments, and let the
+// repeated GROUP BY expression reuse the SELECT's numbered parameters ($1),
+// which PostgreSQL needs to see the two expressions as the same.
+constexpr char kMarkOpen = '\x01';
+constexpr char kMarkClose = '\x02';
+
+struct Expression {
+  std::string text;
+  Node ast;
+};
+
+struct Aliased {
+  std::string alias;
+  Expression expr;
+};
+
+bool valid_identifier(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!(std::islower(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+           c == '_';
+  });
+}
+
+double as_number(const Value& v, bool& ok) {
+  ok = true;
+  if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  ok = false;
+  return 0;
+}
+
+std::vector<std::string> dataset_names() {
+  std::vector<std::string> names;
+  for (const auto& d : detail::dataset_definitions()) names.push_back(d.name);
+  return names;
+}
+
+}  // namespace
+
+namespace detail {
+
+// Everything a QueryBuilder has collected (QueryBuilder::Impl is this).
+struct QueryState {
+  const DatasetDef* dataset = nullptr;
+  std::vector<Aliased> groups;
+  std::vector<Aliased> selects;
+  std::vector<Expression> wheres;
+  std::vector<std::pair<std::string, bool>> orders;
+  std::optional<int64_t> limit;
+  std::map<std::string, Value> binds;
+  Which period = Which::Current;
+
+  bool has_alias(const std::string& alias) const {
+    auto named = [&](const Aliased& a) { return a.alias == alias; };
+    return std::any_of(groups.begin(), groups.end(), named) ||
+           std::any_of(selects.begin(), selects.end(), named);
+  }
+
+  std::vector<std::string> aliases() const {
+    std::vector<std::string> out;
+    for (const auto& g : groups) out.push_back(g.alias);
+    for (const auto& s : selects) out.push_back(s.alias);
+    return out;
+  }
+
+  void check_new_alias(const std::string& alias, const char* call) const {
+    if (!valid_identifier(alias))
+      throw QueryError(std::string(call) + ": alias '" + alias +
+                       "' must be a lower-case identifier: a-z, 0-9 and _, not starting with a digit");
+    if (has_alias(alias)) throw QueryError(std::string(call) + ": alias '" + alias + "' is already used");
+  }
+
+  Expression parse(const std::string& text) const { return {text, parse_expression(text, *dataset)}; }
+};
+
+}  // namespace detail
+
+struct QueryBuilder::Impl : detail::QueryState {};
+
+namespace {
+
+class Compiler {
+ public:
+  Compiler(const detail::SqlDialect& dialect, const Scope& scope, const detail::QueryState& query)
+      : dialect_(dialect), scope_(scope), query_(query) {
+    if (query.period == Which::Compare) {
+      if (!scope.compare_from || !scope.compare_to)
+        throw QueryError("the query uses the comparison period, but this run has no comparison period");
+      from_ = *scope.compare_from;
+      to_ = *scope.compare_to;
+    } else {
+      from_ = scope.period_from;
+      to_ = scope.period_to;
+    }
+  }
+
+  std::string render(const Expression& e) {
+    current_ = &e;
+    return render(e.ast);
+  }
+
+  std::string bound(Value v) {
+    values_.push_back(std::move(v));
+    return std::string(1, kMarkOpen) + std::to_string(values_.size() - 1) + kMarkClose;
+  }
+
+  void need_joins(const std::vector<std::string>& aliases) {
+    for (const auto& alias : aliases) {
+      if (!joins_.insert(alias).second) continue;
+      if (const auto* join = query_.dataset->find_join(alias)) need_joins(join->depends);
+    }
+  }
+
+  // The LEFT JOINs used, in the dataset's order (so dependencies come first).
+  std::string join_clauses() const {
+    std::string out;
+    for (const auto& j : query_.dataset->joins)
+      if (joins_.count(j.alias)) out += " " + j.sql;
+    return out;
+  }
+
+  // Replaces parameter marks by placeholders, putting values in placeholder order.
+  CompiledQuery finish(const std::string& marked) const {
+    CompiledQuery out;
+    const bool numbered = dialect_.placeholder(0) != dialect_.placeholder(1);
+    std::map<size_t, size_t> number_of;  // mark id -> placeholder index, for numbered placeholders
+    out.sql.reserve(marked.size());
+    for (size_t i = 0; i < marked.size(); ++i) {
+      if (marked[i] != kMarkOpen) {
+        out.sql += marked[i];
+        continue;
+      }
+      const size_t close = marked.find(kMarkClose, i);
+      const size_t id = std::stoul(marked.substr(i + 1, close - i - 1));
+      i = close;
+      if (numbered) {
+        auto [it, fresh] = number_of.try_emplace(id, out.params.size());
+        if (fresh) out.params.push_back(values_[id]);
+        out.sql += dialect_.placeholder(it->second);
+      } else {
+        out.sql += dialect_.placeholder(out.params.size());
+        out.params.push_back(values_[id]);
+      }
+    }
+    return out;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& problem, size_t offset) const {
+    throw QueryError(detail::expression_error(current_ ? current_->text : "", problem, offset));
+  }
+
+  const Value& bound_value(const Node& param) const {
+    auto it = query_.binds.find(param.text);
+    if (it == query_.binds.end())
+      fail("parameter ':" + param.text + "' is not bound; call bind(\"" + param.text + "\", value)",
+           param.offset);
+    return it->second;
+  }
+
+  std::string render(const Node& n) {
+    using Kind = Node::Kind;
+    switch (n.kind) {
+      case Kind::Number:
+      case Kind::String:
+        return bound(n.value);
+      case Kind::Param:
+        return bound(bound_value(n));
+      case Kind::Boolean:
+        return dialect_.boolean(n.flag);
+      case Kind::Null:
+        return "NULL";
+      case Kind::Column:
+        need_joins(n.column->joins);
+        return n.column->sql;
+      case Kind::PeriodBound:
+        return bound(n.text == "period_from" ? from_ : to_);
+      case Kind::Star:
+        return "*";
+      case Kind::Negate:
+        return "(-" + render(n.args[0]) + ")";
+      case Kind::Not:
+        return "(NOT " + render(n.args[0]) + ")";
+      case Kind::Binary: {
+        const std::string left = render(n.args[0]);
+        const std::string right = render(n.args[1]);
+        if (n.text == "/") return dialect_.divide(left, right);
+        return "(" + left + " " + n.text + " " + right + ")";
+      }
+      case Kind::IsNull:
+        return "(" + render(n.args[0]) + (n.flag ? " IS NOT NULL)" : " IS NULL)");
+      case Kind::In: {
+        std::vector<std::string> items;
+        for (size_t i = 1; i < n.args.size(); ++i) items.push_back(render(n.args[i]));
+        return "(" + render(n.args[0]) + (n.flag ? " NOT IN (" : " IN (") + join(items, ", ") + "))";
+      }
+      case Kind::Call:
+        return render_call(n);
+    }
+    fail("unsupported expression", n.offset);
+  }
+
+  // The quantile level: a literal or a bound number in [0, 1]. ClickHouse
+  // takes it as a function parameter, so it is inlined there (as a validated
+  // number, never as text from the plugin).
+  std::string quantile_level(const Node& p) {
+    const Value& v = p.kind == Node::Kind::Param ? bound_value(p) : p.value;
+    bool ok = false;
+    const double level = as_number(v, ok);
+    if (!ok || !(level >= 0 && level <= 1))
+      fail("quantile's level must be a number between 0 and 1", p.offset);
+    if (dialect_.inline_quantile_level()) return detail::number_literal(level);
+    return bound(level);
+  }
+
+  std::string render_call(const Node& n) {
+    const std::string& f = n.text;
+    auto arg = [&](size_t i) { return render(n.args[i]); };
+    if (f == "count") return "count(" + arg(0) + ")";
+    if (f == "count_distinct") return dialect_.count_distinct(arg(0));
+    if (f == "count_if") return "sum(CASE WHEN " + arg(0) + " THEN 1 ELSE 0 END)";
+    if (f == "sum" || f == "avg" || f == "min" || f == "max") return f + "(" + arg(0) + ")";
+    if (f == "sum_if") return "sum(CASE WHEN " + arg(1) + " THEN " + arg(0) + " ELSE 0 END)";
+    if (f == "avg_if") return "avg(CASE WHEN " + arg(1) + " THEN " + arg(0) + " END)";
+    if (f == "quantile") return dialect_.quantile(arg(0), quantile_level(n.args[1]));
+    if (f == "median") {
+      Node half;
+      half.kind = Node::Kind::Number;
+      half.value = 0.5;
+      return dialect_.quantile(arg(0), quantile_level(half));
+    }
+    if (f == "days_between") return dialect_.days_between(arg(0), arg(1));
+    if (f == "hours_between") return "(" + dialect_.days_between(arg(0), arg(1)) + " * 24)";
+    if (f == "minutes_between") return "(" + dialect_.days_between(arg(0), arg(1)) + " * 1440)";
+    if (f == "bucket")
+      return dialect_.bucket_start(std::get<std::string>(n.args[0].value), arg(1), scope_.fiscal_year_start);
+    if (f == "date") return dialect_.date_of(arg(0));
+    if (f == "in_period") {
+      const std::string column = arg(0);
+      return "(" + column + " >= " + bound(from_) + " AND " + column + " < " + bound(to_) + ")";
+    }
+    if (f == "coalesce") {
+      std::vector<std::string> items;
+      for (size_t i = 0; i < n.args.size(); ++i) items.push_back(arg(i));
+      return "coalesce(" + join(items, ", ") + ")";
+    }
+    if (f == "if") return "(CASE WHEN " + arg(0) + " THEN " + arg(1) + " ELSE " + arg(2) + " END)";
+    if (f == "nullif") return dialect_.nullif(arg(0), arg(1));
+    if (f == "abs" || f == "lower" || f == "upper") return f + "(" + arg(0) + ")";
+    if (f == "round") {
+      const std::string x = arg(0);
+      if (n.args.size() == 1) return dialect_.round(x, nullptr);
+      const std::string digits = arg(1);
+      return dialect_.round(x, &digits);
+    }
+    if (f == "least") return dialect_.least(arg(0), arg(1));
+    if (f == "greatest") return dialect_.greatest(arg(0), arg(1));
+    fail("function '" + f + "' has no translation", n.offset);
+  }
+
+  const detail::SqlDialect& dialect_;
+  const Scope& scope_;
+  const detail::QueryState& query_;
+  std::string from_;
+  std::string to_;
+  const Expression* current_ = nullptr;
+  std::vector<Value> values_;
+  std::set<std::string> joins_;
+};
+
+}  // namespace
+
+QueryBuilder::QueryBuilder(const std::string& dataset) : impl_(std::make_unique<Impl>()) {
+  impl_->dataset = detail::find_dataset(dataset);
+  if (!impl_->dataset) {
+    std::string message = "unknown dataset '" + dataset + "'";
+    if (const std::string near = closest_match(dataset, dataset_names()); !near.empty())
+      message += " (did you mean '" + near + "'?)";
+    throw QueryError(message + "; valid: " + join(dataset_names(), ", "));
+  }
+}
+
+QueryBuilder::~QueryBuilder() = default;
+QueryBuilder::QueryBuilder(QueryBuilder&&) noexcept = default;
+QueryBuilder& QueryBuilder::operator=(QueryBuilder&&) noexcept = default;
+
+void QueryBuilder::select(const std::string& alias, const std::string& expr) {
+  impl_->check_new_alias(alias, "select");
+  impl_->selects.push_back({alias, impl_->parse(expr)});
+}
+
+void QueryBuilder::where(const std::string& expr) {
+  Expression e = impl_->parse(expr);
+  if (detail::is_aggregate(e.ast))
+    throw QueryError(
+        detail::expression_error(expr, "where() cannot use aggregate functions; it filters rows", 0));
+  impl_->wheres.push_back(std::move(e));
+}
+
+void QueryBuilder::group_by(const std::string& alias, const std::string& expr) {
+  impl_->check_new_alias(alias, "group_by");
+  Expression e = impl_->parse(expr);
+  if (detail::is_aggregate(e.ast))
+    throw QueryError(detail::expression_error(expr, "group_by() cannot use aggregate functions", 0));
+  impl_->groups.push_back({alias, std::move(e)});
+}
+
+void QueryBuilder::order_by(const std::string& alias, bool descending) {
+  if (!impl_->has_alias(alias)) {
+    const auto known = impl_->aliases();
+    throw QueryError(
+        "order_by: '" + alias + "' is not an alias of this query (order_by names a select or group_by " +
+        "alias defined before it); aliases: " + (known.empty() ? "none yet" : join(known, ", ")));
+  }
+  impl_->orders.emplace_back(alias, descending);
+}
+
+void QueryBuilder::limit(int64_t n) {
+  if (n < 0) throw QueryError("limit must be 0 or more, got " + std::to_string(n));
+  impl_->limit = n;
+}
+
+void QueryBuilder::bind(const std::string& name, Value value) {
+  std::string key = !name.empty() && name[0] == ':' ? name.substr(1) : name;
+  const bool ok = !key.empty() && (std::isalpha(static_cast<unsigned char>(key[0])) || key[0] == '_') &&
+                  std::all_of(key.begin(), key.end(),
+                              [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  if (!ok) throw QueryError("bind: '" + name + "' is not a parameter name (letters, digits and _)");
+  impl_->binds[key] = std::move(value);
+}
+
+void QueryBuilder::use_period(Which which) { impl_->period = which; }
+
+CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) const {
+  const auto* sql_dialect = dynamic_cast<const detail::SqlDialect*>(&dialect);
+  if (!sql_dialect) throw QueryError("dialect '" + dialect.name() + "' is not one Tally made");
+  const Impl& q = *impl_;
+  if (q.groups.empty() && q.selects.empty())
+    throw QueryError("the query selects nothing: add select() or group_by()");
+
+  Compiler compiler(*sql_dialect, scope, q);
+  std::vector<std::string> group_sql;
+  std::vector<std::string> columns_sql;
+  std::vector<std::string> column_names;
+  for (const auto& g : q.groups) {
+    group_sql.push_back(compiler.render(g.expr));
+    columns_sql.push_back(group_sql.back() + " AS " + dialect.quote_identifier(g.alias));
+    column_names.push_back(g.alias);
+  }
+  for (const auto& s : q.selects) {
+    columns_sql.push_back(compiler.render(s.expr) + " AS " + dialect.quote_identifier(s.alias));
+    column_names.push_back(s.alias);
+  }
+
+  // The report's filters first, then the plugin's own conditions.
+  std::vector<std::string> conditions;
+  const auto& standard = detail::standard_dimensions();
+  for (const auto& [dimension, values] : scope.filters) {
+    if (std::find(standard.begin(), standard.end(), dimension) == standard.end())
+      throw QueryError("unknown dimension '" + dimension +
+                       "' in the report's filters; valid: " + join(standard, ", "));
+    const detail::ColumnDef* dim = q.dataset->find_dimension(dimension);
+    if (!dim) {
+      std::vector<std::string> has;
+      for (const auto& d : q.dataset->dimensions) has.push_back(d.name);
+      throw QueryError("filter on '" + dimension + "' cannot apply to dataset '" + q.dataset->name +
+                       "'; its dimensions: " + (has.empty() ? "none" : join(has, ", ")));
+    }
+    compiler.need_joins(dim->joins);
+    if (values.empty()) {
+      conditions.push_back("1 = 0");  // an empty allow-list lets nothing through
+      continue;
+    }
+    std::vector<std::string> marks;
+    for (const auto& v : values) marks.push_back(compiler.bound(v));
+    conditions.push_back(dim->sql + " IN (" + join(marks, ", ") + ")");
+  }
+  for (const auto& w : q.wheres) conditions.push_back(compiler.render(w));
+
+  std::string sql =
+      "SELECT " + join(columns_sql, ", ") + " FROM " + q.dataset->table + " AS t" + compiler.join_clauses();
+  if (!conditions.empty()) {
+    std::vector<std::string> wrapped;
+    for (const auto& c : conditions) wrapped.push_back("(" + c + ")");
+    sql += " WHERE " + join(wrapped, " AND ");
+  }
+  // ClickHouse 18 has no positional GROUP BY: repeat the expressions.
+  if (!group_sql.empty()) sql += " GROUP BY " + join(group_sql, ", ");
+
+  // Explicit order first, then the remaining groups, so results are stable on every engine.
+  std::vector<std::string> order;
+  std::set<std::string> ordered;
+  for (const auto& [alias, descending] : q.orders) {
+    if (!ordered.insert(alias).second) continue;
+    order.push_back(dialect.quote_identifier(alias) + (descending ? " DESC" : " ASC") + " NULLS LAST");
+  }
+  for (const auto& g : q.groups)
+    if (ordered.insert(g.alias).second)
+      order.push_back(dialect.quote_identifier(g.alias) + " ASC NULLS LAST");
+  if (!order.empty()) sql += " ORDER BY " + join(order, ", ");
+  if (q.limit) sql += " LIMIT " + std::to_string(*q.limit);
+
+  CompiledQuery out = compiler.finish(sql);
+  out.columns = std::move(column_names);
+  return out;
+}
+
+}  // namespace tally::query

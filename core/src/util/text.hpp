@@ -1,0 +1,16 @@
+// Small text helpers shared by messages and reports.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tally {
+
+// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+// The closest candidate within distance 2 (or a third of the word), or "".
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+std::string join(const std::vector<std::string>& items, std::string_view separator);
+
+}  // namespace tally

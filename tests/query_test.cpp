@@ -1,0 +1,737 @@
+// The query layer end to end: expressions compiled for SQLite and run through
+// the real backend on a small store whose answers are worked out by hand,
+// plus the PostgreSQL/ClickHouse SQL text and every error a plugin can meet.
+#include "query/query.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "store/backend.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite.hpp"
+#include "util/date.hpp"
+
+namespace tally {
+namespace {
+
+namespace fs = std::filesystem;
+using query::QueryBuilder;
+using query::QueryError;
+using query::Scope;
+using query::Which;
+using Rows = std::vector<std::vector<Value>>;
+
+// Three reps in two teams, two accounts, four deals with amounts 1000..4000.
+constexpr const char* kSeed = R"SQL(
+INSERT INTO teams (id, name, region, manager_id) VALUES (1, 'East', 'NA', 10), (2, 'West', 'EMEA', 10);
+INSERT INTO reps (id, name, team_id, manager_id, region, hired_at) VALUES
+  (10, 'Mia', 1, NULL, 'NA', '2018-01-01'),
+  (1, 'Ann', 1, 10, 'NA', '2020-01-01'),
+  (2, 'Bob', 2, 10, 'EMEA', '2021-06-01');
+INSERT INTO accounts (id, name, industry, segment, region, owner_id, created_at) VALUES
+  (1, 'Acme', 'tech', 'enterprise', 'US', 1, '2019-01-01'),
+  (2, 'Beta', 'retail', 'smb', 'DE', 2, '2020-01-01');
+INSERT INTO products (id, name) VALUES (1, 'Core'), (2, 'Addon');
+INSERT INTO stages (id, name, position, probability, is_closed, is_won) VALUES
+  (1, 'prospect', 1, 0.1, 0, 0), (2, 'proposal', 2, 0.5, 0, 0),
+  (3, 'won', 3, 1.0, 1, 1), (4, 'lost', 4, 0, 1, 0);
+INSERT INTO opportunities (id, account_id, owner_id, product_id, amount, source, stage, probability, status,
+                           created_at, closed_at) VALUES
+  (1, 1, 1, 1, 1000, 'web', 'won', NULL, 'won', '2025-01-10 09:00:00', '2025-02-10 09:00:00'),
+  (2, 1, 1, 2, 2000, 'referral', 'lost', NULL, 'lost', '2025-01-15', '2025-03-01 12:00:00'),
+  (3, 2, 2, 1, 3000, 'web', 'won', NULL, 'won', '2025-02-01', '2025-04-01 00:00:00'),
+  (4, 2, 2, 1, 4000, 'web', 'proposal', 0.8, 'open', '2025-03-31 23:59:59', NULL);
+INSERT INTO leads (id, owner_id, account_id, source, industry, region, created_at) VALUES
+  (1, 1, 1, 'web', 'tech', 'APAC', '2025-01-05'), (2, 2, NULL, 'event', 'retail', 'APAC', '2025-01-06');
+INSERT INTO subscriptions (id, account_id, product_id, started_at, mrr) VALUES (1, 2, 2, '2024-01-01', 50);
+INSERT INTO subscription_events (id, subscription_id, account_id, type, occurred_at, mrr_delta) VALUES
+  (1, 1, 2, 'new', '2024-01-01', 50);
+INSERT INTO quotas (id, rep_id, team_id, period_start, period_end, amount) VALUES
+  (1, 1, NULL, '2025-01-01', '2025-04-01', 5000), (2, NULL, 2, '2025-01-01', '2025-04-01', 9000);
+)SQL";
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "tally_query_test_XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+double number(const Value& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  ADD_FAILURE() << "not a number";
+  return 0;
+}
+
+std::string text(const Value& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  ADD_FAILURE() << "not text";
+  return "";
+}
+
+// Runs `body` and returns the QueryError's message ("" when nothing was thrown).
+template <typename Body>
+std::string query_error(Body&& body) {
+  try {
+    body();
+  } catch (const QueryError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class QueryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.file("store.db");
+    {
+      SQLite::Database db = store::open_for_writing(path_, true);
+      db.exec(kSeed);
+    }
+    backend_ = store::open_backend(path_);
+    connection_ = backend_->connect();
+    scope_.period_from = "2025-01-01";
+    scope_.period_to = "2025-04-01";
+  }
+
+  Rows run(const QueryBuilder& q, const Scope& scope) {
+    const auto compiled = q.compile(backend_->dialect(), scope);
+    auto cursor = connection_->execute(compiled);
+    EXPECT_EQ(cursor->column_count(), compiled.columns.size());
+    Rows rows;
+    while (cursor->next()) {
+      std::vector<Value> row;
+      for (size_t i = 0; i < cursor->column_count(); ++i) row.push_back(cursor->get(i));
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+  Rows run(const QueryBuilder& q) { return run(q, scope_); }
+
+  // The value of one scalar expression (evaluated on a single stage row).
+  Value scalar(const std::string& expr, const Scope& scope) {
+    QueryBuilder q("stages");
+    q.select("v", expr);
+    q.where("id = 1");
+    const Rows rows = run(q, scope);
+    EXPECT_EQ(rows.size(), 1u);
+    return rows.empty() ? Value{} : rows[0][0];
+  }
+  Value scalar(const std::string& expr) { return scalar(expr, scope_); }
+
+  TempDir dir_;
+  std::string path_;
+  std::unique_ptr<store::Backend> backend_;
+  std::unique_ptr<store::Connection> connection_;
+  Scope scope_;
+};
+
+TEST_F(QueryTest, GroupsByDimensionsThroughJoins) {
+  QueryBuilder q("opportunities");
+  q.group_by("team", "team");
+  q.group_by("manager", "manager");
+  q.group_by("region", "region");
+  q.group_by("rep", "rep");
+  q.select("deals", "count(*)");
+  q.select("amount", "sum(amount)");
+  const Rows rows = run(q);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<Value>{"East", "Mia", "NA", "Ann", int64_t{2}, 3000.0}));
+  EXPECT_EQ(rows[1], (std::vector<Value>{"West", "Mia", "EMEA", "Bob", int64_t{2}, 7000.0}));
+}
+
+TEST_F(QueryTest, ResultColumnsAreGroupsThenSelects) {
+  QueryBuilder q("opportunities");
+  q.select("n", "count(*)");
+  q.group_by("segment", "segment");
+  q.select("products", "count_distinct(product)");
+  const auto compiled = q.compile(backend_->dialect(), scope_);
+  EXPECT_EQ(compiled.columns, (std::vector<std::string>{"segment", "n", "products"}));
+  const Rows rows = run(q);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<Value>{"enterprise", int64_t{2}, int64_t{2}}));
+  EXPECT_EQ(rows[1], (std::vector<Value>{"smb", int64_t{2}, int64_t{1}}));
+}
+
+TEST_F(QueryTest, OrderByAndLimit) {
+  QueryBuilder q("opportunities");
+  q.group_by("product", "product");
+  q.select("amount", "sum(amount)");
+  q.order_by("amount", true);
+  q.limit(1);
+  const Rows rows = run(q);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<Value>{"Core", 8000.0}));
+}
+
+TEST_F(QueryTest, ReportFiltersApplyToEveryQuery) {
+  Scope scope = scope_;
+  scope.filters["region"] = {"EMEA"};
+  QueryBuilder q("opportunities");
+  q.select("n", "count(*)");
+  q.select("amount", "sum(amount)");
+  EXPECT_EQ(run(q, scope), (Rows{{int64_t{2}, 7000.0}}));
+
+  scope.filters["source"] = {"web", "referral"};
+  scope.filters["segment"] = {"smb"};
+  EXPECT_EQ(run(q, scope), (Rows{{int64_t{2}, 7000.0}}));
+  scope.filters["region"] = {"NA", "EMEA"};
+  scope.filters["segment"] = {};  // an empty allow-list lets nothing through
+  EXPECT_EQ(run(q, scope), (Rows{{int64_t{0}, Value{}}}));
+
+  // The filter is bound, and its join is added once even when a group needs it too.
+  Scope by_team = scope_;
+  by_team.filters["team"] = {"East"};
+  QueryBuilder t("opportunities");
+  t.group_by("team", "team");
+  t.select("n", "count(*)");
+  const auto compiled = t.compile(backend_->dialect(), by_team);
+  EXPECT_EQ(compiled.sql.find("LEFT JOIN teams AS j_owner_team"),
+            compiled.sql.rfind("LEFT JOIN teams AS j_owner_team"));
+  EXPECT_EQ(compiled.sql.find("East"), std::string::npos);
+  EXPECT_EQ(run(t, by_team), (Rows{{"East", int64_t{2}}}));
+}
+
+TEST_F(QueryTest, QuotaTeamFallsBackToTheRowsTeam) {
+  QueryBuilder q("quotas");
+  q.group_by("team", "team");
+  q.select("quota", "sum(amount)");
+  EXPECT_EQ(run(q), (Rows{{"East", 5000.0}, {"West", 9000.0}}));
+}
+
+TEST_F(QueryTest, ConditionalAggregates) {
+  QueryBuilder q("opportunities");
+  q.select("won", "count_if(status = 'won')");
+  q.select("won_amount", "sum_if(amount, status = 'won')");
+  q.select("avg_won", "avg_if(amount, status = 'won')");
+  q.select("none", "sum_if(amount, status = 'nope')");  // 0, not NULL, when nothing matches
+  q.select("closed", "count_if(status in ('won', 'lost'))");
+  q.select("open", "count_if(closed_at is null)");
+  q.select("weighted", "sum(amount * effective_probability)");
+  EXPECT_EQ(
+      run(q),
+      (Rows{{int64_t{2}, 4000.0, 2000.0, int64_t{0}, int64_t{3}, int64_t{1}, 1000.0 + 3000.0 + 3200.0}}));
+}
+
+TEST_F(QueryTest, QuantileAndMedian) {
+  QueryBuilder q("opportunities");
+  q.select("median", "median(amount / 1000)");
+  q.select("p90", "quantile(amount / 1000, 0.9)");
+  q.select("p10", "quantile(amount, :level)");
+  q.bind("level", 0.1);
+  const Rows rows = run(q);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(number(rows[0][0]), 2.5);
+  EXPECT_DOUBLE_EQ(number(rows[0][1]), 3.7);
+  EXPECT_DOUBLE_EQ(number(rows[0][2]), 1300.0);
+}
+
+TEST_F(QueryTest, DurationsBetweenTimestamps) {
+  QueryBuilder q("opportunities");
+  q.select("days", "days_between(created_at, closed_at)");
+  q.select("hours", "hours_between(created_at, closed_at)");
+  q.select("minutes", "minutes_between(created_at, closed_at)");
+  q.where("id = 1");
+  const Rows rows = run(q);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NEAR(number(rows[0][0]), 31.0, 1e-6);
+  EXPECT_NEAR(number(rows[0][1]), 744.0, 1e-4);
+  EXPECT_NEAR(number(rows[0][2]), 44640.0, 1e-3);
+  EXPECT_NEAR(number(scalar("days_between('2025-01-01', '2025-01-02 12:00:00')")), 1.5, 1e-9);
+  EXPECT_TRUE(is_null(scalar("days_between('2025-01-01', null)")));
+}
+
+TEST_F(QueryTest, BucketsAndDates) {
+  EXPECT_EQ(scalar("bucket('day', '2025-06-04 10:00:00')"), Value{"2025-06-04"});
+  EXPECT_EQ(scalar("bucket('month', '2025-02-28 13:00:00')"), Value{"2025-02-01"});
+  EXPECT_EQ(scalar("date('2025-02-28 13:00:00')"), Value{"2025-02-28"});
+  // 2025-06-01 is a Sunday: weeks start on Monday.
+  EXPECT_EQ(scalar("bucket('week', '2025-06-04')"), Value{"2025-06-02"});
+  EXPECT_EQ(scalar("bucket('week', '2025-06-02 08:00:00')"), Value{"2025-06-02"});
+  EXPECT_EQ(scalar("bucket('week', '2025-06-01 23:59:59')"), Value{"2025-05-26"});
+  EXPECT_EQ(scalar("bucket('quarter', '2025-05-20')"), Value{"2025-04-01"});
+  EXPECT_EQ(scalar("bucket('year', '2025-07-04')"), Value{"2025-01-01"});
+
+  Scope fiscal = scope_;
+  fiscal.fiscal_year_start = 4;
+  EXPECT_EQ(scalar("bucket('quarter', '2025-03-31 23:00:00')", fiscal), Value{"2025-01-01"});
+  EXPECT_EQ(scalar("bucket('quarter', '2025-04-01')", fiscal), Value{"2025-04-01"});
+  EXPECT_EQ(scalar("bucket('quarter', '2025-06-30')", fiscal), Value{"2025-04-01"});
+  EXPECT_EQ(scalar("bucket('quarter', '2025-12-15')", fiscal), Value{"2025-10-01"});
+  EXPECT_EQ(scalar("bucket('year', '2025-03-31')", fiscal), Value{"2024-04-01"});
+  EXPECT_EQ(scalar("bucket('year', '2025-04-01')", fiscal), Value{"2025-04-01"});
+  EXPECT_EQ(scalar("bucket('month', '2025-03-31')", fiscal), Value{"2025-03-01"});
+
+  fiscal.fiscal_year_start = 13;
+  EXPECT_NE(query_error([&] { scalar("bucket('year', '2025-03-31')", fiscal); }).find("fiscal_year_start"),
+            std::string::npos);
+}
+
+// Every day of two years, every fiscal start: SQLite buckets agree with util/date.
+TEST_F(QueryTest, BucketsAgreeWithCalendarMaths) {
+  {
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+    SQLite::Transaction tx(db);
+    SQLite::Statement insert(
+        db, "INSERT INTO time_entries (rep_id, day, category, minutes) VALUES (1, ?, 'admin', 1)");
+    for (Date d{2023, 12, 25}; d < Date{2026, 1, 8}; d = d.add_days(1)) {
+      insert.bind(1, d.iso() + (d.day % 2 ? " 13:45:00" : ""));
+      insert.exec();
+      insert.reset();
+    }
+    tx.commit();
+  }
+  for (int fs = 1; fs <= 12; ++fs) {
+    Scope scope = scope_;
+    scope.fiscal_year_start = fs;
+    QueryBuilder q("time_entries");
+    q.select("day", "day");
+    q.select("week", "bucket('week', day)");
+    q.select("month", "bucket('month', day)");
+    q.select("quarter", "bucket('quarter', day)");
+    q.select("year", "bucket('year', day)");
+    const Rows rows = run(q, scope);
+    ASSERT_GT(rows.size(), 700u);
+    for (const auto& row : rows) {
+      const Date d = *Date::parse(text(row[0]));
+      ASSERT_EQ(text(row[1]), week_start(d).iso()) << text(row[0]);
+      ASSERT_EQ(text(row[2]), month_start(d).iso()) << text(row[0]);
+      ASSERT_EQ(text(row[3]), quarter_start(d, fs).iso()) << text(row[0]) << " fiscal start " << fs;
+      ASSERT_EQ(text(row[4]), year_start(d, fs).iso()) << text(row[0]) << " fiscal start " << fs;
+    }
+  }
+}
+
+TEST_F(QueryTest, InPeriodIsHalfOpen) {
+  Scope scope = scope_;
+  scope.period_from = "2025-02-10";
+  scope.period_to = "2025-04-01";
+  QueryBuilder q("opportunities");
+  q.select("ids", "sum(id)");
+  q.where("in_period(closed_at)");
+  // 1 closed on the first day (included); 3 closed at midnight of `to` (excluded).
+  EXPECT_EQ(run(q, scope), (Rows{{int64_t{1 + 2}}}));
+
+  QueryBuilder bounds("opportunities");
+  bounds.select("ids", "sum(id)");
+  bounds.where("created_at >= period_from and created_at < period_to");
+  EXPECT_EQ(run(bounds, scope), (Rows{{int64_t{4}}}));
+}
+
+TEST_F(QueryTest, ComparePeriod) {
+  Scope scope = scope_;
+  scope.compare_from = "2025-04-01";
+  scope.compare_to = "2025-07-01";
+  QueryBuilder q("opportunities");
+  q.select("won", "count_if(in_period(closed_at))");
+  q.select("from", "min(period_from)");
+  EXPECT_EQ(run(q, scope), (Rows{{int64_t{2}, "2025-01-01"}}));
+  q.use_period(Which::Compare);
+  EXPECT_EQ(run(q, scope), (Rows{{int64_t{1}, "2025-04-01"}}));
+
+  const std::string message = query_error([&] { q.compile(backend_->dialect(), scope_); });
+  EXPECT_NE(message.find("no comparison period"), std::string::npos) << message;
+}
+
+TEST_F(QueryTest, DivisionIsRealEverywhere) {
+  EXPECT_EQ(scalar("3 / 2"), Value{1.5});
+  EXPECT_EQ(scalar("position / 4"), Value{0.25});
+  EXPECT_TRUE(is_null(scalar("1 / 0")));
+  EXPECT_EQ(scalar("7 - 2 * 3"), Value{int64_t{1}});
+  EXPECT_EQ(scalar("-(2 + 3) * 2"), Value{int64_t{-10}});
+
+  QueryBuilder q("opportunities");
+  q.select("win_rate", "count_if(status = 'won') / count_if(status in ('won', 'lost'))");
+  const Rows rows = run(q);
+  EXPECT_DOUBLE_EQ(number(rows.at(0).at(0)), 2.0 / 3.0);
+}
+
+TEST_F(QueryTest, ScalarFunctions) {
+  EXPECT_EQ(scalar("coalesce(null, null, 'x')"), Value{"x"});
+  EXPECT_EQ(scalar("if(position > 0, 'yes', 'no')"), Value{"yes"});
+  EXPECT_TRUE(is_null(scalar("nullif(position, 1)")));
+  EXPECT_EQ(scalar("abs(-4)"), Value{int64_t{4}});
+  EXPECT_EQ(scalar("round(2.345, 2)"), Value{2.35});
+  EXPECT_EQ(scalar("round(2.5)"), Value{3.0});
+  EXPECT_EQ(scalar("lower('AbC')"), Value{"abc"});
+  EXPECT_EQ(scalar("UPPER(name)"), Value{"PROSPECT"});
+  EXPECT_EQ(scalar("least(3, 5)"), Value{int64_t{3}});
+  EXPECT_EQ(scalar("greatest(3, 5)"), Value{int64_t{5}});
+  EXPECT_EQ(scalar("true and not false"), Value{int64_t{1}});
+  EXPECT_EQ(scalar("position not in (2, 3) AND name IS NOT NULL"), Value{int64_t{1}});
+  EXPECT_EQ(scalar("'it''s'"), Value{"it's"});
+  EXPECT_EQ(scalar("1.5e3"), Value{1500.0});
+}
+
+TEST_F(QueryTest, LiteralsAreBoundNeverSpliced) {
+  const std::string evil = "'; DROP TABLE opportunities; --";
+  QueryBuilder q("opportunities");
+  q.select("echo", "min('''; DROP TABLE opportunities; --')");
+  q.select("n", "count_if(name = '''; DROP TABLE opportunities; --' or source = :source)");
+  q.bind("source", evil);
+  const auto compiled = q.compile(backend_->dialect(), scope_);
+  EXPECT_EQ(compiled.sql.find("DROP"), std::string::npos) << compiled.sql;
+  EXPECT_EQ(compiled.params, (std::vector<Value>{evil, evil, evil}));
+  EXPECT_EQ(run(q), (Rows{{evil, int64_t{0}}}));
+
+  QueryBuilder count("opportunities");
+  count.select("n", "count(*)");
+  EXPECT_EQ(run(count), (Rows{{int64_t{4}}}));  // the table is still there
+}
+
+TEST_F(QueryTest, RelatedColumnsOfOtherDatasets) {
+  QueryBuilder leads("leads");
+  leads.group_by("region", "region");  // the owner's region, not the lead's own
+  leads.select("lead_region", "min(lead_region)");
+  leads.select("segment", "min(segment)");
+  EXPECT_EQ(run(leads), (Rows{{"EMEA", "APAC", Value{}}, {"NA", "APAC", "enterprise"}}));
+
+  QueryBuilder events("subscription_events");
+  events.group_by("rep", "rep");
+  events.group_by("product", "product");
+  events.select("started", "min(subscription_started_at)");
+  events.select("mrr", "sum(mrr_delta)");
+  EXPECT_EQ(run(events), (Rows{{"Bob", "Addon", "2024-01-01", 50.0}}));
+}
+
+// Every dataset's columns and dimensions compile and run, and every schema
+// column is reachable from its dataset.
+TEST_F(QueryTest, EveryDatasetColumnAndDimensionRuns) {
+  SQLite::Database db(path_, SQLite::OPEN_READONLY);
+  for (const auto& info : query::datasets()) {
+    std::set<std::string> names(info.columns.begin(), info.columns.end());
+    names.insert(info.dimensions.begin(), info.dimensions.end());
+    SQLite::Statement pragma(db, "SELECT name FROM pragma_table_info(?)");
+    pragma.bind(1, info.table);
+    int table_columns = 0;
+    while (pragma.executeStep()) {
+      std::string column = pragma.getColumn(0).getString();
+      ++table_columns;
+      if (column == "region" && (info.name == "leads" || info.name == "accounts"))
+        column = (info.name == "leads" ? "lead_" : "account_") + column;
+      EXPECT_TRUE(names.count(column)) << info.name << " lacks " << column;
+    }
+    EXPECT_GT(table_columns, 0) << info.table;
+
+    QueryBuilder q(info.name);
+    for (const auto& dim : info.dimensions) q.group_by("d_" + dim, dim);
+    for (const auto& column : info.columns) q.select("c_" + column, "count(" + column + ")");
+    EXPECT_NO_THROW(run(q)) << info.name;
+  }
+}
+
+TEST_F(QueryTest, ConnectionsWorkFromSeveralThreads) {
+  std::vector<std::thread> threads;
+  std::vector<double> totals(4);
+  for (size_t i = 0; i < totals.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto connection = backend_->connect();
+      QueryBuilder q("opportunities");
+      q.select("amount", "sum(amount)");
+      auto cursor = connection->execute(q.compile(backend_->dialect(), scope_));
+      if (cursor->next()) totals[i] = number(cursor->get(0));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(totals, std::vector<double>(4, 10000.0));
+}
+
+TEST_F(QueryTest, ConnectionsAreReadOnly) {
+  store::Connection& c = *connection_;
+  query::CompiledQuery write{"DELETE FROM opportunities", {}, {}};
+  EXPECT_THROW(c.execute(write)->next(), store::StoreError);
+}
+
+// ---- errors a plugin author meets ----
+
+TEST(QueryErrors, UnknownColumnNamesDatasetAndValidNames) {
+  QueryBuilder q("opportunities");
+  const std::string message = query_error([&] { q.select("x", "sum(amout)"); });
+  EXPECT_NE(message.find("in expression \"sum(amout)\": unknown column 'amout' in dataset 'opportunities'"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("did you mean 'amount'?"), std::string::npos) << message;
+  EXPECT_NE(message.find("at offset 4"), std::string::npos) << message;
+  EXPECT_NE(message.find("valid: id, external_id, name"), std::string::npos) << message;
+  EXPECT_NE(message.find("effective_probability"), std::string::npos) << message;
+  EXPECT_NE(message.find("period_from"), std::string::npos) << message;
+}
+
+TEST(QueryErrors, UnknownFunctionAndWrongArity) {
+  QueryBuilder q("opportunities");
+  std::string message = query_error([&] { q.select("x", "summ(amount)"); });
+  EXPECT_NE(message.find("unknown function 'summ' (did you mean 'sum'?) at offset 0; valid: count,"),
+            std::string::npos)
+      << message;
+  message = query_error([&] { q.select("x", "sum(amount, 2)"); });
+  EXPECT_NE(message.find("function 'sum' takes 1 argument, got 2 at offset 0"), std::string::npos) << message;
+  message = query_error([&] { q.select("x", "sum(*)"); });
+  EXPECT_NE(message.find("'*' is only allowed as count(*)"), std::string::npos) << message;
+  message = query_error([&] { q.select("x", "bucket('fortnight', created_at)"); });
+  EXPECT_NE(message.find("unknown bucket unit 'fortnight'"), std::string::npos) << message;
+  message = query_error([&] { q.select("x", "bucket(:unit, created_at)"); });
+  EXPECT_NE(message.find("must be a unit in quotes"), std::string::npos) << message;
+  message = query_error([&] { q.select("x", "quantile(amount, 1.5)"); });
+  EXPECT_NE(message.find("between 0 and 1"), std::string::npos) << message;
+  message = query_error([&] { q.select("x", "sum(count(*))"); });
+  EXPECT_NE(message.find("cannot contain another aggregate"), std::string::npos) << message;
+  message = query_error([&] { q.where("count(*) > 1"); });
+  EXPECT_NE(message.find("where() cannot use aggregate functions"), std::string::npos) << message;
+}
+
+TEST(QueryErrors, SyntaxErrorsGiveTheOffset) {
+  QueryBuilder q("opportunities");
+  EXPECT_EQ(query_error([&] { q.where("amount > > 5"); }),
+            "in expression \"amount > > 5\": unexpected '>' at offset 9");
+  EXPECT_EQ(query_error([&] { q.where("name = 'open"); }),
+            "in expression \"name = 'open\": unterminated string (strings end with ') at offset 7");
+  EXPECT_EQ(query_error([&] { q.where("(amount > 5"); }),
+            "in expression \"(amount > 5\": expected ')', found the end at offset 11");
+  EXPECT_EQ(query_error([&] { q.where("amount > 5; drop"); }),
+            "in expression \"amount > 5; drop\": ';' is not allowed: an expression is not a statement at "
+            "offset 10");
+  EXPECT_EQ(query_error([&] { q.where("name = \"x\""); }),
+            "in expression \"name = \"x\"\": double quotes are not allowed; write strings in single quotes "
+            "at offset 7");
+  EXPECT_EQ(query_error([&] { q.where(""); }), "in expression \"\": empty expression at offset 0");
+  EXPECT_EQ(query_error([&] { q.where("amount is 5"); }),
+            "in expression \"amount is 5\": expected 'null' after 'is' at offset 10");
+  EXPECT_NE(
+      query_error([&] { q.where(std::string(5000, '(') + "1" + std::string(5000, ')')); }).find("too deeply"),
+      std::string::npos);
+}
+
+TEST(QueryErrors, UnboundParameter) {
+  auto dialect = query::make_sqlite_dialect();
+  QueryBuilder q("opportunities");
+  q.select("n", "count_if(amount > :min_amount)");
+  const std::string message = query_error([&] { q.compile(*dialect, Scope{}); });
+  EXPECT_EQ(message,
+            "in expression \"count_if(amount > :min_amount)\": parameter ':min_amount' is not bound; call "
+            "bind(\"min_amount\", value) at offset 18");
+  q.bind(":min_amount", int64_t{5});
+  EXPECT_NO_THROW(q.compile(*dialect, Scope{}));
+}
+
+TEST(QueryErrors, FilterOnAMissingOrUnknownDimension) {
+  auto dialect = query::make_sqlite_dialect();
+  QueryBuilder q("subscription_events");
+  q.select("n", "count(*)");
+  Scope scope;
+  scope.filters["source"] = {"web"};
+  EXPECT_EQ(
+      query_error([&] { q.compile(*dialect, scope); }),
+      "filter on 'source' cannot apply to dataset 'subscription_events'; its dimensions: rep, team, manager, "
+      "region, segment, industry, product");
+  scope.filters = {{"territory", {"x"}}};
+  EXPECT_EQ(
+      query_error([&] { q.compile(*dialect, scope); }),
+      "unknown dimension 'territory' in the report's filters; valid: rep, team, manager, region, segment, "
+      "industry, source, product");
+  QueryBuilder stages("stages");
+  stages.select("n", "count(*)");
+  scope.filters = {{"rep", {"Ann"}}};
+  EXPECT_EQ(query_error([&] { stages.compile(*dialect, scope); }),
+            "filter on 'rep' cannot apply to dataset 'stages'; its dimensions: none");
+}
+
+TEST(QueryErrors, AliasesDatasetsAndOrder) {
+  EXPECT_NE(query_error([] { QueryBuilder q("oportunities"); })
+                .find("unknown dataset 'oportunities' (did you mean "
+                      "'opportunities'?); valid: opportunities,"),
+            std::string::npos);
+  QueryBuilder q("opportunities");
+  EXPECT_NE(query_error([&] { q.select("Won Deals", "count(*)"); }).find("must be a lower-case identifier"),
+            std::string::npos);
+  q.select("won", "count(*)");
+  EXPECT_NE(query_error([&] { q.group_by("won", "rep"); }).find("alias 'won' is already used"),
+            std::string::npos);
+  EXPECT_EQ(
+      query_error([&] { q.order_by("lost", false); }),
+      "order_by: 'lost' is not an alias of this query (order_by names a select or group_by alias defined "
+      "before it); aliases: won");
+  EXPECT_NE(query_error([&] { q.limit(-1); }).find("limit must be 0 or more"), std::string::npos);
+  EXPECT_NE(query_error([&] { q.bind("1x", int64_t{1}); }).find("not a parameter name"), std::string::npos);
+  QueryBuilder empty("opportunities");
+  auto dialect = query::make_sqlite_dialect();
+  EXPECT_NE(query_error([&] { empty.compile(*dialect, Scope{}); }).find("selects nothing"),
+            std::string::npos);
+}
+
+// ---- SQL for the other engines ----
+
+TEST(QueryDialects, PostgresNumbersParametersAndReusesThemInGroupBy) {
+  auto pg = query::make_postgres_dialect();
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 4, {{"region", {"EMEA"}}}};
+  QueryBuilder q("opportunities");
+  q.group_by("month", "bucket('month', coalesce(closed_at, 'x'))");
+  q.select("p90", "quantile(amount, 0.9)");
+  q.select("rate", "count_if(status = 'won') / count(*)");
+  q.where("in_period(created_at)");
+  const auto c = q.compile(*pg, scope);
+  EXPECT_EQ(
+      c.sql,
+      "SELECT to_char(date_trunc('month', CAST(coalesce(t.closed_at, $1) AS timestamp)), 'YYYY-MM-DD') AS "
+      "\"month\", percentile_cont($2) WITHIN GROUP (ORDER BY t.amount) AS \"p90\", (CAST(sum(CASE WHEN "
+      "(t.status = $3) THEN 1 ELSE 0 END) AS double precision) / NULLIF(count(*), 0)) AS \"rate\" FROM "
+      "opportunities AS t LEFT JOIN reps AS j_owner ON j_owner.id = t.owner_id WHERE (j_owner.region IN "
+      "($4)) "
+      "AND ((t.created_at >= $5 AND t.created_at < $6)) GROUP BY to_char(date_trunc('month', "
+      "CAST(coalesce(t.closed_at, $1) AS timestamp)), 'YYYY-MM-DD') ORDER BY \"month\" ASC NULLS LAST");
+  EXPECT_EQ(c.params, (std::vector<Value>{"x", 0.9, "won", "EMEA", "2025-01-01", "2025-04-01"}));
+
+  QueryBuilder fiscal("opportunities");
+  fiscal.select("q", "bucket('quarter', created_at)");
+  EXPECT_EQ(
+      fiscal.compile(*pg, scope).sql,
+      "SELECT to_char((date_trunc('quarter', CAST(t.created_at AS timestamp) - INTERVAL '3 months') + "
+      "INTERVAL "
+      "'3 months'), 'YYYY-MM-DD') AS \"q\" FROM opportunities AS t LEFT JOIN reps AS j_owner ON j_owner.id = "
+      "t.owner_id WHERE (j_owner.region IN ($1))");
+}
+
+TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
+  auto ch = query::make_clickhouse_dialect();
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}};
+  QueryBuilder q("opportunities");
+  q.group_by("rep", "rep");
+  q.group_by("week", "bucket('week', created_at)");
+  q.select("median", "median(days_between(created_at, closed_at))");
+  q.select("p90", "quantile(amount, :p)");
+  q.select("reps", "count_distinct(owner_id)");
+  q.bind("p", 0.9);
+  q.where("source = 'web'");
+  const auto c = q.compile(*ch, scope);
+  EXPECT_EQ(
+      c.sql,
+      "SELECT j_owner.name AS `rep`, toString(toMonday(toDate(substring(t.created_at, 1, 10)))) AS `week`, "
+      "quantileExactInclusive(0.5)(((toInt64(toUnixTimestamp(toDateTime(t.closed_at, 'UTC'))) - "
+      "toInt64(toUnixTimestamp(toDateTime(t.created_at, 'UTC')))) / 86400)) AS `median`, "
+      "quantileExactInclusive(0.9)(t.amount) AS `p90`, uniqExact(t.owner_id) AS `reps` FROM "
+      "opportunities AS t LEFT JOIN reps AS j_owner ON j_owner.id = t.owner_id WHERE ((t.source = ?)) GROUP "
+      "BY "
+      "j_owner.name, toString(toMonday(toDate(substring(t.created_at, 1, 10)))) ORDER BY `rep` ASC NULLS "
+      "LAST, "
+      "`week` ASC NULLS LAST");
+  EXPECT_EQ(c.params, (std::vector<Value>{"web"}));
+}
+
+// ---- opening stores ----
+
+TEST(SqliteBackend, MissingFileSaysHowToCreateIt) {
+  TempDir dir;
+  const std::string path = dir.file("nope.db");
+  try {
+    store::open_backend(path);
+    FAIL() << "no error";
+  } catch (const store::StoreError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "database '" + path + "' does not exist (create the demo with `tally demo --db " + path + "`)");
+  }
+}
+
+TEST(SqliteBackend, OlderSchemaIsRefusedWithTheMigrateCommand) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  { store::open_for_writing(path, true); }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("DELETE FROM schema_version");
+    db.exec("INSERT INTO schema_version VALUES (" + std::to_string(store::latest_schema_version() - 1) +
+            ", '2020-01-01')");
+  }
+  try {
+    store::open_backend("sqlite:" + path);
+    FAIL() << "no error";
+  } catch (const store::StoreError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "database '" + path + "' has schema version " +
+                  std::to_string(store::latest_schema_version() - 1) + ", this tally needs " +
+                  std::to_string(store::latest_schema_version()) + "; run `tally migrate --db " + path + "`");
+  }
+}
+
+TEST(SqliteBackend, NewerSchemaAndForeignFilesAreRefused) {
+  TempDir dir;
+  const std::string newer = dir.file("newer.db");
+  { store::open_for_writing(newer, true); }
+  {
+    SQLite::Database db(newer, SQLite::OPEN_READWRITE);
+    db.exec("INSERT INTO schema_version VALUES (999, '2030-01-01')");
+  }
+  EXPECT_THROW(
+      {
+        try {
+          store::open_backend(newer);
+        } catch (const store::StoreError& e) {
+          EXPECT_NE(std::string(e.what()).find("newer than this tally understands"), std::string::npos)
+              << e.what();
+          throw;
+        }
+      },
+      store::StoreError);
+
+  const std::string foreign = dir.file("foreign.db");
+  {
+    SQLite::Database db(foreign, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE x (a)");
+  }
+  try {
+    store::open_backend(foreign);
+    FAIL() << "no error";
+  } catch (const store::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a Tally store"), std::string::npos) << e.what();
+  }
+
+  const std::string text_file = dir.file("notes.txt");
+  { std::ofstream(text_file) << "not a database at all, just some text that is long enough\n"; }
+  EXPECT_THROW(store::open_backend(text_file), store::StoreError);
+}
+
+TEST(SqliteBackend, ServerSourcesAreNotSupportedYet) {
+  for (const std::string source : {"postgresql://db/sales", "clickhouse://ch:9000/sales"}) {
+    try {
+      store::open_backend(source);
+      FAIL() << "no error for " << source;
+    } catch (const store::StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("not supported yet in this build"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(SqliteBackend, DescribesItselfAndReportsEngineErrors) {
+  TempDir dir;
+  const std::string path = dir.file("s.db");
+  { store::open_for_writing(path, true); }
+  auto backend = store::open_backend("sqlite:" + path);
+  EXPECT_EQ(backend->describe(), "sqlite:" + path);
+  EXPECT_EQ(backend->dialect().name(), "sqlite");
+  auto connection = backend->connect();
+  try {
+    connection->execute({"SELECT nope FROM opportunities", {}, {}});
+    FAIL() << "no error";
+  } catch (const store::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("no such column: nope"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(connection->execute({"SELECT ?", {}, {}}), store::StoreError);
+}
+
+}  // namespace
+}  // namespace tally
