@@ -1,0 +1,82 @@
+// Report configs (`configs/*.yaml`): parsing, ${ENV} substitution, period
+// resolution and validation against plugin manifests. Every problem is
+// reported as file:line:column with the valid choices, all at once.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plugins/manifest.hpp"
+#include "util/date.hpp"
+#include "util/diagnostic.hpp"
+
+namespace tally::config {
+
+using plugins::ParamValue;
+
+// The standard dimensions every metric can be grouped and filtered by.
+const std::vector<std::string>& dimension_names();
+
+enum class CompareMode { None, PreviousPeriod, PreviousYear };
+
+struct Period {
+  Date from;  // inclusive
+  Date to;    // exclusive
+};
+
+struct PluginUse {
+  std::string use;   // plugin name
+  std::string name;  // `as:`, or the plugin name
+  std::string title; // optional `title:`
+  // Raw params as written, validated by validate(); keyed by param name.
+  std::map<std::string, ParamValue> params;
+  std::map<std::string, double> targets;  // metrics: `targets: {kpi: value}`
+  SourceLocation where;                   // the `use:` key
+  std::map<std::string, SourceLocation> param_where;
+};
+
+struct Config {
+  std::string path;
+  std::string title;
+  std::string data;  // data source: SQLite path (relative to the config's directory) or URL
+  std::string currency = "USD";
+  int fiscal_year_start = 1;  // month 1-12
+  Date as_of;                 // "today" for relative periods; default today (UTC)
+  Period period;
+  CompareMode compare = CompareMode::None;
+  std::optional<Period> compare_period;
+  std::map<std::string, std::vector<std::string>> filters;  // dimension -> allowed values
+  std::vector<std::string> plugin_paths;                    // resolved against the config's directory
+  std::vector<PluginUse> metrics;
+  std::vector<PluginUse> reports;
+  SourceLocation data_where;
+};
+
+// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+// Parses a config file. Structural problems (YAML syntax, unknown keys, bad
+// dates, from >= to, unknown dimension, bad compare mode, unset ${VAR}) are
+// thrown together as one DiagnosticError. `today` resolves relative periods
+// when the config has no `as_of:`.
+Config load_config(const std::string& path, const EnvLookup& env, Date today);
+
+// Checks every metric and report use against the manifests: unknown plugin
+// (with the installed ones of that kind as choices), wrong kind, unknown
+// param (with the valid ones), wrong type, value not in enum, out of range,
+// missing required param. Fills in defaults. Returns the problems found.
+using ManifestLookup = std::function<const plugins::Manifest*(const std::string& name)>;
+std::vector<Diagnostic> validate(Config& config, const ManifestLookup& find,
+                                 const std::vector<std::string>& metric_names,
+                                 const std::vector<std::string>& report_names);
+
+// The comparison period for a period: previous_period is the same length
+// immediately before (whole months stay whole months: Q3 -> Q2); previous_year
+// is the same dates a year earlier.
+Period compare_period_for(const Period& period, CompareMode mode);
+
+}  // namespace tally::config
