@@ -1,0 +1,289 @@
+#include "cli/commands.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "config/config.hpp"
+#include "demo/demo.hpp"
+#include "import/importer.hpp"
+#include "plugins/registry.hpp"
+#include "run/runner.hpp"
+#include "store/backend.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite.hpp"
+#include "util/text.hpp"
+
+namespace tally::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void print_diagnostics(const std::vector<Diagnostic>& diagnostics) {
+  for (const auto& d : diagnostics) std::cerr << d.format() << '\n';
+  if (diagnostics.size() > 1) std::cerr << diagnostics.size() << " problems found\n";
+}
+
+std::vector<std::string> plugin_dirs(const std::vector<std::string>& first) {
+  std::vector<std::string> dirs = first;
+  for (auto& d : plugins::Registry::default_dirs()) dirs.push_back(std::move(d));
+  return dirs;
+}
+
+void warn_registry_problems(const plugins::Registry& registry) {
+  for (const auto& d : registry.problems()) spdlog::warn("ignoring a broken plugin manifest: {}", d.format());
+}
+
+bool stdout_is_color_tty() { return isatty(fileno(stdout)) && !std::getenv("NO_COLOR"); }
+
+// Loads and validates a config; prints every problem and returns nullopt
+// when there are any.
+std::optional<config::Config> load_valid_config(const std::string& path, const std::string& format,
+                                                plugins::Registry*& registry_out,
+                                                std::unique_ptr<plugins::Registry>& registry_holder) {
+  config::Config cfg;
+  try {
+    cfg = config::load_config(path, config::process_env(), today_utc());
+  } catch (const DiagnosticError& e) {
+    print_diagnostics(e.diagnostics());
+    return std::nullopt;
+  }
+  registry_holder = std::make_unique<plugins::Registry>(plugin_dirs(cfg.plugin_paths));
+  registry_out = registry_holder.get();
+  warn_registry_problems(*registry_out);
+  if (!format.empty()) {
+    config::PluginUse report;
+    report.use = format;
+    report.name = format;
+    report.where = SourceLocation{"--format", 0, 0};
+    cfg.reports = {report};
+  } else if (cfg.reports.empty()) {
+    config::PluginUse report;
+    report.use = "table";
+    report.name = "table";
+    report.where = SourceLocation{path, 0, 0};
+    cfg.reports = {report};
+  }
+  auto* registry = registry_out;
+  auto diagnostics = config::validate(
+      cfg, [registry](const std::string& name) { return registry->find(name); },
+      registry->names(plugins::Kind::Metric), registry->names(plugins::Kind::Report));
+  if (!diagnostics.empty()) {
+    print_diagnostics(diagnostics);
+    return std::nullopt;
+  }
+  return cfg;
+}
+
+std::string describe_period(const config::Config& cfg) {
+  std::string text = cfg.period.from.iso() + " .. " + cfg.period.to.iso();
+  if (cfg.compare_period)
+    text += " (compared with " + cfg.compare_period->from.iso() + " .. " + cfg.compare_period->to.iso() + ")";
+  return text;
+}
+
+}  // namespace
+
+int run(const RunArgs& args) {
+  std::unique_ptr<plugins::Registry> holder;
+  plugins::Registry* registry = nullptr;
+  auto cfg = load_valid_config(args.config, args.format, registry, holder);
+  if (!cfg) return kInvalid;
+  std::string source = args.data.empty() ? cfg->data : args.data;
+  if (source.empty()) {
+    std::cerr << args.config << ": no data source: set `data:` in the config or pass --data\n";
+    return kInvalid;
+  }
+  std::unique_ptr<store::Backend> backend;
+  try {
+    backend = store::open_backend(source);
+  } catch (const std::exception& e) {
+    std::cerr << (args.data.empty() ? cfg->data_where.file.empty() ? args.config : Diagnostic{cfg->data_where, ""}.format()
+                                    : std::string("--data: "))
+              << e.what() << '\n';
+    return kInvalid;
+  }
+  spdlog::debug("running {} metric(s) on {} for {}", cfg->metrics.size(), backend->describe(), describe_period(*cfg));
+  auto result = run::run_metrics(*cfg, *registry, *backend, args.jobs);
+  run::RenderOptions options;
+  options.output = &std::cout;
+  options.output_is_tty = stdout_is_color_tty();
+  options.out_dir = args.out_dir;
+  auto outcomes = run::render_reports(*cfg, result, *registry, options);
+  bool reports_ok = std::all_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.ok; });
+  return result.all_ok() && reports_ok ? kOk : kSomethingFailed;
+}
+
+int check(const std::string& config_path, const std::string& data_override) {
+  std::unique_ptr<plugins::Registry> holder;
+  plugins::Registry* registry = nullptr;
+  auto cfg = load_valid_config(config_path, "", registry, holder);
+  if (!cfg) return kInvalid;
+  std::string source = data_override.empty() ? cfg->data : data_override;
+  if (!source.empty()) {
+    try {
+      store::open_backend(source);
+    } catch (const std::exception& e) {
+      std::cerr << (data_override.empty() ? Diagnostic{cfg->data_where, ""}.format() : std::string("--data: "))
+                << e.what() << '\n';
+      return kInvalid;
+    }
+  }
+  std::cout << config_path << ": ok: " << cfg->metrics.size() << " metric(s), " << cfg->reports.size()
+            << " report(s), period " << describe_period(*cfg) << '\n';
+  return kOk;
+}
+
+int list_plugins(const std::vector<std::string>& extra_dirs) {
+  plugins::Registry registry(plugin_dirs(extra_dirs));
+  warn_registry_problems(registry);
+  auto all = registry.all();
+  if (all.empty()) {
+    std::cerr << "no plugins found; searched: " << join(plugin_dirs(extra_dirs), ", ") << '\n';
+    return kSomethingFailed;
+  }
+  size_t name_w = 4, version_w = 7;
+  for (const auto* m : all) {
+    name_w = std::max(name_w, m->name.size());
+    version_w = std::max(version_w, m->version.size());
+  }
+  auto pad = [](const std::string& s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' '); };
+  std::cout << pad("NAME", name_w) << "  " << pad("KIND", 6) << "  " << pad("VERSION", version_w) << "  SDK  SUMMARY\n";
+  for (const auto* m : all)
+    std::cout << pad(m->name, name_w) << "  " << pad(plugins::kind_name(m->kind), 6) << "  "
+              << pad(m->version, version_w) << "  " << m->sdk_major << '.' << m->sdk_minor << "  " << m->summary
+              << '\n';
+  return kOk;
+}
+
+int describe(const std::string& name, const std::vector<std::string>& extra_dirs) {
+  plugins::Registry registry(plugin_dirs(extra_dirs));
+  warn_registry_problems(registry);
+  const plugins::Manifest* m = registry.find(name);
+  if (!m) {
+    std::vector<std::string> known;
+    for (const auto* p : registry.all()) known.push_back(p->name);
+    std::string hint = closest_match(name, known);
+    std::cerr << "unknown plugin '" << name << "'" << (hint.empty() ? "" : "; did you mean '" + hint + "'?")
+              << " installed: " << join(known, ", ") << '\n';
+    return kInvalid;
+  }
+  std::cout << m->name << " (" << plugins::kind_name(m->kind) << " plugin, version " << m->version << ", SDK "
+            << m->sdk_major << '.' << m->sdk_minor << ")\n";
+  if (!m->title.empty()) std::cout << m->title << '\n';
+  std::cout << m->summary << "\n\n";
+  if (!m->needs.empty()) std::cout << "reads:    " << join(m->needs, ", ") << '\n';
+  if (!m->extensions.empty()) std::cout << "files:    " << join(m->extensions, ", ") << '\n';
+  std::cout << "library:  " << m->library_path() << '\n' << "manifest: " << m->manifest_path << "\n\n";
+  if (m->params.empty()) {
+    std::cout << "no params\n";
+    return kOk;
+  }
+  std::cout << "params:\n";
+  auto value_text = [](const plugins::ParamValue& v) {
+    if (v.is_list) return "[" + join(v.list, ", ") + "]";
+    if (auto* s = std::get_if<std::string>(&v.scalar)) return *s;
+    if (auto* i = std::get_if<int64_t>(&v.scalar)) return std::to_string(*i);
+    if (auto* d = std::get_if<double>(&v.scalar)) {
+      std::string t = std::to_string(*d);
+      while (t.size() > 1 && t.back() == '0') t.pop_back();
+      if (!t.empty() && t.back() == '.') t.pop_back();
+      return t;
+    }
+    return std::string("n/a");
+  };
+  for (const auto& p : m->params) {
+    std::cout << "  " << p.name << "  (" << plugins::param_type_name(p.type);
+    if (p.type == plugins::ParamType::Bool && p.default_value)
+      std::cout << ", default " << (std::get<int64_t>(p.default_value->scalar) ? "true" : "false");
+    else if (p.default_value)
+      std::cout << ", default " << value_text(*p.default_value);
+    else if (p.required)
+      std::cout << ", required";
+    else
+      std::cout << ", optional";
+    if (p.min) std::cout << ", min " << *p.min;
+    if (p.max) std::cout << ", max " << *p.max;
+    std::cout << ")\n";
+    if (!p.values.empty()) std::cout << "      values: " << join(p.values, ", ") << '\n';
+    std::cout << "      " << p.doc << '\n';
+  }
+  return kOk;
+}
+
+int demo(const DemoArgs& args) {
+  if (args.scale < 1) {
+    std::cerr << "--scale must be at least 1\n";
+    return kInvalid;
+  }
+  demo::DemoOptions options;
+  options.db_path = args.db;
+  options.scale = args.scale;
+  options.seed = args.seed;
+  try {
+    auto summary = demo::generate(options, [](const std::string& status) { spdlog::debug("{}", status); });
+    std::cout << "wrote " << args.db << " (scale " << args.scale << ", seed " << args.seed << ") in "
+              << fmt::format("{:.1f}", summary.seconds) << " s: " << summary.reps << " reps in " << summary.teams
+              << " teams, " << summary.accounts << " accounts, " << summary.leads << " leads, "
+              << summary.opportunities << " opportunities, " << summary.activities << " activities, "
+              << summary.subscriptions << " subscriptions\n";
+    return kOk;
+  } catch (const std::exception& e) {
+    std::cerr << "tally demo: " << e.what() << '\n';
+    return kInvalid;
+  }
+}
+
+int import_files(const ImportArgs& args) {
+  import::ImportOptions options;
+  options.mapping_path = args.mapping;
+  options.db_path = args.db;
+  options.files = args.files;
+  options.dry_run = args.dry_run;
+  options.strict = args.strict;
+  options.show_progress = isatty(fileno(stderr)) != 0;
+  plugins::Registry registry(plugin_dirs({}));
+  warn_registry_problems(registry);
+  try {
+    auto summary = import::run_import(options, registry);
+    std::cout << import::format_summary(summary);
+    bool rejected = std::any_of(summary.files.begin(), summary.files.end(), [](const auto& f) { return f.rejected > 0; });
+    return rejected ? kSomethingFailed : kOk;
+  } catch (const DiagnosticError& e) {
+    print_diagnostics(e.diagnostics());
+    return kInvalid;
+  } catch (const std::exception& e) {
+    std::cerr << "tally import: " << e.what() << '\n';
+    return kSomethingFailed;
+  }
+}
+
+int migrate(const std::string& db) {
+  try {
+    if (!fs::exists(db)) {
+      std::cerr << "tally migrate: database '" << db << "' does not exist\n";
+      return kInvalid;
+    }
+    int before = 0;
+    {
+      SQLite::Database probe(db, SQLite::OPEN_READONLY);
+      before = store::schema_version(probe);
+    }
+    auto database = store::open_for_writing(db, false);
+    std::cout << db << ": schema version " << before << " -> " << store::schema_version(database) << '\n';
+    return kOk;
+  } catch (const std::exception& e) {
+    std::cerr << "tally migrate: " << e.what() << '\n';
+    return kSomethingFailed;
+  }
+}
+
+}  // namespace tally::cli

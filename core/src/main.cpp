@@ -1,0 +1,99 @@
+// tally: runs sales-analytics reports described in YAML.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  // Logs go to stderr; stdout carries results only.
+  auto logger = spdlog::stderr_color_mt("tally");
+  logger->set_pattern("%^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+
+  CLI::App app{"tally: sales analytics reports from YAML configs and plugins"};
+  app.set_version_flag("--version", std::string("tally ") + TALLY_VERSION + " (plugin SDK 1.0)");
+  app.require_subcommand(1);
+  bool verbose = false, quiet = false;
+  app.add_flag("-v,--verbose", verbose, "Log debug details to stderr");
+  app.add_flag("-q,--quiet", quiet, "Log only errors");
+
+  tally::cli::RunArgs run_args;
+  auto* run = app.add_subcommand("run", "Run a report config");
+  run->add_option("config", run_args.config, "Report config (YAML)")->required();
+  run->add_option("--data", run_args.data, "Data source, overriding the config's `data:`");
+  run->add_option("--format", run_args.format, "Write one report of this format to stdout instead of the config's")
+      ->check(CLI::IsMember({"table", "json", "csv", "markdown", "html"}));
+  run->add_option("--out", run_args.out_dir, "Folder for report files with relative paths");
+  run->add_option("--jobs", run_args.jobs, "Metrics run at once (default: one per core)");
+
+  std::string check_config, check_data;
+  auto* check = app.add_subcommand("check", "Validate a report config without running it");
+  check->add_option("config", check_config, "Report config (YAML)")->required();
+  check->add_option("--data", check_data, "Data source, overriding the config's `data:`");
+
+  std::vector<std::string> plugin_path;
+  auto* plugins = app.add_subcommand("plugins", "List the installed plugins");
+  plugins->add_option("--plugin-path", plugin_path, "Extra plugin folder(s), searched first");
+
+  std::string describe_name;
+  auto* describe = app.add_subcommand("describe", "Show a plugin's params and docs");
+  describe->add_option("plugin", describe_name, "Plugin name")->required();
+  describe->add_option("--plugin-path", plugin_path, "Extra plugin folder(s), searched first");
+
+  tally::cli::DemoArgs demo_args;
+  auto* demo = app.add_subcommand("demo", "Write the demo database");
+  demo->add_option("--db", demo_args.db, "Where to write it")->capture_default_str();
+  demo->add_option("--scale", demo_args.scale, "Volume multiplier (100 = about 1M opportunities)")
+      ->capture_default_str();
+  demo->add_option("--seed", demo_args.seed, "Random seed")->capture_default_str();
+
+  tally::cli::ImportArgs import_args;
+  auto* import = app.add_subcommand("import", "Import CRM exports (CSV) into a Tally database");
+  import->add_option("--mapping", import_args.mapping, "Mapping (YAML) from the files' columns to Tally's")
+      ->required();
+  import->add_option("--db", import_args.db, "Database to import into (created when missing)")->required();
+  import->add_flag("--dry-run", import_args.dry_run, "Show what would be imported and every reject; change nothing");
+  import->add_flag("--strict", import_args.strict, "Stop at the first rejected row");
+  import->add_option("files", import_args.files, "CSV files")->required();
+
+  std::string migrate_db;
+  auto* migrate = app.add_subcommand("migrate", "Upgrade a database to the current schema");
+  migrate->add_option("--db", migrate_db, "Database")->required();
+
+  tally::cli::NewPluginArgs new_args;
+  auto* new_plugin = app.add_subcommand("new-plugin", "Create an out-of-tree plugin project");
+  new_plugin->add_option("name", new_args.name, "Plugin name (lower_snake_case)")->required();
+  new_plugin->add_option("--kind", new_args.kind, "metric or report")
+      ->check(CLI::IsMember({"metric", "report"}))
+      ->capture_default_str();
+  new_plugin->add_option("--dir", new_args.dir, "Folder to create (default: ./NAME)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : tally::cli::kInvalid;
+  }
+  if (verbose) spdlog::set_level(spdlog::level::debug);
+  if (quiet) spdlog::set_level(spdlog::level::err);
+
+  try {
+    if (*run) return tally::cli::run(run_args);
+    if (*check) return tally::cli::check(check_config, check_data);
+    if (*plugins) return tally::cli::list_plugins(plugin_path);
+    if (*describe) return tally::cli::describe(describe_name, plugin_path);
+    if (*demo) return tally::cli::demo(demo_args);
+    if (*import) return tally::cli::import_files(import_args);
+    if (*migrate) return tally::cli::migrate(migrate_db);
+    if (*new_plugin) return tally::cli::new_plugin(new_args);
+  } catch (const std::exception& e) {
+    // Last line of defence: one clear message, never a stack trace.
+    std::cerr << "tally: " << e.what() << '\n';
+    return tally::cli::kSomethingFailed;
+  }
+  return tally::cli::kInvalid;
+}

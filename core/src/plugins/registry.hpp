@@ -1,0 +1,69 @@
+// Plugin discovery and loading. Discovery reads manifests only; a library is
+// opened when a run first needs it, after its manifest's SDK version and
+// sha256 checked out, and the version is negotiated with the library before
+// anything else in it is called. A loaded library stays loaded as long as
+// anything that came from it lives (each LoadedPlugin holds a reference),
+// and libraries are unloaded only at shutdown.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <tally/plugin.h>
+
+#include "plugins/manifest.hpp"
+
+namespace tally::plugins {
+
+// A plugin refused or failed to load: the message says which and why.
+class PluginError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An opened, version-checked plugin library.
+class LoadedPlugin {
+ public:
+  virtual ~LoadedPlugin() = default;
+  virtual const Manifest& manifest() const = 0;
+  virtual const tally_plugin_info& info() const = 0;
+};
+
+class Registry {
+ public:
+  // Reads every `*.plugin.yaml` in `dirs` (missing dirs are skipped). A
+  // broken manifest is kept as a problem (see problems()), not fatal: the
+  // other plugins stay usable. When two dirs have a plugin of the same
+  // name, the first dir wins.
+  explicit Registry(const std::vector<std::string>& dirs);
+  ~Registry();
+
+  // The default search path: $TALLY_PLUGIN_PATH (':'-separated), then the
+  // build tree's plugins dir beside the executable, then the install dir.
+  static std::vector<std::string> default_dirs();
+
+  const Manifest* find(const std::string& name) const;
+  std::vector<const Manifest*> all() const;  // sorted by name
+  std::vector<std::string> names(Kind kind) const;
+  const std::vector<Diagnostic>& problems() const { return problems_; }
+
+  // Opens (once) and returns the plugin; throws PluginError with one clear
+  // message for: unknown plugin, SDK major mismatch, newer minor than the
+  // host, missing library, sha256 mismatch, missing entry point, init failure.
+  std::shared_ptr<LoadedPlugin> load(const std::string& name);
+
+ private:
+  std::vector<Manifest> manifests_;
+  std::vector<Diagnostic> problems_;
+  std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded_;
+  std::mutex mutex_;
+};
+
+// The host function table handed to every plugin.
+const tally_host_api& host_api();
+
+}  // namespace tally::plugins

@@ -1,0 +1,58 @@
+// The host side of the opaque handles that cross the plugin boundary.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <tally/plugin.h>
+
+#include "plugins/manifest.hpp"
+#include "query/query.hpp"
+#include "run/result.hpp"
+#include "store/backend.hpp"
+
+// One plugin invocation: a metric run, a report render or a source read.
+struct tally_ctx {
+  std::string plugin;  // plugin name, for logs
+  std::string name;    // `as:` name
+  const std::map<std::string, tally::plugins::ParamValue>* params = nullptr;
+  const tally::plugins::Manifest* manifest = nullptr;
+
+  // The run's periods and settings.
+  tally::query::Scope scope;
+  std::string currency = "USD";
+
+  // Metrics: where queries run and results go.
+  tally::store::Connection* connection = nullptr;
+  const tally::query::Dialect* dialect = nullptr;
+  tally::run::MetricResult* result = nullptr;
+  const std::map<std::string, double>* config_targets = nullptr;
+  std::vector<std::unique_ptr<tally_table>> tables;
+
+  // Reports: the finished run and where output goes.
+  const tally::run::RunResult* run = nullptr;
+  std::ostream* output = nullptr;
+  bool output_is_tty = false;
+
+  std::string last_error;    // of the last failed host call
+  std::string plugin_error;  // set by the plugin through set_error
+};
+
+struct tally_table {
+  tally_ctx* ctx;
+  size_t index;  // into ctx->result->tables
+};
+
+struct tally_query {
+  tally_ctx* ctx;
+  tally::query::QueryBuilder builder;
+};
+
+struct tally_rows {
+  tally_ctx* ctx;
+  std::unique_ptr<tally::store::Cursor> cursor;
+  std::vector<tally::Value> current;  // the row returned strings point into
+};

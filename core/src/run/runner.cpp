@@ -1,0 +1,216 @@
+#include "run/runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "run/context.hpp"
+#include "util/text.hpp"
+
+namespace tally::run {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* compare_mode_name(config::CompareMode mode) {
+  switch (mode) {
+    case config::CompareMode::PreviousPeriod: return "previous_period";
+    case config::CompareMode::PreviousYear: return "previous_year";
+    default: return "none";
+  }
+}
+
+query::Scope scope_of(const config::Config& config) {
+  query::Scope scope;
+  scope.period_from = config.period.from.iso();
+  scope.period_to = config.period.to.iso();
+  if (config.compare_period) {
+    scope.compare_from = config.compare_period->from.iso();
+    scope.compare_to = config.compare_period->to.iso();
+  }
+  scope.fiscal_year_start = config.fiscal_year_start;
+  scope.filters = config.filters;
+  return scope;
+}
+
+// Config `targets:` win over what the plugin found in the store; a target
+// that names no KPI of the metric is a warning, never silently ignored.
+void apply_config_targets(const config::PluginUse& use, MetricResult& result) {
+  for (const auto& [name, value] : use.targets) {
+    auto it = std::find_if(result.kpis.begin(), result.kpis.end(), [&](const Kpi& k) { return k.name == name; });
+    if (it != result.kpis.end()) {
+      it->target = value;
+      continue;
+    }
+    std::vector<std::string> names;
+    for (const auto& k : result.kpis) names.push_back(k.name);
+    spdlog::warn("{}: target for '{}' matches no KPI of {}; its KPIs: {}", result.name, name, result.plugin,
+                 join(names, ", "));
+  }
+}
+
+MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, const config::Config& config,
+                     plugins::Registry& registry, store::Backend& backend) {
+  MetricResult result;
+  result.name = use.name;
+  result.plugin = use.use;
+  auto started = std::chrono::steady_clock::now();
+  try {
+    auto plugin = registry.load(use.use);
+    result.title = !use.title.empty() ? use.title : !plugin->manifest().title.empty() ? plugin->manifest().title : use.name;
+    auto connection = backend.connect();
+    tally_ctx ctx;
+    ctx.plugin = use.use;
+    ctx.name = use.name;
+    ctx.params = &use.params;
+    ctx.manifest = &plugin->manifest();
+    ctx.scope = scope;
+    ctx.currency = config.currency;
+    ctx.connection = connection.get();
+    ctx.dialect = &backend.dialect();
+    ctx.result = &result;
+    ctx.config_targets = &use.targets;
+    int32_t rc = plugin->info().metric->run(&ctx);
+    if (rc != TALLY_OK) {
+      std::string message = ctx.plugin_error.empty() ? "failed without a message" : ctx.plugin_error;
+      result = MetricResult{};
+      result.name = use.name;
+      result.plugin = use.use;
+      result.title = use.title.empty() ? use.name : use.title;
+      result.ok = false;
+      result.error = message;
+    } else {
+      apply_config_targets(use, result);
+    }
+  } catch (const std::exception& e) {
+    result.kpis.clear();
+    result.tables.clear();
+    result.ok = false;
+    result.error = e.what();
+    if (result.title.empty()) result.title = use.title.empty() ? use.name : use.title;
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (result.ok)
+    spdlog::debug("{}: ok in {:.3f} s", result.name, result.seconds);
+  else
+    spdlog::error("{}: {}", result.name, result.error);
+  return result;
+}
+
+}  // namespace
+
+RunResult run_metrics(const config::Config& config, plugins::Registry& registry, store::Backend& backend,
+                      unsigned jobs) {
+  RunResult result;
+  result.title = config.title;
+  result.period_from = config.period.from.iso();
+  result.period_to = config.period.to.iso();
+  if (config.compare_period) {
+    result.compare_from = config.compare_period->from.iso();
+    result.compare_to = config.compare_period->to.iso();
+  }
+  result.compare_mode = compare_mode_name(config.compare_period ? config.compare : config::CompareMode::None);
+  result.currency = config.currency;
+  result.data_source = backend.describe();
+  result.metrics.resize(config.metrics.size());
+
+  const query::Scope scope = scope_of(config);
+  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  jobs = std::min<unsigned>(jobs, static_cast<unsigned>(config.metrics.size()));
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < config.metrics.size(); i = next++)
+      result.metrics[i] = run_one(config.metrics[i], scope, config, registry, backend);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  return result;
+}
+
+std::string expand_output_path(const std::string& pattern, const RunResult& result, const std::string& out_dir) {
+  auto slug = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      if (std::isalnum(static_cast<unsigned char>(c)))
+        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      else if (!out.empty() && out.back() != '-')
+        out += '-';
+    }
+    while (!out.empty() && out.back() == '-') out.pop_back();
+    return out.empty() ? std::string("report") : out;
+  };
+  std::string path;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    auto starts = [&](std::string_view token) { return pattern.compare(i, token.size(), token) == 0; };
+    if (starts("{title}")) {
+      path += slug(result.title);
+      i += 6;
+    } else if (starts("{from}")) {
+      path += result.period_from;
+      i += 5;
+    } else if (starts("{to}")) {
+      path += result.period_to;
+      i += 3;
+    } else {
+      path += pattern[i];
+    }
+  }
+  fs::path p(path);
+  if (p.is_relative() && !out_dir.empty()) p = fs::path(out_dir) / p;
+  return p.lexically_normal().string();
+}
+
+std::vector<ReportOutcome> render_reports(const config::Config& config, const RunResult& result,
+                                          plugins::Registry& registry, const RenderOptions& options) {
+  std::vector<ReportOutcome> outcomes;
+  const query::Scope scope = scope_of(config);
+  for (const auto& use : config.reports) {
+    ReportOutcome outcome;
+    outcome.name = use.name;
+    try {
+      auto plugin = registry.load(use.use);
+      // Output paths are expanded and their folders created by the host, so
+      // every report plugin treats {title}/{from}/{to} and --out the same way.
+      auto params = use.params;
+      for (const auto& spec : plugin->manifest().params) {
+        if (spec.type != plugins::ParamType::Path) continue;
+        auto it = params.find(spec.name);
+        if (it == params.end() || !std::holds_alternative<std::string>(it->second.scalar)) continue;
+        std::string path = expand_output_path(std::get<std::string>(it->second.scalar), result, options.out_dir);
+        fs::path parent = fs::path(path).parent_path();
+        if (!parent.empty()) fs::create_directories(parent);
+        it->second.scalar = path;
+      }
+      tally_ctx ctx;
+      ctx.plugin = use.use;
+      ctx.name = use.name;
+      ctx.params = &params;
+      ctx.manifest = &plugin->manifest();
+      ctx.scope = scope;
+      ctx.currency = config.currency;
+      ctx.run = &result;
+      ctx.output = options.output;
+      ctx.output_is_tty = options.output_is_tty;
+      if (plugin->info().report->render(&ctx) != TALLY_OK) {
+        outcome.ok = false;
+        outcome.error = ctx.plugin_error.empty() ? "failed without a message" : ctx.plugin_error;
+      }
+      if (options.output) options.output->flush();
+    } catch (const std::exception& e) {
+      outcome.ok = false;
+      outcome.error = e.what();
+    }
+    if (!outcome.ok) spdlog::error("report {}: {}", outcome.name, outcome.error);
+    outcomes.push_back(std::move(outcome));
+  }
+  return outcomes;
+}
+
+}  // namespace tally::run

@@ -1,0 +1,193 @@
+// The tally command as an admin uses it: real processes, real files, exit
+// codes and messages checked word for word where they matter.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <SQLiteCpp/Database.h>
+
+#include "support/command.hpp"
+#include "support/fixture.hpp"
+
+using namespace tally::testing;
+using nlohmann::json;
+
+namespace {
+
+// One demo database for the whole file: generating it is the slow part.
+const std::string& demo_db() {
+  static TempDir dir;
+  static std::string path = [] {
+    std::string p = dir.file("demo.db");
+    auto r = run_tally("demo --db '" + p + "'");
+    if (r.exit_code != 0) ADD_FAILURE() << "tally demo failed: " << r.err;
+    return p;
+  }();
+  return path;
+}
+
+std::string source(const std::string& rel) { return std::string(TALLY_SOURCE_DIR) + "/" + rel; }
+
+}  // namespace
+
+TEST(Cli, PluginsListsEveryShippedPluginWithKindVersionAndSdk) {
+  auto r = run_tally("plugins");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("NAME"), std::string::npos);
+  for (const char* name : {"pipeline", "win_loss", "churn", "collateral_usage", "table", "json"})
+    EXPECT_NE(r.out.find(std::string("\n") + name + " "), std::string::npos) << name << "\n" << r.out;
+  EXPECT_NE(r.out.find("metric  1.0.0"), std::string::npos) << r.out;
+}
+
+TEST(Cli, DescribeShowsEveryParamFromTheManifest) {
+  auto r = run_tally("describe win_loss");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("win_loss (metric plugin"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("group_by  (enum, default reason)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("values: "), std::string::npos);
+}
+
+TEST(Cli, DescribeUnknownPluginSuggests) {
+  auto r = run_tally("describe win_los");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("did you mean 'win_loss'"), std::string::npos) << r.err;
+}
+
+TEST(Cli, MissingConfigIsOneClearMessageAndExit2) {
+  auto r = run_tally("run /nonexistent/report.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/nonexistent/report.yaml"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Cli, BadYamlPointsAtLineAndColumn) {
+  TempDir d;
+  std::string config = d.write("bad.yaml", "title: x\nperiod: {from: 2025-01-01, to: 2025-02-01\nmetrics: []\n");
+  auto r = run_tally("check '" + config + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(config + ":"), std::string::npos) << r.err;
+}
+
+TEST(Cli, EveryConfigErrorAtOnceWithFileLineColumnAndChoices) {
+  TempDir d;
+  std::string config = d.write("c.yaml",
+                               "title: x\n"
+                               "data: demo.db\n"
+                               "period: {from: 2025-01-01, to: 2025-02-01}\n"
+                               "metrics:\n"
+                               "  - use: win_loss\n"
+                               "    params: {grup_by: reason}\n"
+                               "  - use: pipline\n");
+  auto r = run_tally("check '" + config + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(config + ":6:14: unknown param 'grup_by' for win_loss; valid: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(config + ":7:10: unknown metric plugin 'pipline'; did you mean 'pipeline'?"), std::string::npos)
+      << r.err;
+}
+
+TEST(Cli, UnknownPluginInRunIsExit2AndNothingRuns) {
+  TempDir d;
+  std::string config = d.write("c.yaml", "data: " + demo_db() +
+                                              "\nperiod: {from: 2025-01-01, to: 2025-02-01}\n"
+                                              "metrics: [{use: no_such_metric}]\n");
+  auto r = run_tally("run '" + config + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown metric plugin 'no_such_metric'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(Cli, DemoIntoAMissingDirectoryNamesTheDirectory) {
+  auto r = run_tally("demo --db /nonexistent-dir/demo.db");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/nonexistent-dir"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("terminate"), std::string::npos);
+}
+
+TEST(Cli, MissingDatabaseSaysHowToCreateIt) {
+  auto r = run_tally("run '" + source("configs/demo.yaml") + "' --data /tmp/definitely-not-here.db");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tally demo"), std::string::npos) << r.err;
+}
+
+TEST(Cli, OlderSchemaIsRefusedWithTheUpgradeCommand) {
+  TempDir d;
+  std::string db = d.file("old.db");
+  {
+    SQLite::Database old(db, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    old.exec("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)");
+    old.exec("INSERT INTO schema_version VALUES (0, '2024-01-01')");
+    old.exec("CREATE TABLE opportunities (id INTEGER PRIMARY KEY)");
+  }
+  auto r = run_tally("run '" + source("configs/demo.yaml") + "' --data '" + db + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("schema version"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tally migrate"), std::string::npos) << r.err;
+}
+
+TEST(Cli, DemoConfigRunsAsTablesOnTheTerminal) {
+  auto r = run_tally("run '" + source("configs/demo.yaml") + "' --data '" + demo_db() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("Period 2025-10-01 .. 2026-01-01"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\x1b["), std::string::npos) << "no colour when not a TTY";
+  EXPECT_EQ(r.out.find("failed"), std::string::npos) << r.out;
+}
+
+TEST(Cli, JsonFollowsTheContract) {
+  auto r = run_tally("run '" + source("configs/demo.yaml") + "' --data '" + demo_db() + "' --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json doc = json::parse(r.out);
+  EXPECT_TRUE(doc["title"].is_string());
+  EXPECT_EQ(doc["period"]["from"], "2025-10-01");
+  EXPECT_EQ(doc["period"]["to"], "2026-01-01");
+  EXPECT_EQ(doc["compare"]["from"], "2025-07-01");
+  EXPECT_EQ(doc["compare"]["to"], "2025-10-01");
+  ASSERT_EQ(doc["metrics"].size(), 4u);
+  for (const auto& m : doc["metrics"]) {
+    EXPECT_EQ(m["status"], "ok") << m.dump();
+    EXPECT_TRUE(m["name"].is_string());
+    EXPECT_TRUE(m["plugin"].is_string());
+    ASSERT_FALSE(m["kpis"].empty()) << m["name"];
+    for (const auto& k : m["kpis"]) {
+      EXPECT_TRUE(k["name"].is_string());
+      EXPECT_TRUE(k["unit"].is_string());
+      EXPECT_TRUE(k["value"].is_number() || k["value"].is_null());
+      EXPECT_TRUE(k.contains("previous"));
+      EXPECT_TRUE(k.contains("target"));
+    }
+    for (const auto& t : m["tables"]) {
+      for (const auto& row : t["rows"]) EXPECT_EQ(row.size(), t["columns"].size());
+      for (const auto& c : t["columns"]) {
+        EXPECT_TRUE(c["name"].is_string());
+        EXPECT_TRUE(c["type"].is_string());
+      }
+    }
+  }
+}
+
+TEST(Cli, ResultsOnStdoutLogsOnStderr) {
+  auto r = run_tally("--quiet run '" + source("configs/demo.yaml") + "' --data '" + demo_db() + "' --format json");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "");
+  EXPECT_NO_THROW(json::parse(r.out));
+}
+
+TEST(Cli, EnvironmentSubstitutionInConfigs) {
+  TempDir d;
+  std::string config = d.write("c.yaml",
+                               "title: ${REPORT_TITLE:-Fallback title}\ndata: ${TALLY_TEST_DB}\n"
+                               "period: {from: 2025-01-01, to: 2025-04-01}\nmetrics: [{use: win_loss}]\n");
+  auto r = run_shell("TALLY_TEST_DB='" + demo_db() + "' '" TALLY_EXE "' run '" + config + "' --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["title"], "Fallback title");
+}
+
+TEST(Cli, NewPluginScaffoldsAProjectThatNamesTheSdk) {
+  TempDir d;
+  auto r = run_tally("new-plugin my_metric --dir '" + d.file("my_metric") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto again = run_tally("new-plugin my_metric --dir '" + d.file("my_metric") + "'");
+  EXPECT_EQ(again.exit_code, 2);
+  auto bad = run_tally("new-plugin My-Metric");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("lower_snake_case"), std::string::npos);
+}
