@@ -79,8 +79,8 @@ TEST(Cli, EveryConfigErrorAtOnceWithFileLineColumnAndChoices) {
                                "  - use: pipline\n");
   auto r = run_tally("check '" + config + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find(config + ":6:14: unknown param 'grup_by' for win_loss; valid: "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(config + ":7:10: unknown metric plugin 'pipline'; did you mean 'pipeline'?"), std::string::npos)
+  EXPECT_NE(r.err.find(config + ":6:23: unknown param 'grup_by' for win_loss; valid: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(config + ":7:5: unknown metric plugin 'pipline'; did you mean 'pipeline'?"), std::string::npos)
       << r.err;
 }
 
