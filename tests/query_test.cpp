@@ -547,9 +547,11 @@ TEST(QueryErrors, FilterOnAMissingOrUnknownDimension) {
       "industry, source, product");
   QueryBuilder stages("stages");
   stages.select("n", "count(*)");
+  // Reference tables describe facts; the report's filters narrow facts only.
   scope.filters = {{"rep", {"Ann"}}};
-  EXPECT_EQ(query_error([&] { stages.compile(*dialect, scope); }),
-            "filter on 'rep' cannot apply to dataset 'stages'; its dimensions: none");
+  auto compiled = stages.compile(*dialect, scope);
+  EXPECT_TRUE(compiled.params.empty());
+  EXPECT_EQ(compiled.sql.find("Ann"), std::string::npos);
 }
 
 TEST(QueryErrors, AliasesDatasetsAndOrder) {

@@ -375,7 +375,12 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
   // The report's filters first, then the plugin's own conditions.
   std::vector<std::string> conditions;
   const auto& standard = detail::standard_dimensions();
+  // Reference datasets (stages, products, collateral, ...) have no
+  // dimensions: a report's filters narrow facts, not the lookup tables that
+  // describe them, so they pass through unfiltered.
+  const bool reference_dataset = q.dataset->dimensions.empty();
   for (const auto& [dimension, values] : scope.filters) {
+    if (reference_dataset) break;
     if (std::find(standard.begin(), standard.end(), dimension) == standard.end())
       throw QueryError("unknown dimension '" + dimension +
                        "' in the report's filters; valid: " + join(standard, ", "));

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A plugin author's path: install Tally, scaffold a metric plugin with
+# `tally new-plugin`, build it out of tree against the installed SDK, and run it.
+set -euo pipefail
+build=$1
+cmake=${2:-cmake}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
+tally="$work/prefix/bin/tally"
+"$tally" new-plugin deal_mix --dir "$work/deal_mix"
+"$cmake" -S "$work/deal_mix" -B "$work/deal_mix/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+"$cmake" --build "$work/deal_mix/build" >/dev/null
+grep -q '^sha256: [0-9a-f]\{64\}$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"
+grep -q '^sdk: "1.0"$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"
+
+export TALLY_PLUGIN_PATH="$work/deal_mix/build/plugins"
+"$tally" describe deal_mix | grep -q 'group_by  (enum, default rep)'
+# The installed host finds its own shipped plugins beside itself.
+"$tally" plugins | grep -q '^win_loss '
+
+"$tally" demo --db "$work/demo.db" >/dev/null
+cat >"$work/report.yaml" <<YAML
+data: $work/demo.db
+period: {from: 2025-01-01, to: 2025-04-01, compare: previous_period}
+metrics: [{use: deal_mix, params: {group_by: region}}, {use: win_loss}]
+YAML
+out=$("$tally" run "$work/report.yaml" --format json)
+echo "$out" | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+m = {x["name"]: x for x in doc["metrics"]}
+assert m["deal_mix"]["status"] == "ok", m["deal_mix"]
+assert m["win_loss"]["status"] == "ok"
+won = m["deal_mix"]["kpis"][0]
+assert won["name"] == "won_amount" and won["value"] > 0 and won["previous"] is not None, won
+rows = m["deal_mix"]["tables"][0]["rows"]
+assert abs(sum(r[2] for r in rows) - won["value"]) < 0.01, (rows, won)
+print("out-of-tree plugin ok:", won["value"])
+'
