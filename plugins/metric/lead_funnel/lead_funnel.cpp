@@ -1,0 +1,241 @@
+// Lead funnel (KPIS.md) over a cohort: the leads created in the period,
+// followed to wherever they got (whenever that happened).
+//   lead -> MQL -> SAL -> SQL -> opportunity -> customer
+// A lead counts at a step when it reached that step or a later one (a lead
+// that went straight to SQL also passed MQL and SAL), so no step conversion
+// exceeds 100 %. Opportunity: converted_at or opportunity_id set. Customer: a
+// converted lead whose opportunity is won.
+// Conversion by profile: customers / leads per contact title, industry,
+// employee band or geography (the lead's region, else its country).
+// Leads needed: revenue_target / (customers / leads x average deal size), the
+// average deal size being won amount / won deals closed in the period.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tally/sdk.hpp>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Unit;
+using tally::sdk::Which;
+
+// "Reached this step or a later one", per step.
+constexpr const char* kConverted = "(converted_at is not null or opportunity_id is not null)";
+const std::string kSql = "(sql_at is not null or " + std::string(kConverted) + ")";
+const std::string kSal = "(sal_at is not null or " + kSql + ")";
+const std::string kMql = "(mql_at is not null or " + kSal + ")";
+
+const std::array<const char*, 4> kBands = {"1-49", "50-249", "250-999", "1000+"};
+
+std::string profile_expression(const std::string& profile) {
+  if (profile == "employee_band")
+    return "if(employees is null, null, if(employees < 50, '1-49', if(employees < 250, '50-249', "
+           "if(employees < 1000, '250-999', '1000+'))))";
+  if (profile == "geography") return "coalesce(lead_region, country)";
+  return profile;  // title, industry: the lead's own columns
+}
+
+std::string label_or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
+
+struct Steps {
+  std::array<double, 6> count{};  // lead, mql, sal, sql, opportunity, customer
+};
+
+struct ProfileRow {
+  std::string key;
+  int64_t leads = 0, mqls = 0, sqls = 0, opportunities = 0, customers = 0;
+};
+
+class LeadFunnel final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    const std::string profile = ctx.text("profile");
+    const Steps current = steps(ctx, Which::Current);
+    std::optional<Steps> previous;
+    if (ctx.has_compare()) previous = steps(ctx, Which::Compare);
+    auto pick = [&](Which w) -> const Steps& { return w == Which::Current ? current : *previous; };
+    auto step_ratio = [&](size_t num, size_t den) {
+      return [&, num, den](Which w) { return tally::sdk::ratio_opt(pick(w).count[num], pick(w).count[den]); };
+    };
+
+    ctx.kpi("leads", "Leads created", Unit::Count,
+            [&](Which w) -> std::optional<double> { return pick(w).count[0]; });
+    ctx.kpi("mql_to_sal", "MQL -> SAL", Unit::Percent, step_ratio(2, 1));
+    ctx.kpi("mql_to_sql", "MQL -> SQL", Unit::Percent, step_ratio(3, 1));
+    ctx.kpi("lead_to_customer", "Lead -> customer", Unit::Percent, step_ratio(5, 0));
+    ctx.kpi("customers", "Customers won from these leads", Unit::Count,
+            [&](Which w) -> std::optional<double> { return pick(w).count[5]; });
+    if (const auto target = ctx.optional_number("revenue_target")) {
+      ctx.kpi(
+          "leads_needed", "Leads needed for the revenue target", Unit::Number,
+          [&](Which w) -> std::optional<double> {
+            const auto conversion = tally::sdk::ratio_opt(pick(w).count[5], pick(w).count[0]);
+            const auto deal_size = average_deal_size(ctx, w);
+            if (!conversion || !deal_size) return std::nullopt;
+            return tally::sdk::ratio_opt(*target, *conversion * *deal_size);
+          },
+          /*higher_is_better=*/false);
+    }
+
+    funnel_table(ctx, current);
+    profile_table(ctx, profile, ctx.integer("top_n"));
+  }
+
+ private:
+  static Steps steps(const Context& ctx, Which which) {
+    Steps s;
+    auto rows = ctx.query("leads")
+                    .select("leads", "count(*)")
+                    .select("mqls", "count_if(" + kMql + ")")
+                    .select("sals", "count_if(" + kSal + ")")
+                    .select("sqls", "count_if(" + kSql + ")")
+                    .select("opportunities", std::string("count_if(") + kConverted + ")")
+                    .where("in_period(created_at)")
+                    .use_period(which)
+                    .run();
+    if (rows.next())
+      for (uint32_t i = 0; i < 5; ++i) s.count[i] = static_cast<double>(rows.integer(i));
+    for (const auto& row : converted_leads(ctx, which, "title"))
+      s.count[5] += static_cast<double>(row.customers);
+    return s;
+  }
+
+  // The converted leads created in the period, per profile value, with how
+  // many of them became customers. Leads carry no opportunity status, so the
+  // won opportunities are looked up by id and matched here.
+  static std::vector<ProfileRow> converted_leads(const Context& ctx, Which which,
+                                                 const std::string& profile) {
+    struct Converted {
+      int64_t opportunity;
+      std::string key;
+      int64_t leads;
+    };
+    std::vector<Converted> converted;
+    int64_t lo = 0, hi = -1;
+    {
+      auto rows = ctx.query("leads")
+                      .group_by("opportunity", "opportunity_id")
+                      .group_by("profile", profile_expression(profile))
+                      .select("leads", "count(*)")
+                      .where("in_period(created_at) and opportunity_id is not null")
+                      .use_period(which)
+                      .run();
+      while (rows.next()) {
+        converted.push_back({rows.integer(0), rows.text(1), rows.integer(2)});
+        const int64_t id = converted.back().opportunity;
+        if (hi < lo) lo = hi = id;
+        lo = std::min(lo, id);
+        hi = std::max(hi, id);
+      }
+    }
+    std::set<int64_t> won;
+    if (!converted.empty()) {
+      // Opportunities are not tied to the period: a lead may close long after.
+      auto rows = ctx.query("opportunities")
+                      .group_by("id", "id")
+                      .select("deals", "count(*)")
+                      .where("status = 'won' and id >= :lo and id <= :hi")
+                      .bind("lo", tally::sdk::Value{lo})
+                      .bind("hi", tally::sdk::Value{hi})
+                      .run();
+      while (rows.next()) won.insert(rows.integer(0));
+    }
+    std::map<std::string, ProfileRow> by_key;
+    for (const auto& c : converted) {
+      auto& row = by_key[c.key];
+      row.key = c.key;
+      if (won.count(c.opportunity)) row.customers += c.leads;
+    }
+    std::vector<ProfileRow> out;
+    for (auto& [key, row] : by_key) out.push_back(row);
+    return out;
+  }
+
+  static std::optional<double> average_deal_size(const Context& ctx, Which which) {
+    auto rows = ctx.query("opportunities")
+                    .select("deals", "count(*)")
+                    .select("amount", "coalesce(sum(amount), 0)")
+                    .where("status = 'won' and in_period(closed_at)")
+                    .use_period(which)
+                    .run();
+    if (!rows.next()) return std::nullopt;
+    return tally::sdk::ratio_opt(rows.number(1), static_cast<double>(rows.integer(0)));
+  }
+
+  static void funnel_table(const Context& ctx, const Steps& s) {
+    static const std::array<const char*, 6> names = {"lead", "mql", "sal", "sql", "opportunity", "customer"};
+    auto t = ctx.table("funnel", "Lead funnel (leads created in period)");
+    t.column("step", Unit::Text)
+        .column("leads", Unit::Count)
+        .column("step_conversion", Unit::Percent)
+        .column("cumulative_conversion", Unit::Percent);
+    t.chart(Chart::Funnel, "step", "leads");
+    for (size_t i = 0; i < names.size(); ++i) {
+      tally::sdk::Value step = i == 0 ? tally::sdk::Value{} : tally::sdk::ratio(s.count[i], s.count[i - 1]);
+      t.row({std::string(names[i]), static_cast<int64_t>(s.count[i]), step,
+             tally::sdk::ratio(s.count[i], s.count[0])});
+    }
+  }
+
+  static void profile_table(const Context& ctx, const std::string& profile, int64_t top_n) {
+    std::map<std::string, ProfileRow> rows_by_key;
+    {
+      auto rows = ctx.query("leads")
+                      .group_by("profile", profile_expression(profile))
+                      .select("leads", "count(*)")
+                      .select("mqls", "count_if(" + kMql + ")")
+                      .select("sqls", "count_if(" + kSql + ")")
+                      .select("opportunities", std::string("count_if(") + kConverted + ")")
+                      .where("in_period(created_at)")
+                      .run();
+      while (rows.next()) {
+        ProfileRow r{rows.text(0), rows.integer(1), rows.integer(2), rows.integer(3), rows.integer(4), 0};
+        rows_by_key[r.key] = r;
+      }
+    }
+    for (const auto& c : converted_leads(ctx, Which::Current, profile))
+      rows_by_key[c.key].customers += c.customers;
+
+    std::vector<ProfileRow> rows;
+    for (auto& [key, row] : rows_by_key) rows.push_back(row);
+    if (profile == "employee_band") {
+      // Bands in size order, unknown last.
+      auto rank = [](const std::string& key) {
+        auto it = std::find(kBands.begin(), kBands.end(), key);
+        return static_cast<size_t>(it - kBands.begin());
+      };
+      std::sort(rows.begin(), rows.end(),
+                [&](const auto& a, const auto& b) { return rank(a.key) < rank(b.key); });
+    } else {
+      std::stable_sort(rows.begin(), rows.end(),
+                       [](const auto& a, const auto& b) { return a.leads > b.leads; });
+    }
+
+    auto t = ctx.table("by_" + profile, "Lead-to-customer conversion by " + profile);
+    t.column(profile, Unit::Text)
+        .column("leads", Unit::Count)
+        .column("mqls", Unit::Count)
+        .column("sqls", Unit::Count)
+        .column("opportunities", Unit::Count)
+        .column("customers", Unit::Count)
+        .column("lead_to_customer", Unit::Percent);
+    t.chart(Chart::Bar, profile, "lead_to_customer");
+    int64_t written = 0;
+    for (const auto& r : rows) {
+      if (written++ >= top_n) break;
+      t.row({label_or_none(r.key), r.leads, r.mqls, r.sqls, r.opportunities, r.customers,
+             tally::sdk::ratio(static_cast<double>(r.customers), static_cast<double>(r.leads))});
+    }
+  }
+};
+
+}  // namespace
+
+TALLY_METRIC(LeadFunnel)

@@ -1,0 +1,146 @@
+// Hand-computed checks of lead_funnel on a tiny store.
+#include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
+
+using namespace tally::testing;
+
+namespace {
+
+// Leads created in Q1 2025 (L7 in Q4 2024):
+//   L1 CEO    10 emp  EMEA      mql sal sql converted -> opp 101 won   (Ann)
+//   L2 CEO    60 emp  -/US      mql sal sql converted -> opp 102 lost  (Ann)
+//   L3 CTO   300 emp  EMEA      mql sal                                (Ann)
+//   L4 CTO  5000 emp  NA        mql                                    (Cid)
+//   L5 Intern  -      -/-       nothing                                (Ann)
+//   L6 CTO  2000 emp  APAC      sql only (skipped mql, sal)            (Cid)
+// Reached or passed: lead 6, mql 5, sal 4, sql 3, opportunity 2, customer 1.
+// Won in Q1: opp 101 (1200) and 104 (800, no lead): average deal size 1000.
+void seed(const StoreFixture& f) {
+  f.exec(
+      "INSERT INTO reps(id,name,region) VALUES (1,'Ann','EMEA'),(3,'Cid','NA');"
+      "INSERT INTO "
+      "leads(id,owner_id,source,title,industry,employees,country,region,created_at,mql_at,sal_at,sql_at,"
+      "converted_at,opportunity_id) VALUES"
+      " (1,1,'web','CEO','Software',10,'DE','EMEA','2025-01-05','2025-01-06','2025-01-07','2025-01-08','2025-"
+      "02-01',101),"
+      " (2,1,'web','CEO','Software',60,'US',NULL,'2025-01-10','2025-01-11','2025-01-12','2025-01-13','2025-"
+      "02-02',102),"
+      " (3,1,'web','CTO','Retail',300,'FR','EMEA','2025-02-01','2025-02-02','2025-02-03',NULL,NULL,NULL),"
+      " (4,3,'event','CTO','Retail',5000,'US','NA','2025-02-05','2025-02-06',NULL,NULL,NULL,NULL),"
+      " (5,1,'event','Intern','Retail',NULL,NULL,NULL,'2025-03-31 18:00:00',NULL,NULL,NULL,NULL,NULL),"
+      " (6,3,'web','CTO','Software',2000,'JP','APAC','2025-03-01',NULL,NULL,'2025-03-02',NULL,NULL),"
+      " (7,1,'web','CEO','Software',20,'DE','EMEA','2024-12-01','2024-12-02','2024-12-03','2024-12-04','2024-"
+      "12-05',103);"
+      "INSERT INTO opportunities(id,owner_id,lead_id,amount,status,created_at,closed_at) VALUES"
+      " (101,1,1,1200,'won','2025-02-01','2025-02-15'),"
+      " (102,1,2,900,'lost','2025-02-02','2025-03-01'),"
+      " (103,1,7,500,'won','2024-12-05','2024-12-20'),"
+      " (104,1,NULL,800,'won','2025-01-01','2025-03-01')");
+}
+
+}  // namespace
+
+TEST(LeadFunnel, StepsAndCalledOutConversions) {
+  StoreFixture f;
+  seed(f);
+  auto m =
+      f.run_metric("lead_funnel", {.from = "2025-01-01", .to = "2025-04-01", .compare = "previous_period"});
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "funnel");
+  EXPECT_EQ(t.chart, TALLY_CHART_FUNNEL);
+  EXPECT_EQ(number(t, row(t, "step", "lead"), "leads"), 6);
+  EXPECT_EQ(number(t, row(t, "step", "mql"), "leads"), 5);
+  EXPECT_EQ(number(t, row(t, "step", "sal"), "leads"), 4);
+  EXPECT_EQ(number(t, row(t, "step", "sql"), "leads"), 3);
+  EXPECT_EQ(number(t, row(t, "step", "opportunity"), "leads"), 2);
+  EXPECT_EQ(number(t, row(t, "step", "customer"), "leads"), 1);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "step", "customer"), "step_conversion"), 0.5);
+  EXPECT_TRUE(is_na(t, row(t, "step", "lead"), "step_conversion"));
+  EXPECT_DOUBLE_EQ(*kpi(m, "mql_to_sal").value, 0.8);
+  EXPECT_DOUBLE_EQ(*kpi(m, "mql_to_sql").value, 0.6);
+  EXPECT_DOUBLE_EQ(*kpi(m, "lead_to_customer").value, 1.0 / 6.0);
+  // Previous period: L7 went all the way.
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads").previous, 1);
+  EXPECT_DOUBLE_EQ(*kpi(m, "lead_to_customer").previous, 1.0);
+  EXPECT_EQ(m.find_kpi("leads_needed"), nullptr);  // no revenue target given
+}
+
+TEST(LeadFunnel, ConversionByTitleAndBand) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("lead_funnel", {.from = "2025-01-01", .to = "2025-04-01"});
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "by_title");
+  EXPECT_DOUBLE_EQ(number(t, row(t, "title", "CEO"), "lead_to_customer"), 0.5);
+  EXPECT_EQ(number(t, row(t, "title", "CTO"), "leads"), 3);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "title", "CTO"), "lead_to_customer"), 0.0);
+  EXPECT_EQ(number(t, row(t, "title", "Intern"), "leads"), 1);  // a group with a single lead
+
+  auto b = f.run_metric("lead_funnel",
+                        {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "profile: employee_band"});
+  ASSERT_TRUE(b.ok) << b.error;
+  const auto& bt = table(b, "by_employee_band");
+  ASSERT_EQ(bt.rows.size(), 5u);
+  EXPECT_EQ(text(bt, bt.rows[0], "employee_band"), "1-49");  // bands in size order
+  EXPECT_DOUBLE_EQ(number(bt, row(bt, "employee_band", "1-49"), "lead_to_customer"), 1.0);
+  EXPECT_EQ(number(bt, row(bt, "employee_band", "50-249"), "customers"), 0);
+  EXPECT_EQ(number(bt, row(bt, "employee_band", "1000+"), "leads"), 2);
+  EXPECT_EQ(number(bt, row(bt, "employee_band", "(none)"), "leads"), 1);
+}
+
+TEST(LeadFunnel, ConversionByGeographyAndIndustry) {
+  StoreFixture f;
+  seed(f);
+  auto g = f.run_metric("lead_funnel",
+                        {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "profile: geography"});
+  ASSERT_TRUE(g.ok) << g.error;
+  const auto& gt = table(g, "by_geography");
+  EXPECT_EQ(number(gt, row(gt, "geography", "EMEA"), "leads"), 2);
+  EXPECT_DOUBLE_EQ(number(gt, row(gt, "geography", "EMEA"), "lead_to_customer"), 0.5);
+  EXPECT_EQ(number(gt, row(gt, "geography", "US"), "leads"), 1);  // no region: the country
+
+  auto i = f.run_metric("lead_funnel",
+                        {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "profile: industry"});
+  ASSERT_TRUE(i.ok) << i.error;
+  const auto& it = table(i, "by_industry");
+  EXPECT_DOUBLE_EQ(number(it, row(it, "industry", "Software"), "lead_to_customer"), 1.0 / 3.0);
+}
+
+TEST(LeadFunnel, LeadsNeededForRevenueTarget) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("lead_funnel", {.from = "2025-01-01",
+                                        .to = "2025-04-01",
+                                        .compare = "previous_period",
+                                        .params_yaml = "revenue_target: 10000"});
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads_needed").value, 60);     // 10000 / (1/6 x 1000)
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads_needed").previous, 20);  // 10000 / (1 x 500)
+}
+
+TEST(LeadFunnel, FilterAndZeroDenominators) {
+  StoreFixture f;
+  seed(f);
+  auto na = f.run_metric("lead_funnel", {.from = "2025-01-01",
+                                         .to = "2025-04-01",
+                                         .params_yaml = "revenue_target: 10000",
+                                         .filters_yaml = "region: [NA]"});
+  ASSERT_TRUE(na.ok) << na.error;
+  EXPECT_DOUBLE_EQ(*kpi(na, "leads").value, 2);         // L4, L6 (Cid)
+  EXPECT_DOUBLE_EQ(*kpi(na, "mql_to_sal").value, 0.5);  // L6 passed SAL on its way to SQL
+  EXPECT_DOUBLE_EQ(*kpi(na, "lead_to_customer").value, 0.0);
+  EXPECT_FALSE(kpi(na, "leads_needed").value.has_value());  // no conversion, no average deal: n/a
+
+  auto empty = f.run_metric("lead_funnel", {.from = "2023-01-01", .to = "2023-04-01"});
+  ASSERT_TRUE(empty.ok) << empty.error;
+  EXPECT_DOUBLE_EQ(*kpi(empty, "leads").value, 0);
+  EXPECT_FALSE(kpi(empty, "mql_to_sal").value.has_value());
+  EXPECT_FALSE(kpi(empty, "lead_to_customer").value.has_value());
+  EXPECT_TRUE(table(empty, "by_title").rows.empty());
+
+  auto day = f.run_metric("lead_funnel", {.from = "2025-03-31", .to = "2025-04-01"});
+  ASSERT_TRUE(day.ok) << day.error;
+  EXPECT_DOUBLE_EQ(*kpi(day, "leads").value, 1);  // L5
+  EXPECT_FALSE(kpi(day, "mql_to_sql").value.has_value());
+}

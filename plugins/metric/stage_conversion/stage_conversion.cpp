@@ -1,0 +1,259 @@
+// Stage conversion (KPIS.md) over a cohort: the opportunities created in the
+// period, followed through their stage history (whenever it happened).
+//
+// Funnel steps are the open stages in pipeline order, then the won stage
+// (Closed Won) as the final step; other closed stages are not steps.
+//   reached(S)    a deal reached S when its history has S, or a later step
+//                 (mode any: skipping A but reaching B counts as passing A);
+//                 a deal with status won reached the final step.
+//   mode ordered  keeps only deals whose history has every step from the first
+//                 up to the furthest one they reached.
+//   next-step     reached(next) / reached(S); cumulative: reached(S) / reached(first).
+//   leakage(S)    (lost deals whose last open stage was S + open deals sitting
+//                 in S for more than stall_days at the period end) / reached(S).
+// Deals with no funnel-step history are counted apart (deals_without_history).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tally/sdk.hpp>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Unit;
+using tally::sdk::Which;
+
+struct Step {
+  std::string name;
+  bool won = false;  // the final step
+};
+
+struct Funnel {
+  std::vector<int64_t> reached, lost, stalled;
+  int64_t cohort = 0;           // opportunities created in the period
+  int64_t without_history = 0;  // no history row in any funnel step
+  int64_t skipped = 0;          // reached a step without every step before it
+  int64_t dropped = 0;          // left out of the funnel (ordered mode: = skipped)
+
+  std::optional<double> leakage(size_t i) const {
+    return tally::sdk::ratio_opt(static_cast<double>(lost[i] + stalled[i]), static_cast<double>(reached[i]));
+  }
+  // The step with the largest leak (open steps only; the earlier one wins a
+  // tie); -1 when no step has a rate.
+  int largest_leak() const {
+    int best = -1;
+    for (size_t i = 0; i < reached.size(); ++i) {
+      auto rate = leakage(i);
+      if (rate && (best < 0 || *rate > *leakage(best))) best = static_cast<int>(i);
+    }
+    return best;
+  }
+};
+
+class StageConversion final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    const bool ordered = ctx.text("mode") == "ordered";
+    const double stall_days = static_cast<double>(ctx.integer("stall_days"));
+    const std::vector<Step> steps = funnel_steps(ctx);
+    if (steps.empty())
+      throw tally::sdk::Error("the stages table has no open or won stage to build a funnel from");
+
+    const Funnel current = compute(ctx, Which::Current, steps, ordered, stall_days);
+    std::optional<Funnel> previous;
+    if (ctx.has_compare()) previous = compute(ctx, Which::Compare, steps, ordered, stall_days);
+    auto pick = [&](Which w) -> const Funnel& { return w == Which::Current ? current : *previous; };
+
+    ctx.kpi("cohort_deals", "Deals created in period", Unit::Count,
+            [&](Which w) -> std::optional<double> { return pick(w).cohort; });
+    ctx.kpi("win_conversion", "Cumulative conversion to " + steps.back().name, Unit::Percent,
+            [&](Which w) -> std::optional<double> {
+              const Funnel& f = pick(w);
+              return tally::sdk::ratio_opt(static_cast<double>(f.reached.back()),
+                                           static_cast<double>(f.reached.front()));
+            });
+    ctx.kpi(
+        "largest_leak_rate", "Largest stage leakage", Unit::Percent,
+        [&](Which w) -> std::optional<double> {
+          const Funnel& f = pick(w);
+          const int i = f.largest_leak();
+          return i < 0 ? std::nullopt : f.leakage(i);
+        },
+        /*higher_is_better=*/false);
+    ctx.kpi(
+        "deals_without_history", "Deals without stage history", Unit::Count,
+        [&](Which w) -> std::optional<double> { return pick(w).without_history; },
+        /*higher_is_better=*/false);
+    ctx.kpi(
+        "deals_skipping_stages", ordered ? "Deals left out (skipped a stage)" : "Deals that skipped a stage",
+        Unit::Count, [&](Which w) -> std::optional<double> { return pick(w).skipped; },
+        /*higher_is_better=*/false);
+
+    funnel_table(ctx, steps, current);
+    cohort_table(ctx, current, ordered);
+  }
+
+ private:
+  // The stages table has no dimensions, so a report with filters cannot query
+  // it; then the stages are read from the (filtered) stage history instead,
+  // which leaves out only stages no deal ever entered.
+  static std::vector<Step> funnel_steps(const Context& ctx) {
+    try {
+      return steps_from(ctx.query("stages")
+                            .group_by("name", "name")
+                            .group_by("position", "position")
+                            .group_by("is_closed", "is_closed")
+                            .group_by("is_won", "is_won")
+                            .select("stages", "count(*)")
+                            .order_by("position")
+                            .run());
+    } catch (const tally::sdk::Error&) {
+      return steps_from(ctx.query("stage_history")
+                            .group_by("name", "stage")
+                            .group_by("position", "stage_position")
+                            .group_by("is_closed", "stage_is_closed")
+                            .group_by("is_won", "stage_is_won")
+                            .select("entries", "count(*)")
+                            .where("stage_position is not null")
+                            .order_by("position")
+                            .run());
+    }
+  }
+
+  static std::vector<Step> steps_from(tally::sdk::Rows rows) {
+    std::vector<Step> open;
+    std::optional<Step> won;
+    while (rows.next()) {
+      const bool closed = rows.integer(2) != 0;
+      const bool is_won = rows.integer(3) != 0;
+      if (!closed)
+        open.push_back({rows.text(0), false});
+      else if (is_won && !won)
+        won = Step{rows.text(0), true};
+    }
+    if (won) open.push_back(*won);
+    return open;
+  }
+
+  static Funnel compute(const Context& ctx, Which which, const std::vector<Step>& steps, bool ordered,
+                        double stall_days) {
+    const size_t n = steps.size();
+    Funnel f;
+    f.reached.assign(n, 0);
+    f.lost.assign(n, 0);
+    f.stalled.assign(n, 0);
+    {
+      auto rows = ctx.query("opportunities")
+                      .select("deals", "count(*)")
+                      .where("in_period(created_at)")
+                      .use_period(which)
+                      .run();
+      if (rows.next()) f.cohort = rows.integer(0);
+    }
+
+    // One row per deal of the cohort that has history: per step, the latest
+    // time it entered the step, and the days it has sat there at the period
+    // end when it is still in it (exited_at is null).
+    auto q = ctx.query("stage_history");
+    q.group_by("deal", "opportunity_id").group_by("status", "opportunity_status");
+    for (size_t i = 0; i < n; ++i) {
+      const std::string s = ":s" + std::to_string(i);
+      q.select("entered_" + std::to_string(i), "max(if(stage = " + s + ", entered_at, null))");
+      q.select("sitting_" + std::to_string(i),
+               "max(if(stage = " + s + " and exited_at is null, days_between(entered_at, period_to), null))");
+      q.bind("s" + std::to_string(i), tally::sdk::Value{steps[i].name});
+    }
+    q.where("in_period(opportunity_created_at)").use_period(which);
+    auto rows = q.run();
+
+    int64_t with_history = 0;
+    while (rows.next()) {
+      const std::string status = rows.text(1);
+      std::vector<bool> has(n, false);
+      int furthest = -1;
+      int last_open = -1;  // the open step entered last
+      std::string last_entered;
+      for (size_t i = 0; i < n; ++i) {
+        const uint32_t col = 2 + 2 * static_cast<uint32_t>(i);
+        if (rows.is_null(col)) continue;
+        has[i] = true;
+        furthest = static_cast<int>(i);
+        const std::string entered = rows.text(col);
+        if (!steps[i].won && entered >= last_entered) {
+          last_entered = entered;
+          last_open = static_cast<int>(i);
+        }
+      }
+      if (status == "won" && steps.back().won && !has[n - 1]) {
+        has[n - 1] = true;  // won without a Closed Won history row: it still reached the final step
+        furthest = static_cast<int>(n - 1);
+      }
+      if (furthest < 0) continue;  // no funnel-step history: counted as without history
+      ++with_history;
+
+      bool complete = true;
+      for (int i = 0; i <= furthest; ++i) complete = complete && has[i];
+      if (!complete) ++f.skipped;
+      if (ordered && !complete) {
+        ++f.dropped;
+        continue;
+      }
+      for (int i = 0; i <= furthest; ++i) ++f.reached[i];
+      if (last_open < 0) continue;
+      if (status == "lost") {
+        ++f.lost[last_open];
+      } else if (status == "open") {
+        const uint32_t sitting_col = 3 + 2 * static_cast<uint32_t>(last_open);
+        const auto sitting = rows.optional_number(sitting_col);
+        if (sitting && *sitting > stall_days) ++f.stalled[last_open];
+      }
+    }
+    f.without_history = f.cohort - with_history;
+    if (f.without_history < 0) f.without_history = 0;  // history rows of deals outside the host's filters
+    return f;
+  }
+
+  static void funnel_table(const Context& ctx, const std::vector<Step>& steps, const Funnel& f) {
+    const int leak = f.largest_leak();
+    auto t = ctx.table("funnel", "Stage conversion (deals created in period)");
+    t.column("stage", Unit::Text)
+        .column("deals", Unit::Count)
+        .column("next_step_conversion", Unit::Percent)
+        .column("cumulative_conversion", Unit::Percent)
+        .column("lost", Unit::Count)
+        .column("stalled", Unit::Count)
+        .column("leakage", Unit::Percent)
+        .column("largest_leak", Unit::Flag);
+    t.chart(Chart::Funnel, "stage", "deals");
+    const double first = static_cast<double>(f.reached.front());
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const double here = static_cast<double>(f.reached[i]);
+      tally::sdk::Value next_step;
+      if (i + 1 < steps.size()) next_step = tally::sdk::ratio(static_cast<double>(f.reached[i + 1]), here);
+      tally::sdk::Value leakage = steps[i].won ? tally::sdk::Value{} : tally::sdk::opt(f.leakage(i));
+      t.row({steps[i].name, f.reached[i], next_step, tally::sdk::ratio(here, first), f.lost[i], f.stalled[i],
+             leakage, int64_t{static_cast<int>(i) == leak ? 1 : 0}});
+    }
+    auto b = ctx.table("largest_leak", "Stage with the largest leak");
+    b.column("stage", Unit::Text)
+        .column("leakage", Unit::Percent)
+        .column("lost", Unit::Count)
+        .column("stalled", Unit::Count);
+    if (leak >= 0) b.row({steps[leak].name, tally::sdk::opt(f.leakage(leak)), f.lost[leak], f.stalled[leak]});
+  }
+
+  static void cohort_table(const Context& ctx, const Funnel& f, bool ordered) {
+    auto t = ctx.table("cohort", "Deals created in period: who is in the funnel");
+    t.column("group", Unit::Text).column("deals", Unit::Count);
+    t.row({std::string("created_in_period"), f.cohort});
+    t.row({std::string("in_funnel"), f.cohort - f.without_history - f.dropped});
+    t.row({std::string("deals_without_history"), f.without_history});
+    t.row({std::string(ordered ? "left_out_skipped_stage" : "skipped_a_stage"), f.skipped});
+  }
+};
+
+}  // namespace
+
+TALLY_METRIC(StageConversion)
