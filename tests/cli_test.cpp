@@ -13,17 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-// One demo database for the whole file: generating it is the slow part.
-const std::string& demo_db() {
-  static TempDir dir;
-  static std::string path = [] {
-    std::string p = dir.file("demo.db");
-    auto r = run_tally("demo --db '" + p + "'");
-    if (r.exit_code != 0) ADD_FAILURE() << "tally demo failed: " << r.err;
-    return p;
-  }();
-  return path;
-}
+const std::string& demo_db() { return demo_database(); }
 
 std::string source(const std::string& rel) { return std::string(TALLY_SOURCE_DIR) + "/" + rel; }
 

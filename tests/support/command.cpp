@@ -33,4 +33,15 @@ CommandResult run_shell(const std::string& command) {
 
 CommandResult run_tally(const std::string& args) { return run_shell(std::string("'") + TALLY_EXE + "' " + args); }
 
+const std::string& demo_database() {
+  static TempDir dir;
+  static const std::string path = [] {
+    std::string p = dir.file("demo.db");
+    auto r = run_tally("demo --db '" + p + "'");
+    if (r.exit_code != 0) throw std::runtime_error("tally demo failed: " + r.err);
+    return p;
+  }();
+  return path;
+}
+
 }  // namespace tally::testing

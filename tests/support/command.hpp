@@ -17,4 +17,8 @@ CommandResult run_tally(const std::string& args);
 // Runs any shell command.
 CommandResult run_shell(const std::string& command);
 
+// A scale-1 demo database written once per test process with `tally demo`
+// (the slow part of end-to-end tests), removed at exit.
+const std::string& demo_database();
+
 }  // namespace tally::testing
