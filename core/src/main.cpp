@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a report config");
   run->add_option("config", run_args.config, "Report config (YAML)")->required();
   run->add_option("--data", run_args.data, "Data source, overriding the config's `data:`");
-  run->add_option("--format", run_args.format, "Write one report of this format to stdout instead of the config's")
+  run->add_option("--format", run_args.format, "Use one report of this format instead of the config's: table, json, markdown to stdout; csv, html as files under --out")
       ->check(CLI::IsMember({"table", "json", "csv", "markdown", "html"}));
   run->add_option("--out", run_args.out_dir, "Folder for report files with relative paths");
   run->add_option("--jobs", run_args.jobs, "Metrics run at once (default: one per core)");

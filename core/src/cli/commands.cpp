@@ -64,6 +64,9 @@ std::optional<config::Config> load_valid_config(const std::string& path, const s
     report.use = format;
     report.name = format;
     report.where = SourceLocation{"--format", 0, 0};
+    // File formats write under --out (or the current directory).
+    if (format == "csv") report.params["dir"].scalar = std::string(".");
+    if (format == "html") report.params["path"].scalar = std::string("{title}.html");
     cfg.reports = {report};
   } else if (cfg.reports.empty()) {
     config::PluginUse report;
