@@ -17,8 +17,11 @@ int main(int argc, char** argv) {
   CLI::App app{"tally: sales analytics reports from YAML configs and plugins"};
   app.set_version_flag("--version", std::string("tally ") + TALLY_VERSION + " (plugin SDK 1.0)");
   app.require_subcommand(1);
-  bool verbose = false, quiet = false;
-  app.add_flag("-v,--verbose", verbose, "Log debug details to stderr");
+  int verbosity = 0;
+  bool quiet = false;
+  app.add_flag_function(
+      "-v,--verbose", [&](int64_t count) { verbosity = static_cast<int>(count); },
+      "Log debug details to stderr (-vv: also every SQL statement and its time)");
   app.add_flag("-q,--quiet", quiet, "Log only errors");
 
   tally::cli::RunArgs run_args;
@@ -78,7 +81,8 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : tally::cli::kInvalid;
   }
-  if (verbose) spdlog::set_level(spdlog::level::debug);
+  if (verbosity == 1) spdlog::set_level(spdlog::level::debug);
+  if (verbosity >= 2) spdlog::set_level(spdlog::level::trace);
   if (quiet) spdlog::set_level(spdlog::level::err);
 
   try {

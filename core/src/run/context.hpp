@@ -1,6 +1,7 @@
 // The host side of the opaque handles that cross the plugin boundary.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -52,7 +53,11 @@ struct tally_query {
 };
 
 struct tally_rows {
-  tally_ctx* ctx;
+  tally_ctx* ctx = nullptr;
   std::unique_ptr<tally::store::Cursor> cursor;
   std::vector<tally::Value> current;  // the row returned strings point into
+  // For `-vv`: what ran and how long reading it took.
+  std::string sql;
+  std::chrono::steady_clock::time_point started;
+  uint64_t row_count = 0;
 };

@@ -2,6 +2,7 @@
 // into a status plus ctx->last_error, so nothing C++ crosses the boundary.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cmath>
 #include <string_view>
 
@@ -215,9 +216,12 @@ tally_rows* host_query_run(tally_query* q) {
   tally_ctx* ctx = q->ctx;
   try {
     auto compiled = q->builder.compile(*ctx->dialect, ctx->scope);
-    spdlog::trace("[{}] {}", ctx->name, compiled.sql);
-    auto cursor = ctx->connection->execute(compiled);
-    return new tally_rows{ctx, std::move(cursor), {}};
+    auto rows = std::make_unique<tally_rows>();
+    rows->ctx = ctx;
+    rows->started = std::chrono::steady_clock::now();
+    if (spdlog::should_log(spdlog::level::trace)) rows->sql = compiled.sql;
+    rows->cursor = ctx->connection->execute(compiled);
+    return rows.release();
   } catch (const std::exception& e) {
     fail(ctx, e.what());
   } catch (...) {
@@ -232,6 +236,7 @@ int32_t host_rows_next(tally_rows* rows) {
   if (!rows) return -1;
   try {
     if (!rows->cursor->next()) return 0;
+    ++rows->row_count;
     rows->current.resize(rows->cursor->column_count());
     for (size_t i = 0; i < rows->current.size(); ++i) rows->current[i] = rows->cursor->get(i);
     return 1;
@@ -261,7 +266,13 @@ int32_t host_rows_get(tally_rows* rows, uint32_t column, tally_value* out) {
   return TALLY_OK;
 }
 
-void host_rows_free(tally_rows* rows) { delete rows; }
+void host_rows_free(tally_rows* rows) {
+  if (rows && !rows->sql.empty())
+    spdlog::trace("[{}] {} row(s) in {:.1f} ms: {}", rows->ctx->name, rows->row_count,
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rows->started).count(),
+                  rows->sql);
+  delete rows;
+}
 
 // ---- metrics: results ----
 
