@@ -223,17 +223,20 @@ inline std::string compact(double value, sdk::Unit unit, const std::string& curr
   return grouped(value, a >= 100 ? 0 : a >= 1 ? 1 : 2);
 }
 
-// The shortest text that reads back as the same double, '.' as decimal
-// point, no grouping, whatever the locale: for CSV and other machine output.
+// A number for machines (CSV): '.' as decimal point, no grouping, no
+// exponent in the usual range, whatever the locale; at most 15 significant
+// digits (all a double holds exactly), so sums read 6751919.24, not
+// 6751919.239999996. Non-finite values are "" (n/a).
 inline std::string plain(double value) {
   if (!std::isfinite(value)) return "";
   if (value == 0.0) return "0";  // also "-0"
-  // Fixed notation ("1000000", not "1e+06") in the usual range, still the
-  // shortest digits that round-trip; exponents only for extreme magnitudes.
   char buf[64];
-  double a = std::fabs(value);
-  auto result = a >= 1e-6 && a < 1e21 ? std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed)
-                                      : std::to_chars(buf, buf + sizeof buf, value);
+  auto sci = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific, 14);
+  double rounded = value;
+  std::from_chars(buf, sci.ptr, rounded);
+  double a = std::fabs(rounded);
+  auto result = a >= 1e-6 && a < 1e21 ? std::to_chars(buf, buf + sizeof buf, rounded, std::chars_format::fixed)
+                                      : std::to_chars(buf, buf + sizeof buf, rounded);
   return std::string(buf, result.ptr);
 }
 

@@ -1,0 +1,45 @@
+// csv: every result table as its own CSV file in `dir`, plus kpis.csv.
+#include <tally/sdk.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "csv_writer.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) throw tally::sdk::Error("cannot write " + path.string());
+}
+
+class CsvReport final : public tally::sdk::Report {
+ public:
+  void render(tally::sdk::ReportContext& ctx) override {
+    const auto metrics = ctx.metrics();
+    const std::string dir = ctx.text("dir");
+    for (const auto& m : metrics)
+      if (!m.ok) ctx.warn("csv: metric " + m.name + " failed, no CSV for it: " + m.error);
+
+    if (dir.empty()) throw tally::sdk::Error("csv report: `dir:` is empty; set the folder to write into");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw tally::sdk::Error("cannot create folder " + dir + ": " + ec.message());
+    size_t files = 1;
+    write_file(fs::path(dir) / "kpis.csv", tally::csv::kpis(metrics));
+    for (const auto& m : metrics)
+      for (const auto& t : m.tables) {
+        write_file(fs::path(dir) / tally::csv::file_name(m.name, t.name), tally::csv::table(t));
+        ++files;
+      }
+    ctx.info("wrote " + std::to_string(files) + " CSV files to " + dir);
+  }
+};
+
+}  // namespace
+
+TALLY_REPORT(CsvReport)

@@ -1,0 +1,36 @@
+// markdown: the run as GitHub-flavoured Markdown, to a file or stdout.
+#include <tally/sdk.hpp>
+
+#include <fstream>
+
+#include "markdown_writer.hpp"
+
+namespace {
+
+class MarkdownReport final : public tally::sdk::Report {
+ public:
+  void render(tally::sdk::ReportContext& ctx) override {
+    tally::markdown::Document doc;
+    doc.title = ctx.title();
+    doc.period = ctx.period();
+    if (ctx.has_compare()) doc.compare = ctx.period(tally::sdk::Which::Compare);
+    doc.currency = ctx.currency();
+    doc.metrics = ctx.metrics();
+    const std::string text = tally::markdown::render(doc);
+
+    const std::string path = ctx.text("path");
+    if (path.empty()) {
+      ctx.write(text);
+      return;
+    }
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    file << text;
+    file.close();
+    if (!file) throw tally::sdk::Error("cannot write " + path);
+    ctx.info("wrote " + path);
+  }
+};
+
+}  // namespace
+
+TALLY_REPORT(MarkdownReport)

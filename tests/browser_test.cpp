@@ -1,0 +1,229 @@
+// The html report in a real browser: the demo database, the demo metrics, an
+// html (plus markdown and csv) report written by `tally run`, then Debian's
+// chromium, headless, opens the page from disk (file://, no network) and
+//  - the page logs nothing to the console (no error, no blocked request),
+//  - the page's own inline self-check finds every chart an accessible SVG
+//    followed by its table, and every metric with its charts and tables,
+//  - a screenshot is taken into the build dir (docs/images/demo-report.png
+//    is one of these, copied by hand).
+// Without chromium these tests FAIL: run scripts/install-deps.sh test.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "support/command.hpp"
+#include "support/fixture.hpp"
+
+using namespace tally::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The metrics of configs/demo.yaml, plus the stage funnel so every chart
+// type but stacked bars is on the page.
+const char* kMetrics = R"(metrics:
+  - use: pipeline
+    params: {group_by: region, top_n: 10}
+  - use: win_loss
+    params: {group_by: reason}
+  - use: churn
+    params: {group_by: segment, trend: month}
+  - use: collateral_usage
+    params: {unused_months: 3, top_n: 15}
+  - use: stage_conversion
+)";
+const std::vector<std::string> kMetricNames = {"pipeline", "win_loss", "churn", "collateral_usage",
+                                               "stage_conversion"};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  return s;
+}
+
+std::string chromium() {
+  for (const char* name : {"chromium", "chromium-browser"}) {
+    auto r = run_shell(std::string("command -v ") + name);
+    if (r.exit_code == 0 && !trimmed(r.out).empty()) return trimmed(r.out);
+  }
+  return {};
+}
+
+#define REQUIRE_CHROMIUM(var)                                                               \
+  const std::string var = chromium();                                                       \
+  ASSERT_FALSE(var.empty()) << "chromium is not installed; the browser tests need it: run " \
+                               "scripts/install-deps.sh test (Debian package 'chromium')"
+
+// The report plugin that writes CSV files: `csv`, or `csv_report` while the
+// CSV source plugin still holds the name.
+std::string csv_report_plugin() {
+  auto r = run_tally("describe csv");
+  return r.out.find("(report plugin") != std::string::npos ? "csv" : "csv_report";
+}
+
+// One run of the demo config with html, markdown and csv reports.
+struct DemoRun {
+  TempDir dir;
+  std::string html, markdown, csv_dir;
+
+  DemoRun() {
+    std::string db = dir.file("demo.db");
+    auto demo = run_tally("demo --db '" + db + "'");
+    if (demo.exit_code != 0) ADD_FAILURE() << "tally demo failed: " << demo.err;
+    html = dir.file("out/demo.html");
+    markdown = dir.file("out/demo.md");
+    csv_dir = dir.file("out/csv");
+    std::string config = dir.write("demo.yaml",
+                                   "title: Tally demo — sales review\n"
+                                   "data: " +
+                                       db +
+                                       "\n"
+                                       "as_of: 2026-01-01\n"
+                                       "period: {last: quarter, compare: previous_period}\n" +
+                                       std::string(kMetrics) +
+                                       "reports:\n"
+                                       "  - use: html\n    path: out/demo.html\n"
+                                       "  - use: markdown\n    path: out/demo.md\n"
+                                       "  - use: " +
+                                       csv_report_plugin() + "\n    dir: out/csv\n");
+    auto run = run_tally("run '" + config + "' --out '" + dir.path() + "'");
+    if (run.exit_code != 0) ADD_FAILURE() << "tally run failed (" << run.exit_code << "): " << run.err;
+  }
+};
+
+std::string browser_flags(const std::string& profile) {
+  return " --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking"
+         " --disable-component-update --disable-sync --hide-scrollbars --user-data-dir='" +
+         profile + "'";
+}
+
+// Lines "name status=ok charts=N tables=M" of the page's self-check.
+std::map<std::string, std::string> self_check_lines(const std::string& dom) {
+  std::map<std::string, std::string> out;
+  size_t at = dom.find("id=\"tally-self-check\"");
+  if (at == std::string::npos) return out;
+  size_t start = dom.find('>', at) + 1, end = dom.find("</div>", start);
+  std::istringstream lines(dom.substr(start, end - start));
+  for (std::string line; std::getline(lines, line);) out[line.substr(0, line.find(' '))] = line;
+  return out;
+}
+
+int count(const std::string& line, const std::string& key) {
+  size_t at = line.find(" " + key + "=");
+  return at == std::string::npos ? -1 : std::stoi(line.substr(at + key.size() + 2));
+}
+
+}  // namespace
+
+TEST(Browser, DemoReportOpensFromDiskWithoutConsoleErrorsAndEveryMetricHasChartAndTable) {
+  REQUIRE_CHROMIUM(browser);
+  DemoRun demo;
+  ASSERT_TRUE(fs::exists(demo.html)) << demo.html;
+  TempDir profile;
+  auto r = run_shell("timeout 180 '" + browser + "'" + browser_flags(profile.path()) +
+                     " --enable-logging=stderr --v=0 --virtual-time-budget=5000 --dump-dom 'file://" +
+                     demo.html + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Chromium logs every console message (errors, uncaught exceptions,
+  // requests the page's Content-Security-Policy refused) as ":CONSOLE"; a
+  // healthy report logs nothing.
+  std::istringstream err(r.err);
+  for (std::string line; std::getline(err, line);) {
+    EXPECT_EQ(line.find(":CONSOLE"), std::string::npos) << line;
+    EXPECT_EQ(line.find("Uncaught"), std::string::npos) << line;
+    EXPECT_EQ(line.find("Refused to"), std::string::npos) << line;
+  }
+  const std::string& dom = r.out;
+  ASSERT_NE(dom.find("</html>"), std::string::npos) << "no DOM dumped:\n" << r.err;
+  // The inline script ran and found nothing wrong.
+  EXPECT_NE(dom.find("id=\"tally-self-check\" hidden=\"\" data-status=\"ok\""), std::string::npos)
+      << dom.substr(dom.find("tally-self-check"), 2000);
+  auto lines = self_check_lines(dom);
+  for (const auto& name : kMetricNames) {
+    ASSERT_TRUE(lines.count(name)) << "no section for metric " << name;
+    const std::string& line = lines[name];
+    EXPECT_NE(line.find("status=ok"), std::string::npos) << line;
+    EXPECT_GE(count(line, "charts"), 1) << line;
+    EXPECT_GE(count(line, "tables"), count(line, "charts")) << line;
+  }
+  // The chart each metric's hint asks for.
+  EXPECT_NE(dom.find("id=\"metric-stage-conversion-funnel-figure\" data-chart=\"funnel\""),
+            std::string::npos);
+  EXPECT_NE(dom.find("id=\"metric-churn-trend-figure\" data-chart=\"line\""), std::string::npos);
+  EXPECT_NE(dom.find("id=\"metric-pipeline-by-stage-figure\" data-chart=\"bar\""), std::string::npos);
+  // Header: title and period.
+  EXPECT_NE(dom.find("<h1>Tally demo — sales review</h1>"), std::string::npos);
+  EXPECT_NE(dom.find("1 Oct 2025</time> – 31 Dec 2025 · compared with"), std::string::npos);
+}
+
+TEST(Browser, DemoReportScreenshot) {
+  REQUIRE_CHROMIUM(browser);
+  DemoRun demo;
+  ASSERT_TRUE(fs::exists(demo.html)) << demo.html;
+  const fs::path shot = fs::path(TALLY_BINARY_DIR) / "browser-test" / "demo-report.png";
+  fs::create_directories(shot.parent_path());
+  fs::remove(shot);
+  TempDir profile;
+  auto r = run_shell("timeout 180 '" + browser + "'" + browser_flags(profile.path()) +
+                     " --virtual-time-budget=5000 --window-size=1280,4000 --screenshot='" + shot.string() +
+                     "' 'file://" + demo.html + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(fs::exists(shot)) << r.err;
+  std::string png = slurp(shot.string());
+  ASSERT_GT(png.size(), 24u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  auto be32 = [&](size_t at) {
+    return (static_cast<uint32_t>(static_cast<unsigned char>(png[at])) << 24) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(png[at + 1])) << 16) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(png[at + 2])) << 8) |
+           static_cast<uint32_t>(static_cast<unsigned char>(png[at + 3]));
+  };
+  EXPECT_EQ(be32(16), 1280u);
+  EXPECT_EQ(be32(20), 4000u);
+  // A blank page compresses to a few KB; cards, charts and tables do not.
+  EXPECT_GT(png.size(), 100'000u) << "screenshot looks empty: " << shot;
+}
+
+TEST(Browser, DemoReportIsSelfContained) {
+  DemoRun demo;
+  std::string page = slurp(demo.html);
+  ASSERT_FALSE(page.empty());
+  // The SVG namespace is a name, not a request; nothing else may point outside the file.
+  for (size_t at; (at = page.find("http://www.w3.org/2000/svg")) != std::string::npos;) page.erase(at, 26);
+  EXPECT_EQ(page.find("http:"), std::string::npos);
+  EXPECT_EQ(page.find("https:"), std::string::npos);
+  EXPECT_EQ(page.find(" src="), std::string::npos);
+  EXPECT_EQ(page.find("url("), std::string::npos);
+  EXPECT_EQ(page.find("@import"), std::string::npos);
+  EXPECT_NE(page.find("Content-Security-Policy"), std::string::npos);
+  EXPECT_NE(page.find("@media print"), std::string::npos);
+}
+
+TEST(Browser, SameRunWritesMarkdownAndCsv) {
+  DemoRun demo;
+  std::string md = slurp(demo.markdown);
+  EXPECT_EQ(md.rfind("# Tally demo — sales review\n", 0), 0u) << md.substr(0, 200);
+  EXPECT_NE(md.find("\n| stage | deals | amount |"), std::string::npos);
+  EXPECT_NE(md.find("\n- **Win rate**: "), std::string::npos);
+  std::string kpis = slurp(demo.csv_dir + "/kpis.csv");
+  EXPECT_EQ(kpis.rfind("metric,kpi,label,unit,value,previous,change,target\r\n", 0), 0u)
+      << kpis.substr(0, 200);
+  EXPECT_NE(kpis.find("\r\nwin_loss,win_rate,"), std::string::npos);
+  std::string stages = slurp(demo.csv_dir + "/pipeline__by_stage.csv");
+  EXPECT_EQ(stages.rfind("stage,deals,amount,", 0), 0u) << stages.substr(0, 200);
+  for (const auto& name : kMetricNames) {
+    bool any = false;
+    for (const auto& entry : fs::directory_iterator(demo.csv_dir))
+      any = any || entry.path().filename().string().rfind(name + "__", 0) == 0;
+    EXPECT_TRUE(any) << "no CSV for " << name;
+  }
+}
