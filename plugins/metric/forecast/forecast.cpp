@@ -1,0 +1,303 @@
+// Forecast for the period, from the store's current state:
+//
+// weighted pipeline  = sum(amount x effective_probability) over all open deals expected to close in
+//                      the period (effective_probability = the deal's own probability, else its stage's);
+// forecast categories (Salesforce's cumulative roll-up): closed = won in the period;
+//                      commit = commit + closed; most likely = most likely + commit + closed;
+//                      best case = best case + most likely + commit + closed;
+//                      open pipeline = pipeline + best case + most likely + commit (open deals only);
+// gap                = max(0, target - closed won);
+// deals needed       = ceil(gap / average deal size);
+// leads needed       = ceil(gap / (lead-to-win conversion x average deal size)), where the conversion
+//                      is leads created in [period start - lookback_days, period start) whose
+//                      opportunity is won / leads created in that window.
+#include <tally/sdk.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Unit;
+using tally::sdk::Value;
+using tally::sdk::Which;
+
+// ---- dates: 'YYYY-MM-DD' minus a number of days (proleptic Gregorian) ----
+
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+std::string civil_from_days(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t m = mp + (mp < 10 ? 3 : -9);
+  const int64_t y = yoe + era * 400 + (m <= 2);
+  char out[64];  // roomy enough for any int64 year, which keeps -Wformat-truncation quiet
+  std::snprintf(out, sizeof out, "%04lld-%02lld-%02lld", static_cast<long long>(y), static_cast<long long>(m),
+                static_cast<long long>(d));
+  return out;
+}
+
+std::string days_before(const std::string& date, int64_t days) {
+  int y = 0, m = 0, d = 0;
+  if (std::sscanf(date.c_str(), "%d-%d-%d", &y, &m, &d) != 3)
+    throw tally::sdk::Error("forecast: unexpected period start '" + date + "'");
+  return civil_from_days(days_from_civil(y, m, d) - days);
+}
+
+// ---- the figures of one period ----
+
+struct Category {
+  int64_t deals = 0;
+  double amount = 0;
+  double weighted = 0;
+};
+
+struct Figures {
+  int64_t won = 0;
+  double won_amount = 0;
+  std::map<std::string, Category> open;  // by forecast category (normalized)
+  std::optional<double> target;
+  std::optional<double> avg_deal_size;
+  int64_t window_leads = 0;
+  int64_t window_won_leads = 0;
+
+  double sum_open(std::initializer_list<const char*> names, double Category::*field) const {
+    double total = 0;
+    for (const char* n : names)
+      if (auto it = open.find(n); it != open.end()) total += it->second.*field;
+    return total;
+  }
+  // Every open deal expected to close in the period, whatever its category.
+  double weighted_pipeline() const {
+    double total = 0;
+    for (const auto& [name, c] : open) total += c.weighted;
+    return total;
+  }
+  double commit() const { return won_amount + sum_open({"commit"}, &Category::amount); }
+  double most_likely() const { return commit() + sum_open({"most_likely"}, &Category::amount); }
+  double best_case() const { return most_likely() + sum_open({"best_case"}, &Category::amount); }
+  double open_pipeline() const {
+    return sum_open({"pipeline", "best_case", "most_likely", "commit"}, &Category::amount);
+  }
+  std::optional<double> conversion() const {
+    return tally::sdk::ratio_opt(static_cast<double>(window_won_leads), static_cast<double>(window_leads));
+  }
+  std::optional<double> gap() const {
+    if (!target) return std::nullopt;
+    return std::max(0.0, *target - won_amount);
+  }
+  std::optional<double> deals_needed() const {
+    auto g = gap();
+    if (!g) return std::nullopt;
+    if (*g == 0) return 0.0;
+    if (!avg_deal_size || *avg_deal_size <= 0) return std::nullopt;
+    return std::ceil(*g / *avg_deal_size);
+  }
+  std::optional<double> leads_needed() const {
+    auto g = gap();
+    if (!g) return std::nullopt;
+    if (*g == 0) return 0.0;
+    auto c = conversion();
+    if (!c || *c <= 0 || !avg_deal_size || *avg_deal_size <= 0) return std::nullopt;
+    return std::ceil(*g / (*c * *avg_deal_size));
+  }
+};
+
+// Open deals' categories as stored, mapped onto the roll-up: a missing or unknown one is
+// pipeline; 'closed' on a deal that is still open counts as commit.
+std::string normalize_category(const std::string& raw) {
+  if (raw == "commit" || raw == "closed") return "commit";
+  if (raw == "best_case" || raw == "most_likely" || raw == "omitted") return raw;
+  return "pipeline";
+}
+
+class Forecast final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    Figures current = load(ctx, Which::Current);
+    std::optional<Figures> previous;
+    if (ctx.has_compare()) previous = load(ctx, Which::Compare);
+    auto pick = [&](Which w) -> const Figures& { return w == Which::Current ? current : *previous; };
+    auto money = [&](const char* name, const char* label, double (Figures::*of)() const, bool with_target) {
+      tally::sdk::Kpi k;
+      k.name = name;
+      k.label = label;
+      k.unit = Unit::Money;
+      k.value = (current.*of)();
+      if (previous) k.previous = ((*previous).*of)();
+      if (with_target) k.target = current.target;
+      ctx.kpi(k);
+    };
+    money("weighted_pipeline", "Weighted pipeline", &Figures::weighted_pipeline, false);
+    ctx.kpi(
+        "closed_won", "Closed won", Unit::Money, [&](Which w) { return std::optional(pick(w).won_amount); },
+        true, current.target);
+    money("commit_forecast", "Commit forecast", &Figures::commit, true);
+    money("best_case_forecast", "Best case forecast", &Figures::best_case, true);
+    money("open_pipeline", "Open pipeline", &Figures::open_pipeline, false);
+    ctx.kpi("forecast_target", "Target", Unit::Money, [&](Which w) { return pick(w).target; });
+    ctx.kpi(
+        "gap_to_target", "Gap to target", Unit::Money, [&](Which w) { return pick(w).gap(); }, false);
+    ctx.kpi("avg_deal_size", "Average deal size", Unit::Money,
+            [&](Which w) { return pick(w).avg_deal_size; });
+    ctx.kpi(
+        "deals_needed", "Deals needed to reach target", Unit::Count,
+        [&](Which w) { return pick(w).deals_needed(); }, false);
+    ctx.kpi("lead_to_win_conversion", "Lead-to-win conversion", Unit::Percent,
+            [&](Which w) { return pick(w).conversion(); });
+    ctx.kpi(
+        "leads_needed", "Leads needed to reach target", Unit::Count,
+        [&](Which w) { return pick(w).leads_needed(); }, false);
+
+    categories_table(ctx, current);
+  }
+
+ private:
+  static Figures load(const Context& ctx, Which which) {
+    Figures f;
+    {
+      auto q = ctx.query("opportunities");
+      q.use_period(which)
+          .select("won", "count(*)")
+          .select("won_amount", "sum(amount)")
+          .where("status = 'won' and in_period(closed_at)");
+      auto rows = q.run();
+      if (rows.next()) {
+        f.won = rows.integer(0);
+        f.won_amount = rows.number(1);
+      }
+    }
+    {
+      auto q = ctx.query("opportunities");
+      q.use_period(which)
+          .group_by("category", "forecast_category")
+          .select("deals", "count(*)")
+          .select("amount", "sum(amount)")
+          .select("weighted", "sum(amount * effective_probability)")
+          .where("status = 'open' and in_period(expected_close_at)");
+      auto rows = q.run();
+      while (rows.next()) {
+        Category& c = f.open[normalize_category(rows.text(0))];
+        c.deals += rows.integer(1);
+        c.amount += rows.number(2);
+        c.weighted += rows.number(3);
+      }
+    }
+    f.target = ctx.optional_number("target");
+    if (!f.target) f.target = quota_target(ctx, which);
+
+    const std::string window_from = days_before(ctx.period(which).from, ctx.integer("lookback_days"));
+    lead_conversion(ctx, which, window_from, f);
+    if (ctx.text("deal_size_basis") == "lookback") {
+      auto q = ctx.query("opportunities");
+      q.use_period(which)
+          .select("won", "count(*)")
+          .select("won_amount", "sum(amount)")
+          .where("status = 'won' and closed_at >= :window_from and closed_at < period_from")
+          .bind("window_from", Value{window_from});
+      auto rows = q.run();
+      if (rows.next())
+        f.avg_deal_size = tally::sdk::ratio_opt(rows.number(1), static_cast<double>(rows.integer(0)));
+    } else {
+      f.avg_deal_size = tally::sdk::ratio_opt(f.won_amount, static_cast<double>(f.won));
+    }
+    return f;
+  }
+
+  // Rep quotas inside the period; team quotas (rep_id null) only when no rep has one, so a
+  // team quota and its split over reps are never counted twice. nullopt without any quota.
+  static std::optional<double> quota_target(const Context& ctx, Which which) {
+    auto q = ctx.query("quotas");
+    q.use_period(which)
+        .group_by("level", "if(rep_id is null, 'team', 'rep')")
+        .select("amount", "sum(amount)")
+        .where("period_start >= period_from and date(period_end) <= period_to");
+    auto rows = q.run();
+    std::optional<double> rep, team;
+    while (rows.next()) (rows.text(0) == "rep" ? rep : team) = rows.number(1);
+    return rep ? rep : team;
+  }
+
+  // Leads created in [window_from, period start) and how many of them led to a won deal.
+  // No dataset joins leads to their opportunity's status, so the converted leads' opportunity
+  // ids are matched against the won deals created since the window start (a lead's deal is
+  // created after the lead); both sets are limited to the window.
+  static void lead_conversion(const Context& ctx, Which which, const std::string& window_from, Figures& f) {
+    const char* in_window = "created_at >= :window_from and created_at < period_from";
+    std::map<int64_t, int64_t> leads_by_opportunity;
+    {
+      auto q = ctx.query("leads");
+      q.use_period(which)
+          .group_by("opportunity_id", "opportunity_id")
+          .select("leads", "count(*)")
+          .where(in_window)
+          .bind("window_from", Value{window_from});
+      auto rows = q.run();
+      while (rows.next()) {
+        f.window_leads += rows.integer(1);
+        if (!rows.is_null(0)) leads_by_opportunity[rows.integer(0)] += rows.integer(1);
+      }
+    }
+    if (leads_by_opportunity.empty()) return;
+    auto q = ctx.query("opportunities");
+    q.use_period(which)
+        .group_by("id", "id")
+        .select("n", "count(*)")
+        .where("status = 'won' and lead_id is not null and created_at >= :window_from")
+        .bind("window_from", Value{window_from});
+    auto rows = q.run();
+    while (rows.next())
+      if (auto it = leads_by_opportunity.find(rows.integer(0)); it != leads_by_opportunity.end())
+        f.window_won_leads += it->second;
+  }
+
+  static void categories_table(const Context& ctx, const Figures& f) {
+    auto t = ctx.table("categories", "Forecast categories");
+    t.column("category", Unit::Text)
+        .column("deals", Unit::Count)
+        .column("amount", Unit::Money)
+        .column("weighted_amount", Unit::Money)
+        .column("forecast", Unit::Money);
+    t.chart(Chart::Bar, "category", "forecast");
+    auto open = [&](const std::string& name) {
+      auto it = f.open.find(name);
+      return it == f.open.end() ? Category{} : it->second;
+    };
+    t.row({std::string("closed"), f.won, f.won_amount, f.won_amount, f.won_amount});
+    Category commit = open("commit");
+    t.row({std::string("commit"), commit.deals, commit.amount, commit.weighted, f.commit()});
+    if (f.open.count("most_likely")) {
+      Category ml = open("most_likely");
+      t.row({std::string("most_likely"), ml.deals, ml.amount, ml.weighted, f.most_likely()});
+    }
+    Category best = open("best_case");
+    t.row({std::string("best_case"), best.deals, best.amount, best.weighted, f.best_case()});
+    Category pipeline = open("pipeline");
+    t.row({std::string("pipeline"), pipeline.deals, pipeline.amount, pipeline.weighted, f.open_pipeline()});
+    Category omitted = open("omitted");
+    t.row({std::string("omitted"), omitted.deals, omitted.amount, omitted.weighted, Value{}});
+  }
+};
+
+}  // namespace
+
+TALLY_METRIC(Forecast)

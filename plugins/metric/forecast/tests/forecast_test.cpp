@@ -1,0 +1,168 @@
+// Numbers below are worked out by hand from the rows each test inserts.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+
+#include "support/fixture.hpp"
+
+using namespace tally::testing;
+
+namespace {
+
+// A run over [from, to); designated initializers would trip -Wmissing-field-initializers.
+MetricRun span(std::string from, std::string to, std::string compare = "none", std::string params = "",
+               std::string filters = "") {
+  MetricRun r;
+  r.from = std::move(from);
+  r.to = std::move(to);
+  r.compare = std::move(compare);
+  r.params_yaml = std::move(params);
+  r.filters_yaml = std::move(filters);
+  return r;
+}
+
+// Q1 2025. Won: #1 100 and #2 300 (closed 400, average 200). Open, expected to close in Q1:
+// #3 commit 1000 at Negotiation (0.8) -> 800 weighted; #4 best case 500 with its own 0.3 -> 150;
+// #5 no category (pipeline) 200 at Prospecting (0.1) -> 20; #6 omitted 100 at Qualification
+// (0.2) -> 20; #7 most likely 300 at Proposal (0.5) -> 150. #8 closes later, #9 is lost.
+// Ann (EMEA) owns #1-#5 and #10-#12, Bob (NA) #6-#9. Quotas: Ann 1500 + Bob 1500 (the team row
+// is not added). Leads (all Ann's): the 365 days before 2025-01-01 start on 2024-01-02 (2024 is
+// a leap year), so L5 is outside; L1 (-> #10 won) and L4 (-> #1 won) of L1-L4 became customers.
+void seed(const StoreFixture& f) {
+  f.exec(
+      "INSERT INTO teams(id,name,region) VALUES (10,'Alpha','EMEA');"
+      "INSERT INTO reps(id,name,region,team_id) VALUES (1,'Ann','EMEA',10),(2,'Bob','NA',10);"
+      "INSERT INTO quotas(rep_id,team_id,period_start,period_end,amount) VALUES"
+      " (1,NULL,'2025-01-01','2025-04-01',1500),(2,NULL,'2025-01-01','2025-04-01',1500),"
+      " (NULL,10,'2025-01-01','2025-04-01',9999);"
+      "INSERT INTO opportunities(id,owner_id,lead_id,amount,status,stage,probability,forecast_category,"
+      "created_at,expected_close_at,closed_at) VALUES"
+      " (1,1,4,100,'won','Closed Won',NULL,'closed','2024-12-31','2025-01-20','2025-01-20'),"
+      " (2,1,NULL,300,'won','Closed Won',NULL,'closed','2024-11-01','2025-03-01','2025-02-20'),"
+      " (3,1,NULL,1000,'open','Negotiation',NULL,'commit','2024-11-01','2025-03-15',NULL),"
+      " (4,1,NULL,500,'open','Proposal',0.3,'best_case','2024-11-01','2025-02-15',NULL),"
+      " (5,1,NULL,200,'open','Prospecting',NULL,NULL,'2024-11-01','2025-03-31',NULL),"
+      " (6,2,NULL,100,'open','Qualification',NULL,'omitted','2024-11-01','2025-01-10',NULL),"
+      " (7,2,NULL,300,'open','Proposal',NULL,'most_likely','2024-11-01','2025-02-01',NULL),"
+      " (8,2,NULL,999,'open','Negotiation',NULL,'commit','2024-11-01','2025-05-01',NULL),"
+      " (9,2,NULL,777,'lost','Closed Lost',NULL,'omitted','2024-11-01','2025-02-01','2025-02-02'),"
+      " (10,1,1,60,'won','Closed Won',NULL,'closed','2024-02-01','2024-03-01','2024-03-01'),"
+      " (11,1,2,90,'lost','Closed Lost',NULL,'omitted','2024-07-01','2024-08-01','2024-08-01'),"
+      " (12,1,5,40,'won','Closed Won',NULL,'closed','2024-01-15','2024-02-01','2024-02-01');"
+      "INSERT INTO leads(id,owner_id,source,created_at,opportunity_id) VALUES"
+      " (1,1,'web','2024-01-02',10),(2,1,'web','2024-06-01',11),(3,1,'web','2024-07-01',NULL),"
+      " (4,1,'web','2024-12-31',1),(5,1,'web','2024-01-01',12),(6,1,'web','2025-01-05',NULL);");
+}
+
+const MetricRun kQ1 = span("2025-01-01", "2025-04-01");
+
+}  // namespace
+
+TEST(Forecast, WeightedPipelineAndCategories) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("forecast", kQ1);
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "weighted_pipeline").value, 800 + 150 + 20 + 20 + 150);
+  EXPECT_DOUBLE_EQ(*kpi(m, "closed_won").value, 400);
+  EXPECT_DOUBLE_EQ(*kpi(m, "commit_forecast").value, 1000 + 400);
+  EXPECT_DOUBLE_EQ(*kpi(m, "best_case_forecast").value, 500 + 300 + 1000 + 400);
+  EXPECT_DOUBLE_EQ(*kpi(m, "open_pipeline").value, 200 + 500 + 300 + 1000);
+  const auto& t = table(m, "categories");
+  EXPECT_EQ(number(t, row(t, "category", "closed"), "forecast"), 400);
+  EXPECT_EQ(number(t, row(t, "category", "most_likely"), "forecast"), 300 + 1000 + 400);
+  EXPECT_EQ(number(t, row(t, "category", "pipeline"), "deals"), 1);
+  EXPECT_EQ(number(t, row(t, "category", "best_case"), "weighted_amount"), 150);
+  EXPECT_TRUE(is_na(t, row(t, "category", "omitted"), "forecast"));
+}
+
+TEST(Forecast, DealsAndLeadsNeededFromQuotas) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("forecast", kQ1);
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "forecast_target").value, 3000);
+  EXPECT_DOUBLE_EQ(*kpi(m, "closed_won").target, 3000);
+  EXPECT_DOUBLE_EQ(*kpi(m, "gap_to_target").value, 2600);
+  EXPECT_DOUBLE_EQ(*kpi(m, "avg_deal_size").value, 200);
+  EXPECT_DOUBLE_EQ(*kpi(m, "deals_needed").value, 13);  // 2600 / 200
+  EXPECT_DOUBLE_EQ(*kpi(m, "lead_to_win_conversion").value, 0.5);
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads_needed").value, 26);  // 2600 / (0.5 x 200)
+}
+
+TEST(Forecast, LookbackDealSize) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("forecast", span("2025-01-01", "2025-04-01", "none", "deal_size_basis: lookback"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "avg_deal_size").value, 50);  // #10 60 and #12 40 won in 2024
+  EXPECT_DOUBLE_EQ(*kpi(m, "deals_needed").value, 52);
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads_needed").value, 104);
+}
+
+TEST(Forecast, TargetParamAlreadyReached) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("forecast", span("2025-01-01", "2025-04-01", "none", "target: 300"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "forecast_target").value, 300);
+  EXPECT_DOUBLE_EQ(*kpi(m, "gap_to_target").value, 0);
+  EXPECT_DOUBLE_EQ(*kpi(m, "deals_needed").value, 0);
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads_needed").value, 0);
+}
+
+TEST(Forecast, ShorterLookbackWindow) {
+  StoreFixture f;
+  seed(f);
+  // 30 days: [2024-12-02, 2025-01-01) holds only L4, which was won.
+  auto m = f.run_metric("forecast", span("2025-01-01", "2025-04-01", "none", "lookback_days: 30"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "lead_to_win_conversion").value, 1.0);
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads_needed").value, 13);
+}
+
+TEST(Forecast, EmptyPeriodIsNa) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("forecast", span("2030-01-01", "2030-04-01"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "weighted_pipeline").value, 0);
+  EXPECT_DOUBLE_EQ(*kpi(m, "closed_won").value, 0);
+  EXPECT_FALSE(kpi(m, "forecast_target").value.has_value());
+  EXPECT_FALSE(kpi(m, "deals_needed").value.has_value());
+  EXPECT_FALSE(kpi(m, "lead_to_win_conversion").value.has_value());
+  EXPECT_FALSE(kpi(m, "leads_needed").value.has_value());
+}
+
+TEST(Forecast, OneDayPeriod) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("forecast", span("2025-03-15", "2025-03-16", "none", "target: 1000"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "weighted_pipeline").value, 800);  // #3
+  EXPECT_DOUBLE_EQ(*kpi(m, "commit_forecast").value, 1000);
+  EXPECT_FALSE(kpi(m, "deals_needed").value.has_value());  // nothing won that day: no average
+}
+
+TEST(Forecast, ComparisonPeriod) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("forecast", span("2025-01-01", "2025-04-01", "previous_year"));
+  ASSERT_TRUE(m.ok) << m.error;
+  // Q1 2024: #10 60 and #12 40 won; no quota, no open deal expected then.
+  EXPECT_DOUBLE_EQ(*kpi(m, "closed_won").previous, 100);
+  EXPECT_DOUBLE_EQ(*kpi(m, "weighted_pipeline").previous, 0);
+  EXPECT_FALSE(kpi(m, "forecast_target").previous.has_value());
+}
+
+TEST(Forecast, FilterByRegion) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("forecast", span("2025-01-01", "2025-04-01", "none", "", "region: [EMEA]"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "weighted_pipeline").value, 800 + 150 + 20);
+  EXPECT_DOUBLE_EQ(*kpi(m, "forecast_target").value, 1500);
+  EXPECT_DOUBLE_EQ(*kpi(m, "deals_needed").value, 6);   // ceil(1100 / 200)
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads_needed").value, 11);  // 1100 / (0.5 x 200)
+}

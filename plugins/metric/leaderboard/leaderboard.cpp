@@ -1,0 +1,126 @@
+// Sales leaderboard: per rep, over deals closed in the period,
+//   deals won, revenue (won amount), average deal size (revenue / deals won),
+//   win rate (won / (won + lost)), quota attainment (revenue / the rep's quota for the period:
+//   the sum of the rep's `quotas` rows whose [period_start, period_end) lies inside the period);
+// ranked by `rank_by`, highest first. Equal values share a rank (1, 2, 2, 4); reps whose
+// rank_by value is n/a come last without a rank.
+#include <tally/sdk.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Unit;
+using tally::sdk::Value;
+
+struct Rep {
+  std::string name;
+  int64_t won = 0;
+  int64_t lost = 0;
+  double revenue = 0;
+  std::optional<double> quota;
+
+  std::optional<double> avg_deal_size() const {
+    return tally::sdk::ratio_opt(revenue, static_cast<double>(won));
+  }
+  std::optional<double> win_rate() const {
+    return tally::sdk::ratio_opt(static_cast<double>(won), static_cast<double>(won + lost));
+  }
+  std::optional<double> attainment() const {
+    return quota ? tally::sdk::ratio_opt(revenue, *quota) : std::nullopt;
+  }
+
+  std::optional<double> measure(const std::string& rank_by) const {
+    if (rank_by == "deals_won") return static_cast<double>(won);
+    if (rank_by == "avg_deal_size") return avg_deal_size();
+    if (rank_by == "win_rate") return win_rate();
+    if (rank_by == "attainment") return attainment();
+    return revenue;
+  }
+};
+
+// Reps with a deal closed in the period or a quota for it, by rep id.
+std::map<int64_t, Rep> load_reps(const Context& ctx) {
+  std::map<int64_t, Rep> reps;
+  {
+    auto q = ctx.query("opportunities");
+    q.group_by("rep_id", "owner_id")
+        .group_by("rep", "rep")
+        .select("won", "count_if(status = 'won')")
+        .select("lost", "count_if(status = 'lost')")
+        .select("revenue", "sum_if(amount, status = 'won')")
+        .where("in_period(closed_at) and status in ('won', 'lost') and owner_id is not null");
+    auto rows = q.run();
+    while (rows.next()) {
+      Rep& r = reps[rows.integer(0)];
+      r.name = rows.text(1);
+      r.won = rows.integer(2);
+      r.lost = rows.integer(3);
+      r.revenue = rows.number(4);
+    }
+  }
+  {
+    auto q = ctx.query("quotas");
+    q.group_by("rep_id", "rep_id")
+        .group_by("rep", "rep")
+        .select("quota", "sum(amount)")
+        .where("rep_id is not null and period_start >= period_from and date(period_end) <= period_to");
+    auto rows = q.run();
+    while (rows.next()) {
+      Rep& r = reps[rows.integer(0)];
+      if (r.name.empty()) r.name = rows.text(1);
+      r.quota = rows.number(2);
+    }
+  }
+  return reps;
+}
+
+class Leaderboard final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    const std::string rank_by = ctx.text("rank_by");
+    const int64_t top_n = ctx.integer("top_n");
+    auto reps = load_reps(ctx);
+
+    std::vector<const Rep*> order;
+    for (const auto& [id, r] : reps) order.push_back(&r);
+    std::stable_sort(order.begin(), order.end(), [&](const Rep* a, const Rep* b) {
+      auto x = a->measure(rank_by), y = b->measure(rank_by);
+      if (x.has_value() != y.has_value()) return x.has_value();
+      if (x && *x != *y) return *x > *y;
+      return a->name < b->name;
+    });
+
+    auto t = ctx.table("leaderboard", "Sales leaderboard by " + rank_by);
+    t.column("rank", Unit::Count)
+        .column("rep", Unit::Text)
+        .column("deals_won", Unit::Count)
+        .column("revenue", Unit::Money)
+        .column("avg_deal_size", Unit::Money)
+        .column("win_rate", Unit::Percent)
+        .column("quota", Unit::Money)
+        .column("attainment", Unit::Percent);
+    t.chart(Chart::Bar, "rep", rank_by);  // every rank_by value is also a column
+
+    int64_t rank = 0;
+    std::optional<double> last;
+    for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top_n; ++i) {
+      const Rep& r = *order[i];
+      auto value = r.measure(rank_by);
+      if (value && (!last || *value != *last)) rank = static_cast<int64_t>(i) + 1;
+      last = value;
+      t.row({value ? Value{rank} : Value{}, r.name, r.won, r.revenue, tally::sdk::opt(r.avg_deal_size()),
+             tally::sdk::opt(r.win_rate()), tally::sdk::opt(r.quota), tally::sdk::opt(r.attainment())});
+    }
+  }
+};
+
+}  // namespace
+
+TALLY_METRIC(Leaderboard)

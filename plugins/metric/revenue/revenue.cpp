@@ -1,0 +1,215 @@
+// Revenue: won amount of deals closed in the period, split by opportunity type
+// (new_business, renewal, expansion), per rep, against the store's revenue targets.
+//
+// Targets come from the `targets` table: rows of kpi 'revenue', 'revenue_new_business',
+// 'revenue_renewal' or 'revenue_expansion' whose [period_start, period_end) lies inside the
+// run's period are summed. Headline targets use rows without a rep (rep_id null): company rows
+// (team_id null too) when there are any, otherwise the team rows, so a company target and its
+// team split are never counted twice. Per-rep targets use the rep's own 'revenue' rows.
+#include <tally/sdk.hpp>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Unit;
+using tally::sdk::Value;
+using tally::sdk::Which;
+
+constexpr const char* kWonInPeriod = "status = 'won' and in_period(closed_at)";
+
+// Won amounts of one period or group, by opportunity type.
+struct Split {
+  double new_business = 0;
+  double renewal = 0;
+  double expansion = 0;
+  double total = 0;  // all won deals, including any other type
+};
+
+// Adds the four type selects to a query; they are read back by read_split().
+void select_split(tally::sdk::Query& q) {
+  q.select("new_business", "sum_if(amount, type = 'new_business')")
+      .select("renewal", "sum_if(amount, type = 'renewal')")
+      .select("expansion", "sum_if(amount, type = 'expansion')")
+      .select("total", "sum(amount)");
+}
+
+Split read_split(const tally::sdk::Rows& rows, uint32_t first) {
+  return Split{rows.number(first), rows.number(first + 1), rows.number(first + 2), rows.number(first + 3)};
+}
+
+Split totals(const Context& ctx, Which which) {
+  auto q = ctx.query("opportunities");
+  q.use_period(which).where(kWonInPeriod);
+  select_split(q);
+  auto rows = q.run();
+  return rows.next() ? read_split(rows, 0) : Split{};
+}
+
+// KPI name -> summed target, for rows without a rep inside the period; nullopt when none.
+std::map<std::string, double> headline_targets(const Context& ctx, Which which) {
+  auto q = ctx.query("targets");
+  q.use_period(which)
+      .group_by("kpi", "kpi")
+      .group_by("level", "if(team_id is null, 'company', 'team')")
+      .select("value", "sum(value)")
+      .where("rep_id is null and period_start >= period_from and date(period_end) <= period_to")
+      .where("kpi in ('revenue', 'revenue_new_business', 'revenue_renewal', 'revenue_expansion')");
+  auto rows = q.run();
+  std::map<std::string, double> company, team;
+  while (rows.next()) {
+    auto& into = rows.text(1) == "company" ? company : team;
+    into[rows.text(0)] += rows.number(2);
+  }
+  for (const auto& [kpi, value] : team)
+    company.try_emplace(kpi, value);  // team rows only when no company row
+  return company;
+}
+
+std::optional<double> find(const std::map<std::string, double>& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? std::nullopt : std::optional<double>(it->second);
+}
+
+struct RepRow {
+  std::string name;
+  Split won;
+  std::optional<double> target;
+};
+
+class Revenue final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    Split current = totals(ctx, Which::Current);
+    std::optional<Split> previous;
+    if (ctx.has_compare()) previous = totals(ctx, Which::Compare);
+    auto targets = headline_targets(ctx, Which::Current);
+
+    struct Part {
+      const char* kpi;
+      const char* label;
+      double Split::*field;
+    };
+    const std::array<Part, 4> parts = {
+        {{"revenue", "Revenue", &Split::total},
+         {"revenue_new_business", "New business revenue", &Split::new_business},
+         {"revenue_renewal", "Renewal revenue", &Split::renewal},
+         {"revenue_expansion", "Expansion revenue", &Split::expansion}}};
+    for (const auto& part : parts) {
+      tally::sdk::Kpi k;
+      k.name = part.kpi;
+      k.label = part.label;
+      k.unit = Unit::Money;
+      k.value = current.*part.field;
+      if (previous) k.previous = (*previous).*part.field;
+      k.target = find(targets, part.kpi);
+      ctx.kpi(k);
+    }
+
+    by_rep(ctx);
+    std::string dimension = ctx.text("group_by");
+    if (dimension != "none" && dimension != "rep") by_group(ctx, dimension);
+    std::string trend = ctx.text("trend");
+    if (trend != "none") by_bucket(ctx, trend);
+  }
+
+ private:
+  static void add_split_columns(tally::sdk::Table& t) {
+    t.column("new_business", Unit::Money)
+        .column("renewal", Unit::Money)
+        .column("expansion", Unit::Money)
+        .column("revenue", Unit::Money);
+  }
+
+  static void by_rep(const Context& ctx) {
+    std::map<int64_t, RepRow> reps;  // by rep id; deals without an owner under -1
+    {
+      auto q = ctx.query("opportunities");
+      q.group_by("rep_id", "coalesce(owner_id, -1)").group_by("rep", "rep").where(kWonInPeriod);
+      select_split(q);
+      auto rows = q.run();
+      while (rows.next()) {
+        RepRow& r = reps[rows.integer(0)];
+        r.name = rows.is_null(1) ? std::string("(unassigned)") : rows.text(1);
+        r.won = read_split(rows, 2);
+      }
+    }
+    {
+      auto q = ctx.query("targets");
+      q.group_by("rep_id", "rep_id")
+          .group_by("rep", "rep")
+          .select("value", "sum(value)")
+          .where("rep_id is not null and kpi = 'revenue'")
+          .where("period_start >= period_from and date(period_end) <= period_to");
+      auto rows = q.run();
+      while (rows.next()) {
+        RepRow& r = reps[rows.integer(0)];
+        if (r.name.empty()) r.name = rows.text(1);
+        r.target = rows.number(2);
+      }
+    }
+    std::vector<const RepRow*> order;
+    for (const auto& [id, r] : reps) order.push_back(&r);
+    std::stable_sort(order.begin(), order.end(), [](const RepRow* a, const RepRow* b) {
+      if (a->won.total != b->won.total) return a->won.total > b->won.total;
+      return a->name < b->name;
+    });
+
+    auto t = ctx.table("by_rep", "Revenue by rep");
+    t.column("rep", Unit::Text);
+    add_split_columns(t);
+    t.column("target", Unit::Money).column("attainment", Unit::Percent);
+    t.chart(Chart::StackedBar, "rep", "new_business,renewal,expansion");
+    for (const RepRow* r : order) {
+      std::optional<double> attainment;
+      if (r->target) attainment = tally::sdk::ratio_opt(r->won.total, *r->target);
+      t.row({r->name, r->won.new_business, r->won.renewal, r->won.expansion, r->won.total,
+             tally::sdk::opt(r->target), tally::sdk::opt(attainment)});
+    }
+  }
+
+  static void by_group(const Context& ctx, const std::string& dimension) {
+    auto t = ctx.table("by_" + dimension, "Revenue by " + dimension);
+    t.column(dimension, Unit::Text);
+    add_split_columns(t);
+    t.chart(Chart::StackedBar, dimension, "new_business,renewal,expansion");
+    auto q = ctx.query("opportunities");
+    q.group_by("grp", dimension).where(kWonInPeriod);
+    select_split(q);
+    q.order_by("total", true);
+    auto rows = q.run();
+    while (rows.next()) {
+      Split s = read_split(rows, 1);
+      t.row({rows.is_null(0) ? std::string("(none)") : rows.text(0), s.new_business, s.renewal, s.expansion,
+             s.total});
+    }
+  }
+
+  static void by_bucket(const Context& ctx, const std::string& unit) {
+    auto t = ctx.table("trend", "Revenue by " + unit);
+    t.column(unit, Unit::Date);
+    add_split_columns(t);
+    t.chart(Chart::StackedBar, unit, "new_business,renewal,expansion");
+    auto q = ctx.query("opportunities");
+    // `unit` is one of the manifest's enum values, so it is safe to spell out.
+    q.group_by("bucket", "bucket('" + unit + "', closed_at)").where(kWonInPeriod);
+    select_split(q);
+    q.order_by("bucket");
+    auto rows = q.run();
+    while (rows.next()) {
+      Split s = read_split(rows, 1);
+      t.row({rows.text(0), s.new_business, s.renewal, s.expansion, s.total});
+    }
+  }
+};
+
+}  // namespace
+
+TALLY_METRIC(Revenue)
