@@ -66,7 +66,7 @@ using SourceOpener =
 ImportSummary run_import(const ImportOptions& opts, plugins::Registry& registry);
 // The same with another way to open sources (tests, embedding).
 ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
-                         const std::vector<std::pair<std::string, std::string>>& extension_plugins = {{"csv", "csv"}});
+                         const std::vector<std::pair<std::string, std::string>>& extension_plugins = {{"csv", "csv_file"}});
 
 // The table the CLI prints: per file rows read, inserted, updated, rejected;
 // then lookups' created rows, defaults used and where the rejects are.
