@@ -1,0 +1,214 @@
+// Account health for existing customers (accounts with a subscription active
+// at some point in the period): logged conversations per customer per month,
+// product usage and support load.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <tally/sdk.hpp>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Error;
+using tally::sdk::Unit;
+using tally::sdk::Value;
+using tally::sdk::Which;
+
+struct Date {
+  int y = 0, m = 0, d = 0;
+};
+
+Date parse(const std::string& s) {
+  Date out;
+  if (std::sscanf(s.c_str(), "%d-%d-%d", &out.y, &out.m, &out.d) != 3)
+    throw Error("bad period date '" + s + "'");
+  return out;
+}
+
+int days_in_month(int y, int m) {
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : days[m - 1];
+}
+
+// Calendar months in [from, to): whole months stepped from `from`, plus the
+// remaining days as a fraction of the month they fall in. A quarter is 3.
+double months_between(const std::string& from_text, const std::string& to_text) {
+  Date from = parse(from_text), to = parse(to_text);
+  int whole = (to.y - from.y) * 12 + (to.m - from.m);
+  if (to.d < from.d) --whole;
+  if (whole < 0) whole = 0;
+  int y = from.y, m = from.m + whole;
+  y += (m - 1) / 12;
+  m = (m - 1) % 12 + 1;
+  // Days from the cursor (y, m, from.d clamped) to `to`.
+  const int d = std::min(from.d, days_in_month(y, m));
+  auto serial = [](int yy, int mm, int dd) {  // days since a fixed epoch
+    yy -= mm <= 2;
+    const int era = (yy >= 0 ? yy : yy - 399) / 400;
+    const int yoe = yy - era * 400;
+    const int doy = (153 * (mm + (mm > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  };
+  const int rest = serial(to.y, to.m, to.d) - serial(y, m, d);
+  return whole + static_cast<double>(std::max(rest, 0)) / days_in_month(y, m);
+}
+
+struct Account {
+  std::string name;
+  int64_t conversations = 0;
+  int64_t logins = 0;
+  double session_minutes = 0;
+  int64_t active_users = 0;
+  int64_t tickets = 0;
+
+  Value mean_session() const { return tally::sdk::ratio(session_minutes, static_cast<double>(logins)); }
+  Value tickets_per_user() const {
+    return tally::sdk::ratio(static_cast<double>(tickets), static_cast<double>(active_users));
+  }
+};
+
+struct Snapshot {
+  double months = 0;
+  std::map<int64_t, Account> customers;
+
+  template <typename F>
+  double sum(F&& field) const {
+    double total = 0;
+    for (const auto& [id, a] : customers) total += static_cast<double>(field(a));
+    return total;
+  }
+};
+
+double sort_key(const Account& a, const std::string& rank_by) {
+  const auto num = [](const Value& v) { return tally::sdk::is_null(v) ? -1.0 : std::get<double>(v); };
+  if (rank_by == "conversations") return static_cast<double>(a.conversations);
+  if (rank_by == "logins") return static_cast<double>(a.logins);
+  if (rank_by == "active_users") return static_cast<double>(a.active_users);
+  if (rank_by == "mean_session_minutes") return num(a.mean_session());
+  if (rank_by == "tickets_per_user") return num(a.tickets_per_user());
+  return static_cast<double>(a.tickets);
+}
+
+class AccountHealth final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    const Snapshot now = snapshot(ctx, Which::Current);
+    std::optional<Snapshot> before;
+    if (ctx.has_compare()) before = snapshot(ctx, Which::Compare);
+
+    const auto emit = [&](const char* name, const char* label, Unit unit, bool higher_is_better, auto&& get) {
+      tally::sdk::Kpi k;
+      k.name = name;
+      k.label = label;
+      k.unit = unit;
+      k.value = get(now);
+      if (before) k.previous = get(*before);
+      k.higher_is_better = higher_is_better;
+      ctx.kpi(k);
+    };
+    using Opt = std::optional<double>;
+    emit("customers", "Customers", Unit::Count, true,
+         [](const Snapshot& s) { return Opt(static_cast<double>(s.customers.size())); });
+    emit("conversations_per_customer_month", "Conversations per customer per month", Unit::Number, true,
+         [](const Snapshot& s) {
+           return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.conversations; }),
+                                        static_cast<double>(s.customers.size()) * s.months);
+         });
+    emit("logins", "Logins", Unit::Count, true,
+         [](const Snapshot& s) { return Opt(s.sum([](const Account& a) { return a.logins; })); });
+    emit("active_users", "Active users", Unit::Count, true,
+         [](const Snapshot& s) { return Opt(s.sum([](const Account& a) { return a.active_users; })); });
+    emit("mean_session_minutes", "Mean session minutes", Unit::Minutes, true, [](const Snapshot& s) {
+      return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.session_minutes; }),
+                                   s.sum([](const Account& a) { return a.logins; }));
+    });
+    emit("tickets_per_user", "Support tickets per active user", Unit::Number, false, [](const Snapshot& s) {
+      return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.tickets; }),
+                                   s.sum([](const Account& a) { return a.active_users; }));
+    });
+    emit("tickets_per_customer", "Support tickets per customer", Unit::Number, false, [](const Snapshot& s) {
+      return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.tickets; }),
+                                   static_cast<double>(s.customers.size()));
+    });
+
+    account_table(ctx, now, ctx.text("rank_by"), static_cast<size_t>(ctx.integer("top_n")));
+  }
+
+ private:
+  static Snapshot snapshot(Context& ctx, Which which) {
+    Snapshot s;
+    const auto period = ctx.period(which);
+    s.months = months_between(period.from, period.to);
+
+    // Active in the period: started before its end, not ended by its start.
+    auto subs = ctx.query("subscriptions")
+                    .use_period(which)
+                    .group_by("account", "account_id")
+                    .group_by("account_label", "account_name")
+                    .select("n", "count(*)")
+                    .where("started_at < period_to and (ended_at is null or ended_at > period_from)")
+                    .run();
+    while (subs.next()) s.customers[subs.integer(0)].name = subs.text(1);
+
+    // Each per-account aggregate is kept only for customers.
+    const auto per_account = [&](const char* dataset,
+                                 std::vector<std::pair<const char*, const char*>> selects, const char* where,
+                                 auto&& store) {
+      auto q = ctx.query(dataset);
+      q.use_period(which).group_by("account", "account_id").where(where);
+      for (const auto& [alias, expr] : selects) q.select(alias, expr);
+      auto rows = q.run();
+      while (rows.next())
+        if (auto it = s.customers.find(rows.integer(0)); it != s.customers.end()) store(it->second, rows);
+    };
+    per_account(
+        "activities", {{"conversations", "count(*)"}},
+        "type in ('conversation', 'call', 'meeting') and in_period(occurred_at) and account_id is not null",
+        [](Account& a, tally::sdk::Rows& r) { a.conversations = r.integer(1); });
+    // One scan of the usage table: users count as active on days with logins.
+    per_account("product_usage",
+                {{"logins", "sum(logins)"},
+                 {"session_minutes", "sum(session_minutes)"},
+                 {"active_users", "count_distinct(if(logins > 0, user_id, null))"}},
+                "in_period(day)", [](Account& a, tally::sdk::Rows& r) {
+                  a.logins = r.integer(1);
+                  a.session_minutes = r.number(2);
+                  a.active_users = r.integer(3);
+                });
+    per_account("support_tickets", {{"tickets", "count(*)"}}, "in_period(opened_at)",
+                [](Account& a, tally::sdk::Rows& r) { a.tickets = r.integer(1); });
+    return s;
+  }
+
+  static void account_table(Context& ctx, const Snapshot& s, const std::string& rank_by, size_t top_n) {
+    std::vector<const Account*> sorted;
+    for (const auto& [id, a] : s.customers) sorted.push_back(&a);
+    std::stable_sort(sorted.begin(), sorted.end(), [&](const Account* a, const Account* b) {
+      return sort_key(*a, rank_by) > sort_key(*b, rank_by);
+    });
+    if (sorted.size() > top_n) sorted.resize(top_n);
+    auto t = ctx.table("by_account", "Customer health by account (top by " + rank_by + ")");
+    t.column("account", Unit::Text)
+        .column("conversations", Unit::Count)
+        .column("conversations_per_month", Unit::Number)
+        .column("logins", Unit::Count)
+        .column("active_users", Unit::Count)
+        .column("mean_session_minutes", Unit::Minutes)
+        .column("tickets", Unit::Count)
+        .column("tickets_per_user", Unit::Number);
+    t.chart(Chart::Bar, "account", rank_by);
+    for (const Account* a : sorted)
+      t.row({a->name, a->conversations, tally::sdk::ratio(static_cast<double>(a->conversations), s.months),
+             a->logins, a->active_users, a->mean_session(), a->tickets, a->tickets_per_user()});
+  }
+};
+
+}  // namespace
+
+TALLY_METRIC(AccountHealth)

@@ -1,0 +1,204 @@
+// Territory balance: per region, reps at period end, open pipeline at period
+// end, won revenue in the period and pipeline per rep; regions whose pipeline
+// per rep is far from the median across regions are rebalancing candidates.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <tally/sdk.hpp>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Error;
+using tally::sdk::Unit;
+using tally::sdk::Value;
+using tally::sdk::Which;
+
+// Open at period end: created before it and not closed before it.
+constexpr const char* kOpenAtEnd =
+    "created_at < period_to and ((status = 'open' and closed_at is null) or closed_at >= period_to)";
+
+struct Region {
+  int64_t reps = 0;
+  int64_t open_deals = 0;
+  double open_pipeline = 0;
+  double won_revenue = 0;
+
+  std::optional<double> per_rep() const {
+    return tally::sdk::ratio_opt(open_pipeline, static_cast<double>(reps));
+  }
+};
+
+struct Snapshot {
+  std::map<std::string, Region> regions;
+  std::optional<double> median;  // of pipeline per rep over regions with reps
+
+  bool flagged(const Region& r, double low, double high) const {
+    auto ratio = ratio_to_median(r);
+    return ratio && (*ratio < low || *ratio > high);
+  }
+  std::optional<double> ratio_to_median(const Region& r) const {
+    auto per_rep = r.per_rep();
+    if (!per_rep || !median) return std::nullopt;
+    return tally::sdk::ratio_opt(*per_rep, *median);
+  }
+};
+
+std::optional<double> median_of(std::vector<double> v) {
+  if (v.empty()) return std::nullopt;
+  std::sort(v.begin(), v.end());
+  const size_t mid = v.size() / 2;
+  return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2.0;
+}
+
+std::string money(double v) {
+  char buf[64];
+  if (v >= 1e6 || v <= -1e6)
+    std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+  else if (v >= 1e3 || v <= -1e3)
+    std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
+class TerritoryBalance final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    low_ = ctx.number("low_ratio");
+    high_ = ctx.number("high_ratio");
+    if (low_ > high_) throw Error("low_ratio must not be above high_ratio");
+
+    const Snapshot now = snapshot(ctx, Which::Current);
+    std::optional<Snapshot> before;
+    if (ctx.has_compare()) before = snapshot(ctx, Which::Compare);
+    const auto emit = [&](const char* name, const char* label, Unit unit, bool higher_is_better, auto&& get) {
+      tally::sdk::Kpi k;
+      k.name = name;
+      k.label = label;
+      k.unit = unit;
+      k.value = get(now);
+      if (before) k.previous = get(*before);
+      k.higher_is_better = higher_is_better;
+      ctx.kpi(k);
+    };
+    emit("regions", "Regions", Unit::Count, true,
+         [](const Snapshot& s) { return std::optional<double>(static_cast<double>(s.regions.size())); });
+    emit("open_pipeline", "Open pipeline at period end", Unit::Money, true, [](const Snapshot& s) {
+      double total = 0;
+      for (const auto& [name, r] : s.regions) total += r.open_pipeline;
+      return std::optional<double>(total);
+    });
+    emit("median_pipeline_per_rep", "Median pipeline per rep across regions", Unit::Money, true,
+         [](const Snapshot& s) { return s.median; });
+    emit("regions_flagged", "Regions to rebalance", Unit::Count, false, [&](const Snapshot& s) {
+      int64_t n = 0;
+      for (const auto& [name, r] : s.regions) n += s.flagged(r, low_, high_) ? 1 : 0;
+      return std::optional<double>(static_cast<double>(n));
+    });
+
+    region_table(ctx, now);
+  }
+
+ private:
+  Snapshot snapshot(Context& ctx, Which which) const {
+    Snapshot s;
+    auto deals = ctx.query("opportunities")
+                     .use_period(which)
+                     .group_by("region")
+                     .select("open_deals", std::string("count_if(") + kOpenAtEnd + ")")
+                     .select("open_pipeline", std::string("sum_if(amount, ") + kOpenAtEnd + ")")
+                     .select("won_revenue", "sum_if(amount, status = 'won' and in_period(closed_at))")
+                     .where("created_at < period_to")
+                     .run();
+    while (deals.next()) {
+      auto& r = s.regions[label(deals.text(0))];
+      r.open_deals = deals.integer(1);
+      r.open_pipeline = deals.number(2);
+      r.won_revenue = deals.number(3);
+    }
+    count_reps(ctx, which, s);
+
+    std::vector<double> per_rep;
+    for (const auto& [name, r] : s.regions)
+      if (auto v = r.per_rep()) per_rep.push_back(*v);
+    s.median = median_of(per_rep);
+    return s;
+  }
+
+  static std::string label(const std::string& s) { return s.empty() ? "(none)" : s; }
+
+  // Reps (not managers) employed at period end. When the report's filters
+  // cannot apply to the reps dataset (e.g. an industry filter), the distinct
+  // owners of the region's open or won deals stand in, with a warning.
+  static void count_reps(Context& ctx, Which which, Snapshot& s) {
+    try {
+      auto reps = ctx.query("reps")
+                      .use_period(which)
+                      .group_by("region")
+                      .select("reps", "count(*)")
+                      .where(
+                          "role != 'manager' and (hired_at is null or hired_at < period_to)"
+                          " and (left_at is null or left_at >= period_to)")
+                      .run();
+      while (reps.next()) s.regions[label(reps.text(0))].reps = reps.integer(1);
+    } catch (const Error& e) {
+      ctx.warn(std::string("territory_balance: counting deal owners as reps: ") + e.what());
+      auto owners =
+          ctx.query("opportunities")
+              .use_period(which)
+              .group_by("region")
+              .select("reps", "count_distinct(owner_id)")
+              .where(std::string("(") + kOpenAtEnd + ") or (status = 'won' and in_period(closed_at))")
+              .run();
+      while (owners.next()) s.regions[label(owners.text(0))].reps = owners.integer(1);
+    }
+  }
+
+  std::string note(const Snapshot& s, const Region& r) const {
+    if (r.reps == 0) return r.open_pipeline > 0 ? "no reps: open pipeline is uncovered" : "no reps";
+    if (!s.median || *s.median == 0) return "median pipeline per rep is 0: no comparison";
+    const double ratio = *s.ratio_to_median(r);
+    char buf[200];
+    const char* verdict = ratio < low_    ? "under-loaded: too many reps for the pipeline"
+                          : ratio > high_ ? "over-loaded: too much pipeline per rep"
+                                          : "balanced";
+    std::snprintf(buf, sizeof buf, "%s per rep = %.2fx the median %s: %s", money(*r.per_rep()).c_str(), ratio,
+                  money(*s.median).c_str(), verdict);
+    return buf;
+  }
+
+  void region_table(Context& ctx, const Snapshot& s) const {
+    std::vector<std::pair<std::string, const Region*>> sorted;
+    for (const auto& [name, r] : s.regions) sorted.emplace_back(name, &r);
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+      return a.second->per_rep().value_or(-1) > b.second->per_rep().value_or(-1);
+    });
+    auto t = ctx.table("by_region", "Territory balance by region");
+    t.column("region", Unit::Text)
+        .column("reps", Unit::Count)
+        .column("open_deals", Unit::Count)
+        .column("open_pipeline", Unit::Money)
+        .column("won_revenue", Unit::Money)
+        .column("pipeline_per_rep", Unit::Money)
+        .column("ratio_to_median", Unit::Number)
+        .column("rebalance", Unit::Flag)
+        .column("note", Unit::Text);
+    t.chart(Chart::Bar, "region", "pipeline_per_rep");
+    for (const auto& [name, r] : sorted)
+      t.row({name, r->reps, r->open_deals, r->open_pipeline, r->won_revenue, tally::sdk::opt(r->per_rep()),
+             tally::sdk::opt(s.ratio_to_median(*r)), int64_t{s.flagged(*r, low_, high_) ? 1 : 0},
+             note(s, *r)});
+  }
+
+  double low_ = 0.5;
+  double high_ = 2.0;
+};
+
+}  // namespace
+
+TALLY_METRIC(TerritoryBalance)
