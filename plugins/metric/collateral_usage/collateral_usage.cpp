@@ -1,0 +1,232 @@
+// Collateral usage: per content item the reps who used it and how often in the period, when
+// it was last used, the items nobody used for N months, and the win rate of deals closed in
+// the period where the item (or any collateral) was used vs the deals where it was not.
+#include <tally/sdk.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Error;
+using tally::sdk::Unit;
+using tally::sdk::Value;
+using tally::sdk::Which;
+
+constexpr const char* kClosedInPeriodExpr = "in_period(opportunity_closed_at)";
+constexpr const char* kClosedInPeriod =
+    "opportunity_status in ('won', 'lost') and in_period(opportunity_closed_at) and used_at < period_to";
+
+// 'YYYY-MM-DD' shifted by whole months, the day clamped to the month's length.
+std::string add_months(const std::string& date, int months) {
+  int y = 0, m = 0, d = 0;
+  if (std::sscanf(date.c_str(), "%d-%d-%d", &y, &m, &d) != 3) throw Error("bad date '" + date + "'");
+  int index = y * 12 + (m - 1) + months;
+  y = index / 12;
+  m = index % 12 + 1;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  int last = kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+  char out[48];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02d", y, m, std::min(d, last));
+  return out;
+}
+
+struct Item {
+  std::string name;
+  std::string type;
+  int64_t reps = 0;       // distinct reps who used it in the period
+  int64_t uses = 0;       // uses in the period
+  std::string last_used;  // latest use before the period end; "" = never
+  int64_t won_with = 0;   // deals closed in the period with at least one use of it
+  int64_t lost_with = 0;
+  bool unused = false;  // no use in the N months before the period end
+};
+
+struct Result {
+  std::map<int64_t, Item> items;
+  int64_t won = 0, lost = 0;                    // deals closed in the period
+  int64_t won_with_any = 0, lost_with_any = 0;  // ... with at least one collateral use
+
+  int64_t items_used() const {
+    return std::count_if(items.begin(), items.end(), [](const auto& i) { return i.second.uses > 0; });
+  }
+  int64_t items_unused() const {
+    return std::count_if(items.begin(), items.end(), [](const auto& i) { return i.second.unused; });
+  }
+  std::optional<double> win_rate_with() const {
+    return tally::sdk::ratio_opt(static_cast<double>(won_with_any),
+                                 static_cast<double>(won_with_any + lost_with_any));
+  }
+  std::optional<double> win_rate_without() const {
+    double w = static_cast<double>(won - won_with_any), l = static_cast<double>(lost - lost_with_any);
+    return tally::sdk::ratio_opt(w, w + l);
+  }
+};
+
+class CollateralUsage final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    unused_months_ = static_cast<int>(ctx.integer("unused_months"));
+    Result current = compute(ctx, Which::Current);
+    std::optional<Result> previous;
+    if (ctx.has_compare()) previous = compute(ctx, Which::Compare);
+
+    auto emit = [&](std::string name, std::string label, Unit unit, bool higher_is_better, auto value) {
+      tally::sdk::Kpi k;
+      k.name = std::move(name);
+      k.label = std::move(label);
+      k.unit = unit;
+      k.value = value(current);
+      if (previous) k.previous = value(*previous);
+      k.higher_is_better = higher_is_better;
+      ctx.kpi(k);
+    };
+    emit("items_used", "Items used", Unit::Count, true,
+         [](const Result& r) -> std::optional<double> { return static_cast<double>(r.items_used()); });
+    emit("items_unused", "Items unused for " + std::to_string(unused_months_) + " months", Unit::Count, false,
+         [](const Result& r) -> std::optional<double> { return static_cast<double>(r.items_unused()); });
+    emit("win_rate_with_collateral", "Win rate with collateral", Unit::Percent, true,
+         [](const Result& r) { return r.win_rate_with(); });
+    emit("win_rate_without_collateral", "Win rate without collateral", Unit::Percent, true,
+         [](const Result& r) { return r.win_rate_without(); });
+
+    items_table(ctx, current);
+    unused_table(ctx, current);
+  }
+
+ private:
+  int unused_months_ = 3;
+
+  Result compute(Context& ctx, Which which) const {
+    Result r;
+    const std::string cutoff = add_months(ctx.period(which).to, -unused_months_);
+
+    // The content library as it stood at the period end. A report filter this dataset
+    // cannot take (it has no rep) only loses the never-used items, so warn and go on.
+    try {
+      auto items = ctx.query("collateral")
+                       .use_period(which)
+                       .group_by("id", "id")
+                       .group_by("name", "name")
+                       .group_by("type", "type")
+                       .select("n", "count(*)")
+                       .where("created_at is null or created_at < period_to")
+                       .run();
+      while (items.next()) {
+        Item& i = r.items[items.integer(0)];
+        i.name = items.text(1);
+        i.type = items.text(2);
+      }
+    } catch (const Error& e) {
+      ctx.warn(std::string("collateral list unavailable, never-used items are not shown: ") + e.what());
+    }
+
+    // One pass over the uses before the period end: the latest use, the period's uses and
+    // reps, and the deals closed in the period the item was used on (also names items
+    // missing from the list above).
+    auto per_item =
+        ctx.query("collateral_usage")
+            .use_period(which)
+            .group_by("id", "collateral_id")
+            .group_by("name", "collateral_name")
+            .group_by("type", "collateral_type")
+            .select("last_used", "max(used_at)")
+            .select("uses", "count_if(in_period(used_at))")
+            .select("reps", "count_distinct(if(in_period(used_at), rep_id, null))")
+            .select("won_with", "count_distinct(if(opportunity_status = 'won' and " +
+                                    std::string(kClosedInPeriodExpr) + ", opportunity_id, null))")
+            .select("lost_with", "count_distinct(if(opportunity_status = 'lost' and " +
+                                     std::string(kClosedInPeriodExpr) + ", opportunity_id, null))")
+            .where("used_at < period_to")
+            .run();
+    while (per_item.next()) {
+      Item& i = r.items[per_item.integer(0)];
+      if (i.name.empty()) i.name = per_item.text(1);
+      if (i.type.empty()) i.type = per_item.text(2);
+      i.last_used = per_item.text(3);
+      i.uses = per_item.integer(4);
+      i.reps = per_item.integer(5);
+      i.won_with = per_item.integer(6);
+      i.lost_with = per_item.integer(7);
+    }
+    for (auto& [id, i] : r.items) i.unused = i.last_used.empty() || i.last_used < cutoff;
+
+    auto any = ctx.query("collateral_usage")
+                   .use_period(which)
+                   .group_by("status", "opportunity_status")
+                   .select("deals", "count_distinct(opportunity_id)")
+                   .where(kClosedInPeriod)
+                   .run();
+    while (any.next()) (any.text(0) == "won" ? r.won_with_any : r.lost_with_any) = any.integer(1);
+
+    auto closed = ctx.query("opportunities")
+                      .use_period(which)
+                      .select("won", "count_if(status = 'won')")
+                      .select("lost", "count_if(status = 'lost')")
+                      .where("status in ('won', 'lost') and in_period(closed_at)")
+                      .run();
+    if (closed.next()) {
+      r.won = closed.integer(0);
+      r.lost = closed.integer(1);
+    }
+    return r;
+  }
+
+  void items_table(Context& ctx, const Result& r) const {
+    auto t = ctx.table("items", "Collateral usage by item");
+    t.column("item", Unit::Text)
+        .column("type", Unit::Text)
+        .column("reps", Unit::Count)
+        .column("uses", Unit::Count)
+        .column("last_used", Unit::Date)
+        .column("won_with", Unit::Count)
+        .column("lost_with", Unit::Count)
+        .column("win_rate_with", Unit::Percent)
+        .column("win_rate_without", Unit::Percent)
+        .column("unused", Unit::Flag);
+    t.chart(Chart::Bar, "item", "uses");
+    std::vector<const Item*> sorted;
+    for (const auto& [id, i] : r.items) sorted.push_back(&i);
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Item* a, const Item* b) {
+      return a->uses != b->uses ? a->uses > b->uses : a->name < b->name;
+    });
+    const int64_t top_n = ctx.integer("top_n");
+    int64_t shown = 0;
+    for (const Item* i : sorted) {
+      if (shown++ >= top_n) break;
+      double without_won = static_cast<double>(r.won - i->won_with);
+      double without_lost = static_cast<double>(r.lost - i->lost_with);
+      t.row({i->name, i->type.empty() ? Value{} : Value{i->type}, i->reps, i->uses,
+             i->last_used.empty() ? Value{} : Value{i->last_used.substr(0, 10)}, i->won_with, i->lost_with,
+             tally::sdk::ratio(static_cast<double>(i->won_with),
+                               static_cast<double>(i->won_with + i->lost_with)),
+             tally::sdk::ratio(without_won, without_won + without_lost), int64_t{i->unused ? 1 : 0}});
+    }
+  }
+
+  void unused_table(Context& ctx, const Result& r) const {
+    auto t = ctx.table("unused_items", "Items unused for " + std::to_string(unused_months_) + " months");
+    t.column("item", Unit::Text).column("type", Unit::Text).column("last_used", Unit::Date);
+    std::vector<const Item*> unused;
+    for (const auto& [id, i] : r.items)
+      if (i.unused) unused.push_back(&i);
+    // Never used first, then the longest unused.
+    std::stable_sort(unused.begin(), unused.end(), [](const Item* a, const Item* b) {
+      return a->last_used != b->last_used ? a->last_used < b->last_used : a->name < b->name;
+    });
+    for (const Item* i : unused)
+      t.row({i->name, i->type.empty() ? Value{} : Value{i->type},
+             i->last_used.empty() ? Value{} : Value{i->last_used.substr(0, 10)}});
+  }
+};
+
+}  // namespace
+
+TALLY_METRIC(CollateralUsage)

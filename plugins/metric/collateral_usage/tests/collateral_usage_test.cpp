@@ -1,0 +1,146 @@
+// Collateral usage on a small store; every expected figure is worked out by hand in the comments.
+#include <gtest/gtest.h>
+
+#include "support/fixture.hpp"
+
+using namespace tally::testing;
+
+namespace {
+
+// Period Q1 2025 = [2025-01-01, 2025-04-01); previous period [2024-10-01, 2025-01-01).
+// Deals: 1 Ann won 2025-02-01, 2 Bob lost 2025-03-01, 3 Ann lost 2025-03-05, 4 Bob won 2025-01-20
+//        (no collateral), 5 Ann open, 6 Bob won 2024-11-01.
+// Uses:  Deck       Ann/1 01-10, Ann/1 01-11, Bob/2 02-10, Ann/5 03-01
+//        Case study Bob/2 2025-02-20, Bob/6 2024-10-15
+//        Old flyer  Ann/3 2024-12-20
+//        Never      (no use);   Future: created 2025-06-01, after the period
+void seed(const StoreFixture& f) {
+  f.exec(
+      "INSERT INTO reps(id,name,region) VALUES (1,'Ann','EMEA'),(2,'Bob','NA');"
+      "INSERT INTO collateral(id,name,type,created_at) VALUES (1,'Deck','deck','2024-01-01'),"
+      "(2,'Case study','case_study','2024-01-01'),(3,'Old flyer','flyer','2024-01-01'),"
+      "(4,'Never','whitepaper','2024-01-01'),(5,'Future','deck','2025-06-01');"
+      "INSERT INTO opportunities(id,owner_id,amount,status,created_at,closed_at) VALUES"
+      " (1,1,100,'won','2024-12-01','2025-02-01'),(2,2,100,'lost','2024-12-01','2025-03-01'),"
+      " (3,1,100,'lost','2024-12-01','2025-03-05'),(4,2,100,'won','2024-12-01','2025-01-20'),"
+      " (5,1,100,'open','2024-12-01',NULL),(6,2,100,'won','2024-09-01','2024-11-01');"
+      "INSERT INTO collateral_usage(collateral_id,rep_id,opportunity_id,used_at) VALUES"
+      " (1,1,1,'2025-01-10 09:00:00'),(1,1,1,'2025-01-11 10:00:00'),(1,2,2,'2025-02-10 11:00:00'),"
+      " (1,1,5,'2025-03-01 12:00:00'),(2,2,2,'2025-02-20 08:00:00'),(2,2,6,'2024-10-15 08:00:00'),"
+      " (3,1,3,'2024-12-20 15:00:00');");
+}
+
+MetricRun q1(std::string params = "", std::string filters = "") {
+  return MetricRun{.from = "2025-01-01",
+                   .to = "2025-04-01",
+                   .compare = "previous_period",
+                   .params_yaml = std::move(params),
+                   .filters_yaml = std::move(filters)};
+}
+
+}  // namespace
+
+TEST(CollateralUsage, PerItem) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("collateral_usage", q1());
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "items");
+  ASSERT_EQ(t.rows.size(), 4u);                   // Future did not exist at the period end
+  EXPECT_EQ(text(t, t.rows[0], "item"), "Deck");  // most used first
+  const auto& deck = row(t, "item", "Deck");
+  EXPECT_DOUBLE_EQ(number(t, deck, "uses"), 4);
+  EXPECT_DOUBLE_EQ(number(t, deck, "reps"), 2);
+  EXPECT_EQ(text(t, deck, "last_used"), "2025-03-01");
+  // Closed deals with Deck: 1 won, 2 lost -> 0.5; without it: 4 won, 3 lost -> 0.5.
+  EXPECT_DOUBLE_EQ(number(t, deck, "win_rate_with"), 0.5);
+  EXPECT_DOUBLE_EQ(number(t, deck, "win_rate_without"), 0.5);
+  // Case study: deal 2 lost -> 0; without: 1, 4 won, 3 lost -> 2/3. One rep, one use in the period.
+  const auto& cs = row(t, "item", "Case study");
+  EXPECT_DOUBLE_EQ(number(t, cs, "uses"), 1);
+  EXPECT_DOUBLE_EQ(number(t, cs, "win_rate_with"), 0.0);
+  EXPECT_DOUBLE_EQ(number(t, cs, "win_rate_without"), 2.0 / 3.0);
+  // Never: no use, no last use, no deals -> n/a.
+  const auto& never = row(t, "item", "Never");
+  EXPECT_DOUBLE_EQ(number(t, never, "uses"), 0);
+  EXPECT_TRUE(is_na(t, never, "last_used"));
+  EXPECT_TRUE(is_na(t, never, "win_rate_with"));
+  EXPECT_DOUBLE_EQ(number(t, never, "unused"), 1);
+  // Old flyer: last used 2024-12-20, before the period, on deal 3 that closed lost in it.
+  const auto& flyer = row(t, "item", "Old flyer");
+  EXPECT_DOUBLE_EQ(number(t, flyer, "uses"), 0);
+  EXPECT_EQ(text(t, flyer, "last_used"), "2024-12-20");
+  EXPECT_DOUBLE_EQ(number(t, flyer, "lost_with"), 1);
+}
+
+TEST(CollateralUsage, KpisAndUnused) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("collateral_usage", q1());
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "items_used").value, 2);    // Deck, Case study
+  EXPECT_DOUBLE_EQ(*kpi(m, "items_unused").value, 2);  // nothing since 2025-01-01: Old flyer, Never
+  EXPECT_FALSE(kpi(m, "items_unused").higher_is_better);
+  // Closed in Q1 with any collateral: 1 won, 2 and 3 lost -> 1/3; without: 4 won -> 1.
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_rate_with_collateral").value, 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_rate_without_collateral").value, 1.0);
+  const auto& u = table(m, "unused_items");
+  ASSERT_EQ(u.rows.size(), 2u);
+  EXPECT_EQ(text(u, u.rows[0], "item"), "Never");  // never used first
+  EXPECT_EQ(text(u, u.rows[1], "item"), "Old flyer");
+
+  // Previous period: used Case study (2024-10-15) and Old flyer (2024-12-20); Deck and Never unused
+  // since 2024-10-01. Closed: 6 won with Case study -> 1; none without -> n/a.
+  EXPECT_DOUBLE_EQ(*kpi(m, "items_used").previous, 2);
+  EXPECT_DOUBLE_EQ(*kpi(m, "items_unused").previous, 2);
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_rate_with_collateral").previous, 1.0);
+  EXPECT_FALSE(kpi(m, "win_rate_without_collateral").previous.has_value());
+}
+
+TEST(CollateralUsage, UnusedMonthsParam) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("collateral_usage", q1("unused_months: 1"));
+  ASSERT_TRUE(m.ok) << m.error;
+  // Cutoff 2025-03-01: Deck (2025-03-01) is used; Case study (02-20), Old flyer, Never are not.
+  EXPECT_DOUBLE_EQ(*kpi(m, "items_unused").value, 3);
+}
+
+TEST(CollateralUsage, EmptyPeriod) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("collateral_usage",
+                        MetricRun{.from = "2020-01-01", .to = "2020-04-01", .compare = "previous_period"});
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "items_used").value, 0);
+  EXPECT_DOUBLE_EQ(*kpi(m, "items_unused").value, 0);  // no item existed yet
+  EXPECT_FALSE(kpi(m, "win_rate_with_collateral").value.has_value());
+  EXPECT_FALSE(kpi(m, "win_rate_without_collateral").value.has_value());
+  EXPECT_TRUE(table(m, "items").rows.empty());
+}
+
+TEST(CollateralUsage, OneDayPeriod) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("collateral_usage", MetricRun{.from = "2025-03-01", .to = "2025-03-02"});
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "items_used").value, 1);  // Deck, on deal 5
+  // Closed that day: 2, lost, with Deck and Case study.
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_rate_with_collateral").value, 0.0);
+  EXPECT_FALSE(kpi(m, "win_rate_without_collateral").value.has_value());
+}
+
+TEST(CollateralUsage, RegionFilter) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("collateral_usage", q1("top_n: 1", "region: [EMEA]"));
+  ASSERT_TRUE(m.ok) << m.error;
+  // Ann's uses only: Deck 3 times (deals 1, 1, 5), one rep.
+  const auto& t = table(m, "items");
+  ASSERT_EQ(t.rows.size(), 1u);  // top_n
+  EXPECT_DOUBLE_EQ(number(t, row(t, "item", "Deck"), "uses"), 3);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "item", "Deck"), "reps"), 1);
+  // Ann's closed deals: 1 won (Deck), 3 lost (Old flyer) -> 0.5 with; none without -> n/a.
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_rate_with_collateral").value, 0.5);
+  EXPECT_FALSE(kpi(m, "win_rate_without_collateral").value.has_value());
+}

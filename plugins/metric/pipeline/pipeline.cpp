@@ -1,0 +1,522 @@
+// Pipeline by stage at the period end, deals at risk and deals needed to reach target.
+//
+// "Open at the period end" is decided from timestamps, not from today's status, so a
+// historical period (or the comparison period) sees the pipeline as it stood then:
+//   created_at < period_to and (closed_at >= period_to or (closed_at is null and status = 'open'))
+// A deal still open today is shown in its current stage; a deal that was open at the period
+// end but has closed since is shown in the stage its stage history says it was in then.
+#include <tally/sdk.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Error;
+using tally::sdk::Period;
+using tally::sdk::Unit;
+using tally::sdk::Value;
+using tally::sdk::Which;
+
+constexpr const char* kNoStage = "(no stage)";
+constexpr const char* kNoGroup = "(none)";
+
+// Every deal open at the period end: still open today, or closed since.
+constexpr const char* kOpenAtEnd =
+    "created_at < period_to and (closed_at >= period_to or (closed_at is null and status = 'open'))";
+// The same on stage_history rows, through the opportunity's columns.
+constexpr const char* kHistoryOpenAtEnd =
+    "opportunity_created_at < period_to and (opportunity_closed_at >= period_to or "
+    "(opportunity_closed_at is null and opportunity_status = 'open'))";
+// The stage_history row a deal was in at the period end.
+constexpr const char* kHistoryCoversEnd =
+    "entered_at < period_to and (exited_at is null or exited_at >= period_to)";
+
+// 'YYYY-MM-DD' shifted by whole months, the day clamped to the month's length.
+std::string add_months(const std::string& date, int months) {
+  int y = 0, m = 0, d = 0;
+  if (std::sscanf(date.c_str(), "%d-%d-%d", &y, &m, &d) != 3) throw Error("bad date '" + date + "'");
+  int index = y * 12 + (m - 1) + months;
+  y = index / 12;
+  m = index % 12 + 1;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  int last = kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+  char out[48];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02d", y, m, std::min(d, last));
+  return out;
+}
+
+struct StageRow {
+  std::string stage;
+  int64_t position = 0;  // 0: not a known stage, sorted after the known ones
+  int64_t deals = 0;
+  double amount = 0;
+  double weighted = 0;
+};
+
+struct AtRiskDeal {
+  int64_t id = 0;
+  double amount = 0;
+  bool overdue = false;
+  bool stalled = false;
+  std::string stalled_stage;
+  double days_in_stage = 0;
+  double stage_p90 = 0;
+};
+
+struct DealsNeeded {
+  std::optional<double> target;
+  std::string target_source;
+  double won = 0;
+  std::optional<double> average_deal;
+  std::optional<double> needed;
+};
+
+struct Snapshot {
+  std::vector<StageRow> stages;  // pipeline order, "(no stage)" last
+  int64_t open_deals = 0;
+  double open_amount = 0;
+  double weighted_amount = 0;
+  int64_t at_risk_count = 0;
+  std::vector<AtRiskDeal> at_risk;  // largest first, at most top_n
+  DealsNeeded needed;
+};
+
+class Pipeline final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    top_n_ = ctx.integer("top_n");
+    stage_p90(ctx);
+    Snapshot current = snapshot(ctx, Which::Current, true);
+    std::optional<Snapshot> previous;
+    if (ctx.has_compare()) previous = snapshot(ctx, Which::Compare, false);
+
+    auto prev = [&](auto field) -> std::optional<double> {
+      if (!previous) return std::nullopt;
+      return field(*previous);
+    };
+    emit(ctx, "open_pipeline", "Open pipeline", Unit::Money, current.open_amount,
+         prev([](const Snapshot& s) -> std::optional<double> { return s.open_amount; }), true);
+    emit(ctx, "weighted_pipeline", "Weighted pipeline", Unit::Money, current.weighted_amount,
+         prev([](const Snapshot& s) -> std::optional<double> { return s.weighted_amount; }), true);
+    emit(ctx, "open_deals", "Open deals", Unit::Count, static_cast<double>(current.open_deals),
+         prev([](const Snapshot& s) -> std::optional<double> { return static_cast<double>(s.open_deals); }),
+         true);
+    emit(
+        ctx, "deals_at_risk", "Deals at risk", Unit::Count, static_cast<double>(current.at_risk_count),
+        prev([](const Snapshot& s) -> std::optional<double> { return static_cast<double>(s.at_risk_count); }),
+        false);
+    emit(ctx, "deals_needed", "Deals needed to reach target", Unit::Count, current.needed.needed,
+         prev([](const Snapshot& s) { return s.needed.needed; }), false);
+
+    stage_table(ctx, current);
+    at_risk_table(ctx, current);
+    needed_table(ctx, current);
+    std::string group = ctx.text("group_by");
+    if (group != "none") group_table(ctx, group);
+  }
+
+ private:
+  int64_t top_n_ = 20;
+  std::map<std::string, double> p90_[2];  // per stage: [0] current period, [1] comparison period
+
+  static void emit(Context& ctx, std::string name, std::string label, Unit unit, std::optional<double> value,
+                   std::optional<double> previous, bool higher_is_better) {
+    tally::sdk::Kpi k;
+    k.name = std::move(name);
+    k.label = std::move(label);
+    k.unit = unit;
+    k.value = value;
+    k.previous = previous;
+    k.higher_is_better = higher_is_better;
+    ctx.kpi(k);
+  }
+
+  // `detail`: also list the deals at risk (only the current period's are shown).
+  Snapshot snapshot(Context& ctx, Which which, bool detail) {
+    Snapshot s;
+    int64_t overdue_count = 0;
+    s.stages = stages_at_end(ctx, which, overdue_count);
+    for (const auto& r : s.stages) {
+      s.open_deals += r.deals;
+      s.open_amount += r.amount;
+      s.weighted_amount += r.weighted;
+    }
+    at_risk(ctx, which, detail, overdue_count, s);
+    s.needed = deals_needed(ctx, which);
+    return s;
+  }
+
+  // Open deals at the period end per stage: still-open deals by their current stage and
+  // own-or-stage probability, since-closed ones by the stage history row covering the end.
+  // One scan of opportunities also counts the overdue deals.
+  static std::vector<StageRow> stages_at_end(Context& ctx, Which which, int64_t& overdue_count) {
+    std::map<std::string, StageRow> by_stage;
+    auto add = [&](const std::string& stage, int64_t position, int64_t deals, double amount,
+                   double weighted) {
+      StageRow& r = by_stage[stage];
+      r.stage = stage;
+      if (position > 0) r.position = position;
+      r.deals += deals;
+      r.amount += amount;
+      r.weighted += weighted;
+    };
+
+    auto open = ctx.query("opportunities")
+                    .use_period(which)
+                    .group_by("stage", "stage")
+                    .group_by("position", "stage_position")
+                    .select("deals", "count_if(closed_at is null)")
+                    .select("amount", "sum_if(amount, closed_at is null)")
+                    .select("weighted", "sum_if(amount * effective_probability, closed_at is null)")
+                    .select("since_deals", "count_if(closed_at is not null)")
+                    .select("since_amount", "sum_if(amount, closed_at is not null)")
+                    .select("overdue", "count_if(expected_close_at < period_to)")
+                    .where(kOpenAtEnd)
+                    .run();
+    int64_t since_deals = 0;
+    double since_amount = 0;
+    overdue_count = 0;
+    while (open.next()) {
+      if (open.integer(2) > 0) {
+        std::string stage = open.is_null(0) ? kNoStage : open.text(0);
+        add(stage, open.integer(1), open.integer(2), open.number(3), open.number(4));
+      }
+      since_deals += open.integer(5);
+      since_amount += open.number(6);
+      overdue_count += open.integer(7);
+    }
+
+    if (since_deals > 0) {
+      // The deal's own probability today belongs to its closed state, so the stage's is used.
+      auto history = ctx.query("stage_history")
+                         .use_period(which)
+                         .group_by("stage", "stage")
+                         .group_by("position", "stage_position")
+                         .select("deals", "count_distinct(opportunity_id)")
+                         .select("amount", "sum(opportunity_amount)")
+                         .select("weighted", "sum(opportunity_amount * stage_probability)")
+                         .where(kHistoryCoversEnd)
+                         .where("opportunity_created_at < period_to and opportunity_closed_at >= period_to")
+                         .run();
+      int64_t covered_deals = 0;
+      double covered_amount = 0;
+      while (history.next()) {
+        add(history.text(0), history.integer(1), history.integer(2), history.number(3), history.number(4));
+        covered_deals += history.integer(2);
+        covered_amount += history.number(3);
+      }
+      // Deals with no history row at the period end still count: their stage is unknown.
+      if (since_deals > covered_deals)
+        add(kNoStage, 0, since_deals - covered_deals, std::max(0.0, since_amount - covered_amount), 0.0);
+    }
+
+    std::vector<StageRow> rows;
+    for (auto& [name, r] : by_stage) rows.push_back(r);
+    std::stable_sort(rows.begin(), rows.end(), [](const StageRow& a, const StageRow& b) {
+      auto key = [](const StageRow& r) {
+        if (r.stage == kNoStage) return std::pair<int, int64_t>{2, 0};
+        if (r.position <= 0) return std::pair<int, int64_t>{1, 0};
+        return std::pair<int, int64_t>{0, r.position};
+      };
+      return key(a) < key(b);
+    });
+    return rows;
+  }
+
+  // p90 of days spent in each stage, over stage visits that ended before the period end,
+  // for both periods in one pass (the comparison period's visits are a subset). The scan and
+  // the durations dominate this metric's cost; one pass is ~25% cheaper than two on SQLite.
+  void stage_p90(Context& ctx) {
+    const Period now = ctx.period(Which::Current);
+    const std::string before_to = ctx.has_compare() ? ctx.period(Which::Compare).to : now.to;
+    auto rows =
+        ctx.query("stage_history")
+            .group_by("stage", "stage")
+            .select("p90", "quantile(days_between(entered_at, exited_at), 0.9)")
+            .select("p90_before",
+                    "quantile(if(exited_at < :before_to, days_between(entered_at, exited_at), null), 0.9)")
+            .where("exited_at is not null and exited_at < :to")
+            .bind("to", Value{std::max(now.to, before_to)})
+            .bind("before_to", Value{before_to})
+            .run();
+    const bool now_is_later = now.to >= before_to;
+    while (rows.next()) {
+      std::optional<double> all = rows.optional_number(1), before = rows.optional_number(2);
+      // `all` covers the later end: the current period's unless the comparison ends later.
+      std::optional<double> now_value = now_is_later ? all : before;
+      std::optional<double> before_value = now_is_later ? before : all;
+      if (now_value) p90_[0][rows.text(0)] = *now_value;
+      if (before_value) p90_[1][rows.text(0)] = *before_value;
+    }
+  }
+
+  void at_risk(Context& ctx, Which which, bool detail, int64_t overdue_count, Snapshot& s) {
+    std::map<int64_t, AtRiskDeal> deals;
+    if (detail && overdue_count > 0) {
+      // Overdue: open at the end with an expected close date before the end.
+      auto top_overdue = ctx.query("opportunities")
+                             .use_period(which)
+                             .group_by("id", "id")
+                             .select("amount", "max(coalesce(amount, 0))")
+                             .where(kOpenAtEnd)
+                             .where("expected_close_at < period_to")
+                             .order_by("amount", true)
+                             .limit(top_n_)
+                             .run();
+      while (top_overdue.next()) {
+        AtRiskDeal& d = deals[top_overdue.integer(0)];
+        d.id = top_overdue.integer(0);
+        d.amount = top_overdue.number(1);
+        d.overdue = true;
+      }
+    }
+
+    // Stalled: the stage visit covering the end is longer than that stage's p90.
+    std::map<std::string, double>& p90 = p90_[which == Which::Current ? 0 : 1];
+    int64_t stalled_not_overdue = 0;
+    if (!p90.empty()) {
+      std::string stalled = "(";
+      for (size_t i = 0; i < p90.size(); ++i) {
+        if (i > 0) stalled += " or ";
+        stalled += "(stage = :s" + std::to_string(i) + " and days_between(entered_at, period_to) > :p" +
+                   std::to_string(i) + ")";
+      }
+      stalled += ")";
+      const std::string not_overdue =
+          "(opportunity_expected_close_at is null or opportunity_expected_close_at >= period_to)";
+      auto q = ctx.query("stage_history");
+      q.use_period(which).where(kHistoryCoversEnd).where(kHistoryOpenAtEnd).where(stalled);
+      int j = 0;
+      for (const auto& [stage, days] : p90) {
+        q.bind("s" + std::to_string(j), Value{stage});
+        q.bind("p" + std::to_string(j), Value{days});
+        ++j;
+      }
+      if (!detail) {
+        q.select("n", "count_distinct(opportunity_id)").where(not_overdue);
+        auto rows = q.run();
+        if (rows.next()) stalled_not_overdue = rows.integer(0);
+      } else {
+        // One row per stalled deal: few next to all deals, and it gives both the count and the list.
+        // Stage first: grouping by opportunity_id first makes SQLite walk its index in random row order.
+        q.group_by("stage", "stage")
+            .group_by("id", "opportunity_id")
+            .select("amount", "max(coalesce(opportunity_amount, 0))")
+            .select("days", "max(days_between(entered_at, period_to))")
+            .select("not_overdue", "max(if(" + not_overdue + ", 1, 0))");
+        auto rows = q.run();
+        std::vector<AtRiskDeal> stalled_deals;
+        while (rows.next()) {
+          AtRiskDeal d;
+          d.stalled_stage = rows.text(0);
+          d.id = rows.integer(1);
+          d.stalled = true;
+          d.amount = rows.number(2);
+          d.days_in_stage = rows.number(3);
+          d.stage_p90 = p90[d.stalled_stage];
+          if (rows.integer(4) == 1) ++stalled_not_overdue;
+          stalled_deals.push_back(std::move(d));
+        }
+        std::stable_sort(stalled_deals.begin(), stalled_deals.end(),
+                         [](const AtRiskDeal& a, const AtRiskDeal& b) {
+                           return a.amount != b.amount ? a.amount > b.amount : a.id < b.id;
+                         });
+        if (static_cast<int64_t>(stalled_deals.size()) > top_n_)
+          stalled_deals.resize(static_cast<size_t>(top_n_));
+        for (const auto& d : stalled_deals) {
+          AtRiskDeal& merged = deals[d.id];
+          bool overdue = merged.overdue;
+          merged = d;
+          merged.overdue = overdue;
+        }
+      }
+    }
+    s.at_risk_count = overdue_count + stalled_not_overdue;
+
+    for (auto& [id, d] : deals) s.at_risk.push_back(d);
+    std::stable_sort(s.at_risk.begin(), s.at_risk.end(), [](const AtRiskDeal& a, const AtRiskDeal& b) {
+      return a.amount != b.amount ? a.amount > b.amount : a.id < b.id;
+    });
+    if (static_cast<int64_t>(s.at_risk.size()) > top_n_) s.at_risk.resize(static_cast<size_t>(top_n_));
+  }
+
+  // ceil((target - won so far) / average won deal size); 0 once the target is met.
+  static DealsNeeded deals_needed(Context& ctx, Which which) {
+    DealsNeeded n;
+    if (auto t = ctx.optional_number("target")) {
+      n.target = *t;
+      n.target_source = "param target";
+    } else {
+      try {
+        for (const char* level : {"rep_id is not null", "rep_id is null and team_id is not null"}) {
+          auto q = ctx.query("quotas")
+                       .use_period(which)
+                       .select("n", "count(*)")
+                       .select("amount", "sum(amount)")
+                       .where("period_start >= period_from and period_end <= period_to")
+                       .where(level)
+                       .run();
+          if (q.next() && q.integer(0) > 0) {
+            n.target = q.number(1);
+            n.target_source =
+                std::string(level).find("team") == std::string::npos ? "rep quotas" : "team quotas";
+            break;
+          }
+        }
+      } catch (const Error& e) {
+        // A report filter quotas cannot take (e.g. segment): no target rather than a failed metric.
+        ctx.warn(std::string("quotas unavailable for deals_needed: ") + e.what());
+      }
+    }
+
+    // Won so far (in the period) and the average won deal (period or lookback) in one query.
+    const Period period = ctx.period(which);
+    int64_t lookback = ctx.integer("avg_deal_lookback");
+    const std::string average_from =
+        lookback > 0 ? add_months(period.to, -static_cast<int>(lookback)) : period.from;
+    auto won = ctx.query("opportunities")
+                   .use_period(which)
+                   .select("won", "sum_if(amount, in_period(closed_at))")
+                   .select("average", "avg_if(amount, closed_at >= :average_from and amount is not null)")
+                   .where("status = 'won' and closed_at >= :since and closed_at < period_to")
+                   .bind("average_from", Value{average_from})
+                   .bind("since", Value{std::min(average_from, period.from)})
+                   .run();
+    if (won.next()) {
+      n.won = won.number(0);
+      n.average_deal = won.optional_number(1);
+    }
+
+    if (n.target) {
+      double remaining = *n.target - n.won;
+      if (remaining <= 0)
+        n.needed = 0.0;
+      else if (n.average_deal && *n.average_deal > 0)
+        n.needed = std::ceil(remaining / *n.average_deal);
+    }
+    return n;
+  }
+
+  static void stage_table(Context& ctx, const Snapshot& s) {
+    auto t = ctx.table("by_stage", "Open pipeline at period end by stage");
+    t.column("stage", Unit::Text)
+        .column("deals", Unit::Count)
+        .column("amount", Unit::Money)
+        .column("weighted_amount", Unit::Money)
+        .column("share_of_amount", Unit::Percent);
+    t.chart(Chart::Bar, "stage", "amount,weighted_amount");
+    for (const auto& r : s.stages)
+      t.row({r.stage, r.deals, r.amount, r.weighted, tally::sdk::ratio(r.amount, s.open_amount)});
+  }
+
+  void at_risk_table(Context& ctx, const Snapshot& s) const {
+    auto t = ctx.table("at_risk", "Deals at risk (largest first)");
+    t.column("deal", Unit::Text)
+        .column("account", Unit::Text)
+        .column("owner", Unit::Text)
+        .column("stage", Unit::Text)
+        .column("amount", Unit::Money)
+        .column("expected_close", Unit::Date)
+        .column("days_in_stage", Unit::Days)
+        .column("stage_p90_days", Unit::Days)
+        .column("reason", Unit::Text);
+    if (s.at_risk.empty()) return;
+
+    // Names for the few listed deals only.
+    std::string in = "id in (";
+    for (size_t i = 0; i < s.at_risk.size(); ++i) in += (i ? ", :d" : ":d") + std::to_string(i);
+    in += ")";
+    auto q = ctx.query("opportunities");
+    q.group_by("id", "id")
+        .group_by("deal", "coalesce(name, '')")
+        .group_by("account", "coalesce(account_name, '')")
+        .group_by("owner", "coalesce(rep, '')")
+        .group_by("stage", "coalesce(stage, '')")
+        .group_by("expected_close", "coalesce(expected_close_at, '')")
+        .select("n", "count(*)")
+        .where(in);
+    for (size_t i = 0; i < s.at_risk.size(); ++i) q.bind("d" + std::to_string(i), Value{s.at_risk[i].id});
+    struct Names {
+      std::string deal, account, owner, stage, expected_close;
+    };
+    std::map<int64_t, Names> names;
+    auto rows = q.run();
+    while (rows.next())
+      names[rows.integer(0)] =
+          Names{rows.text(1), rows.text(2), rows.text(3), rows.text(4), rows.text(5).substr(0, 10)};
+
+    auto text_or_na = [](const std::string& v) -> Value { return v.empty() ? Value{} : Value{v}; };
+    for (const auto& d : s.at_risk) {
+      const Names& n = names[d.id];
+      std::string reason;
+      if (d.overdue) reason = "past expected close";
+      if (d.stalled) {
+        char days[64], p90[64];
+        std::snprintf(days, sizeof days, "%.0f", d.days_in_stage);
+        std::snprintf(p90, sizeof p90, "%.0f", d.stage_p90);
+        reason += (reason.empty() ? "" : "; ") + std::string(days) + " days in " + d.stalled_stage +
+                  " (p90 " + p90 + ")";
+      }
+      std::string stage = d.stalled ? d.stalled_stage : n.stage;
+      t.row({text_or_na(n.deal.empty() ? "#" + std::to_string(d.id) : n.deal), text_or_na(n.account),
+             text_or_na(n.owner), text_or_na(stage), d.amount, text_or_na(n.expected_close),
+             d.stalled ? Value{d.days_in_stage} : Value{}, d.stalled ? Value{d.stage_p90} : Value{}, reason});
+    }
+  }
+
+  static void needed_table(Context& ctx, const Snapshot& s) {
+    auto t = ctx.table("deals_needed", "Deals needed to reach target");
+    t.column("target", Unit::Money)
+        .column("target_source", Unit::Text)
+        .column("won_so_far", Unit::Money)
+        .column("remaining", Unit::Money)
+        .column("average_deal_size", Unit::Money)
+        .column("deals_needed", Unit::Count);
+    const DealsNeeded& n = s.needed;
+    Value remaining = n.target ? Value{std::max(0.0, *n.target - n.won)} : Value{};
+    t.row({tally::sdk::opt(n.target), n.target ? Value{n.target_source} : Value{std::string("(no target)")},
+           n.won, remaining, tally::sdk::opt(n.average_deal),
+           n.needed ? Value{static_cast<int64_t>(*n.needed)} : Value{}});
+  }
+
+  static void group_table(Context& ctx, const std::string& dimension) {
+    auto t = ctx.table("by_" + dimension, "Open pipeline at period end by " + dimension);
+    t.column(dimension, Unit::Text)
+        .column("deals", Unit::Count)
+        .column("amount", Unit::Money)
+        .column("share_of_amount", Unit::Percent);
+    t.chart(Chart::Bar, dimension, "amount");
+    auto rows = ctx.query("opportunities")
+                    .group_by("grp", dimension)
+                    .select("deals", "count(*)")
+                    .select("amount", "sum(amount)")
+                    .where(kOpenAtEnd)
+                    .order_by("amount", true)
+                    .run();
+    struct G {
+      std::string name;
+      int64_t deals;
+      double amount;
+    };
+    std::vector<G> groups;
+    double total = 0;
+    while (rows.next()) {
+      groups.push_back(G{rows.is_null(0) ? kNoGroup : rows.text(0), rows.integer(1), rows.number(2)});
+      total += groups.back().amount;
+    }
+    for (const auto& g : groups) t.row({g.name, g.deals, g.amount, tally::sdk::ratio(g.amount, total)});
+  }
+};
+
+}  // namespace
+
+TALLY_METRIC(Pipeline)

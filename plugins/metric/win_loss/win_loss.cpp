@@ -1,0 +1,216 @@
+// Win/loss analysis: win rate on the closed basis, won and lost deals broken down by loss
+// reason, competitor or a standard dimension, and deals another rep assisted vs deals the
+// owner closed alone.
+//
+// Closed in period: status won or lost and closed_at in [from, to).
+// Assisted: a closed deal with at least one activity on it whose assisting_rep_id is set.
+#include <tally/sdk.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tally::sdk::Chart;
+using tally::sdk::Context;
+using tally::sdk::Unit;
+using tally::sdk::Value;
+using tally::sdk::Which;
+
+constexpr const char* kClosedInPeriod = "status in ('won', 'lost') and in_period(closed_at)";
+constexpr const char* kNone = "(none)";
+
+struct Counts {
+  int64_t won = 0;
+  int64_t lost = 0;
+  double won_amount = 0;
+  double lost_amount = 0;
+
+  std::optional<double> win_rate() const {
+    return tally::sdk::ratio_opt(static_cast<double>(won), static_cast<double>(won + lost));
+  }
+};
+
+struct Result {
+  Counts all;
+  Counts assisted;
+  Counts alone() const {
+    return Counts{all.won - assisted.won, all.lost - assisted.lost, all.won_amount - assisted.won_amount,
+                  all.lost_amount - assisted.lost_amount};
+  }
+};
+
+class WinLoss final : public tally::sdk::Metric {
+ public:
+  void run(Context& ctx) override {
+    Result current = totals(ctx, Which::Current);
+    std::optional<Result> previous;
+    if (ctx.has_compare()) previous = totals(ctx, Which::Compare);
+    assisted(ctx, current, previous);
+
+    auto emit = [&](std::string name, std::string label, Unit unit, auto value, bool higher_is_better = true) {
+      tally::sdk::Kpi k;
+      k.name = std::move(name);
+      k.label = std::move(label);
+      k.unit = unit;
+      k.value = value(current);
+      if (previous) k.previous = value(*previous);
+      k.higher_is_better = higher_is_better;
+      ctx.kpi(k);
+    };
+    emit("win_rate", "Win rate", Unit::Percent, [](const Result& r) { return r.all.win_rate(); });
+    emit("won_deals", "Won deals", Unit::Count,
+         [](const Result& r) -> std::optional<double> { return static_cast<double>(r.all.won); });
+    // More lost deals is bad news, whatever else moved.
+    emit(
+        "lost_deals", "Lost deals", Unit::Count,
+        [](const Result& r) -> std::optional<double> { return static_cast<double>(r.all.lost); }, false);
+    emit("won_amount", "Won amount", Unit::Money,
+         [](const Result& r) -> std::optional<double> { return r.all.won_amount; });
+    emit("assisted_share", "Won deals with an assisting rep", Unit::Percent, [](const Result& r) {
+      return tally::sdk::ratio_opt(static_cast<double>(r.assisted.won), static_cast<double>(r.all.won));
+    });
+
+    std::string group = ctx.text("group_by");
+    int64_t top_n = ctx.integer("top_n");
+    if (group == "reason")
+      reason_table(ctx, top_n);
+    else if (group != "none")
+      group_table(ctx, group, top_n);
+    assisted_table(ctx, current);
+  }
+
+ private:
+  static Result totals(Context& ctx, Which which) {
+    Result r;
+    auto totals = ctx.query("opportunities")
+                      .use_period(which)
+                      .select("won", "count_if(status = 'won')")
+                      .select("lost", "count_if(status = 'lost')")
+                      .select("won_amount", "sum_if(amount, status = 'won')")
+                      .select("lost_amount", "sum_if(amount, status = 'lost')")
+                      .where(kClosedInPeriod)
+                      .run();
+    if (totals.next())
+      r.all = Counts{totals.integer(0), totals.integer(1), totals.number(2), totals.number(3)};
+    return r;
+  }
+
+  // One row per assisted deal closed in either period (a deal can have many assisted
+  // activities), from a single pass over the activities.
+  static void assisted(Context& ctx, Result& current, std::optional<Result>& previous) {
+    const auto now = ctx.period(Which::Current);
+    const auto before = previous ? ctx.period(Which::Compare) : now;
+    auto rows = ctx.query("activities")
+                    .group_by("opportunity", "opportunity_id")
+                    .group_by("status", "opportunity_status")
+                    .group_by("closed_at", "opportunity_closed_at")
+                    .select("amount", "max(opportunity_amount)")
+                    .where("assisting_rep_id is not null and opportunity_id is not null")
+                    .where("opportunity_status in ('won', 'lost')")
+                    .where(
+                        "(opportunity_closed_at >= :from and opportunity_closed_at < :to) or "
+                        "(opportunity_closed_at >= :compare_from and opportunity_closed_at < :compare_to)")
+                    .bind("from", Value{now.from})
+                    .bind("to", Value{now.to})
+                    .bind("compare_from", Value{before.from})
+                    .bind("compare_to", Value{before.to})
+                    .run();
+    while (rows.next()) {
+      const std::string closed = rows.text(2);
+      const bool won = rows.text(1) == "won";
+      // Periods may overlap (a one-day period against the day before does not, but be exact anyway).
+      for (auto [result, period] :
+           {std::pair{&current, now}, std::pair{previous ? &*previous : nullptr, before}}) {
+        if (!result || closed < period.from || closed >= period.to) continue;
+        (won ? result->assisted.won : result->assisted.lost) += 1;
+        (won ? result->assisted.won_amount : result->assisted.lost_amount) += rows.number(3);
+      }
+    }
+  }
+
+  // Lost deals by loss reason; a lost deal without one is "(none)".
+  static void reason_table(Context& ctx, int64_t top_n) {
+    auto t = ctx.table("by_reason", "Lost deals by loss reason");
+    t.column("reason", Unit::Text)
+        .column("lost", Unit::Count)
+        .column("lost_amount", Unit::Money)
+        .column("share_of_lost", Unit::Percent);
+    t.chart(Chart::Bar, "reason", "lost");
+    auto rows = ctx.query("opportunities")
+                    .group_by("reason", "loss_reason")
+                    .select("lost", "count(*)")
+                    .select("lost_amount", "sum(amount)")
+                    .where("status = 'lost' and in_period(closed_at)")
+                    .order_by("lost", true)
+                    .run();
+    struct R {
+      std::string reason;
+      int64_t lost;
+      double amount;
+    };
+    std::vector<R> reasons;
+    int64_t total = 0;
+    while (rows.next()) {
+      reasons.push_back(R{rows.is_null(0) ? kNone : rows.text(0), rows.integer(1), rows.number(2)});
+      total += reasons.back().lost;
+    }
+    int64_t shown = 0;
+    for (const auto& r : reasons) {
+      if (shown++ >= top_n) break;
+      t.row({r.reason, r.lost, r.amount,
+             tally::sdk::ratio(static_cast<double>(r.lost), static_cast<double>(total))});
+    }
+  }
+
+  // Won and lost deals per competitor or standard dimension; NULL is "(none)".
+  static void group_table(Context& ctx, const std::string& group, int64_t top_n) {
+    const std::string expr = group == "competitor" ? "competitor" : group;
+    auto t = ctx.table("by_" + group, "Won and lost deals by " + group);
+    t.column(group, Unit::Text)
+        .column("won", Unit::Count)
+        .column("lost", Unit::Count)
+        .column("win_rate", Unit::Percent)
+        .column("won_amount", Unit::Money)
+        .column("lost_amount", Unit::Money);
+    t.chart(Chart::StackedBar, group, "won,lost");
+    auto rows = ctx.query("opportunities")
+                    .group_by("grp", expr)
+                    .select("won", "count_if(status = 'won')")
+                    .select("lost", "count_if(status = 'lost')")
+                    .select("won_amount", "sum_if(amount, status = 'won')")
+                    .select("lost_amount", "sum_if(amount, status = 'lost')")
+                    .select("closed", "count(*)")
+                    .where(kClosedInPeriod)
+                    .order_by("closed", true)
+                    .limit(top_n)
+                    .run();
+    while (rows.next()) {
+      Counts c{rows.integer(1), rows.integer(2), rows.number(3), rows.number(4)};
+      t.row({rows.is_null(0) ? std::string(kNone) : rows.text(0), c.won, c.lost,
+             tally::sdk::opt(c.win_rate()), c.won_amount, c.lost_amount});
+    }
+  }
+
+  static void assisted_table(Context& ctx, const Result& r) {
+    auto t = ctx.table("assisted", "Deals another rep assisted vs deals the owner closed alone");
+    t.column("closed_by", Unit::Text)
+        .column("won", Unit::Count)
+        .column("lost", Unit::Count)
+        .column("win_rate", Unit::Percent)
+        .column("won_amount", Unit::Money)
+        .column("share_of_won", Unit::Percent);
+    t.chart(Chart::Bar, "closed_by", "won");
+    auto add = [&](const char* label, const Counts& c) {
+      t.row({std::string(label), c.won, c.lost, tally::sdk::opt(c.win_rate()), c.won_amount,
+             tally::sdk::ratio(static_cast<double>(c.won), static_cast<double>(r.all.won))});
+    };
+    add("assisted", r.assisted);
+    add("owner alone", r.alone());
+  }
+};
+
+}  // namespace
+
+TALLY_METRIC(WinLoss)
