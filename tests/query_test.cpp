@@ -577,6 +577,23 @@ TEST(QueryErrors, AliasesDatasetsAndOrder) {
             std::string::npos);
 }
 
+TEST(QueryDialects, SqliteScansForUpperBoundsOnTimestampsButKeepsIndexedRanges) {
+  auto sqlite = query::make_sqlite_dialect();
+  auto pg = query::make_postgres_dialect();
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}};
+  QueryBuilder q("opportunities");
+  q.select("n", "count(*)");
+  q.where("created_at < period_to and in_period(closed_at) and amount < 10");
+  const auto lite = q.compile(*sqlite, scope).sql;
+  // "Everything before the end" matches most history: scan, don't walk the index.
+  EXPECT_NE(lite.find("(+t.created_at < ?)"), std::string::npos) << lite;
+  // A two-sided period range stays indexable, and non-timestamps are untouched.
+  EXPECT_NE(lite.find("(t.closed_at >= ? AND t.closed_at < ?)"), std::string::npos) << lite;
+  EXPECT_NE(lite.find("(t.amount < ?)"), std::string::npos) << lite;
+  // Engines with range statistics get the plain comparison.
+  EXPECT_EQ(q.compile(*pg, scope).sql.find("+t."), std::string::npos);
+}
+
 // ---- SQL for the other engines ----
 
 TEST(QueryDialects, PostgresNumbersParametersAndReusesThemInGroupBy) {

@@ -70,6 +70,8 @@ class SqliteDialect final : public detail::SqlDialect {
   std::string nullif(const std::string& a, const std::string& b) const override {
     return "NULLIF(" + a + ", " + b + ")";
   }
+  // Unary plus keeps SQLite's planner off the index for this comparison.
+  std::string upper_bound_column(const std::string& column) const override { return "+" + column; }
   std::string boolean(bool value) const override { return value ? "1" : "0"; }
 };
 

@@ -110,6 +110,11 @@ class SqlDialect : public Dialect {
   virtual std::string boolean(bool value) const = 0;
   // ClickHouse cannot take the quantile level as a parameter: it is inlined.
   virtual bool inline_quantile_level() const { return false; }
+  // The left side of `timestamp < bound` (an upper bound only). Sales history
+  // accumulates, so "everything before the period's end" matches most rows;
+  // an engine without range statistics (SQLite) would walk the index over
+  // nearly the whole table, much slower than scanning it.
+  virtual std::string upper_bound_column(const std::string& column) const { return column; }
 };
 
 // Renders a validated number for inlining into SQL text.

@@ -202,8 +202,9 @@ class Compiler {
       case Kind::Not:
         return "(NOT " + render(n.args[0]) + ")";
       case Kind::Binary: {
-        const std::string left = render(n.args[0]);
+        std::string left = render(n.args[0]);
         const std::string right = render(n.args[1]);
+        if (is_timestamp_upper_bound(n)) left = dialect_.upper_bound_column(left);
         if (n.text == "/") return dialect_.divide(left, right);
         return "(" + left + " " + n.text + " " + right + ")";
       }
@@ -218,6 +219,17 @@ class Compiler {
         return render_call(n);
     }
     fail("unsupported expression", n.offset);
+  }
+
+  // `<timestamp column> < value`: an upper bound with no lower bound beside it.
+  static bool is_timestamp_upper_bound(const Node& n) {
+    if (n.text != "<" && n.text != "<=") return false;
+    const Node& column = n.args[0];
+    const Node& bound = n.args[1];
+    if (column.kind != Node::Kind::Column || !column.column->sql.starts_with("t.")) return false;
+    if (!column.column->name.ends_with("_at")) return false;
+    return bound.kind == Node::Kind::PeriodBound || bound.kind == Node::Kind::Param ||
+           bound.kind == Node::Kind::String;
   }
 
   // The quantile level: a literal or a bound number in [0, 1]. ClickHouse

@@ -232,10 +232,22 @@ tally_rows* host_query_run(tally_query* q) {
 
 void host_query_free(tally_query* q) { delete q; }
 
+// For -vv: the time from running a query to reading its last row, once.
+void log_query_time(tally_rows* rows) {
+  if (rows->sql.empty()) return;
+  spdlog::trace("[{}] {} row(s) in {:.1f} ms: {}", rows->ctx->name, rows->row_count,
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rows->started).count(),
+                rows->sql);
+  rows->sql.clear();
+}
+
 int32_t host_rows_next(tally_rows* rows) {
   if (!rows) return -1;
   try {
-    if (!rows->cursor->next()) return 0;
+    if (!rows->cursor->next()) {
+      log_query_time(rows);
+      return 0;
+    }
     ++rows->row_count;
     rows->current.resize(rows->cursor->column_count());
     for (size_t i = 0; i < rows->current.size(); ++i) rows->current[i] = rows->cursor->get(i);
@@ -267,10 +279,7 @@ int32_t host_rows_get(tally_rows* rows, uint32_t column, tally_value* out) {
 }
 
 void host_rows_free(tally_rows* rows) {
-  if (rows && !rows->sql.empty())
-    spdlog::trace("[{}] {} row(s) in {:.1f} ms: {}", rows->ctx->name, rows->row_count,
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rows->started).count(),
-                  rows->sql);
+  if (rows) log_query_time(rows);  // freed before its last row
   delete rows;
 }
 

@@ -225,6 +225,12 @@ CREATE INDEX collateral_usage_collateral ON collateral_usage(collateral_id);
 CREATE INDEX product_usage_day ON product_usage(day);
 CREATE INDEX time_entries_day ON time_entries(day);
 )SQL"},
+      {2, "covering index for per-stage durations", R"SQL(
+-- Per-stage duration statistics (p50/p90 time in stage) group the whole
+-- stage history by stage; this lets the engine stream it in stage order
+-- instead of sorting millions of rows.
+CREATE INDEX stage_history_stage ON stage_history(stage, exited_at, entered_at);
+)SQL"},
   };
   return all;
 }
