@@ -7,20 +7,31 @@ cmake=${2:-cmake}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
+# Runs a step quietly; on failure shows what it printed.
+step() {
+  if ! "$@" >"$work/step.log" 2>&1; then
+    echo "failed: $*" >&2
+    cat "$work/step.log" >&2
+    exit 1
+  fi
+}
+
+step "$cmake" --install "$build" --prefix "$work/prefix"
 tally="$work/prefix/bin/tally"
 "$tally" new-plugin deal_mix --dir "$work/deal_mix"
-"$cmake" -S "$work/deal_mix" -B "$work/deal_mix/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
-"$cmake" --build "$work/deal_mix/build" >/dev/null
+step "$cmake" -S "$work/deal_mix" -B "$work/deal_mix/build" -DCMAKE_PREFIX_PATH="$work/prefix"
+step "$cmake" --build "$work/deal_mix/build"
 grep -q '^sha256: [0-9a-f]\{64\}$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"
 grep -q '^sdk: "1.0"$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"
 
 export TALLY_PLUGIN_PATH="$work/deal_mix/build/plugins"
-"$tally" describe deal_mix | grep -q 'group_by  (enum, default rep)'
+"$tally" describe deal_mix >"$work/describe.txt"
+grep -q 'group_by  (enum, default rep)' "$work/describe.txt" || { cat "$work/describe.txt"; exit 1; }
 # The installed host finds its own shipped plugins beside itself.
-"$tally" plugins | grep -q '^win_loss '
+"$tally" plugins >"$work/plugins.txt"
+grep -q '^win_loss ' "$work/plugins.txt" || { cat "$work/plugins.txt"; exit 1; }
 
-"$tally" demo --db "$work/demo.db" >/dev/null
+step "$tally" demo --db "$work/demo.db"
 cat >"$work/report.yaml" <<YAML
 data: $work/demo.db
 period: {from: 2025-01-01, to: 2025-04-01, compare: previous_period}

@@ -37,6 +37,17 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
   return p;
 }
 
+MetricRun span(std::string from, std::string to, std::string compare, std::string params_yaml,
+               std::string filters_yaml) {
+  MetricRun r;
+  r.from = std::move(from);
+  r.to = std::move(to);
+  r.compare = std::move(compare);
+  r.params_yaml = std::move(params_yaml);
+  r.filters_yaml = std::move(filters_yaml);
+  return r;
+}
+
 StoreFixture::StoreFixture() : db_path_(dir_.file("store.db")) {
   auto db = store::open_for_writing(db_path_, true);
   db.exec(

@@ -38,6 +38,10 @@ struct MetricRun {
   int fiscal_year_start = 1;
 };
 
+// A run over [from, to), without designated initializers.
+MetricRun span(std::string from, std::string to, std::string compare = "none", std::string params_yaml = "",
+               std::string filters_yaml = "");
+
 // A temporary store with the canonical schema and the default stages:
 // Prospecting(1, 0.1) Qualification(2, 0.2) Proposal(3, 0.5) Negotiation(4, 0.8)
 // Closed Won(5, 1, closed, won) Closed Lost(6, 0, closed) — tests may replace them.

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/calendar.hpp>
 #include <tally/sdk.hpp>
 #include <utility>
 #include <vector>
@@ -19,44 +20,18 @@ using tally::sdk::Unit;
 using tally::sdk::Value;
 using tally::sdk::Which;
 
-struct Date {
-  int y = 0, m = 0, d = 0;
-};
-
-Date parse(const std::string& s) {
-  Date out;
-  if (std::sscanf(s.c_str(), "%d-%d-%d", &out.y, &out.m, &out.d) != 3)
-    throw Error("bad period date '" + s + "'");
-  return out;
-}
-
-int days_in_month(int y, int m) {
-  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : days[m - 1];
-}
-
 // Calendar months in [from, to): whole months stepped from `from`, plus the
 // remaining days as a fraction of the month they fall in. A quarter is 3.
 double months_between(const std::string& from_text, const std::string& to_text) {
-  Date from = parse(from_text), to = parse(to_text);
-  int whole = (to.y - from.y) * 12 + (to.m - from.m);
-  if (to.d < from.d) --whole;
+  using tally::sdk::Date;
+  const Date from = tally::sdk::parse_date(from_text), to = tally::sdk::parse_date(to_text);
+  int whole = (to.year - from.year) * 12 + (to.month - from.month);
+  if (to.day < from.day) --whole;
   if (whole < 0) whole = 0;
-  int y = from.y, m = from.m + whole;
-  y += (m - 1) / 12;
-  m = (m - 1) % 12 + 1;
-  // Days from the cursor (y, m, from.d clamped) to `to`.
-  const int d = std::min(from.d, days_in_month(y, m));
-  auto serial = [](int yy, int mm, int dd) {  // days since a fixed epoch
-    yy -= mm <= 2;
-    const int era = (yy >= 0 ? yy : yy - 399) / 400;
-    const int yoe = yy - era * 400;
-    const int doy = (153 * (mm + (mm > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  };
-  const int rest = serial(to.y, to.m, to.d) - serial(y, m, d);
-  return whole + static_cast<double>(std::max(rest, 0)) / days_in_month(y, m);
+  const Date cursor = from.add_months(whole);  // the day clamped to the month's length
+  const int64_t rest = to.days_since_epoch() - cursor.days_since_epoch();
+  return whole + static_cast<double>(std::max<int64_t>(rest, 0)) /
+                     tally::sdk::days_in_month(cursor.year, cursor.month);
 }
 
 struct Account {

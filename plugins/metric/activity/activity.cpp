@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tally/calendar.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -22,26 +23,9 @@ using tally::sdk::Which;
 constexpr std::array<const char*, 9> kTypes = {
     "call", "email", "reply", "conversation", "meeting", "demo", "proposal", "referral_request", "social"};
 
-// Days since 1970-01-01 of a 'YYYY-MM-DD' date (proleptic Gregorian).
-int64_t days_from_civil(const std::string& date) {
-  int y = 0, m = 0, d = 0;
-  if (std::sscanf(date.c_str(), "%d-%d-%d", &y, &m, &d) != 3) throw Error("bad period date '" + date + "'");
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 // Monday..Friday days in [from, to).
 int64_t working_days(const tally::sdk::Period& p) {
-  int64_t count = 0;
-  for (int64_t day = days_from_civil(p.from); day < days_from_civil(p.to); ++day) {
-    const int64_t weekday = ((day + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; 0 = Monday
-    if (weekday < 5) ++count;
-  }
-  return count;
+  return tally::sdk::working_days(tally::sdk::parse_date(p.from), tally::sdk::parse_date(p.to));
 }
 
 std::string label(const std::string& s) { return s.empty() ? "(none)" : s; }

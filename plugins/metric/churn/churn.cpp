@@ -7,6 +7,7 @@
 // subscription events before t; churn, contraction and expansion MRR count only the events
 // in the period of subscriptions that started before the period start, so new customers'
 // revenue never enters NRR.
+#include <tally/calendar.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -28,75 +29,26 @@ using tally::sdk::Which;
 constexpr const char* kNone = "(none)";
 
 // ---- dates as 'YYYY-MM-DD' text ----
-struct Ymd {
-  int y = 0, m = 0, d = 0;
-};
-
-Ymd parse(const std::string& s) {
-  Ymd r;
-  if (std::sscanf(s.c_str(), "%d-%d-%d", &r.y, &r.m, &r.d) != 3) throw Error("bad date '" + s + "'");
-  return r;
-}
-
-std::string format(const Ymd& v) {
-  char out[48];
-  std::snprintf(out, sizeof out, "%04d-%02d-%02d", v.y, v.m, v.d);
-  return out;
-}
-
-// Days since 1970-01-01 (proleptic Gregorian).
-int64_t days_from_civil(Ymd v) {
-  int y = v.y - (v.m <= 2 ? 1 : 0);
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (v.m + (v.m > 2 ? -3 : 9)) + 2) / 5 + v.d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-Ymd civil_from_days(int64_t z) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  int y = static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
-  return Ymd{y, m, d};
-}
-
-Ymd add_months(Ymd v, int months) {
-  int index = v.y * 12 + (v.m - 1) + months;
-  return Ymd{index / 12, index % 12 + 1, 1};
-}
 
 // The start of the trend bucket holding `date`: weeks start Monday, quarters are fiscal.
 std::string bucket_start(const std::string& unit, const std::string& date, int fiscal_start) {
-  Ymd v = parse(date.substr(0, 10));
-  if (unit == "week") {
-    int64_t days = days_from_civil(v);
-    int64_t weekday = ((days % 7) + 7 + 3) % 7;  // 1970-01-01 was a Thursday; 0 = Monday
-    return format(civil_from_days(days - weekday));
-  }
-  if (unit == "month") return format(Ymd{v.y, v.m, 1});
-  // quarter: months since the fiscal year's first month, rounded down to a multiple of 3
-  int offset = ((v.m - fiscal_start) % 12 + 12) % 12;
-  return format(add_months(Ymd{v.y, v.m, 1}, -(offset % 3)));
+  const tally::sdk::Date v = tally::sdk::parse_date(date);
+  if (unit == "week") return tally::sdk::week_start(v).iso();
+  if (unit == "month") return tally::sdk::month_start(v).iso();
+  return tally::sdk::quarter_start(v, fiscal_start).iso();
 }
 
 std::string next_bucket(const std::string& unit, const std::string& start) {
-  Ymd v = parse(start);
-  if (unit == "week") return format(civil_from_days(days_from_civil(v) + 7));
-  return format(add_months(v, unit == "month" ? 1 : 3));
+  const tally::sdk::Date v = tally::sdk::parse_date(start);
+  if (unit == "week") return v.add_days(7).iso();
+  return v.add_months(unit == "month" ? 1 : 3).iso();
 }
 
 // Whole months from `a` to `b` (dates or timestamps).
 int months_between(const std::string& a, const std::string& b) {
-  Ymd x = parse(a.substr(0, 10)), y = parse(b.substr(0, 10));
-  int months = (y.y * 12 + y.m) - (x.y * 12 + x.m);
-  if (y.d < x.d) --months;
+  const tally::sdk::Date x = tally::sdk::parse_date(a), y = tally::sdk::parse_date(b);
+  int months = (y.year * 12 + y.month) - (x.year * 12 + x.month);
+  if (y.day < x.day) --months;
   return months;
 }
 

@@ -1,6 +1,7 @@
 // Collateral usage: per content item the reps who used it and how often in the period, when
 // it was last used, the items nobody used for N months, and the win rate of deals closed in
 // the period where the item (or any collateral) was used vs the deals where it was not.
+#include <tally/calendar.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -22,21 +23,6 @@ using tally::sdk::Which;
 constexpr const char* kClosedInPeriodExpr = "in_period(opportunity_closed_at)";
 constexpr const char* kClosedInPeriod =
     "opportunity_status in ('won', 'lost') and in_period(opportunity_closed_at) and used_at < period_to";
-
-// 'YYYY-MM-DD' shifted by whole months, the day clamped to the month's length.
-std::string add_months(const std::string& date, int months) {
-  int y = 0, m = 0, d = 0;
-  if (std::sscanf(date.c_str(), "%d-%d-%d", &y, &m, &d) != 3) throw Error("bad date '" + date + "'");
-  int index = y * 12 + (m - 1) + months;
-  y = index / 12;
-  m = index % 12 + 1;
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  int last = kDays[m - 1] + (m == 2 && leap ? 1 : 0);
-  char out[48];
-  std::snprintf(out, sizeof out, "%04d-%02d-%02d", y, m, std::min(d, last));
-  return out;
-}
 
 struct Item {
   std::string name;
@@ -106,7 +92,7 @@ class CollateralUsage final : public tally::sdk::Metric {
 
   Result compute(Context& ctx, Which which) const {
     Result r;
-    const std::string cutoff = add_months(ctx.period(which).to, -unused_months_);
+    const std::string cutoff = tally::sdk::parse_date(ctx.period(which).to).add_months(-unused_months_).iso();
 
     // The content library as it stood at the period end. A report filter this dataset
     // cannot take (it has no rep) only loses the never-used items, so warn and go on.

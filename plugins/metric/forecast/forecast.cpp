@@ -11,6 +11,7 @@
 // leads needed       = ceil(gap / (lead-to-win conversion x average deal size)), where the conversion
 //                      is leads created in [period start - lookback_days, period start) whose
 //                      opportunity is won / leads created in that window.
+#include <tally/calendar.hpp>
 #include <tally/sdk.hpp>
 
 #include <cmath>
@@ -28,40 +29,6 @@ using tally::sdk::Context;
 using tally::sdk::Unit;
 using tally::sdk::Value;
 using tally::sdk::Which;
-
-// ---- dates: 'YYYY-MM-DD' minus a number of days (proleptic Gregorian) ----
-
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-std::string civil_from_days(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp + (mp < 10 ? 3 : -9);
-  const int64_t y = yoe + era * 400 + (m <= 2);
-  char out[64];  // roomy enough for any int64 year, which keeps -Wformat-truncation quiet
-  std::snprintf(out, sizeof out, "%04lld-%02lld-%02lld", static_cast<long long>(y), static_cast<long long>(m),
-                static_cast<long long>(d));
-  return out;
-}
-
-std::string days_before(const std::string& date, int64_t days) {
-  int y = 0, m = 0, d = 0;
-  if (std::sscanf(date.c_str(), "%d-%d-%d", &y, &m, &d) != 3)
-    throw tally::sdk::Error("forecast: unexpected period start '" + date + "'");
-  return civil_from_days(days_from_civil(y, m, d) - days);
-}
 
 // ---- the figures of one period ----
 
@@ -205,7 +172,7 @@ class Forecast final : public tally::sdk::Metric {
     f.target = ctx.optional_number("target");
     if (!f.target) f.target = quota_target(ctx, which);
 
-    const std::string window_from = days_before(ctx.period(which).from, ctx.integer("lookback_days"));
+    const std::string window_from = tally::sdk::parse_date(ctx.period(which).from).add_days(-ctx.integer("lookback_days")).iso();
     lead_conversion(ctx, which, window_from, f);
     if (ctx.text("deal_size_basis") == "lookback") {
       auto q = ctx.query("opportunities");

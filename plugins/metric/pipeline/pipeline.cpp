@@ -5,6 +5,7 @@
 //   created_at < period_to and (closed_at >= period_to or (closed_at is null and status = 'open'))
 // A deal still open today is shown in its current stage; a deal that was open at the period
 // end but has closed since is shown in the stage its stage history says it was in then.
+#include <tally/calendar.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -38,21 +39,6 @@ constexpr const char* kHistoryOpenAtEnd =
 // The stage_history row a deal was in at the period end.
 constexpr const char* kHistoryCoversEnd =
     "entered_at < period_to and (exited_at is null or exited_at >= period_to)";
-
-// 'YYYY-MM-DD' shifted by whole months, the day clamped to the month's length.
-std::string add_months(const std::string& date, int months) {
-  int y = 0, m = 0, d = 0;
-  if (std::sscanf(date.c_str(), "%d-%d-%d", &y, &m, &d) != 3) throw Error("bad date '" + date + "'");
-  int index = y * 12 + (m - 1) + months;
-  y = index / 12;
-  m = index % 12 + 1;
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  int last = kDays[m - 1] + (m == 2 && leap ? 1 : 0);
-  char out[48];
-  std::snprintf(out, sizeof out, "%04d-%02d-%02d", y, m, std::min(d, last));
-  return out;
-}
 
 struct StageRow {
   std::string stage;
@@ -382,7 +368,7 @@ class Pipeline final : public tally::sdk::Metric {
     const Period period = ctx.period(which);
     int64_t lookback = ctx.integer("avg_deal_lookback");
     const std::string average_from =
-        lookback > 0 ? add_months(period.to, -static_cast<int>(lookback)) : period.from;
+        lookback > 0 ? tally::sdk::parse_date(period.to).add_months(-static_cast<int>(lookback)).iso() : period.from;
     auto won = ctx.query("opportunities")
                    .use_period(which)
                    .select("won", "sum_if(amount, in_period(closed_at))")

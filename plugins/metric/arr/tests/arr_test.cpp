@@ -10,18 +10,6 @@ using namespace tally::testing;
 
 namespace {
 
-// A run over [from, to); designated initializers would trip -Wmissing-field-initializers.
-MetricRun span(std::string from, std::string to, std::string compare = "none", std::string params = "",
-               std::string filters = "") {
-  MetricRun r;
-  r.from = std::move(from);
-  r.to = std::move(to);
-  r.compare = std::move(compare);
-  r.params_yaml = std::move(params);
-  r.filters_yaml = std::move(filters);
-  return r;
-}
-
 // MRR before 2025: s1 100.004 (-> 100.00 in cents), s2 250.50, s4 30 then churned: 350.50.
 // Q1 2025: s1 +20.25 expansion (Jan), s2 -50.10 contraction (Feb), s3 +99.99 new (Feb),
 // s4 +30 reactivation (Mar), s1 -120.25 churn (last second of Mar). s2 +10 in April.

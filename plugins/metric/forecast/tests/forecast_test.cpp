@@ -10,18 +10,6 @@ using namespace tally::testing;
 
 namespace {
 
-// A run over [from, to); designated initializers would trip -Wmissing-field-initializers.
-MetricRun span(std::string from, std::string to, std::string compare = "none", std::string params = "",
-               std::string filters = "") {
-  MetricRun r;
-  r.from = std::move(from);
-  r.to = std::move(to);
-  r.compare = std::move(compare);
-  r.params_yaml = std::move(params);
-  r.filters_yaml = std::move(filters);
-  return r;
-}
-
 // Q1 2025. Won: #1 100 and #2 300 (closed 400, average 200). Open, expected to close in Q1:
 // #3 commit 1000 at Negotiation (0.8) -> 800 weighted; #4 best case 500 with its own 0.3 -> 150;
 // #5 no category (pipeline) 200 at Prospecting (0.1) -> 20; #6 omitted 100 at Qualification

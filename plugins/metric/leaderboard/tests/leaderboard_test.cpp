@@ -10,18 +10,6 @@ using namespace tally::testing;
 
 namespace {
 
-// A run over [from, to); designated initializers would trip -Wmissing-field-initializers.
-MetricRun span(std::string from, std::string to, std::string compare = "none", std::string params = "",
-               std::string filters = "") {
-  MetricRun r;
-  r.from = std::move(from);
-  r.to = std::move(to);
-  r.compare = std::move(compare);
-  r.params_yaml = std::move(params);
-  r.filters_yaml = std::move(filters);
-  return r;
-}
-
 // Q1 2025, closed deals: Ann won 100 + 200, lost 1 (win rate 2/3, quota 300 -> 100 %);
 // Bob won 250 (win rate 1, quota 500 -> 50 %); Dan won 80, lost 3 (win rate 1/4, no quota);
 // Cid has a quota of 200 and no closed deal. Bob's open deal does not count.

@@ -10,18 +10,6 @@ using namespace tally::testing;
 
 namespace {
 
-// A run over [from, to); designated initializers would trip -Wmissing-field-initializers.
-MetricRun span(std::string from, std::string to, std::string compare = "none", std::string params = "",
-               std::string filters = "") {
-  MetricRun r;
-  r.from = std::move(from);
-  r.to = std::move(to);
-  r.compare = std::move(compare);
-  r.params_yaml = std::move(params);
-  r.filters_yaml = std::move(filters);
-  return r;
-}
-
 // Q1 2025 quotas: Ann 3 x 100 monthly = 300, Bob 500 (his straddling row is outside), Cid 200,
 // Dan none; team Alpha's own row is not a rep quota. Won in Q1: Ann 100 + 200 = 300 (100 %),
 // Bob 250 (50 %), Cid nothing (0 %), Dan 80 (no quota: n/a). Q4 2024: Ann quota 100, won 150.

@@ -10,18 +10,6 @@ using namespace tally::testing;
 
 namespace {
 
-// A run over [from, to); designated initializers would trip -Wmissing-field-initializers.
-MetricRun span(std::string from, std::string to, std::string compare = "none", std::string params = "",
-               std::string filters = "") {
-  MetricRun r;
-  r.from = std::move(from);
-  r.to = std::move(to);
-  r.compare = std::move(compare);
-  r.params_yaml = std::move(params);
-  r.filters_yaml = std::move(filters);
-  return r;
-}
-
 // Q1 2025 won: Ann (EMEA, Alpha) 100 new business + 200 renewal; Bob (NA, Beta) 50 expansion +
 // 400 new business (on the last evening). #5 is lost, #6 won after the quarter, #7 a year before,
 // #8 in the previous quarter. Cid has a target and no deals.

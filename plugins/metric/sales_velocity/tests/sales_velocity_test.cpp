@@ -10,18 +10,6 @@ using namespace tally::testing;
 
 namespace {
 
-// A run over [from, to); designated initializers would trip -Wmissing-field-initializers.
-MetricRun span(std::string from, std::string to, std::string compare = "none", std::string params = "",
-               std::string filters = "") {
-  MetricRun r;
-  r.from = std::move(from);
-  r.to = std::move(to);
-  r.compare = std::move(compare);
-  r.params_yaml = std::move(params);
-  r.filters_yaml = std::move(filters);
-  return r;
-}
-
 // Q1 2025. Ann (EMEA) won #1 (100, 30 days) and #2 (300, 60 days); Bob (NA) lost #3.
 // Open at 2025-04-01: #4, #5 (status open) and #7 (won only on 2025-04-10); #6 is created after it.
 // #8 was lost in Q4 2024.
