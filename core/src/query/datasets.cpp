@@ -207,6 +207,7 @@ std::vector<DatasetDef> build_datasets() {
                     .column("opportunity_status", "j_opportunity.status", {"j_opportunity"})
                     .column("opportunity_closed_at", "j_opportunity.closed_at", {"j_opportunity"})
                     .column("opportunity_amount", "j_opportunity.amount", {"j_opportunity"})
+                    .column("opportunity_type", "j_opportunity.type", {"j_opportunity"})
                     .rep_dimensions("j_rep")
                     .account_dimensions("j_account")
                     .dimension("source", "j_opportunity.source", {"j_opportunity"})

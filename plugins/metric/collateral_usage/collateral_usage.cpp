@@ -60,6 +60,8 @@ class CollateralUsage final : public tally::sdk::Metric {
  public:
   void run(Context& ctx) override {
     unused_months_ = static_cast<int>(ctx.integer("unused_months"));
+    deal_types_ = ctx.list("deal_types");
+    if (deal_types_.empty()) throw Error("deal_types is empty: name at least one of new_business, renewal, expansion");
     Result current = compute(ctx, Which::Current);
     std::optional<Result> previous;
     if (ctx.has_compare()) previous = compute(ctx, Which::Compare);
@@ -89,6 +91,21 @@ class CollateralUsage final : public tally::sdk::Metric {
 
  private:
   int unused_months_ = 3;
+  std::vector<std::string> deal_types_;
+
+  // " and <column> in (:deal_type_0, ...)", or "" when every type counts.
+  // Renewals and expansions rarely use collateral and win far more often, so
+  // comparing win rates across all types mostly measures the deal-type mix.
+  std::string types_condition(const std::string& column) const {
+    if (deal_types_.size() >= 3) return "";
+    std::string list;
+    for (size_t i = 0; i < deal_types_.size(); ++i) list += (i ? ", :deal_type_" : ":deal_type_") + std::to_string(i);
+    return " and " + column + " in (" + list + ")";
+  }
+  void bind_types(tally::sdk::Query& q) const {
+    if (deal_types_.size() >= 3) return;
+    for (size_t i = 0; i < deal_types_.size(); ++i) q.bind("deal_type_" + std::to_string(i), deal_types_[i]);
+  }
 
   Result compute(Context& ctx, Which which) const {
     Result r;
@@ -117,9 +134,8 @@ class CollateralUsage final : public tally::sdk::Metric {
     // One pass over the uses before the period end: the latest use, the period's uses and
     // reps, and the deals closed in the period the item was used on (also names items
     // missing from the list above).
-    auto per_item =
-        ctx.query("collateral_usage")
-            .use_period(which)
+    auto per_item = ctx.query("collateral_usage");
+    per_item.use_period(which)
             .group_by("id", "collateral_id")
             .group_by("name", "collateral_name")
             .group_by("type", "collateral_type")
@@ -127,37 +143,43 @@ class CollateralUsage final : public tally::sdk::Metric {
             .select("uses", "count_if(in_period(used_at))")
             .select("reps", "count_distinct(if(in_period(used_at), rep_id, null))")
             .select("won_with", "count_distinct(if(opportunity_status = 'won' and " +
-                                    std::string(kClosedInPeriodExpr) + ", opportunity_id, null))")
+                                    std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
+                                    ", opportunity_id, null))")
             .select("lost_with", "count_distinct(if(opportunity_status = 'lost' and " +
-                                     std::string(kClosedInPeriodExpr) + ", opportunity_id, null))")
-            .where("used_at < period_to")
-            .run();
-    while (per_item.next()) {
-      Item& i = r.items[per_item.integer(0)];
-      if (i.name.empty()) i.name = per_item.text(1);
-      if (i.type.empty()) i.type = per_item.text(2);
-      i.last_used = per_item.text(3);
-      i.uses = per_item.integer(4);
-      i.reps = per_item.integer(5);
-      i.won_with = per_item.integer(6);
-      i.lost_with = per_item.integer(7);
+                                     std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
+                                     ", opportunity_id, null))")
+            .where("used_at < period_to");
+    bind_types(per_item);
+    auto per_item_rows = per_item.run();
+    while (per_item_rows.next()) {
+      Item& i = r.items[per_item_rows.integer(0)];
+      if (i.name.empty()) i.name = per_item_rows.text(1);
+      if (i.type.empty()) i.type = per_item_rows.text(2);
+      i.last_used = per_item_rows.text(3);
+      i.uses = per_item_rows.integer(4);
+      i.reps = per_item_rows.integer(5);
+      i.won_with = per_item_rows.integer(6);
+      i.lost_with = per_item_rows.integer(7);
     }
     for (auto& [id, i] : r.items) i.unused = i.last_used.empty() || i.last_used < cutoff;
 
-    auto any = ctx.query("collateral_usage")
-                   .use_period(which)
-                   .group_by("status", "opportunity_status")
-                   .select("deals", "count_distinct(opportunity_id)")
-                   .where(kClosedInPeriod)
-                   .run();
-    while (any.next()) (any.text(0) == "won" ? r.won_with_any : r.lost_with_any) = any.integer(1);
+    auto any = ctx.query("collateral_usage");
+    any.use_period(which)
+        .group_by("status", "opportunity_status")
+        .select("deals", "count_distinct(opportunity_id)")
+        .where(std::string(kClosedInPeriod) + types_condition("opportunity_type"));
+    bind_types(any);
+    auto any_rows = any.run();
+    while (any_rows.next())
+      (any_rows.text(0) == "won" ? r.won_with_any : r.lost_with_any) = any_rows.integer(1);
 
-    auto closed = ctx.query("opportunities")
-                      .use_period(which)
-                      .select("won", "count_if(status = 'won')")
-                      .select("lost", "count_if(status = 'lost')")
-                      .where("status in ('won', 'lost') and in_period(closed_at)")
-                      .run();
+    auto closed_query = ctx.query("opportunities");
+    closed_query.use_period(which)
+        .select("won", "count_if(status = 'won')")
+        .select("lost", "count_if(status = 'lost')")
+        .where("status in ('won', 'lost') and in_period(closed_at)" + types_condition("type"));
+    bind_types(closed_query);
+    auto closed = closed_query.run();
     if (closed.next()) {
       r.won = closed.integer(0);
       r.lost = closed.integer(1);

@@ -144,3 +144,29 @@ TEST(CollateralUsage, RegionFilter) {
   EXPECT_DOUBLE_EQ(*kpi(m, "win_rate_with_collateral").value, 0.5);
   EXPECT_FALSE(kpi(m, "win_rate_without_collateral").value.has_value());
 }
+
+TEST(CollateralUsage, DealTypesCompareLikeWithLike) {
+  StoreFixture f;
+  seed(f);
+  // Two renewals closed in Q1, both won, neither used collateral: they lift
+  // "without" unless the comparison keeps to new business.
+  f.exec(
+      "INSERT INTO opportunities(id,owner_id,amount,type,status,created_at,closed_at) VALUES"
+      " (7,1,100,'renewal','won','2024-12-01','2025-02-02'),(8,2,100,'renewal','won','2024-12-01','2025-02-03')");
+  auto all = f.run_metric("collateral_usage", q1());
+  ASSERT_TRUE(all.ok) << all.error;
+  // With any collateral (uses before the period end): 1 won; 2, 3 lost -> 1/3.
+  // Without: 4, 7, 8 won, none lost -> 1.
+  EXPECT_DOUBLE_EQ(*kpi(all, "win_rate_with_collateral").value, 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(*kpi(all, "win_rate_without_collateral").value, 1.0);
+  const auto& all_items = table(all, "items");
+  // Deck used on 1 (won), 2 (lost); without Deck: 4, 7, 8 won, 3 lost -> 3/4.
+  EXPECT_DOUBLE_EQ(number(all_items, row(all_items, "item", "Deck"), "win_rate_without"), 0.75);
+  auto nb = f.run_metric("collateral_usage", q1("deal_types: [new_business]"));
+  ASSERT_TRUE(nb.ok) << nb.error;
+  // New business only: with 1/3 as before; without: 4 won -> 1; without Deck: 4 won, 3 lost -> 1/2.
+  EXPECT_DOUBLE_EQ(*kpi(nb, "win_rate_with_collateral").value, 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(*kpi(nb, "win_rate_without_collateral").value, 1.0);
+  const auto& nb_items = table(nb, "items");
+  EXPECT_DOUBLE_EQ(number(nb_items, row(nb_items, "item", "Deck"), "win_rate_without"), 0.5);
+}
