@@ -6,7 +6,7 @@ set -euo pipefail
 build_packages=(cmake ninja-build g++ make pkg-config
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libsqlitecpp-dev libsqlite3-dev libcli11-dev nlohmann-json3-dev libssl-dev)
-test_packages=(libgtest-dev libgmock-dev chromium python3)
+test_packages=(libgtest-dev libgmock-dev chromium fonts-dejavu-core python3)
 bench_packages=(time sqlite3)
 
 wanted=()
