@@ -113,6 +113,7 @@ class AccountHealth final : public tally::sdk::Metric {
     });
 
     account_table(ctx, now, ctx.text("rank_by"), static_cast<size_t>(ctx.integer("top_n")));
+    if (const std::string dim = ctx.text("group_by"); dim != "none") group_table(ctx, now, dim);
   }
 
  private:
@@ -159,6 +160,51 @@ class AccountHealth final : public tally::sdk::Metric {
     per_account("support_tickets", {{"tickets", "count(*)"}}, "in_period(opened_at)",
                 [](Account& a, tally::sdk::Rows& r) { a.tickets = r.integer(1); });
     return s;
+  }
+
+  // The KPIs per value of one account dimension (rep dimensions are the account
+  // owner's, as for the KPIs): the customers query grouped by the dimension puts
+  // each customer in its group, and the per-account figures are summed there.
+  // Customers with no value for the dimension form "(none)".
+  static void group_table(Context& ctx, const Snapshot& s, const std::string& dim) {
+    auto rows = ctx.query("subscriptions")
+                    .group_by(dim)
+                    .group_by("account", "account_id")
+                    .select("n", "count(*)")
+                    .where("started_at < period_to and (ended_at is null or ended_at > period_from)")
+                    .run();
+    std::vector<std::string> order;  // dimension ascending, "(none)" last, as the query sorts
+    std::map<std::string, Snapshot> groups;
+    while (rows.next()) {
+      const auto account = s.customers.find(rows.integer(1));
+      if (account == s.customers.end()) continue;
+      const std::string group = rows.is_null(0) ? std::string("(none)") : rows.text(0);
+      if (!groups.count(group)) order.push_back(group);
+      groups[group].customers.emplace(account->first, account->second);
+    }
+    auto t = ctx.table("by_" + dim, "Customer health by " + dim);
+    t.column(dim, Unit::Text)
+        .column("customers", Unit::Count)
+        .column("conversations_per_customer_month", Unit::Number)
+        .column("logins", Unit::Count)
+        .column("active_users", Unit::Count)
+        .column("mean_session_minutes", Unit::Minutes)
+        .column("tickets_per_user", Unit::Number)
+        .column("tickets_per_customer", Unit::Number);
+    t.chart(Chart::Bar, dim, "tickets_per_customer");
+    for (const auto& group : order) {
+      const Snapshot& g = groups[group];
+      const auto customers = static_cast<double>(g.customers.size());
+      const double conversations = g.sum([](const Account& a) { return a.conversations; });
+      const double logins = g.sum([](const Account& a) { return a.logins; });
+      const double users = g.sum([](const Account& a) { return a.active_users; });
+      const double tickets = g.sum([](const Account& a) { return a.tickets; });
+      t.row({group, static_cast<int64_t>(g.customers.size()),
+             tally::sdk::ratio(conversations, customers * s.months), static_cast<int64_t>(logins),
+             static_cast<int64_t>(users),
+             tally::sdk::ratio(g.sum([](const Account& a) { return a.session_minutes; }), logins),
+             tally::sdk::ratio(tickets, users), tally::sdk::ratio(tickets, customers)});
+    }
   }
 
   static void account_table(Context& ctx, const Snapshot& s, const std::string& rank_by, size_t top_n) {

@@ -127,6 +127,7 @@ class Activity final : public tally::sdk::Metric {
     type_table(ctx, now);
     trend_table(ctx);
     call_tables(ctx, now, top_n);
+    if (const std::string dim = ctx.text("group_by"); dim != "none") group_table(ctx, now, dim);
   }
 
  private:
@@ -326,6 +327,57 @@ class Activity final : public tally::sdk::Metric {
       for (const auto& [type, n] : counts) total += n;
       row.emplace_back(total);
       t.row(row);
+    }
+  }
+
+  // The headline figures per value of one dimension. The roster cannot be sliced
+  // by account dimensions, so "per rep" here counts the reps who logged
+  // activities in the group. Rows with no value for the dimension form "(none)".
+  void group_table(Context& ctx, const Snapshot& s, const std::string& dim) const {
+    const auto group_label = [](tally::sdk::Rows& r) {
+      return r.is_null(0) ? std::string("(none)") : r.text(0);
+    };
+    // Prospects called per group: one row per (group, account called).
+    std::map<std::string, std::set<int64_t>> prospects;
+    auto called = ctx.query("activities")
+                      .group_by(dim)
+                      .group_by("account", "account_id")
+                      .select("n", "count(*)")
+                      .where("type = 'call' and account_id is not null and in_period(occurred_at)")
+                      .run();
+    while (called.next()) prospects[group_label(called)].insert(called.integer(1));
+
+    auto rows = ctx.query("activities")
+                    .group_by(dim)
+                    .select("activities", "count(*)")
+                    .select("reps", "count_distinct(rep_id)")
+                    .select("calls", "count_if(type = 'call')")
+                    .where("in_period(occurred_at)")
+                    .order_by("activities", true)
+                    .run();
+    auto t = ctx.table("by_" + dim, "Activities and call close rate by " + dim);
+    t.column(dim, Unit::Text)
+        .column("activities", Unit::Count)
+        .column("reps", Unit::Count)
+        .column("per_rep_per_" + per_, Unit::Number)
+        .column("calls", Unit::Count)
+        .column("prospects_called", Unit::Count)
+        .column("won_deals", Unit::Count)
+        .column("call_close_rate", Unit::Percent);
+    t.chart(Chart::Bar, dim, "activities");
+    const double div = divisor(s.working_days);
+    while (rows.next()) {
+      const std::string group = group_label(rows);
+      const int64_t activities = rows.integer(1), reps = rows.integer(2);
+      const auto it = prospects.find(group);
+      const std::set<int64_t> none;
+      const std::set<int64_t>& called_accounts = it == prospects.end() ? none : it->second;
+      const int64_t won = s.won_for(called_accounts);
+      const auto prospect_count = static_cast<int64_t>(called_accounts.size());
+      t.row({group, activities, reps,
+             tally::sdk::ratio(static_cast<double>(activities), static_cast<double>(reps) * div),
+             rows.integer(3), prospect_count, won,
+             tally::sdk::ratio(static_cast<double>(won), static_cast<double>(prospect_count))});
     }
   }
 

@@ -67,6 +67,7 @@ class TimeAllocation final : public tally::sdk::Metric {
 
     category_table(ctx, by_category, total);
     rep_table(ctx, top_n);
+    if (const std::string dim = ctx.text("group_by"); dim != "none") group_table(ctx, dim);
   }
 
  private:
@@ -92,6 +93,25 @@ class TimeAllocation final : public tally::sdk::Metric {
     for (const auto& c : order) {
       const double m = minutes_of(minutes, c);
       t.row({c, m / 60.0, tally::sdk::ratio(m, total)});
+    }
+  }
+
+  // The headline figures per value of a rep dimension; entries whose rep has no
+  // value (e.g. no team) form the "(none)" group.
+  static void group_table(Context& ctx, const std::string& dim) {
+    auto rows = ctx.query("time_entries")
+                    .group_by(dim)
+                    .select("minutes", "sum(minutes)")
+                    .select("selling", "sum_if(minutes, category = 'selling')")
+                    .where("in_period(day)")
+                    .run();
+    auto t = ctx.table("by_" + dim, "Logged time and selling share by " + dim);
+    t.column(dim, Unit::Text).column("logged_hours", Unit::Hours).column("selling_share", Unit::Percent);
+    t.chart(Chart::Bar, dim, "selling_share");
+    while (rows.next()) {
+      const double minutes = rows.is_null(1) ? 0.0 : rows.number(1);
+      t.row({rows.is_null(0) ? std::string("(none)") : rows.text(0), minutes / 60.0,
+             tally::sdk::ratio(rows.number(2), minutes)});
     }
   }
 

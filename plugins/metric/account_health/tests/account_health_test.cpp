@@ -121,3 +121,59 @@ TEST(AccountHealth, RegionFilter) {
   EXPECT_DOUBLE_EQ(*kpi(m, "customers").value, 1);
   EXPECT_DOUBLE_EQ(*kpi(m, "conversations_per_customer_month").value, 1.0);
 }
+
+TEST(AccountHealth, GroupBySegment) {
+  StoreFixture f;
+  seed(f);
+  // Acme enterprise, Beta and the prospect Gamma smb, Old without a segment.
+  f.exec(
+      "UPDATE accounts SET segment = 'enterprise' WHERE id = 10;"
+      "UPDATE accounts SET segment = 'smb' WHERE id IN (11, 12);");
+  auto m = f.run_metric("account_health",
+                        {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "group_by: segment"});
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "customers").value, 3);  // KPIs are not sliced
+  const auto& t = table(m, "by_segment");
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(std::get<std::string>(t.rows[2][0]), "(none)");  // the NULL group comes last
+  // Acme: 3 conversations over 3 months, 6 logins / 90 minutes, 2 users, 2 tickets.
+  const auto& ent = row(t, "segment", "enterprise");
+  EXPECT_EQ(number(t, ent, "customers"), 1);
+  EXPECT_DOUBLE_EQ(number(t, ent, "conversations_per_customer_month"), 1.0);
+  EXPECT_EQ(number(t, ent, "logins"), 6);
+  EXPECT_EQ(number(t, ent, "active_users"), 2);
+  EXPECT_DOUBLE_EQ(number(t, ent, "mean_session_minutes"), 15.0);
+  EXPECT_DOUBLE_EQ(number(t, ent, "tickets_per_user"), 1.0);
+  EXPECT_DOUBLE_EQ(number(t, ent, "tickets_per_customer"), 2.0);
+  // Beta only (Gamma is no customer): 1 call, 3 logins / 12 minutes, 2 users, 1 ticket.
+  const auto& smb = row(t, "segment", "smb");
+  EXPECT_EQ(number(t, smb, "customers"), 1);
+  EXPECT_DOUBLE_EQ(number(t, smb, "conversations_per_customer_month"), 1.0 / 3.0);
+  EXPECT_EQ(number(t, smb, "logins"), 3);
+  EXPECT_DOUBLE_EQ(number(t, smb, "mean_session_minutes"), 4.0);
+  EXPECT_DOUBLE_EQ(number(t, smb, "tickets_per_user"), 0.5);
+  // Old: a ticket but no users or logins, so those ratios are n/a.
+  const auto& none = row(t, "segment", "(none)");
+  EXPECT_EQ(number(t, none, "customers"), 1);
+  EXPECT_DOUBLE_EQ(number(t, none, "conversations_per_customer_month"), 0.0);
+  EXPECT_TRUE(is_na(t, none, "mean_session_minutes"));
+  EXPECT_TRUE(is_na(t, none, "tickets_per_user"));
+  EXPECT_DOUBLE_EQ(number(t, none, "tickets_per_customer"), 1.0);
+}
+
+TEST(AccountHealth, GroupByOwnerRegion) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("account_health",
+                        {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "group_by: region"});
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "by_region");
+  ASSERT_EQ(t.rows.size(), 2u);
+  // Bob (NA) owns Beta and Old: 1 conversation over 2 customers x 3 months, 2 tickets, 2 users.
+  const auto& na = row(t, "region", "NA");
+  EXPECT_EQ(number(t, na, "customers"), 2);
+  EXPECT_DOUBLE_EQ(number(t, na, "conversations_per_customer_month"), 1.0 / 6.0);
+  EXPECT_DOUBLE_EQ(number(t, na, "tickets_per_user"), 1.0);
+  EXPECT_DOUBLE_EQ(number(t, na, "tickets_per_customer"), 1.0);
+  EXPECT_EQ(number(t, row(t, "region", "EMEA"), "customers"), 1);
+}

@@ -193,3 +193,52 @@ TEST(Activity, IndustryFilterFallsBackToRepsWithActivities) {
   // Prospects 10 and 12; won in period: opps 1 and 2 on account 10.
   EXPECT_DOUBLE_EQ(*kpi(m, "call_close_rate").value, 1.0);
 }
+
+TEST(Activity, GroupByIndustry) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("activity",
+                        {.from = "2025-03-03", .to = "2025-03-17", .params_yaml = "group_by: industry"});
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "activities").value, 10);  // KPIs are not sliced
+  const auto& t = table(m, "by_industry");
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(std::get<std::string>(t.rows[0][0]), "Retail");  // most activities first
+  // Retail: activities 1, 2, 4, 6 (Ann, Acme) and 7, 9 (Bob, Gamma); calls 1, 2, 7 reach Acme and
+  // Gamma; Acme's opps 1 and 2 are won in the period, Gamma's only win closes 2025-03-20.
+  const auto& retail = row(t, "industry", "Retail");
+  EXPECT_EQ(number(t, retail, "activities"), 6);
+  EXPECT_EQ(number(t, retail, "reps"), 2);
+  EXPECT_DOUBLE_EQ(number(t, retail, "per_rep_per_day"), 6.0 / 20.0);
+  EXPECT_EQ(number(t, retail, "calls"), 3);
+  EXPECT_EQ(number(t, retail, "prospects_called"), 2);
+  EXPECT_EQ(number(t, retail, "won_deals"), 2);
+  EXPECT_DOUBLE_EQ(number(t, retail, "call_close_rate"), 1.0);
+  // Finance: Ann's call 3 and Meg's email 10 on Beta, which wins nothing in the period.
+  const auto& finance = row(t, "industry", "Finance");
+  EXPECT_EQ(number(t, finance, "activities"), 2);
+  EXPECT_DOUBLE_EQ(number(t, finance, "per_rep_per_day"), 2.0 / 20.0);
+  EXPECT_EQ(number(t, finance, "prospects_called"), 1);
+  EXPECT_DOUBLE_EQ(number(t, finance, "call_close_rate"), 0.0);
+  // No account: Ann's email 5 and Bob's call 8; a call without account is no prospect, so n/a.
+  const auto& none = row(t, "industry", "(none)");
+  EXPECT_EQ(number(t, none, "activities"), 2);
+  EXPECT_EQ(number(t, none, "calls"), 1);
+  EXPECT_EQ(number(t, none, "prospects_called"), 0);
+  EXPECT_TRUE(is_na(t, none, "call_close_rate"));
+}
+
+TEST(Activity, GroupByRegionWeekly) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric(
+      "activity", {.from = "2025-03-03", .to = "2025-03-17", .params_yaml = "group_by: region, per: week"});
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "by_region");
+  // EMEA: Ann's 6 and Meg's 1 over 2 reps x 2 weeks; NA: Bob's 3 over 1 rep x 2 weeks.
+  EXPECT_DOUBLE_EQ(number(t, row(t, "region", "EMEA"), "per_rep_per_week"), 7.0 / 4.0);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "region", "NA"), "per_rep_per_week"), 1.5);
+  // EMEA calls reach Acme (2 wins) and Beta (none); NA reaches Gamma (none in the period).
+  EXPECT_DOUBLE_EQ(number(t, row(t, "region", "EMEA"), "call_close_rate"), 1.0);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "region", "NA"), "call_close_rate"), 0.0);
+}

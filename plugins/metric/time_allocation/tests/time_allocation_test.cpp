@@ -110,3 +110,33 @@ TEST(TimeAllocation, RegionFilter) {
   EXPECT_DOUBLE_EQ(*kpi(m, "selling_share").value, 180.0 / 420.0);
   EXPECT_EQ(table(m, "by_rep").rows.size(), 1u);
 }
+
+TEST(TimeAllocation, GroupByTeam) {
+  StoreFixture f;
+  seed(f);
+  // Ann is in Alpha, Cat in Gamma with a zero-minute entry, Bob has no team.
+  f.exec(
+      "INSERT INTO teams(id,name) VALUES (1,'Alpha'),(2,'Gamma');"
+      "UPDATE reps SET team_id = 1 WHERE id = 1; UPDATE reps SET team_id = 2 WHERE id = 3;"
+      "INSERT INTO time_entries(rep_id,day,category,minutes) VALUES (3,'2025-03-06','admin',0);");
+  auto m = f.run_metric("time_allocation",
+                        {.from = "2025-03-01", .to = "2025-04-01", .params_yaml = "group_by: team"});
+  ASSERT_TRUE(m.ok) << m.error;
+  // Headline KPI unchanged by grouping: 240 selling of 660 minutes.
+  EXPECT_DOUBLE_EQ(*kpi(m, "selling_share").value, 240.0 / 660.0);
+  const auto& t = table(m, "by_team");
+  ASSERT_EQ(t.rows.size(), 3u);
+  const auto& alpha = row(t, "team", "Alpha");  // Ann: 420 minutes, 180 selling
+  EXPECT_DOUBLE_EQ(number(t, alpha, "logged_hours"), 7.0);
+  EXPECT_DOUBLE_EQ(number(t, alpha, "selling_share"), 180.0 / 420.0);
+  const auto& none = row(t, "team", "(none)");  // Bob: 240 minutes, 60 selling
+  EXPECT_DOUBLE_EQ(number(t, none, "logged_hours"), 4.0);
+  EXPECT_DOUBLE_EQ(number(t, none, "selling_share"), 0.25);
+  const auto& gamma = row(t, "team", "Gamma");  // Cat: 0 minutes, so the share is n/a
+  EXPECT_DOUBLE_EQ(number(t, gamma, "logged_hours"), 0.0);
+  EXPECT_TRUE(is_na(t, gamma, "selling_share"));
+
+  auto plain = f.run_metric("time_allocation", {.from = "2025-03-01", .to = "2025-04-01"});
+  ASSERT_TRUE(plain.ok) << plain.error;
+  for (const auto& tbl : plain.tables) EXPECT_NE(tbl.name, "by_team");
+}
