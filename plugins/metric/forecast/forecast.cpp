@@ -11,9 +11,12 @@
 // leads needed       = ceil(gap / (lead-to-win conversion x average deal size)), where the conversion
 //                      is leads created in [period start - lookback_days, period start) whose
 //                      opportunity is won / leads created in that window.
+// group_by           = one more table, by_<dim>: closed won, commit, best case and weighted pipeline per
+//                      group of the dimension (NULL groups as "(none)").
 #include <tally/calendar.hpp>
 #include <tally/sdk.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -136,6 +139,7 @@ class Forecast final : public tally::sdk::Metric {
         [&](Which w) { return pick(w).leads_needed(); }, false);
 
     categories_table(ctx, current);
+    if (const std::string dim = ctx.text("group_by"); dim != "none") group_table(ctx, dim);
   }
 
  private:
@@ -172,7 +176,8 @@ class Forecast final : public tally::sdk::Metric {
     f.target = ctx.optional_number("target");
     if (!f.target) f.target = quota_target(ctx, which);
 
-    const std::string window_from = tally::sdk::parse_date(ctx.period(which).from).add_days(-ctx.integer("lookback_days")).iso();
+    const std::string window_from =
+        tally::sdk::parse_date(ctx.period(which).from).add_days(-ctx.integer("lookback_days")).iso();
     lead_conversion(ctx, which, window_from, f);
     if (ctx.text("deal_size_basis") == "lookback") {
       auto q = ctx.query("opportunities");
@@ -235,6 +240,58 @@ class Forecast final : public tally::sdk::Metric {
     while (rows.next())
       if (auto it = leads_by_opportunity.find(rows.integer(0)); it != leads_by_opportunity.end())
         f.window_won_leads += it->second;
+  }
+
+  // Per group of `dim`, the headline's closed won, commit, best case and weighted pipeline for the
+  // current period, from the same filters as the headline; a NULL group is kept as "(none)".
+  static void group_table(const Context& ctx, const std::string& dim) {
+    struct Group {
+      double won_amount = 0;
+      std::map<std::string, Category> open;
+      double weighted = 0;
+      double amount(const char* name) const {
+        auto it = open.find(name);
+        return it == open.end() ? 0 : it->second.amount;
+      }
+      double commit() const { return won_amount + amount("commit"); }
+      double best_case() const { return commit() + amount("most_likely") + amount("best_case"); }
+    };
+    std::map<std::string, Group> groups;
+    auto name_of = [](const tally::sdk::Rows& rows) { return rows.is_null(0) ? "(none)" : rows.text(0); };
+    {
+      auto q = ctx.query("opportunities");
+      q.group_by(dim).select("won_amount", "sum(amount)").where("status = 'won' and in_period(closed_at)");
+      auto rows = q.run();
+      while (rows.next()) groups[name_of(rows)].won_amount += rows.number(1);
+    }
+    {
+      auto q = ctx.query("opportunities");
+      q.group_by(dim)
+          .group_by("category", "forecast_category")
+          .select("amount", "sum(amount)")
+          .select("weighted", "sum(amount * effective_probability)")
+          .where("status = 'open' and in_period(expected_close_at)");
+      auto rows = q.run();
+      while (rows.next()) {
+        Group& g = groups[name_of(rows)];
+        g.open[normalize_category(rows.is_null(1) ? "" : rows.text(1))].amount += rows.number(2);
+        g.weighted += rows.number(3);
+      }
+    }
+    std::vector<std::pair<std::string, const Group*>> order;
+    for (const auto& [name, g] : groups) order.emplace_back(name, &g);
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      return a.second->best_case() > b.second->best_case();
+    });
+    auto t = ctx.table("by_" + dim, "Forecast by " + dim);
+    t.column(dim, Unit::Text)
+        .column("closed_won", Unit::Money)
+        .column("commit_forecast", Unit::Money)
+        .column("best_case_forecast", Unit::Money)
+        .column("weighted_pipeline", Unit::Money);
+    t.chart(Chart::Bar, dim, "best_case_forecast");
+    for (const auto& [name, g] : order)
+      t.row({name, g->won_amount, g->commit(), g->best_case(), g->weighted});
   }
 
   static void categories_table(const Context& ctx, const Figures& f) {

@@ -4,6 +4,8 @@
 //   the sum of the rep's `quotas` rows whose [period_start, period_end) lies inside the period);
 // ranked by `rank_by`, highest first. Equal values share a rank (1, 2, 2, 4); reps whose
 // rank_by value is n/a come last without a rank.
+// With `level` team, manager or region the board ranks those groups instead, on the sums of their
+// reps' figures (won, lost, revenue, rep quotas); a NULL group is kept as "(none)".
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -19,6 +21,7 @@ using tally::sdk::Context;
 using tally::sdk::Unit;
 using tally::sdk::Value;
 
+// The figures of one rep, or of a group of reps (level team, manager or region).
 struct Rep {
   std::string name;
   int64_t won = 0;
@@ -81,15 +84,58 @@ std::map<int64_t, Rep> load_reps(const Context& ctx) {
   return reps;
 }
 
+// Groups of the `level` dimension with a deal closed in the period or a rep quota for it: the same
+// figures as a rep's, summed over the group's reps by the queries.
+std::map<std::string, Rep> load_groups(const Context& ctx, const std::string& level) {
+  std::map<std::string, Rep> groups;
+  auto group = [&](const tally::sdk::Rows& rows) -> Rep& {
+    const std::string name = rows.is_null(0) ? "(none)" : rows.text(0);
+    Rep& g = groups[name];
+    g.name = name;
+    return g;
+  };
+  {
+    auto q = ctx.query("opportunities");
+    q.group_by(level)
+        .select("won", "count_if(status = 'won')")
+        .select("lost", "count_if(status = 'lost')")
+        .select("revenue", "sum_if(amount, status = 'won')")
+        .where("in_period(closed_at) and status in ('won', 'lost') and owner_id is not null");
+    auto rows = q.run();
+    while (rows.next()) {
+      Rep& g = group(rows);
+      g.won = rows.integer(1);
+      g.lost = rows.integer(2);
+      g.revenue = rows.number(3);
+    }
+  }
+  {
+    auto q = ctx.query("quotas");
+    q.group_by(level)
+        .select("quota", "sum(amount)")
+        .where("rep_id is not null and period_start >= period_from and date(period_end) <= period_to");
+    auto rows = q.run();
+    while (rows.next()) group(rows).quota = rows.number(1);
+  }
+  return groups;
+}
+
 class Leaderboard final : public tally::sdk::Metric {
  public:
   void run(Context& ctx) override {
     const std::string rank_by = ctx.text("rank_by");
     const int64_t top_n = ctx.integer("top_n");
-    auto reps = load_reps(ctx);
-
+    const std::string level = ctx.text("level");
     std::vector<const Rep*> order;
-    for (const auto& [id, r] : reps) order.push_back(&r);
+    std::map<int64_t, Rep> reps;
+    std::map<std::string, Rep> groups;
+    if (level == "rep") {
+      reps = load_reps(ctx);
+      for (const auto& [id, r] : reps) order.push_back(&r);
+    } else {
+      groups = load_groups(ctx, level);
+      for (const auto& [name, g] : groups) order.push_back(&g);
+    }
     std::stable_sort(order.begin(), order.end(), [&](const Rep* a, const Rep* b) {
       auto x = a->measure(rank_by), y = b->measure(rank_by);
       if (x.has_value() != y.has_value()) return x.has_value();
@@ -97,16 +143,18 @@ class Leaderboard final : public tally::sdk::Metric {
       return a->name < b->name;
     });
 
-    auto t = ctx.table("leaderboard", "Sales leaderboard by " + rank_by);
+    const std::string title = level == "rep" ? "Sales leaderboard by " + rank_by
+                                             : "Sales leaderboard of " + level + "s by " + rank_by;
+    auto t = ctx.table("leaderboard", title);
     t.column("rank", Unit::Count)
-        .column("rep", Unit::Text)
+        .column(level, Unit::Text)
         .column("deals_won", Unit::Count)
         .column("revenue", Unit::Money)
         .column("avg_deal_size", Unit::Money)
         .column("win_rate", Unit::Percent)
         .column("quota", Unit::Money)
         .column("attainment", Unit::Percent);
-    t.chart(Chart::Bar, "rep", rank_by);  // every rank_by value is also a column
+    t.chart(Chart::Bar, level, rank_by);  // every rank_by value is also a column
 
     int64_t rank = 0;
     std::optional<double> last;

@@ -1,7 +1,10 @@
 // Territory balance: per region, reps at period end, open pipeline at period
 // end, won revenue in the period and pipeline per rep; regions whose pipeline
 // per rep is far from the median across regions are rebalancing candidates.
+// `by` chooses the territory unit (region, team or manager of the owning rep); the KPIs keep
+// their names whatever the unit, and a NULL unit is kept as "(none)".
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -72,11 +75,15 @@ class TerritoryBalance final : public tally::sdk::Metric {
     low_ = ctx.number("low_ratio");
     high_ = ctx.number("high_ratio");
     if (low_ > high_) throw Error("low_ratio must not be above high_ratio");
+    by_ = ctx.text("by");
+    const std::string units = plural(by_);  // "regions", "teams", "managers"
+    const std::string units_title = capitalized(units);
 
     const Snapshot now = snapshot(ctx, Which::Current);
     std::optional<Snapshot> before;
     if (ctx.has_compare()) before = snapshot(ctx, Which::Compare);
-    const auto emit = [&](const char* name, const char* label, Unit unit, bool higher_is_better, auto&& get) {
+    const auto emit = [&](const char* name, const std::string& label, Unit unit, bool higher_is_better,
+                          auto&& get) {
       tally::sdk::Kpi k;
       k.name = name;
       k.label = label;
@@ -86,16 +93,16 @@ class TerritoryBalance final : public tally::sdk::Metric {
       k.higher_is_better = higher_is_better;
       ctx.kpi(k);
     };
-    emit("regions", "Regions", Unit::Count, true,
+    emit("regions", units_title, Unit::Count, true,
          [](const Snapshot& s) { return std::optional<double>(static_cast<double>(s.regions.size())); });
     emit("open_pipeline", "Open pipeline at period end", Unit::Money, true, [](const Snapshot& s) {
       double total = 0;
       for (const auto& [name, r] : s.regions) total += r.open_pipeline;
       return std::optional<double>(total);
     });
-    emit("median_pipeline_per_rep", "Median pipeline per rep across regions", Unit::Money, true,
+    emit("median_pipeline_per_rep", "Median pipeline per rep across " + units, Unit::Money, true,
          [](const Snapshot& s) { return s.median; });
-    emit("regions_flagged", "Regions to rebalance", Unit::Count, false, [&](const Snapshot& s) {
+    emit("regions_flagged", units_title + " to rebalance", Unit::Count, false, [&](const Snapshot& s) {
       int64_t n = 0;
       for (const auto& [name, r] : s.regions) n += s.flagged(r, low_, high_) ? 1 : 0;
       return std::optional<double>(static_cast<double>(n));
@@ -109,14 +116,14 @@ class TerritoryBalance final : public tally::sdk::Metric {
     Snapshot s;
     auto deals = ctx.query("opportunities")
                      .use_period(which)
-                     .group_by("region")
+                     .group_by(by_)
                      .select("open_deals", std::string("count_if(") + kOpenAtEnd + ")")
                      .select("open_pipeline", std::string("sum_if(amount, ") + kOpenAtEnd + ")")
                      .select("won_revenue", "sum_if(amount, status = 'won' and in_period(closed_at))")
                      .where("created_at < period_to")
                      .run();
     while (deals.next()) {
-      auto& r = s.regions[label(deals.text(0))];
+      auto& r = s.regions[label(deals)];
       r.open_deals = deals.integer(1);
       r.open_pipeline = deals.number(2);
       r.won_revenue = deals.number(3);
@@ -130,32 +137,41 @@ class TerritoryBalance final : public tally::sdk::Metric {
     return s;
   }
 
-  static std::string label(const std::string& s) { return s.empty() ? "(none)" : s; }
+  // A unit without a name (NULL or empty) is kept as "(none)".
+  static std::string label(const tally::sdk::Rows& rows) {
+    const std::string name = rows.is_null(0) ? std::string() : rows.text(0);
+    return name.empty() ? "(none)" : name;
+  }
+  static std::string plural(const std::string& unit) { return unit + "s"; }
+  static std::string capitalized(std::string s) {
+    if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+    return s;
+  }
 
   // Reps (not managers) employed at period end. When the report's filters
   // cannot apply to the reps dataset (e.g. an industry filter), the distinct
   // owners of the region's open or won deals stand in, with a warning.
-  static void count_reps(Context& ctx, Which which, Snapshot& s) {
+  void count_reps(Context& ctx, Which which, Snapshot& s) const {
     try {
       auto reps = ctx.query("reps")
                       .use_period(which)
-                      .group_by("region")
+                      .group_by(by_)
                       .select("reps", "count(*)")
                       .where(
                           "role != 'manager' and (hired_at is null or hired_at < period_to)"
                           " and (left_at is null or left_at >= period_to)")
                       .run();
-      while (reps.next()) s.regions[label(reps.text(0))].reps = reps.integer(1);
+      while (reps.next()) s.regions[label(reps)].reps = reps.integer(1);
     } catch (const Error& e) {
       ctx.warn(std::string("territory_balance: counting deal owners as reps: ") + e.what());
       auto owners =
           ctx.query("opportunities")
               .use_period(which)
-              .group_by("region")
+              .group_by(by_)
               .select("reps", "count_distinct(owner_id)")
               .where(std::string("(") + kOpenAtEnd + ") or (status = 'won' and in_period(closed_at))")
               .run();
-      while (owners.next()) s.regions[label(owners.text(0))].reps = owners.integer(1);
+      while (owners.next()) s.regions[label(owners)].reps = owners.integer(1);
     }
   }
 
@@ -178,8 +194,8 @@ class TerritoryBalance final : public tally::sdk::Metric {
     std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
       return a.second->per_rep().value_or(-1) > b.second->per_rep().value_or(-1);
     });
-    auto t = ctx.table("by_region", "Territory balance by region");
-    t.column("region", Unit::Text)
+    auto t = ctx.table("by_" + by_, "Territory balance by " + by_);
+    t.column(by_, Unit::Text)
         .column("reps", Unit::Count)
         .column("open_deals", Unit::Count)
         .column("open_pipeline", Unit::Money)
@@ -188,7 +204,7 @@ class TerritoryBalance final : public tally::sdk::Metric {
         .column("ratio_to_median", Unit::Number)
         .column("rebalance", Unit::Flag)
         .column("note", Unit::Text);
-    t.chart(Chart::Bar, "region", "pipeline_per_rep");
+    t.chart(Chart::Bar, by_, "pipeline_per_rep");
     for (const auto& [name, r] : sorted)
       t.row({name, r->reps, r->open_deals, r->open_pipeline, r->won_revenue, tally::sdk::opt(r->per_rep()),
              tally::sdk::opt(s.ratio_to_median(*r)), int64_t{s.flagged(*r, low_, high_) ? 1 : 0},
@@ -197,6 +213,7 @@ class TerritoryBalance final : public tally::sdk::Metric {
 
   double low_ = 0.5;
   double high_ = 2.0;
+  std::string by_ = "region";  // the territory unit: a standard dimension
 };
 
 }  // namespace

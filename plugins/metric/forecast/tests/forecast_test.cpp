@@ -154,3 +154,65 @@ TEST(Forecast, FilterByRegion) {
   EXPECT_DOUBLE_EQ(*kpi(m, "deals_needed").value, 6);   // ceil(1100 / 200)
   EXPECT_DOUBLE_EQ(*kpi(m, "leads_needed").value, 11);  // 1100 / (0.5 x 200)
 }
+
+// By region in Q1: EMEA (Ann) won 100 + 300 = 400; open commit 1000 (800 weighted), best case 500
+// (150), pipeline 200 (20) -> commit 400 + 1000 = 1400, best case 1400 + 500 = 1900, weighted 970.
+// NA (Bob): nothing won; omitted 100 (20 weighted) and most likely 300 (150); #8 closes in May ->
+// commit 0, best case 300, weighted 170. The extra ownerless commit deal of 50 at Proposal (0.5)
+// has no region: "(none)" with commit 50, best case 50, weighted 25.
+TEST(Forecast, GroupByRegion) {
+  StoreFixture f;
+  seed(f);
+  f.exec(
+      "INSERT INTO opportunities(id,owner_id,amount,status,stage,forecast_category,created_at,"
+      "expected_close_at) VALUES (13,NULL,50,'open','Proposal','commit','2024-12-01','2025-03-01');");
+  auto m = f.run_metric("forecast", span("2025-01-01", "2025-04-01", "none", "group_by: region"));
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "by_region");
+  ASSERT_EQ(t.rows.size(), 3u);
+  const auto& emea = row(t, "region", "EMEA");
+  EXPECT_DOUBLE_EQ(number(t, emea, "closed_won"), 400);
+  EXPECT_DOUBLE_EQ(number(t, emea, "commit_forecast"), 1400);
+  EXPECT_DOUBLE_EQ(number(t, emea, "best_case_forecast"), 1900);
+  EXPECT_DOUBLE_EQ(number(t, emea, "weighted_pipeline"), 970);
+  const auto& na = row(t, "region", "NA");
+  EXPECT_DOUBLE_EQ(number(t, na, "closed_won"), 0);
+  EXPECT_DOUBLE_EQ(number(t, na, "commit_forecast"), 0);
+  EXPECT_DOUBLE_EQ(number(t, na, "best_case_forecast"), 300);
+  EXPECT_DOUBLE_EQ(number(t, na, "weighted_pipeline"), 170);
+  const auto& none = row(t, "region", "(none)");
+  EXPECT_DOUBLE_EQ(number(t, none, "commit_forecast"), 50);
+  EXPECT_DOUBLE_EQ(number(t, none, "best_case_forecast"), 50);
+  EXPECT_DOUBLE_EQ(number(t, none, "weighted_pipeline"), 25);
+  // The groups add up to the headline: 970 + 170 + 25.
+  EXPECT_DOUBLE_EQ(*kpi(m, "weighted_pipeline").value, 1165);
+}
+
+// Both reps are in team Alpha: one group with the headline figures; the filter keeps EMEA only.
+TEST(Forecast, GroupByTeamWithFilter) {
+  StoreFixture f;
+  seed(f);
+  auto all = f.run_metric("forecast", span("2025-01-01", "2025-04-01", "none", "group_by: team"));
+  ASSERT_TRUE(all.ok) << all.error;
+  const auto& t = table(all, "by_team");
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "team", "Alpha"), "best_case_forecast"), 1900 + 300);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "team", "Alpha"), "weighted_pipeline"), 1140);
+  auto emea =
+      f.run_metric("forecast", span("2025-01-01", "2025-04-01", "none", "group_by: team", "region: [EMEA]"));
+  ASSERT_TRUE(emea.ok) << emea.error;
+  const auto& te = table(emea, "by_team");
+  EXPECT_DOUBLE_EQ(number(te, row(te, "team", "Alpha"), "best_case_forecast"), 1900);
+}
+
+TEST(Forecast, NoGroupTableByDefaultAndEmptyPeriod) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("forecast", kQ1);
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_EQ(m.find_table("by_region"), nullptr);
+  EXPECT_EQ(m.tables.size(), 1u);
+  auto empty = f.run_metric("forecast", span("2030-01-01", "2030-04-01", "none", "group_by: rep"));
+  ASSERT_TRUE(empty.ok) << empty.error;
+  EXPECT_TRUE(table(empty, "by_rep").rows.empty());
+}

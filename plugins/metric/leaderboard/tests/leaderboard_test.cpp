@@ -116,3 +116,103 @@ TEST(Leaderboard, FilterByRegion) {
   ASSERT_TRUE(m.ok) << m.error;
   EXPECT_EQ(reps_in_order(table(m, "leaderboard")), (std::vector<std::string>{"Bob", "Dan"}));
 }
+
+// Level region, Q1 2025: EMEA = Ann + Cid: won 2 (300), lost 1 -> average 150, win rate 2/3,
+// quota 300 + 200 = 500 -> attainment 0.6. NA = Bob + Dan: won 2 (250 + 80 = 330), lost 3 ->
+// average 165, win rate 2/5, quota 500 (Dan has none) -> attainment 0.66.
+TEST(Leaderboard, LevelRegionSumsReps) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("leaderboard", span("2025-01-01", "2025-04-01", "none", "level: region"));
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "leaderboard");
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(text(t, t.rows[0], "region"), "NA");  // 330 before 300
+  const auto& emea = row(t, "region", "EMEA");
+  EXPECT_EQ(number(t, emea, "rank"), 2);
+  EXPECT_EQ(number(t, emea, "deals_won"), 2);
+  EXPECT_EQ(number(t, emea, "revenue"), 300);
+  EXPECT_EQ(number(t, emea, "avg_deal_size"), 150);
+  EXPECT_DOUBLE_EQ(number(t, emea, "win_rate"), 2.0 / 3.0);
+  EXPECT_EQ(number(t, emea, "quota"), 500);
+  EXPECT_DOUBLE_EQ(number(t, emea, "attainment"), 0.6);
+  const auto& na = row(t, "region", "NA");
+  EXPECT_EQ(number(t, na, "revenue"), 330);
+  EXPECT_EQ(number(t, na, "avg_deal_size"), 165);
+  EXPECT_DOUBLE_EQ(number(t, na, "win_rate"), 0.4);
+  EXPECT_DOUBLE_EQ(number(t, na, "attainment"), 330.0 / 500.0);
+
+  auto by_win_rate = f.run_metric(
+      "leaderboard", span("2025-01-01", "2025-04-01", "none", "level: region, rank_by: win_rate"));
+  ASSERT_TRUE(by_win_rate.ok) << by_win_rate.error;
+  const auto& w = table(by_win_rate, "leaderboard");
+  EXPECT_EQ(text(w, w.rows[0], "region"), "EMEA");
+}
+
+// Level team: Red = Ann + Bob: won 3 (550), lost 1 -> win rate 3/4, quota 800 -> 0.6875.
+// Blue = Dan: won 1 (80), lost 3, no quota -> attainment n/a. Cid has no team: "(none)" with
+// his quota of 200 and no deal -> revenue 0, average and win rate n/a, attainment 0.
+TEST(Leaderboard, LevelTeamKeepsRepsWithoutTeam) {
+  StoreFixture f;
+  seed(f);
+  f.exec(
+      "INSERT INTO teams(id,name,region) VALUES (10,'Red','EMEA'),(20,'Blue','NA');"
+      "UPDATE reps SET team_id = 10 WHERE id IN (1, 2); UPDATE reps SET team_id = 20 WHERE id = 4;");
+  auto m = f.run_metric("leaderboard", span("2025-01-01", "2025-04-01", "none", "level: team"));
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "leaderboard");
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(text(t, t.rows[0], "team"), "Red");
+  EXPECT_EQ(text(t, t.rows[1], "team"), "Blue");
+  const auto& red = row(t, "team", "Red");
+  EXPECT_EQ(number(t, red, "deals_won"), 3);
+  EXPECT_EQ(number(t, red, "revenue"), 550);
+  EXPECT_DOUBLE_EQ(number(t, red, "avg_deal_size"), 550.0 / 3.0);
+  EXPECT_DOUBLE_EQ(number(t, red, "win_rate"), 0.75);
+  EXPECT_DOUBLE_EQ(number(t, red, "attainment"), 550.0 / 800.0);
+  const auto& blue = row(t, "team", "Blue");
+  EXPECT_DOUBLE_EQ(number(t, blue, "win_rate"), 0.25);
+  EXPECT_TRUE(is_na(t, blue, "attainment"));
+  const auto& none = row(t, "team", "(none)");
+  EXPECT_EQ(number(t, none, "rank"), 3);
+  EXPECT_EQ(number(t, none, "revenue"), 0);
+  EXPECT_TRUE(is_na(t, none, "avg_deal_size"));
+  EXPECT_TRUE(is_na(t, none, "win_rate"));
+  EXPECT_DOUBLE_EQ(number(t, none, "attainment"), 0);
+}
+
+// Level manager: Meg manages Ann and Dan: won 3 (300 + 80 = 380), lost 4, quota 300 ->
+// attainment 380/300. Bob and Cid have no manager: won 1 (250), quota 700 -> 250/700.
+// With the EMEA filter only Ann (Meg) and Cid ((none): quota 200, nothing won) remain.
+TEST(Leaderboard, LevelManagerAndFilter) {
+  StoreFixture f;
+  seed(f);
+  f.exec(
+      "INSERT INTO reps(id,name,region,role) VALUES (5,'Meg','EMEA','manager');"
+      "UPDATE reps SET manager_id = 5 WHERE id IN (1, 4);");
+  auto m = f.run_metric("leaderboard",
+                        span("2025-01-01", "2025-04-01", "none", "level: manager, rank_by: attainment"));
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "leaderboard");
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(text(t, t.rows[0], "manager"), "Meg");
+  EXPECT_DOUBLE_EQ(number(t, row(t, "manager", "Meg"), "attainment"), 380.0 / 300.0);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "manager", "Meg"), "win_rate"), 3.0 / 7.0);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "manager", "(none)"), "attainment"), 250.0 / 700.0);
+
+  auto emea = f.run_metric("leaderboard",
+                           span("2025-01-01", "2025-04-01", "none", "level: manager", "region: [EMEA]"));
+  ASSERT_TRUE(emea.ok) << emea.error;
+  const auto& e = table(emea, "leaderboard");
+  EXPECT_EQ(number(e, row(e, "manager", "Meg"), "revenue"), 300);
+  EXPECT_EQ(number(e, row(e, "manager", "(none)"), "revenue"), 0);
+  EXPECT_EQ(number(e, row(e, "manager", "(none)"), "quota"), 200);
+}
+
+TEST(Leaderboard, LevelEmptyPeriod) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("leaderboard", span("2030-01-01", "2030-04-01", "none", "level: region"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_TRUE(table(m, "leaderboard").rows.empty());
+}

@@ -128,3 +128,79 @@ TEST(TerritoryBalance, SegmentFilterCountsDealOwners) {
   EXPECT_EQ(number(t, emea, "reps"), 2);
   EXPECT_DOUBLE_EQ(number(t, emea, "pipeline_per_rep"), 1000);
 }
+
+// Teams: North = Ann + Bob, South = Alf + Zed; Meg (a manager), Lou (left) and Ian (hired later)
+// have none. Open at 2025-04-01: North #1 1000 + #4 300 + #6 6000 = 7300 over 2 reps = 3650;
+// South #2 1000 + #8 400 = 1400 over 2 = 700; "(none)": Lou's #9 900 and no rep. Median of
+// 3650 and 700 = 2175: South (0.32x) is flagged, North (1.68x) is not.
+// Q1 2024: no deal yet; North 2, South 2 and "(none)" 1 rep (Lou had not left) -> 3 units, median 0.
+TEST(TerritoryBalance, ByTeam) {
+  StoreFixture f;
+  seed(f);
+  f.exec(
+      "INSERT INTO teams(id,name,region) VALUES (10,'North','EMEA'),(20,'South','EMEA');"
+      "UPDATE reps SET team_id = 10 WHERE id IN (1, 3); UPDATE reps SET team_id = 20 WHERE id IN (2, 5);");
+  auto m = f.run_metric(
+      "territory_balance",
+      {.from = "2025-01-01", .to = "2025-04-01", .compare = "previous_year", .params_yaml = "by: team"});
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_EQ(m.find_table("by_region"), nullptr);
+  EXPECT_DOUBLE_EQ(*kpi(m, "regions").value, 3);
+  EXPECT_EQ(kpi(m, "regions").label, "Teams");
+  EXPECT_DOUBLE_EQ(*kpi(m, "open_pipeline").value, 9600);
+  EXPECT_DOUBLE_EQ(*kpi(m, "median_pipeline_per_rep").value, 2175);
+  EXPECT_DOUBLE_EQ(*kpi(m, "regions_flagged").value, 1);
+  EXPECT_DOUBLE_EQ(*kpi(m, "regions").previous, 3);
+  EXPECT_DOUBLE_EQ(*kpi(m, "median_pipeline_per_rep").previous, 0);
+
+  const auto& t = table(m, "by_team");
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(text(t, t.rows[0], "team"), "North");  // highest pipeline per rep first
+  const auto& north = row(t, "team", "North");
+  EXPECT_EQ(number(t, north, "reps"), 2);
+  EXPECT_EQ(number(t, north, "open_deals"), 3);
+  EXPECT_DOUBLE_EQ(number(t, north, "open_pipeline"), 7300);
+  EXPECT_DOUBLE_EQ(number(t, north, "won_revenue"), 500);
+  EXPECT_DOUBLE_EQ(number(t, north, "pipeline_per_rep"), 3650);
+  EXPECT_EQ(number(t, north, "rebalance"), 0);
+  const auto& south = row(t, "team", "South");
+  EXPECT_DOUBLE_EQ(number(t, south, "pipeline_per_rep"), 700);
+  EXPECT_DOUBLE_EQ(number(t, south, "ratio_to_median"), 700.0 / 2175.0);
+  EXPECT_EQ(number(t, south, "rebalance"), 1);
+  const auto& none = row(t, "team", "(none)");
+  EXPECT_EQ(number(t, none, "reps"), 0);
+  EXPECT_DOUBLE_EQ(number(t, none, "open_pipeline"), 900);
+  EXPECT_TRUE(is_na(t, none, "pipeline_per_rep"));
+  EXPECT_NE(text(t, none, "note").find("uncovered"), std::string::npos);
+}
+
+// Meg manages Ann, Alf and Zed: #1 + #2 + #4 + #8 = 2700 over 3 reps = 900. No manager: Bob
+// (Meg herself is not counted as a rep, Lou left, Ian comes later) with #6 6000 + #9 900 = 6900.
+// Median (900 + 6900) / 2 = 3900: Meg's 0.23x is flagged. With the EMEA filter: Meg's team keeps
+// Ann and Alf (#1 + #2 + #4 = 2300 over 2 = 1150) and no "(none)" unit is left.
+TEST(TerritoryBalance, ByManagerAndFilter) {
+  StoreFixture f;
+  seed(f);
+  f.exec("UPDATE reps SET manager_id = 4 WHERE id IN (1, 2, 5);");
+  auto m = f.run_metric("territory_balance",
+                        {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "by: manager"});
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "regions").value, 2);
+  EXPECT_DOUBLE_EQ(*kpi(m, "median_pipeline_per_rep").value, 3900);
+  EXPECT_DOUBLE_EQ(*kpi(m, "regions_flagged").value, 1);
+  const auto& t = table(m, "by_manager");
+  EXPECT_EQ(number(t, row(t, "manager", "Meg"), "reps"), 3);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "manager", "Meg"), "pipeline_per_rep"), 900);
+  EXPECT_EQ(number(t, row(t, "manager", "Meg"), "rebalance"), 1);
+  EXPECT_EQ(number(t, row(t, "manager", "(none)"), "reps"), 1);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "manager", "(none)"), "open_pipeline"), 6900);
+
+  auto emea = f.run_metric("territory_balance", {.from = "2025-01-01",
+                                                 .to = "2025-04-01",
+                                                 .params_yaml = "by: manager",
+                                                 .filters_yaml = "region: [EMEA]"});
+  ASSERT_TRUE(emea.ok) << emea.error;
+  const auto& e = table(emea, "by_manager");
+  ASSERT_EQ(e.rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(number(e, row(e, "manager", "Meg"), "pipeline_per_rep"), 1150);
+}
