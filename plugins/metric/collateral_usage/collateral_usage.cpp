@@ -1,6 +1,7 @@
 // Collateral usage: per content item the reps who used it and how often in the period, when
 // it was last used, the items nobody used for N months, and the win rate of deals closed in
 // the period where the item (or any collateral) was used vs the deals where it was not.
+// group_by <dimension>: uses, reps and the with/without win rates per group (by_<dimension>).
 #include <tally/calendar.hpp>
 #include <tally/sdk.hpp>
 
@@ -87,6 +88,8 @@ class CollateralUsage final : public tally::sdk::Metric {
 
     items_table(ctx, current);
     unused_table(ctx, current);
+    const std::string dim = ctx.text("group_by");
+    if (!dim.empty() && dim != "none") group_table(ctx, dim);
   }
 
  private:
@@ -216,6 +219,77 @@ class CollateralUsage final : public tally::sdk::Metric {
              tally::sdk::ratio(static_cast<double>(i->won_with),
                                static_cast<double>(i->won_with + i->lost_with)),
              tally::sdk::ratio(without_won, without_won + without_lost), int64_t{i->unused ? 1 : 0}});
+    }
+  }
+
+  // Uses, reps and win rates with vs without collateral per group of a dimension. Uses and
+  // deals with collateral are grouped on collateral_usage (for rep, team, manager and region:
+  // the rep who used it), all closed deals on opportunities (the deal's owner); "without" is
+  // the group's closed deals minus those with collateral.
+  void group_table(Context& ctx, const std::string& dim) const {
+    struct Group {
+      int64_t uses = 0, reps = 0, won_with = 0, lost_with = 0, won = 0, lost = 0;
+    };
+    using Key = std::optional<std::string>;  // nullopt: the NULL group
+    std::map<Key, Group> groups;
+    auto key_of = [](const tally::sdk::Rows& rows) { return rows.is_null(0) ? Key{} : Key{rows.text(0)}; };
+
+    auto usage = ctx.query("collateral_usage");
+    usage.group_by("grp", dim)
+        .select("uses", "count_if(in_period(used_at))")
+        .select("reps", "count_distinct(if(in_period(used_at), rep_id, null))")
+        .select("won_with", "count_distinct(if(opportunity_status = 'won' and " +
+                                std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
+                                ", opportunity_id, null))")
+        .select("lost_with", "count_distinct(if(opportunity_status = 'lost' and " +
+                                 std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
+                                 ", opportunity_id, null))")
+        .where("used_at < period_to");
+    bind_types(usage);
+    auto usage_rows = usage.run();
+    while (usage_rows.next()) {
+      Group& g = groups[key_of(usage_rows)];
+      g.uses = usage_rows.integer(1);
+      g.reps = usage_rows.integer(2);
+      g.won_with = usage_rows.integer(3);
+      g.lost_with = usage_rows.integer(4);
+    }
+
+    auto closed_query = ctx.query("opportunities");
+    closed_query.group_by("grp", dim)
+        .select("won", "count_if(status = 'won')")
+        .select("lost", "count_if(status = 'lost')")
+        .where("status in ('won', 'lost') and in_period(closed_at)" + types_condition("type"));
+    bind_types(closed_query);
+    auto closed = closed_query.run();
+    while (closed.next()) {
+      Group& g = groups[key_of(closed)];
+      g.won = closed.integer(1);
+      g.lost = closed.integer(2);
+    }
+
+    auto t = ctx.table("by_" + dim, "Collateral usage by " + dim);
+    t.column(dim, Unit::Text)
+        .column("uses", Unit::Count)
+        .column("reps", Unit::Count)
+        .column("win_rate_with", Unit::Percent)
+        .column("win_rate_without", Unit::Percent);
+    t.chart(Chart::Bar, dim, "uses");
+    std::vector<std::pair<const Key*, const Group*>> sorted;
+    for (const auto& [key, g] : groups) sorted.emplace_back(&key, &g);
+    // Most used first, the NULL group last.
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+      if (a.first->has_value() != b.first->has_value()) return a.first->has_value();
+      return a.second->uses > b.second->uses;
+    });
+    for (const auto& [key, g] : sorted) {
+      // A deal used with collateral by a rep of another group may exceed the group's own deals.
+      const double without_won = static_cast<double>(std::max<int64_t>(g->won - g->won_with, 0));
+      const double without_lost = static_cast<double>(std::max<int64_t>(g->lost - g->lost_with, 0));
+      t.row({key->value_or("(none)"), g->uses, g->reps,
+             tally::sdk::ratio(static_cast<double>(g->won_with),
+                               static_cast<double>(g->won_with + g->lost_with)),
+             tally::sdk::ratio(without_won, without_won + without_lost)});
     }
   }
 

@@ -9,6 +9,8 @@
 // employee band or geography (the lead's region, else its country).
 // Leads needed: revenue_target / (customers / leads x average deal size), the
 // average deal size being won amount / won deals closed in the period.
+// group_by <dimension>: leads, MQLs, SQLs, customers and lead-to-customer per
+// group of the dimension (table by_<dimension>).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -86,6 +88,9 @@ class LeadFunnel final : public tally::sdk::Metric {
 
     funnel_table(ctx, current);
     profile_table(ctx, profile, ctx.integer("top_n"));
+    const std::string dim = ctx.text("group_by");
+    // group_by industry with profile industry: by_industry above already has every figure per industry.
+    if (!dim.empty() && dim != "none" && dim != profile) group_table(ctx, dim);
   }
 
  private:
@@ -182,6 +187,49 @@ class LeadFunnel final : public tally::sdk::Metric {
       t.row({std::string(names[i]), static_cast<int64_t>(s.count[i]), step,
              tally::sdk::ratio(s.count[i], s.count[0])});
     }
+  }
+
+  // The headline figures per group of a standard dimension, all groups kept
+  // (most leads first, the NULL group last).
+  static void group_table(const Context& ctx, const std::string& dim) {
+    std::map<std::string, ProfileRow> rows_by_key;
+    {
+      auto rows = ctx.query("leads")
+                      .group_by("grp", dim)
+                      .select("leads", "count(*)")
+                      .select("mqls", "count_if(" + kMql + ")")
+                      .select("sqls", "count_if(" + kSql + ")")
+                      .where("in_period(created_at)")
+                      .run();
+      while (rows.next()) {
+        // NULL and empty names are one group, as in the profile table.
+        ProfileRow& r = rows_by_key[rows.text(0)];
+        r.key = rows.text(0);
+        r.leads += rows.integer(1);
+        r.mqls += rows.integer(2);
+        r.sqls += rows.integer(3);
+      }
+    }
+    for (const auto& c : converted_leads(ctx, Which::Current, dim))
+      rows_by_key[c.key].customers += c.customers;
+
+    std::vector<ProfileRow> rows;
+    for (auto& [key, row] : rows_by_key) rows.push_back(row);
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      if (a.key.empty() != b.key.empty()) return b.key.empty();
+      return a.leads > b.leads;
+    });
+    auto t = ctx.table("by_" + dim, "Lead funnel by " + dim);
+    t.column(dim, Unit::Text)
+        .column("leads", Unit::Count)
+        .column("mqls", Unit::Count)
+        .column("sqls", Unit::Count)
+        .column("customers", Unit::Count)
+        .column("lead_to_customer", Unit::Percent);
+    t.chart(Chart::Bar, dim, "lead_to_customer");
+    for (const auto& r : rows)
+      t.row({label_or_none(r.key), r.leads, r.mqls, r.sqls, r.customers,
+             tally::sdk::ratio(static_cast<double>(r.customers), static_cast<double>(r.leads))});
   }
 
   static void profile_table(const Context& ctx, const std::string& profile, int64_t top_n) {

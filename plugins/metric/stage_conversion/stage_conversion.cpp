@@ -12,7 +12,9 @@
 //   leakage(S)    (lost deals whose last open stage was S + open deals sitting
 //                 in S for more than stall_days at the period end) / reached(S).
 // Deals with no funnel-step history are counted apart (deals_without_history).
+// group_by <dimension>: the same funnel per group of the dimension (by_<dim>).
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <tally/sdk.hpp>
@@ -93,6 +95,8 @@ class StageConversion final : public tally::sdk::Metric {
 
     funnel_table(ctx, steps, current);
     cohort_table(ctx, current, ordered);
+    const std::string dim = ctx.text("group_by");
+    if (!dim.empty() && dim != "none") group_table(ctx, steps, ordered, stall_days, dim);
   }
 
  private:
@@ -137,20 +141,48 @@ class StageConversion final : public tally::sdk::Metric {
     return open;
   }
 
+  // A group of a dimension; nullopt is the NULL group (deals without a rep, segment, ...).
+  using GroupKey = std::optional<std::string>;
+
   static Funnel compute(const Context& ctx, Which which, const std::vector<Step>& steps, bool ordered,
                         double stall_days) {
-    const size_t n = steps.size();
+    auto funnels = compute_groups(ctx, which, steps, ordered, stall_days, "");
+    auto it = funnels.find(GroupKey{""});
+    return it != funnels.end() ? it->second : empty_funnel(steps.size());
+  }
+
+  static Funnel empty_funnel(size_t steps) {
     Funnel f;
-    f.reached.assign(n, 0);
-    f.lost.assign(n, 0);
-    f.stalled.assign(n, 0);
+    f.reached.assign(steps, 0);
+    f.lost.assign(steps, 0);
+    f.stalled.assign(steps, 0);
+    return f;
+  }
+
+  // One funnel per group of `dim` (the query layer groups by it); with no dim,
+  // a single funnel under the key "".
+  static std::map<GroupKey, Funnel> compute_groups(const Context& ctx, Which which,
+                                                   const std::vector<Step>& steps, bool ordered,
+                                                   double stall_days, const std::string& dim) {
+    const size_t n = steps.size();
+    std::map<GroupKey, Funnel> funnels;
+    auto funnel_of = [&](const GroupKey& key) -> Funnel& {
+      auto it = funnels.find(key);
+      if (it == funnels.end()) it = funnels.emplace(key, empty_funnel(n)).first;
+      return it->second;
+    };
+    std::map<GroupKey, int64_t> with_history;
     {
-      auto rows = ctx.query("opportunities")
-                      .select("deals", "count(*)")
-                      .where("in_period(created_at)")
-                      .use_period(which)
-                      .run();
-      if (rows.next()) f.cohort = rows.integer(0);
+      auto cohort = ctx.query("opportunities");
+      if (!dim.empty()) cohort.group_by("grp", dim);
+      auto rows = cohort.select("deals", "count(*)").where("in_period(created_at)").use_period(which).run();
+      while (rows.next()) {
+        if (dim.empty()) {
+          funnel_of(GroupKey{""}).cohort = rows.integer(0);
+        } else {
+          funnel_of(rows.is_null(0) ? GroupKey{} : GroupKey{rows.text(0)}).cohort = rows.integer(1);
+        }
+      }
     }
 
     // One row per deal of the cohort that has history: per step, the latest
@@ -158,6 +190,9 @@ class StageConversion final : public tally::sdk::Metric {
     // end when it is still in it (exited_at is null).
     auto q = ctx.query("stage_history");
     q.group_by("deal", "opportunity_id").group_by("status", "opportunity_status");
+    // The dimension is one value per deal, so grouping by it too keeps one row per deal.
+    if (!dim.empty()) q.group_by("grp", dim);
+    const uint32_t first_step_col = dim.empty() ? 2 : 3;
     for (size_t i = 0; i < n; ++i) {
       const std::string s = ":s" + std::to_string(i);
       q.select("entered_" + std::to_string(i), "max(if(stage = " + s + ", entered_at, null))");
@@ -168,15 +203,16 @@ class StageConversion final : public tally::sdk::Metric {
     q.where("in_period(opportunity_created_at)").use_period(which);
     auto rows = q.run();
 
-    int64_t with_history = 0;
     while (rows.next()) {
       const std::string status = rows.text(1);
+      const GroupKey key = dim.empty() ? GroupKey{""} : rows.is_null(2) ? GroupKey{} : GroupKey{rows.text(2)};
+      Funnel& f = funnel_of(key);
       std::vector<bool> has(n, false);
       int furthest = -1;
       int last_open = -1;  // the open step entered last
       std::string last_entered;
       for (size_t i = 0; i < n; ++i) {
-        const uint32_t col = 2 + 2 * static_cast<uint32_t>(i);
+        const uint32_t col = first_step_col + 2 * static_cast<uint32_t>(i);
         if (rows.is_null(col)) continue;
         has[i] = true;
         furthest = static_cast<int>(i);
@@ -191,7 +227,7 @@ class StageConversion final : public tally::sdk::Metric {
         furthest = static_cast<int>(n - 1);
       }
       if (furthest < 0) continue;  // no funnel-step history: counted as without history
-      ++with_history;
+      ++with_history[key];
 
       bool complete = true;
       for (int i = 0; i <= furthest; ++i) complete = complete && has[i];
@@ -205,14 +241,39 @@ class StageConversion final : public tally::sdk::Metric {
       if (status == "lost") {
         ++f.lost[last_open];
       } else if (status == "open") {
-        const uint32_t sitting_col = 3 + 2 * static_cast<uint32_t>(last_open);
+        const uint32_t sitting_col = first_step_col + 1 + 2 * static_cast<uint32_t>(last_open);
         const auto sitting = rows.optional_number(sitting_col);
         if (sitting && *sitting > stall_days) ++f.stalled[last_open];
       }
     }
-    f.without_history = f.cohort - with_history;
-    if (f.without_history < 0) f.without_history = 0;  // history rows of deals outside the host's filters
-    return f;
+    for (auto& [key, f] : funnels) {
+      f.without_history = f.cohort - with_history[key];
+      if (f.without_history < 0) f.without_history = 0;  // history rows of deals outside the host's filters
+    }
+    return funnels;
+  }
+
+  // The headline figures per group of the dimension: cohort, deals at the
+  // first step, deals at the final (won) step and the conversion between them.
+  static void group_table(const Context& ctx, const std::vector<Step>& steps, bool ordered, double stall_days,
+                          const std::string& dim) {
+    const auto funnels = compute_groups(ctx, Which::Current, steps, ordered, stall_days, dim);
+    auto t = ctx.table("by_" + dim, "Conversion to " + steps.back().name + " by " + dim);
+    t.column(dim, Unit::Text)
+        .column("deals", Unit::Count)
+        .column("first_stage_deals", Unit::Count)
+        .column("won_deals", Unit::Count)
+        .column("win_conversion", Unit::Percent);
+    t.chart(Chart::Bar, dim, "win_conversion");
+    auto add = [&](const std::string& label, const Funnel& f) {
+      t.row(
+          {label, f.cohort, f.reached.front(), f.reached.back(),
+           tally::sdk::ratio(static_cast<double>(f.reached.back()), static_cast<double>(f.reached.front()))});
+    };
+    // Named groups in name order, the NULL group last (never dropped).
+    for (const auto& [key, f] : funnels)
+      if (key) add(*key, f);
+    if (auto none = funnels.find(GroupKey{}); none != funnels.end()) add("(none)", none->second);
   }
 
   static void funnel_table(const Context& ctx, const std::vector<Step>& steps, const Funnel& f) {

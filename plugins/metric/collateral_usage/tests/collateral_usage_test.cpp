@@ -170,3 +170,57 @@ TEST(CollateralUsage, DealTypesCompareLikeWithLike) {
   const auto& nb_items = table(nb, "items");
   EXPECT_DOUBLE_EQ(number(nb_items, row(nb_items, "item", "Deck"), "win_rate_without"), 0.5);
 }
+
+TEST(CollateralUsage, GroupByRegionIncludesNullGroup) {
+  StoreFixture f;
+  seed(f);
+  // Cy has no region: deal 7 won 02-15 with Deck used by Cy on 02-01; deal 8 lost 03-10 and
+  // renewal 9 won 02-20, neither with collateral.
+  f.exec(
+      "INSERT INTO reps(id,name,region) VALUES (3,'Cy',NULL);"
+      "INSERT INTO opportunities(id,owner_id,amount,type,status,created_at,closed_at) VALUES"
+      " (7,3,100,'new_business','won','2024-12-01','2025-02-15'),"
+      " (8,3,100,'new_business','lost','2024-12-01','2025-03-10'),"
+      " (9,3,100,'renewal','won','2024-12-01','2025-02-20');"
+      "INSERT INTO collateral_usage(collateral_id,rep_id,opportunity_id,used_at) VALUES"
+      " (1,3,7,'2025-02-01 09:00:00');");
+  auto m = f.run_metric("collateral_usage", q1("group_by: region"));
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "by_region");
+  EXPECT_EQ(t.chart, TALLY_CHART_BAR);
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(text(t, t.rows[0], "region"), "EMEA");    // most uses first
+  EXPECT_EQ(text(t, t.rows[2], "region"), "(none)");  // NULL group last
+  // EMEA (Ann): uses in Q1 Deck x3 -> 3, 1 rep. With: 1 won, 3 lost (Old flyer, used before) -> 1/2.
+  // Ann's closed deals are 1 and 3, both with collateral: without is 0/0 -> n/a.
+  const auto& emea = row(t, "region", "EMEA");
+  EXPECT_EQ(number(t, emea, "uses"), 3);
+  EXPECT_EQ(number(t, emea, "reps"), 1);
+  EXPECT_DOUBLE_EQ(number(t, emea, "win_rate_with"), 0.5);
+  EXPECT_TRUE(is_na(t, emea, "win_rate_without"));
+  // NA (Bob): Deck and Case study on deal 2 -> 2 uses, 1 rep; with: 2 lost -> 0; without: 4 won -> 1.
+  const auto& na = row(t, "region", "NA");
+  EXPECT_EQ(number(t, na, "uses"), 2);
+  EXPECT_EQ(number(t, na, "reps"), 1);
+  EXPECT_DOUBLE_EQ(number(t, na, "win_rate_with"), 0.0);
+  EXPECT_DOUBLE_EQ(number(t, na, "win_rate_without"), 1.0);
+  // (none) (Cy): 1 use; with: 7 won -> 1; without: 9 won, 8 lost -> 1/2.
+  const auto& none = row(t, "region", "(none)");
+  EXPECT_EQ(number(t, none, "uses"), 1);
+  EXPECT_EQ(number(t, none, "reps"), 1);
+  EXPECT_DOUBLE_EQ(number(t, none, "win_rate_with"), 1.0);
+  EXPECT_DOUBLE_EQ(number(t, none, "win_rate_without"), 0.5);
+  // Headline unchanged: with 1, 7 won, 2, 3 lost -> 1/2; without 4, 9 won, 8 lost -> 2/3.
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_rate_with_collateral").value, 0.5);
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_rate_without_collateral").value, 2.0 / 3.0);
+  EXPECT_NE(m.find_table("items"), nullptr);
+
+  // deal_types [new_business] drops renewal 9: (none) without is 8 lost only -> 0; uses unchanged.
+  auto nb = f.run_metric("collateral_usage", q1("group_by: region, deal_types: [new_business]"));
+  ASSERT_TRUE(nb.ok) << nb.error;
+  const auto& nt = table(nb, "by_region");
+  EXPECT_DOUBLE_EQ(number(nt, row(nt, "region", "(none)"), "win_rate_with"), 1.0);
+  EXPECT_DOUBLE_EQ(number(nt, row(nt, "region", "(none)"), "win_rate_without"), 0.0);
+  EXPECT_EQ(number(nt, row(nt, "region", "(none)"), "uses"), 1);
+  EXPECT_DOUBLE_EQ(number(nt, row(nt, "region", "NA"), "win_rate_without"), 1.0);
+}

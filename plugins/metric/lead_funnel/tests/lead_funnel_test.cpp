@@ -144,3 +144,88 @@ TEST(LeadFunnel, FilterAndZeroDenominators) {
   EXPECT_DOUBLE_EQ(*kpi(day, "leads").value, 1);  // L5
   EXPECT_FALSE(kpi(day, "mql_to_sql").value.has_value());
 }
+
+TEST(LeadFunnel, GroupBySourceIncludesNullGroup) {
+  StoreFixture f;
+  seed(f);
+  // L8: no source, converted to opp 105, won -> the (none) group.
+  f.exec(
+      "INSERT INTO leads(id,owner_id,source,title,created_at,converted_at,opportunity_id) VALUES"
+      " (8,1,NULL,'CFO','2025-03-10','2025-03-12',105);"
+      "INSERT INTO opportunities(id,owner_id,lead_id,amount,status,created_at,closed_at) VALUES"
+      " (105,1,8,700,'won','2025-03-12','2025-05-01')");
+  auto m = f.run_metric("lead_funnel",
+                        {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "group_by: source"});
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "by_source");
+  EXPECT_EQ(t.chart, TALLY_CHART_BAR);
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(text(t, t.rows[2], "source"), "(none)");  // NULL group last, not dropped
+  // web: L1, L2, L3, L6; MQL or later: all 4; SQL or later: L1, L2, L6; customer: L1 -> 1/4.
+  const auto& web = row(t, "source", "web");
+  EXPECT_EQ(number(t, web, "leads"), 4);
+  EXPECT_EQ(number(t, web, "mqls"), 4);
+  EXPECT_EQ(number(t, web, "sqls"), 3);
+  EXPECT_EQ(number(t, web, "customers"), 1);
+  EXPECT_DOUBLE_EQ(number(t, web, "lead_to_customer"), 0.25);
+  // event: L4 (MQL), L5 (nothing) -> no customer.
+  const auto& event = row(t, "source", "event");
+  EXPECT_EQ(number(t, event, "leads"), 2);
+  EXPECT_EQ(number(t, event, "mqls"), 1);
+  EXPECT_EQ(number(t, event, "sqls"), 0);
+  EXPECT_DOUBLE_EQ(number(t, event, "lead_to_customer"), 0.0);
+  // (none): L8 converted (so passed MQL and SQL), its opp won (closed after the period: still a customer).
+  const auto& none = row(t, "source", "(none)");
+  EXPECT_EQ(number(t, none, "leads"), 1);
+  EXPECT_EQ(number(t, none, "mqls"), 1);
+  EXPECT_EQ(number(t, none, "sqls"), 1);
+  EXPECT_EQ(number(t, none, "customers"), 1);
+  EXPECT_DOUBLE_EQ(number(t, none, "lead_to_customer"), 1.0);
+  // Headline: 7 leads, 2 customers.
+  EXPECT_DOUBLE_EQ(*kpi(m, "lead_to_customer").value, 2.0 / 7.0);
+  EXPECT_NE(m.find_table("by_title"), nullptr);  // the profile table stays
+
+  // By rep under a region filter: only Cid's leads (L4, L6), one group.
+  auto cid = f.run_metric("lead_funnel", {.from = "2025-01-01",
+                                          .to = "2025-04-01",
+                                          .params_yaml = "group_by: rep",
+                                          .filters_yaml = "region: [NA]"});
+  ASSERT_TRUE(cid.ok) << cid.error;
+  const auto& rt = table(cid, "by_rep");
+  ASSERT_EQ(rt.rows.size(), 1u);
+  EXPECT_EQ(number(rt, row(rt, "rep", "Cid"), "leads"), 2);
+  EXPECT_EQ(number(rt, row(rt, "rep", "Cid"), "sqls"), 1);
+
+  // Empty period: the table is there, with no rows.
+  auto empty = f.run_metric("lead_funnel",
+                            {.from = "2023-01-01", .to = "2023-04-01", .params_yaml = "group_by: source"});
+  ASSERT_TRUE(empty.ok) << empty.error;
+  EXPECT_TRUE(table(empty, "by_source").rows.empty());
+}
+
+TEST(LeadFunnel, GroupByIndustryWithIndustryProfileKeepsOneTable) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric(
+      "lead_funnel",
+      {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "profile: industry, group_by: industry"});
+  ASSERT_TRUE(m.ok) << m.error;
+  int by_industry = 0;
+  for (const auto& t : m.tables) by_industry += t.name == "by_industry";
+  EXPECT_EQ(by_industry, 1);
+  // Software: L1, L2, L6; SQL or later: all three; customer L1 -> 1/3. Retail: L3, L4, L5, no SQL.
+  const auto& t = table(m, "by_industry");
+  EXPECT_EQ(number(t, row(t, "industry", "Software"), "sqls"), 3);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "industry", "Software"), "lead_to_customer"), 1.0 / 3.0);
+  EXPECT_EQ(number(t, row(t, "industry", "Retail"), "sqls"), 0);
+
+  // group_by industry alone (profile title): by_industry comes from group_by, by_title stays.
+  auto g = f.run_metric("lead_funnel",
+                        {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "group_by: industry"});
+  ASSERT_TRUE(g.ok) << g.error;
+  const auto& gt = table(g, "by_industry");
+  EXPECT_EQ(number(gt, row(gt, "industry", "Retail"), "leads"), 3);
+  EXPECT_EQ(number(gt, row(gt, "industry", "Retail"), "mqls"), 2);  // L3, L4
+  EXPECT_DOUBLE_EQ(number(gt, row(gt, "industry", "Retail"), "lead_to_customer"), 0.0);
+  EXPECT_NE(g.find_table("by_title"), nullptr);
+}

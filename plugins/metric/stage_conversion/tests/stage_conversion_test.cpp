@@ -146,3 +146,56 @@ TEST(StageConversion, EmptyAndOneDayPeriods) {
   EXPECT_DOUBLE_EQ(*kpi(day, "deals_without_history").value, 1);
   EXPECT_FALSE(kpi(day, "win_conversion").value.has_value());
 }
+
+TEST(StageConversion, GroupByRegionIncludesNullGroup) {
+  StoreFixture f;
+  seed(f);
+  // Deal 8 (owner Dan, no region) created in Q1: P then lost -> the (none) group.
+  f.exec(
+      "INSERT INTO reps(id,name,region) VALUES (4,'Dan',NULL);"
+      "INSERT INTO opportunities(id,owner_id,amount,status,stage,created_at,closed_at) VALUES"
+      " (8,4,100,'lost','Closed Lost','2025-01-15','2025-02-01');"
+      "INSERT INTO stage_history(opportunity_id,stage,entered_at,exited_at) VALUES"
+      " (8,'Prospecting','2025-01-15','2025-02-01'),(8,'Closed Lost','2025-02-01',NULL)");
+  auto m = f.run_metric("stage_conversion",
+                        {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "group_by: region"});
+  ASSERT_TRUE(m.ok) << m.error;
+  const auto& t = table(m, "by_region");
+  EXPECT_EQ(t.chart, TALLY_CHART_BAR);
+  ASSERT_EQ(t.rows.size(), 3u);
+  // EMEA (Ann): deals 1, 2, 3 all reach Prospecting; deal 1 won -> 1/3.
+  const auto& emea = row(t, "region", "EMEA");
+  EXPECT_EQ(number(t, emea, "deals"), 3);
+  EXPECT_EQ(number(t, emea, "first_stage_deals"), 3);
+  EXPECT_EQ(number(t, emea, "won_deals"), 1);
+  EXPECT_DOUBLE_EQ(number(t, emea, "win_conversion"), 1.0 / 3.0);
+  // NA (Cid): deals 4, 5, 6; 5 has no history; 4 and 6 count at Prospecting (any mode); 6 won -> 1/2.
+  const auto& na = row(t, "region", "NA");
+  EXPECT_EQ(number(t, na, "deals"), 3);
+  EXPECT_EQ(number(t, na, "first_stage_deals"), 2);
+  EXPECT_EQ(number(t, na, "won_deals"), 1);
+  EXPECT_DOUBLE_EQ(number(t, na, "win_conversion"), 0.5);
+  // (none) (Dan): deal 8 reached Prospecting, not won -> 0.
+  const auto& none = row(t, "region", "(none)");
+  EXPECT_EQ(number(t, none, "deals"), 1);
+  EXPECT_EQ(number(t, none, "first_stage_deals"), 1);
+  EXPECT_EQ(number(t, none, "won_deals"), 0);
+  EXPECT_DOUBLE_EQ(number(t, none, "win_conversion"), 0.0);
+  // Headline unchanged in shape: 7 deals, P 6, CW 2.
+  EXPECT_DOUBLE_EQ(*kpi(m, "cohort_deals").value, 7);
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_conversion").value, 2.0 / 6.0);
+
+  // Ordered mode drops 4 and 6 (skipped stages): NA has no deal at the first step -> n/a.
+  auto ordered = f.run_metric(
+      "stage_conversion",
+      {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "group_by: region, mode: ordered"});
+  ASSERT_TRUE(ordered.ok) << ordered.error;
+  const auto& ot = table(ordered, "by_region");
+  EXPECT_EQ(number(ot, row(ot, "region", "NA"), "first_stage_deals"), 0);
+  EXPECT_TRUE(is_na(ot, row(ot, "region", "NA"), "win_conversion"));
+
+  // Without group_by there is no by_ table.
+  auto plain = f.run_metric("stage_conversion", {.from = "2025-01-01", .to = "2025-04-01"});
+  ASSERT_TRUE(plain.ok) << plain.error;
+  for (const auto& tab : plain.tables) EXPECT_NE(tab.name.rfind("by_", 0), 0u) << tab.name;
+}
