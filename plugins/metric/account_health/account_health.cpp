@@ -77,40 +77,33 @@ class AccountHealth final : public tally::sdk::Metric {
     std::optional<Snapshot> before;
     if (ctx.has_compare()) before = snapshot(ctx, Which::Compare);
 
-    const auto emit = [&](const char* name, const char* label, Unit unit, bool higher_is_better, auto&& get) {
-      tally::sdk::Kpi k;
-      k.name = name;
-      k.label = label;
-      k.unit = unit;
-      k.value = get(now);
-      if (before) k.previous = get(*before);
-      k.higher_is_better = higher_is_better;
-      ctx.kpi(k);
-    };
+    tally::sdk::PeriodKpis kpis(ctx, now, before);
     using Opt = std::optional<double>;
-    emit("customers", "Customers", Unit::Count, true,
-         [](const Snapshot& s) { return Opt(static_cast<double>(s.customers.size())); });
-    emit("conversations_per_customer_month", "Conversations per customer per month", Unit::Number, true,
-         [](const Snapshot& s) {
-           return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.conversations; }),
-                                        static_cast<double>(s.customers.size()) * s.months);
-         });
-    emit("logins", "Logins", Unit::Count, true,
-         [](const Snapshot& s) { return Opt(s.sum([](const Account& a) { return a.logins; })); });
-    emit("active_users", "Active users", Unit::Count, true,
-         [](const Snapshot& s) { return Opt(s.sum([](const Account& a) { return a.active_users; })); });
-    emit("mean_session_minutes", "Mean session minutes", Unit::Minutes, true, [](const Snapshot& s) {
+    kpis.add("customers", "Customers", Unit::Count, true,
+             [](const Snapshot& s) { return Opt(static_cast<double>(s.customers.size())); });
+    kpis.add("conversations_per_customer_month", "Conversations per customer per month", Unit::Number, true,
+             [](const Snapshot& s) {
+               return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.conversations; }),
+                                            static_cast<double>(s.customers.size()) * s.months);
+             });
+    kpis.add("logins", "Logins", Unit::Count, true,
+             [](const Snapshot& s) { return Opt(s.sum([](const Account& a) { return a.logins; })); });
+    kpis.add("active_users", "Active users", Unit::Count, true,
+             [](const Snapshot& s) { return Opt(s.sum([](const Account& a) { return a.active_users; })); });
+    kpis.add("mean_session_minutes", "Mean session minutes", Unit::Minutes, true, [](const Snapshot& s) {
       return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.session_minutes; }),
                                    s.sum([](const Account& a) { return a.logins; }));
     });
-    emit("tickets_per_user", "Support tickets per active user", Unit::Number, false, [](const Snapshot& s) {
-      return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.tickets; }),
-                                   s.sum([](const Account& a) { return a.active_users; }));
-    });
-    emit("tickets_per_customer", "Support tickets per customer", Unit::Number, false, [](const Snapshot& s) {
-      return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.tickets; }),
-                                   static_cast<double>(s.customers.size()));
-    });
+    kpis.add("tickets_per_user", "Support tickets per active user", Unit::Number, false,
+             [](const Snapshot& s) {
+               return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.tickets; }),
+                                            s.sum([](const Account& a) { return a.active_users; }));
+             });
+    kpis.add("tickets_per_customer", "Support tickets per customer", Unit::Number, false,
+             [](const Snapshot& s) {
+               return tally::sdk::ratio_opt(s.sum([](const Account& a) { return a.tickets; }),
+                                            static_cast<double>(s.customers.size()));
+             });
 
     account_table(ctx, now, ctx.text("rank_by"), static_cast<size_t>(ctx.integer("top_n")));
     if (const std::string dim = ctx.text("group_by"); dim != "none") group_table(ctx, now, dim);

@@ -97,26 +97,17 @@ class Churn final : public tally::sdk::Metric {
     std::optional<Period> previous;
     if (ctx.has_compare()) previous = compute(ctx, Which::Compare);
 
-    auto emit = [&](std::string name, std::string label, Unit unit, bool higher_is_better, auto value) {
-      tally::sdk::Kpi k;
-      k.name = std::move(name);
-      k.label = std::move(label);
-      k.unit = unit;
-      k.value = value(current);
-      if (previous) k.previous = value(*previous);
-      k.higher_is_better = higher_is_better;
-      ctx.kpi(k);
-    };
-    emit("logo_churn_rate", "Customer churn rate", Unit::Percent, false,
-         [](const Period& p) { return p.logo_churn_rate(); });
-    emit("gross_revenue_churn", "Gross revenue churn", Unit::Percent, false,
-         [](const Period& p) { return p.gross_revenue_churn(); });
-    emit("net_revenue_retention", "Net revenue retention", Unit::Percent, true,
-         [](const Period& p) { return p.net_revenue_retention(); });
-    emit("churned_customers", "Churned customers", Unit::Count, false,
-         [](const Period& p) -> std::optional<double> { return static_cast<double>(p.churned); });
-    emit("churned_mrr", "Churned MRR", Unit::Money, false,
-         [](const Period& p) -> std::optional<double> { return p.churned_mrr; });
+    tally::sdk::PeriodKpis kpis(ctx, current, previous);
+    kpis.add("logo_churn_rate", "Customer churn rate", Unit::Percent, false,
+             [](const Period& p) { return p.logo_churn_rate(); });
+    kpis.add("gross_revenue_churn", "Gross revenue churn", Unit::Percent, false,
+             [](const Period& p) { return p.gross_revenue_churn(); });
+    kpis.add("net_revenue_retention", "Net revenue retention", Unit::Percent, true,
+             [](const Period& p) { return p.net_revenue_retention(); });
+    kpis.add("churned_customers", "Churned customers", Unit::Count, false,
+             [](const Period& p) -> std::optional<double> { return static_cast<double>(p.churned); });
+    kpis.add("churned_mrr", "Churned MRR", Unit::Money, false,
+             [](const Period& p) -> std::optional<double> { return p.churned_mrr; });
 
     breakdowns(ctx, current);
     std::string trend = ctx.text("trend");

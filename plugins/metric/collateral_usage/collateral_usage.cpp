@@ -62,29 +62,22 @@ class CollateralUsage final : public tally::sdk::Metric {
   void run(Context& ctx) override {
     unused_months_ = static_cast<int>(ctx.integer("unused_months"));
     deal_types_ = ctx.list("deal_types");
-    if (deal_types_.empty()) throw Error("deal_types is empty: name at least one of new_business, renewal, expansion");
+    if (deal_types_.empty())
+      throw Error("deal_types is empty: name at least one of new_business, renewal, expansion");
     Result current = compute(ctx, Which::Current);
     std::optional<Result> previous;
     if (ctx.has_compare()) previous = compute(ctx, Which::Compare);
 
-    auto emit = [&](std::string name, std::string label, Unit unit, bool higher_is_better, auto value) {
-      tally::sdk::Kpi k;
-      k.name = std::move(name);
-      k.label = std::move(label);
-      k.unit = unit;
-      k.value = value(current);
-      if (previous) k.previous = value(*previous);
-      k.higher_is_better = higher_is_better;
-      ctx.kpi(k);
-    };
-    emit("items_used", "Items used", Unit::Count, true,
-         [](const Result& r) -> std::optional<double> { return static_cast<double>(r.items_used()); });
-    emit("items_unused", "Items unused for " + std::to_string(unused_months_) + " months", Unit::Count, false,
-         [](const Result& r) -> std::optional<double> { return static_cast<double>(r.items_unused()); });
-    emit("win_rate_with_collateral", "Win rate with collateral", Unit::Percent, true,
-         [](const Result& r) { return r.win_rate_with(); });
-    emit("win_rate_without_collateral", "Win rate without collateral", Unit::Percent, true,
-         [](const Result& r) { return r.win_rate_without(); });
+    tally::sdk::PeriodKpis kpis(ctx, current, previous);
+    kpis.add("items_used", "Items used", Unit::Count, true,
+             [](const Result& r) -> std::optional<double> { return static_cast<double>(r.items_used()); });
+    kpis.add("items_unused", "Items unused for " + std::to_string(unused_months_) + " months", Unit::Count,
+             false,
+             [](const Result& r) -> std::optional<double> { return static_cast<double>(r.items_unused()); });
+    kpis.add("win_rate_with_collateral", "Win rate with collateral", Unit::Percent, true,
+             [](const Result& r) { return r.win_rate_with(); });
+    kpis.add("win_rate_without_collateral", "Win rate without collateral", Unit::Percent, true,
+             [](const Result& r) { return r.win_rate_without(); });
 
     items_table(ctx, current);
     unused_table(ctx, current);
@@ -102,7 +95,8 @@ class CollateralUsage final : public tally::sdk::Metric {
   std::string types_condition(const std::string& column) const {
     if (deal_types_.size() >= 3) return "";
     std::string list;
-    for (size_t i = 0; i < deal_types_.size(); ++i) list += (i ? ", :deal_type_" : ":deal_type_") + std::to_string(i);
+    for (size_t i = 0; i < deal_types_.size(); ++i)
+      list += (i ? ", :deal_type_" : ":deal_type_") + std::to_string(i);
     return " and " + column + " in (" + list + ")";
   }
   void bind_types(tally::sdk::Query& q) const {
@@ -139,19 +133,19 @@ class CollateralUsage final : public tally::sdk::Metric {
     // missing from the list above).
     auto per_item = ctx.query("collateral_usage");
     per_item.use_period(which)
-            .group_by("id", "collateral_id")
-            .group_by("name", "collateral_name")
-            .group_by("type", "collateral_type")
-            .select("last_used", "max(used_at)")
-            .select("uses", "count_if(in_period(used_at))")
-            .select("reps", "count_distinct(if(in_period(used_at), rep_id, null))")
-            .select("won_with", "count_distinct(if(opportunity_status = 'won' and " +
-                                    std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
-                                    ", opportunity_id, null))")
-            .select("lost_with", "count_distinct(if(opportunity_status = 'lost' and " +
-                                     std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
-                                     ", opportunity_id, null))")
-            .where("used_at < period_to");
+        .group_by("id", "collateral_id")
+        .group_by("name", "collateral_name")
+        .group_by("type", "collateral_type")
+        .select("last_used", "max(used_at)")
+        .select("uses", "count_if(in_period(used_at))")
+        .select("reps", "count_distinct(if(in_period(used_at), rep_id, null))")
+        .select("won_with", "count_distinct(if(opportunity_status = 'won' and " +
+                                std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
+                                ", opportunity_id, null))")
+        .select("lost_with", "count_distinct(if(opportunity_status = 'lost' and " +
+                                 std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
+                                 ", opportunity_id, null))")
+        .where("used_at < period_to");
     bind_types(per_item);
     auto per_item_rows = per_item.run();
     while (per_item_rows.next()) {

@@ -42,28 +42,19 @@ class LeadResponse final : public tally::sdk::Metric {
     const Stats now = totals(ctx, Which::Current);
     std::optional<Stats> before;
     if (ctx.has_compare()) before = totals(ctx, Which::Compare);
-    const auto emit = [&](const char* name, const char* label, Unit unit, bool higher_is_better, auto&& get) {
-      tally::sdk::Kpi k;
-      k.name = name;
-      k.label = label;
-      k.unit = unit;
-      k.value = get(now);
-      if (before) k.previous = get(*before);
-      k.higher_is_better = higher_is_better;
-      ctx.kpi(k);
-    };
+    tally::sdk::PeriodKpis kpis(ctx, now, before);
     const auto count = [](int64_t n) { return std::optional<double>(static_cast<double>(n)); };
-    emit("leads", "Leads created", Unit::Count, true, [&](const Stats& s) { return count(s.leads); });
-    emit("unanswered_leads", "Leads without a response", Unit::Count, false,
-         [&](const Stats& s) { return count(s.unanswered()); });
-    emit("mean_response_minutes", "Mean response time", Unit::Minutes, false,
-         [](const Stats& s) { return s.mean; });
-    emit("median_response_minutes", "Median response time", Unit::Minutes, false,
-         [](const Stats& s) { return s.median; });
-    emit("p90_response_minutes", "p90 response time", Unit::Minutes, false,
-         [](const Stats& s) { return s.p90; });
-    emit("answered_within_threshold", "Share answered within the threshold", Unit::Percent, true,
-         [](const Stats& s) { return s.within_share(); });
+    kpis.add("leads", "Leads created", Unit::Count, true, [&](const Stats& s) { return count(s.leads); });
+    kpis.add("unanswered_leads", "Leads without a response", Unit::Count, false,
+             [&](const Stats& s) { return count(s.unanswered()); });
+    kpis.add("mean_response_minutes", "Mean response time", Unit::Minutes, false,
+             [](const Stats& s) { return s.mean; });
+    kpis.add("median_response_minutes", "Median response time", Unit::Minutes, false,
+             [](const Stats& s) { return s.median; });
+    kpis.add("p90_response_minutes", "p90 response time", Unit::Minutes, false,
+             [](const Stats& s) { return s.p90; });
+    kpis.add("answered_within_threshold", "Share answered within the threshold", Unit::Percent, true,
+             [](const Stats& s) { return s.within_share(); });
 
     if (group != "none") {
       auto groups = grouped(ctx, group);

@@ -82,27 +82,17 @@ class TerritoryBalance final : public tally::sdk::Metric {
     const Snapshot now = snapshot(ctx, Which::Current);
     std::optional<Snapshot> before;
     if (ctx.has_compare()) before = snapshot(ctx, Which::Compare);
-    const auto emit = [&](const char* name, const std::string& label, Unit unit, bool higher_is_better,
-                          auto&& get) {
-      tally::sdk::Kpi k;
-      k.name = name;
-      k.label = label;
-      k.unit = unit;
-      k.value = get(now);
-      if (before) k.previous = get(*before);
-      k.higher_is_better = higher_is_better;
-      ctx.kpi(k);
-    };
-    emit("regions", units_title, Unit::Count, true,
-         [](const Snapshot& s) { return std::optional<double>(static_cast<double>(s.regions.size())); });
-    emit("open_pipeline", "Open pipeline at period end", Unit::Money, true, [](const Snapshot& s) {
+    tally::sdk::PeriodKpis kpis(ctx, now, before);
+    kpis.add("regions", units_title, Unit::Count, true,
+             [](const Snapshot& s) { return std::optional<double>(static_cast<double>(s.regions.size())); });
+    kpis.add("open_pipeline", "Open pipeline at period end", Unit::Money, true, [](const Snapshot& s) {
       double total = 0;
       for (const auto& [name, r] : s.regions) total += r.open_pipeline;
       return std::optional<double>(total);
     });
-    emit("median_pipeline_per_rep", "Median pipeline per rep across " + units, Unit::Money, true,
-         [](const Snapshot& s) { return s.median; });
-    emit("regions_flagged", units_title + " to rebalance", Unit::Count, false, [&](const Snapshot& s) {
+    kpis.add("median_pipeline_per_rep", "Median pipeline per rep across " + units, Unit::Money, true,
+             [](const Snapshot& s) { return s.median; });
+    kpis.add("regions_flagged", units_title + " to rebalance", Unit::Count, false, [&](const Snapshot& s) {
       int64_t n = 0;
       for (const auto& [name, r] : s.regions) n += s.flagged(r, low_, high_) ? 1 : 0;
       return std::optional<double>(static_cast<double>(n));

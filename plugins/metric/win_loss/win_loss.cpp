@@ -49,26 +49,17 @@ class WinLoss final : public tally::sdk::Metric {
     if (ctx.has_compare()) previous = totals(ctx, Which::Compare);
     assisted(ctx, current, previous);
 
-    auto emit = [&](std::string name, std::string label, Unit unit, auto value, bool higher_is_better = true) {
-      tally::sdk::Kpi k;
-      k.name = std::move(name);
-      k.label = std::move(label);
-      k.unit = unit;
-      k.value = value(current);
-      if (previous) k.previous = value(*previous);
-      k.higher_is_better = higher_is_better;
-      ctx.kpi(k);
-    };
-    emit("win_rate", "Win rate", Unit::Percent, [](const Result& r) { return r.all.win_rate(); });
-    emit("won_deals", "Won deals", Unit::Count,
-         [](const Result& r) -> std::optional<double> { return static_cast<double>(r.all.won); });
+    tally::sdk::PeriodKpis kpis(ctx, current, previous);
+    using Opt = std::optional<double>;
+    kpis.add("win_rate", "Win rate", Unit::Percent, true, [](const Result& r) { return r.all.win_rate(); });
+    kpis.add("won_deals", "Won deals", Unit::Count, true,
+             [](const Result& r) { return Opt(static_cast<double>(r.all.won)); });
     // More lost deals is bad news, whatever else moved.
-    emit(
-        "lost_deals", "Lost deals", Unit::Count,
-        [](const Result& r) -> std::optional<double> { return static_cast<double>(r.all.lost); }, false);
-    emit("won_amount", "Won amount", Unit::Money,
-         [](const Result& r) -> std::optional<double> { return r.all.won_amount; });
-    emit("assisted_share", "Won deals with an assisting rep", Unit::Percent, [](const Result& r) {
+    kpis.add("lost_deals", "Lost deals", Unit::Count, false,
+             [](const Result& r) { return Opt(static_cast<double>(r.all.lost)); });
+    kpis.add("won_amount", "Won amount", Unit::Money, true,
+             [](const Result& r) { return Opt(r.all.won_amount); });
+    kpis.add("assisted_share", "Won deals with an assisting rep", Unit::Percent, true, [](const Result& r) {
       return tally::sdk::ratio_opt(static_cast<double>(r.assisted.won), static_cast<double>(r.all.won));
     });
 

@@ -409,6 +409,43 @@ class Context : public BaseContext {
   }
 };
 
+// For metrics that compute all of a period's figures at once: the figures
+// of the current period and (when the run compares) of the comparison
+// period, each KPI picked out of them.
+//
+//   Figures now = compute(ctx, Which::Current);
+//   std::optional<Figures> before;
+//   if (ctx.has_compare()) before = compute(ctx, Which::Compare);
+//   tally::sdk::PeriodKpis kpis(ctx, now, before);
+//   kpis.add("win_rate", "Win rate", Unit::Percent, true, [](const Figures& f) { return f.win_rate(); });
+//
+// Both figures are borrowed: they must outlive the PeriodKpis.
+template <typename Figures>
+class PeriodKpis {
+ public:
+  PeriodKpis(const Context& ctx, const Figures& current, const std::optional<Figures>& previous)
+      : ctx_(ctx), current_(current), previous_(previous) {}
+
+  // `pick(figures)` returns the KPI's value as std::optional<double> (nullopt = n/a).
+  template <typename Pick>
+  PeriodKpis& add(std::string name, std::string label, Unit unit, bool higher_is_better, Pick&& pick) {
+    Kpi k;
+    k.name = std::move(name);
+    k.label = std::move(label);
+    k.unit = unit;
+    k.value = pick(current_);
+    if (previous_) k.previous = pick(*previous_);
+    k.higher_is_better = higher_is_better;
+    ctx_.kpi(k);
+    return *this;
+  }
+
+ private:
+  const Context& ctx_;
+  const Figures& current_;
+  const std::optional<Figures>& previous_;
+};
+
 // A cell of a finished run, for report plugins.
 struct ColumnInfo {
   std::string name;
