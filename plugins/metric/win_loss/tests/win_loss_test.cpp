@@ -40,11 +40,7 @@ void seed(const StoreFixture& f) {
 }
 
 MetricRun q1(std::string params = "", std::string filters = "") {
-  return MetricRun{.from = "2025-01-01",
-                   .to = "2025-04-01",
-                   .compare = "previous_period",
-                   .params_yaml = std::move(params),
-                   .filters_yaml = std::move(filters)};
+  return span("2025-01-01", "2025-04-01", "previous_period", std::move(params), std::move(filters));
 }
 
 }  // namespace
