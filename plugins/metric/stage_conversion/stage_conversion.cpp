@@ -100,30 +100,17 @@ class StageConversion final : public tally::sdk::Metric {
   }
 
  private:
-  // The stages table has no dimensions, so a report with filters cannot query
-  // it; then the stages are read from the (filtered) stage history instead,
-  // which leaves out only stages no deal ever entered.
+  // The pipeline's stages in order (a reference dataset: report filters do
+  // not apply to it, so a stage no filtered deal entered still shows as 0).
   static std::vector<Step> funnel_steps(const Context& ctx) {
-    try {
-      return steps_from(ctx.query("stages")
-                            .group_by("name", "name")
-                            .group_by("position", "position")
-                            .group_by("is_closed", "is_closed")
-                            .group_by("is_won", "is_won")
-                            .select("stages", "count(*)")
-                            .order_by("position")
-                            .run());
-    } catch (const tally::sdk::Error&) {
-      return steps_from(ctx.query("stage_history")
-                            .group_by("name", "stage")
-                            .group_by("position", "stage_position")
-                            .group_by("is_closed", "stage_is_closed")
-                            .group_by("is_won", "stage_is_won")
-                            .select("entries", "count(*)")
-                            .where("stage_position is not null")
-                            .order_by("position")
-                            .run());
-    }
+    return steps_from(ctx.query("stages")
+                          .group_by("name", "name")
+                          .group_by("position", "position")
+                          .group_by("is_closed", "is_closed")
+                          .group_by("is_won", "is_won")
+                          .select("stages", "count(*)")
+                          .order_by("position")
+                          .run());
   }
 
   static std::vector<Step> steps_from(tally::sdk::Rows rows) {
