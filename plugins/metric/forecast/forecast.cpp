@@ -210,36 +210,18 @@ class Forecast final : public tally::sdk::Metric {
   }
 
   // Leads created in [window_from, period start) and how many of them led to a won deal.
-  // No dataset joins leads to their opportunity's status, so the converted leads' opportunity
-  // ids are matched against the won deals created since the window start (a lead's deal is
-  // created after the lead); both sets are limited to the window.
   static void lead_conversion(const Context& ctx, Which which, const std::string& window_from, Figures& f) {
-    const char* in_window = "created_at >= :window_from and created_at < period_from";
-    std::map<int64_t, int64_t> leads_by_opportunity;
-    {
-      auto q = ctx.query("leads");
-      q.use_period(which)
-          .group_by("opportunity_id", "opportunity_id")
-          .select("leads", "count(*)")
-          .where(in_window)
-          .bind("window_from", Value{window_from});
-      auto rows = q.run();
-      while (rows.next()) {
-        f.window_leads += rows.integer(1);
-        if (!rows.is_null(0)) leads_by_opportunity[rows.integer(0)] += rows.integer(1);
-      }
-    }
-    if (leads_by_opportunity.empty()) return;
-    auto q = ctx.query("opportunities");
+    auto q = ctx.query("leads");
     q.use_period(which)
-        .group_by("id", "id")
-        .select("n", "count(*)")
-        .where("status = 'won' and lead_id is not null and created_at >= :window_from")
+        .select("leads", "count(*)")
+        .select("won", "count_if(opportunity_status = 'won')")
+        .where("created_at >= :window_from and created_at < period_from")
         .bind("window_from", Value{window_from});
     auto rows = q.run();
-    while (rows.next())
-      if (auto it = leads_by_opportunity.find(rows.integer(0)); it != leads_by_opportunity.end())
-        f.window_won_leads += it->second;
+    if (rows.next()) {
+      f.window_leads = rows.integer(0);
+      f.window_won_leads = rows.integer(1);
+    }
   }
 
   // Per group of `dim`, the headline's closed won, commit, best case and weighted pipeline for the

@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <tally/sdk.hpp>
 #include <vector>
@@ -112,54 +111,23 @@ class LeadFunnel final : public tally::sdk::Metric {
     return s;
   }
 
-  // The converted leads created in the period, per profile value, with how
-  // many of them became customers. Leads carry no opportunity status, so the
-  // won opportunities are looked up by id and matched here.
+  // Per profile value, the leads created in the period whose opportunity is
+  // won (at any time: a lead may close long after the period).
   static std::vector<ProfileRow> converted_leads(const Context& ctx, Which which,
                                                  const std::string& profile) {
-    struct Converted {
-      int64_t opportunity;
-      std::string key;
-      int64_t leads;
-    };
-    std::vector<Converted> converted;
-    int64_t lo = 0, hi = -1;
-    {
-      auto rows = ctx.query("leads")
-                      .group_by("opportunity", "opportunity_id")
-                      .group_by("profile", profile_expression(profile))
-                      .select("leads", "count(*)")
-                      .where("in_period(created_at) and opportunity_id is not null")
-                      .use_period(which)
-                      .run();
-      while (rows.next()) {
-        converted.push_back({rows.integer(0), rows.text(1), rows.integer(2)});
-        const int64_t id = converted.back().opportunity;
-        if (hi < lo) lo = hi = id;
-        lo = std::min(lo, id);
-        hi = std::max(hi, id);
-      }
-    }
-    std::set<int64_t> won;
-    if (!converted.empty()) {
-      // Opportunities are not tied to the period: a lead may close long after.
-      auto rows = ctx.query("opportunities")
-                      .group_by("id", "id")
-                      .select("deals", "count(*)")
-                      .where("status = 'won' and id >= :lo and id <= :hi")
-                      .bind("lo", tally::sdk::Value{lo})
-                      .bind("hi", tally::sdk::Value{hi})
-                      .run();
-      while (rows.next()) won.insert(rows.integer(0));
-    }
-    std::map<std::string, ProfileRow> by_key;
-    for (const auto& c : converted) {
-      auto& row = by_key[c.key];
-      row.key = c.key;
-      if (won.count(c.opportunity)) row.customers += c.leads;
-    }
+    auto rows = ctx.query("leads")
+                    .group_by("profile", profile_expression(profile))
+                    .select("customers", "count_if(opportunity_status = 'won')")
+                    .where("in_period(created_at) and opportunity_id is not null")
+                    .use_period(which)
+                    .run();
     std::vector<ProfileRow> out;
-    for (auto& [key, row] : by_key) out.push_back(row);
+    while (rows.next()) {
+      ProfileRow row;
+      row.key = rows.text(0);
+      row.customers = rows.integer(1);
+      out.push_back(row);
+    }
     return out;
   }
 
