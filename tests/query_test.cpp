@@ -592,6 +592,20 @@ TEST(QueryDialects, SqliteScansForUpperBoundsOnTimestampsButKeepsIndexedRanges) 
   EXPECT_NE(lite.find("(t.amount < ?)"), std::string::npos) << lite;
   // Engines with range statistics get the plain comparison.
   EXPECT_EQ(q.compile(*pg, scope).sql.find("+t."), std::string::npos);
+
+  // The same for a joined table's columns, and a range written out by hand
+  // (a lower bound anywhere in the same AND chain) stays indexable.
+  QueryBuilder joined("stage_history");
+  joined.select("n", "count(*)");
+  joined.where("opportunity_created_at < period_to");
+  joined.where("(opportunity_closed_at >= :a and stage = 'x' and opportunity_closed_at < :b) or entered_at < :b");
+  joined.bind("a", "2024-01-01");
+  joined.bind("b", "2024-04-01");
+  const auto sql = joined.compile(*sqlite, scope).sql;
+  EXPECT_NE(sql.find("(+j_opportunity.created_at < ?)"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("(j_opportunity.closed_at < ?)"), std::string::npos) << sql;
+  EXPECT_EQ(sql.find("+j_opportunity.closed_at"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("(+t.entered_at < ?)"), std::string::npos) << sql;
 }
 
 // ---- SQL for the other engines ----

@@ -202,9 +202,11 @@ class Compiler {
       case Kind::Not:
         return "(NOT " + render(n.args[0]) + ")";
       case Kind::Binary: {
+        if (n.text == "AND") return render_and(n);
         std::string left = render(n.args[0]);
         const std::string right = render(n.args[1]);
-        if (is_timestamp_upper_bound(n)) left = dialect_.upper_bound_column(left);
+        if (is_timestamp_upper_bound(n) && !lower_bounded_.contains(n.args[0].column->sql))
+          left = dialect_.upper_bound_column(left);
         if (n.text == "/") return dialect_.divide(left, right);
         return "(" + left + " " + n.text + " " + right + ")";
       }
@@ -221,12 +223,49 @@ class Compiler {
     fail("unsupported expression", n.offset);
   }
 
-  // `<timestamp column> < value`: an upper bound with no lower bound beside it.
+  // An AND chain: the columns that have a lower bound in it keep their upper
+  // bound indexable too (`closed_at >= :from and closed_at < :to` is a
+  // narrow range, the best use of the index there is).
+  std::string render_and(const Node& n) {
+    std::vector<const Node*> conjuncts;
+    collect_conjuncts(n, conjuncts);
+    std::vector<std::string> added;
+    for (const Node* c : conjuncts) {
+      if (c->kind != Node::Kind::Binary || (c->text != ">" && c->text != ">=")) continue;
+      const Node& column = c->args[0];
+      if (column.kind == Node::Kind::Column && lower_bounded_.insert(column.column->sql).second)
+        added.push_back(column.column->sql);
+    }
+    const std::string left = render(n.args[0]);
+    const std::string right = render(n.args[1]);
+    for (const auto& column : added) lower_bounded_.erase(column);
+    return "(" + left + " AND " + right + ")";
+  }
+  static void collect_conjuncts(const Node& n, std::vector<const Node*>& out) {
+    if (n.kind == Node::Kind::Binary && n.text == "AND") {
+      collect_conjuncts(n.args[0], out);
+      collect_conjuncts(n.args[1], out);
+    } else {
+      out.push_back(&n);
+    }
+  }
+
+  // "alias.column", of the base table or a joined one (not an expression).
+  static bool is_plain_column(const std::string& sql) {
+    const size_t dot = sql.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == sql.size()) return false;
+    return std::all_of(sql.begin(), sql.end(), [](char c) {
+      return c == '.' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    });
+  }
+
+  // `<timestamp column> < value`: an upper bound with no lower bound beside it,
+  // on the base table or a joined one (a joined deal's created_at < period_to).
   static bool is_timestamp_upper_bound(const Node& n) {
     if (n.text != "<" && n.text != "<=") return false;
     const Node& column = n.args[0];
     const Node& bound = n.args[1];
-    if (column.kind != Node::Kind::Column || !column.column->sql.starts_with("t.")) return false;
+    if (column.kind != Node::Kind::Column || !is_plain_column(column.column->sql)) return false;
     if (!column.column->name.ends_with("_at")) return false;
     return bound.kind == Node::Kind::PeriodBound || bound.kind == Node::Kind::Param ||
            bound.kind == Node::Kind::String;
@@ -297,6 +336,7 @@ class Compiler {
   std::string to_;
   const Expression* current_ = nullptr;
   std::vector<Value> values_;
+  std::set<std::string> lower_bounded_;  // columns with a lower bound in the AND chain being rendered
   std::set<std::string> joins_;
 };
 
