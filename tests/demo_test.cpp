@@ -115,6 +115,15 @@ TEST_F(DemoTest, SummaryMatchesTheTables) {
   EXPECT_GT(first_.seconds, 0);
 }
 
+// The planner needs row counts per index to start joins from the few closed
+// deals rather than the millions of activities; the demo ships them.
+TEST_F(DemoTest, StoreHasPlannerStatistics) {
+  SQLite::Database db = open("first.db");
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM sqlite_stat1 WHERE idx = 'opportunities_closed'"), 1);
+  EXPECT_EQ(scalar(db, "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE idx = 'stage_history_opportunity'"),
+            first_.stage_history);
+}
+
 TEST_F(DemoTest, CompanyHasTheExpectedShape) {
   SQLite::Database db = open("first.db");
   for (const auto& table : kDataTables) EXPECT_GT(scalar(db, "SELECT count(*) FROM " + table), 0) << table;

@@ -15,6 +15,7 @@
 #include "store/backend.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
+#include "store/sqlite.hpp"
 #include "util/date.hpp"
 
 namespace tally {
@@ -699,6 +700,36 @@ TEST(SqliteBackend, OlderSchemaIsRefusedWithTheMigrateCommand) {
                   std::to_string(store::latest_schema_version() - 1) + ", this tally needs " +
                   std::to_string(store::latest_schema_version()) + "; run `tally migrate --db " + path + "`");
   }
+}
+
+// An older store with data is upgraded in place, and its statistics are
+// refreshed so the planner uses the new indexes at once.
+TEST(SqliteBackend, MigrationUpgradesAnOlderStoreAndRefreshesStatistics) {
+  TempDir dir;
+  const std::string path = dir.file("v2.db");
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)");
+    for (const auto& m : store::migrations()) {
+      if (m.version > 2) break;
+      db.exec(m.sql);
+      db.exec("INSERT INTO schema_version VALUES (" + std::to_string(m.version) + ", '2025-01-01')");
+    }
+    db.exec("INSERT INTO opportunities (id, created_at, closed_at, status, amount) VALUES "
+            "(1, '2025-01-01', '2025-02-01', 'won', 10), (2, '2025-01-02', NULL, 'open', 20)");
+  }
+  {
+    SQLite::Database db = store::open_for_writing(path, false);
+    EXPECT_EQ(store::schema_version(db), store::latest_schema_version());
+  }
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement index(db, "SELECT sql FROM sqlite_master WHERE name = 'opportunities_closed'");
+  ASSERT_TRUE(index.executeStep());
+  EXPECT_NE(index.getColumn(0).getString().find("closed_at, status"), std::string::npos);
+  SQLite::Statement stat(db, "SELECT stat FROM sqlite_stat1 WHERE idx = 'opportunities_closed'");
+  ASSERT_TRUE(stat.executeStep());
+  EXPECT_EQ(stat.getColumn(0).getString().substr(0, 2), "2 ");
+  EXPECT_EQ(store::open_backend("sqlite:" + path)->describe(), "sqlite:" + path);
 }
 
 TEST(SqliteBackend, NewerSchemaAndForeignFilesAreRefused) {

@@ -1285,6 +1285,7 @@ DemoSummary generate(const DemoOptions& opts, const std::function<void(const std
       db.exec("PRAGMA temp_store = MEMORY");
       Generator generator(db.getHandle(), opts, progress);
       summary = generator.run();
+      store::refresh_statistics(db);
       db.exec("PRAGMA journal_mode = DELETE");
     }
     // A stale WAL or journal of the old file must not be replayed onto the new one.

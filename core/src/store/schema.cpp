@@ -231,6 +231,27 @@ CREATE INDEX time_entries_day ON time_entries(day);
 -- instead of sorting millions of rows.
 CREATE INDEX stage_history_stage ON stage_history(stage, exited_at, entered_at);
 )SQL"},
+      {3, "covering index for closed deals; indexes from deals to their collateral and assisted activities", R"SQL(
+-- Most KPIs read the deals closed in a period (win rate, revenue, deal size,
+-- with vs without collateral) or open at its end (closed_at >= end or NULL).
+-- Carrying the columns those queries filter and sum on lets the engine read a
+-- contiguous index range instead of one table row per deal: the demo report
+-- at scale 100 went from about 10 s to 6 s of work.
+DROP INDEX opportunities_closed;
+CREATE INDEX opportunities_closed
+  ON opportunities(closed_at, status, type, amount, created_at, expected_close_at, owner_id);
+-- Win rate with vs without collateral starts from the deals closed in a
+-- period and looks up their uses, instead of joining every use to its deal.
+CREATE INDEX collateral_usage_opportunity ON collateral_usage(opportunity_id);
+-- Per-item usage (last use, uses and reps in a period) reads this index
+-- alone, in item order, instead of visiting every use's row.
+DROP INDEX collateral_usage_collateral;
+CREATE INDEX collateral_usage_collateral ON collateral_usage(collateral_id, used_at, rep_id);
+-- Assisted deals (win/loss) start from the closed deals and look up the few
+-- activities with an assisting rep; partial, so it stays small next to the
+-- millions of activities.
+CREATE INDEX activities_assisted ON activities(opportunity_id) WHERE assisting_rep_id IS NOT NULL;
+)SQL"},
   };
   return all;
 }

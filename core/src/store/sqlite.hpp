@@ -7,6 +7,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <string>
+#include <vector>
 
 namespace tally::store {
 
@@ -18,8 +19,15 @@ SQLite::Database open_for_writing(const std::string& path, bool create);
 // The schema_version of an open store (0 = not a Tally store).
 int schema_version(SQLite::Database& db);
 
-// Runs every pending migration, each in its own transaction.
-void migrate(SQLite::Database& db);
+// Runs every pending migration, each in its own transaction. Returns how
+// many ran.
+int migrate(SQLite::Database& db);
+
+// Refreshes the planner's table statistics (sqlite_stat1) after a bulk
+// change. Without them SQLite guesses that every range matches a quarter of
+// a table and picks join orders that read millions of rows instead of
+// thousands. With no tables named, every table.
+void refresh_statistics(SQLite::Database& db, const std::vector<std::string>& tables = {});
 
 // Registers tally_quantile(x, p) and friends on a connection.
 void register_functions(SQLite::Database& db);
