@@ -259,6 +259,38 @@ TEST_F(QueryTest, DurationsBetweenTimestamps) {
   EXPECT_TRUE(is_null(scalar("days_between('2025-01-01', null)")));
 }
 
+// SQLite's days_between is a registered function with its own parser for
+// the store's timestamp forms; it must agree with julianday() on every form,
+// and hand everything else to julianday().
+TEST_F(QueryTest, DaysBetweenAgreesWithJulianday) {
+  SQLite::Database db(path_, SQLite::OPEN_READONLY);
+  store::register_functions(db);
+  const std::vector<std::string> stamps = {
+      "2025-01-01", "2024-02-29", "2024-12-31 23:59:59", "2025-03-01 00:00", "2025-06-04T10:30:00",
+      "2025-06-04 10:30:00.5", "2025-06-04 10:30:00.123456", "1999-12-31 12:00:00", "2000-02-29 06:00:00",
+      "2025-06-04 10:30:00Z", "2025-06-04 10:30:00+02:00", "2025-02-30", "2025-13-01", "2025-06-04 24:00:00",
+      "yesterday", "", "2025-6-4", "2460000.5"};
+  for (const auto& a : stamps) {
+    for (const auto& b : stamps) {
+      SQLite::Statement q(db, "SELECT tally_days_between(?1, ?2), julianday(?2) - julianday(?1)");
+      q.bind(1, a);
+      q.bind(2, b);
+      ASSERT_TRUE(q.executeStep());
+      SCOPED_TRACE(a + " -> " + b);
+      ASSERT_EQ(q.getColumn(0).isNull(), q.getColumn(1).isNull());
+      if (!q.getColumn(1).isNull()) {
+        EXPECT_NEAR(q.getColumn(0).getDouble(), q.getColumn(1).getDouble(), 1e-8);
+      }
+    }
+  }
+  SQLite::Statement exact(db, "SELECT tally_days_between('2025-01-01 00:00:00', '2025-01-02 12:00:00'), "
+                              "tally_days_between(NULL, '2025-01-01'), tally_days_between(2460000.5, 2460001)");
+  ASSERT_TRUE(exact.executeStep());
+  EXPECT_EQ(exact.getColumn(0).getDouble(), 1.5);  // whole milliseconds, so exact
+  EXPECT_TRUE(exact.getColumn(1).isNull());
+  EXPECT_DOUBLE_EQ(exact.getColumn(2).getDouble(), 0.5);  // numbers are Julian day numbers, as in julianday()
+}
+
 TEST_F(QueryTest, BucketsAndDates) {
   EXPECT_EQ(scalar("bucket('day', '2025-06-04 10:00:00')"), Value{"2025-06-04"});
   EXPECT_EQ(scalar("bucket('month', '2025-02-28 13:00:00')"), Value{"2025-02-01"});

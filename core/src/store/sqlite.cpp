@@ -132,12 +132,110 @@ void quantile_final(sqlite3_context* ctx) {
   sqlite3_result_double(ctx, result);
 }
 
+// tally_days_between(a, b): julianday(b) - julianday(a), without parsing
+// each timestamp through SQLite's general date parser. Stores hold
+// 'YYYY-MM-DD[ HH:MM[:SS[.fff]]]' (data-model.md); those are read here, and
+// anything else (time zones, 'now', numbers) goes to julianday() itself.
+// Per-stage durations over millions of stage visits spend most of their time
+// parsing dates otherwise.
+int two_digits(const unsigned char* p) {
+  if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') return -1;
+  return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// Milliseconds since 1970-01-01 of a canonical timestamp; false when the text
+// is in any other form (the caller then asks SQLite).
+bool canonical_millis(const unsigned char* s, int n, int64_t& out) {
+  if (n < 10 || s[4] != '-' || s[7] != '-') return false;
+  const int c = two_digits(s), yy = two_digits(s + 2), month = two_digits(s + 5), day = two_digits(s + 8);
+  if (c < 0 || yy < 0 || month < 1 || month > 12 || day < 1) return false;
+  const int year = c * 100 + yy;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return false;
+  int64_t ms = days_from_civil(year, month, day) * 86400000;
+  if (n == 10) {
+    out = ms;
+    return true;
+  }
+  if (n < 16 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':') return false;
+  const int hour = two_digits(s + 11), minute = two_digits(s + 14);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return false;
+  ms += hour * 3600000LL + minute * 60000LL;
+  if (n == 16) {
+    out = ms;
+    return true;
+  }
+  if (n < 19 || s[16] != ':') return false;
+  const int second = two_digits(s + 17);
+  if (second < 0 || second > 59) return false;
+  if (n == 19) {
+    out = ms + second * 1000LL;
+    return true;
+  }
+  if (s[19] != '.' || n == 20) return false;
+  // Fractional seconds round to the millisecond, as SQLite does.
+  double fraction = 0, scale = 0.1;
+  for (int i = 20; i < n; ++i, scale /= 10) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    fraction += (s[i] - '0') * scale;
+  }
+  out = ms + static_cast<int64_t>((second + fraction) * 1000 + 0.5);
+  return true;
+}
+
+void days_between_via_julianday(sqlite3_context* ctx, sqlite3_value* a, sqlite3_value* b) {
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3* db = sqlite3_context_db_handle(ctx);
+  if (sqlite3_prepare_v2(db, "SELECT julianday(?2) - julianday(?1)", -1, &stmt, nullptr) != SQLITE_OK) {
+    sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
+    return;
+  }
+  sqlite3_bind_value(stmt, 1, a);
+  sqlite3_bind_value(stmt, 2, b);
+  if (sqlite3_step(stmt) == SQLITE_ROW)
+    sqlite3_result_value(ctx, sqlite3_column_value(stmt, 0));
+  else
+    sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
+  sqlite3_finalize(stmt);
+}
+
+void days_between(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  int64_t from = 0, to = 0;
+  if (sqlite3_value_type(argv[0]) == SQLITE_TEXT && sqlite3_value_type(argv[1]) == SQLITE_TEXT &&
+      canonical_millis(sqlite3_value_text(argv[0]), sqlite3_value_bytes(argv[0]), from) &&
+      canonical_millis(sqlite3_value_text(argv[1]), sqlite3_value_bytes(argv[1]), to)) {
+    sqlite3_result_double(ctx, static_cast<double>(to - from) / 86400000.0);
+    return;
+  }
+  days_between_via_julianday(ctx, argv[0], argv[1]);
+}
+
 }  // namespace
 
 void register_functions(SQLite::Database& db) {
   int rc = sqlite3_create_function_v2(db.getHandle(), "tally_quantile", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                                       nullptr, &quantile_step, &quantile_final, nullptr);
   if (rc != SQLITE_OK) throw StoreError("cannot register tally_quantile: " + std::string(sqlite3_errstr(rc)));
+  rc = sqlite3_create_function_v2(db.getHandle(), "tally_days_between", 2,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr, &days_between,
+                                  nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK)
+    throw StoreError("cannot register tally_days_between: " + std::string(sqlite3_errstr(rc)));
 }
 
 }  // namespace tally::store
