@@ -124,37 +124,42 @@ class CollateralUsage final : public tally::sdk::Metric {
       i.type = items.text(2);
     }
 
-    // One pass over the uses before the period end: the latest use, the period's uses and
-    // reps, and the deals closed in the period the item was used on (also names items
-    // missing from the list above).
-    auto per_item = ctx.query("collateral_usage");
-    per_item.use_period(which)
-        .group_by("id", "collateral_id")
-        .group_by("name", "collateral_name")
-        .group_by("type", "collateral_type")
-        .select("last_used", "max(used_at)")
-        .select("uses", "count_if(in_period(used_at))")
-        .select("reps", "count_distinct(if(in_period(used_at), rep_id, null))")
-        .select("won_with", "count_distinct(if(opportunity_status = 'won' and " +
-                                std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
-                                ", opportunity_id, null))")
-        .select("lost_with", "count_distinct(if(opportunity_status = 'lost' and " +
-                                 std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
-                                 ", opportunity_id, null))")
-        .where("used_at < period_to");
-    bind_types(per_item);
-    auto per_item_rows = per_item.run();
-    while (per_item_rows.next()) {
-      Item& i = r.items[per_item_rows.integer(0)];
-      if (i.name.empty()) i.name = per_item_rows.text(1);
-      if (i.type.empty()) i.type = per_item_rows.text(2);
-      i.last_used = per_item_rows.text(3);
-      i.uses = per_item_rows.integer(4);
-      i.reps = per_item_rows.integer(5);
-      i.won_with = per_item_rows.integer(6);
-      i.lost_with = per_item_rows.integer(7);
+    // One pass over the uses before the period end: the latest use and the period's uses
+    // and reps (also names items missing from the list above). No deal columns, so no join.
+    auto per_item = ctx.query("collateral_usage")
+                        .use_period(which)
+                        .group_by("id", "collateral_id")
+                        .group_by("name", "collateral_name")
+                        .group_by("type", "collateral_type")
+                        .select("last_used", "max(used_at)")
+                        .select("uses", "count_if(in_period(used_at))")
+                        .select("reps", "count_distinct(if(in_period(used_at), rep_id, null))")
+                        .where("used_at < period_to")
+                        .run();
+    while (per_item.next()) {
+      Item& i = r.items[per_item.integer(0)];
+      if (i.name.empty()) i.name = per_item.text(1);
+      if (i.type.empty()) i.type = per_item.text(2);
+      i.last_used = per_item.text(3);
+      i.uses = per_item.integer(4);
+      i.reps = per_item.integer(5);
     }
     for (auto& [id, i] : r.items) i.unused = i.last_used.empty() || i.last_used < cutoff;
+
+    // The deals closed in the period that an item was used on, per item and over all items.
+    // Both start from the closed deals (few) and look up their uses by deal.
+    auto with_item = ctx.query("collateral_usage");
+    with_item.use_period(which)
+        .group_by("id", "collateral_id")
+        .group_by("status", "opportunity_status")
+        .select("deals", "count_distinct(opportunity_id)")
+        .where(std::string(kClosedInPeriod) + types_condition("opportunity_type"));
+    bind_types(with_item);
+    auto with_item_rows = with_item.run();
+    while (with_item_rows.next()) {
+      Item& i = r.items[with_item_rows.integer(0)];
+      (with_item_rows.text(1) == "won" ? i.won_with : i.lost_with) = with_item_rows.integer(2);
+    }
 
     auto any = ctx.query("collateral_usage");
     any.use_period(which)
