@@ -64,7 +64,9 @@ std::vector<std::vector<std::string>> read_simple_csv(const std::string& path) {
   return rows;
 }
 
-int64_t days(const std::string& iso) { return tally::Date::parse(iso)->days_since_epoch(); }
+int64_t days(const std::string& iso) {
+  return tally::Date::parse(iso)->days_since_epoch();
+}
 
 int64_t count(SQLite::Database& db, const std::string& sql) {
   SQLite::Statement q(db, sql);
@@ -123,12 +125,14 @@ files:
 SourceOpener deals_opener(uint64_t n, std::function<void(uint64_t)> on_row = {}) {
   return [n, on_row](const std::string&, const std::string&) {
     return std::make_unique<MemorySource>(
-        std::vector<std::string>{"id", "owner", "amount", "stage", "created"}, [n, on_row](uint64_t i, Record& r) {
+        std::vector<std::string>{"id", "owner", "amount", "stage", "created"},
+        [n, on_row](uint64_t i, Record& r) {
           if (i > n) return false;
           if (on_row) on_row(i);
           r.line = i + 1;
-          r.fields = {"D" + std::to_string(i), "Rep " + std::to_string(i % 7), "$" + std::to_string(i) + ".50",
-                      i % 3 ? "Open" : "Won", "2024-01-" + std::to_string(10 + i % 20)};
+          r.fields = {"D" + std::to_string(i), "Rep " + std::to_string(i % 7),
+                      "$" + std::to_string(i) + ".50", i % 3 ? "Open" : "Won",
+                      "2024-01-" + std::to_string(10 + i % 20)};
           return true;
         });
   };
@@ -154,8 +158,8 @@ TEST(ImportTransforms, DatesInCrmFormats) {
   EXPECT_EQ(parse("auto", "2021-04-15T01:30:00+02:00", true), "2021-04-14 23:30:00");
   EXPECT_EQ(parse("auto", "15 Apr, 2021 00:02:00", true), "2021-04-15 00:02:00");
   EXPECT_EQ(parse("auto", "April 15, 2021 3:04 PM", true), "2021-04-15 15:04:00");
-  EXPECT_EQ(parse("auto", "4/15/2021"), "2021-04-15");   // only M/D can be right
-  EXPECT_EQ(parse("auto", "15-4-2021"), "2021-04-15");   // only D-M can be right
+  EXPECT_EQ(parse("auto", "4/15/2021"), "2021-04-15");  // only M/D can be right
+  EXPECT_EQ(parse("auto", "15-4-2021"), "2021-04-15");  // only D-M can be right
   EXPECT_NE(parse("auto", "3/4/2021").find("day-first or month-first"), std::string::npos);
   EXPECT_EQ(parse("M/D/YYYY", "3/4/2021"), "2021-03-04");
   EXPECT_EQ(parse("D-M-YYYY", "3-4-2021"), "2021-04-03");
@@ -184,7 +188,10 @@ TEST(ImportTransforms, MoneyAndNumbers) {
   EXPECT_DOUBLE_EQ(money("22700", us), 22700.0);
   EXPECT_DOUBLE_EQ(money("1 200 \xE2\x82\xAC", us), 1200.0);  // 1 200 €
   NumberFormat eu{',', '.'};
-  EXPECT_DOUBLE_EQ(money("\xE2\x82\xAC" "1.200,50", eu), 1200.5);  // €1.200,50
+  EXPECT_DOUBLE_EQ(money("\xE2\x82\xAC"
+                         "1.200,50",
+                         eu),
+                   1200.5);                     // €1.200,50
   EXPECT_TRUE(std::isnan(money("12,34", us)));  // a misplaced thousands separator is not silently 1234
   EXPECT_TRUE(std::isnan(money("twelve", us)));
   EXPECT_TRUE(std::isnan(money("", us)));
@@ -224,8 +231,10 @@ files:
     EXPECT_GE(e.diagnostics().size(), 5u) << all;
     EXPECT_NE(all.find(path + ":2:1: unknown key 'sources'"), std::string::npos) << all;
     EXPECT_NE(all.find(path + ":5:12: unknown table 'oportunities'; did you mean 'opportunities'?"),
-              std::string::npos) << all;
-    EXPECT_NE(all.find(path + ":10:7: unknown field 'nmae' for table reps; did you mean 'name'?"), std::string::npos)
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find(path + ":10:7: unknown field 'nmae' for table reps; did you mean 'name'?"),
+              std::string::npos)
         << all;
     EXPECT_NE(all.find(path + ":11:40: 'bos' is not a valid field 'role'"), std::string::npos) << all;
     EXPECT_NE(all.find("unknown letter 'Q'"), std::string::npos) << all;
@@ -250,7 +259,8 @@ TEST(ImportMapping, UnknownColumnNamesTheMappingLineAndChangesNothing) {
     EXPECT_GT(d.where.line, 0);
     EXPECT_GT(d.where.column, 0);
     EXPECT_NE(d.message.find("column 'clse_date' is not in sales_pipeline.csv; did you mean 'close_date'?"),
-              std::string::npos) << d.message;
+              std::string::npos)
+        << d.message;
   }
   EXPECT_FALSE(fs::exists(dir.file("m.db")));
 }
@@ -320,19 +330,23 @@ TEST(ImportMaven, CountsAndFiguresMatchTheCsvs) {
   EXPECT_EQ(count(db, "SELECT count(*) FROM opportunities WHERE status = 'open'"),
             by_stage["Prospecting"] + by_stage["Engaging"]);
   for (const auto& [office, amount] : won_by_office)
-    EXPECT_NEAR(real(db, "SELECT sum(o.amount) FROM opportunities o JOIN reps r ON r.id = o.owner_id "
-                         "WHERE o.status = 'won' AND r.region = '" + office + "'"),
+    EXPECT_NEAR(real(db,
+                     "SELECT sum(o.amount) FROM opportunities o JOIN reps r ON r.id = o.owner_id "
+                     "WHERE o.status = 'won' AND r.region = '" +
+                         office + "'"),
                 amount, 1e-6)
         << office;
-  EXPECT_NEAR(real(db, "SELECT avg(julianday(closed_at) - julianday(created_at)) FROM opportunities "
-                       "WHERE status = 'won'"),
+  EXPECT_NEAR(real(db,
+                   "SELECT avg(julianday(closed_at) - julianday(created_at)) FROM opportunities "
+                   "WHERE status = 'won'"),
               cycle_sum / static_cast<double>(won), 1e-9);
 
   // Teams and managers; the misspelt sector; employee bands.
   EXPECT_EQ(count(db, "SELECT count(*) FROM reps WHERE role = 'manager'"), 6);
   EXPECT_EQ(count(db, "SELECT count(*) FROM teams"), 6);
-  EXPECT_EQ(count(db, "SELECT count(*) FROM reps r JOIN reps m ON m.id = r.manager_id "
-                      "JOIN teams t ON t.id = r.team_id WHERE r.role = 'rep' AND t.manager_id = m.id"),
+  EXPECT_EQ(count(db,
+                  "SELECT count(*) FROM reps r JOIN reps m ON m.id = r.manager_id "
+                  "JOIN teams t ON t.id = r.team_id WHERE r.role = 'rep' AND t.manager_id = m.id"),
             35);
   EXPECT_EQ(count(db, "SELECT count(*) FROM accounts WHERE industry = 'technolgy'"), 0);
   EXPECT_EQ(count(db, "SELECT count(*) FROM accounts WHERE industry = 'technology'"), 12);
@@ -343,8 +357,9 @@ TEST(ImportMaven, CountsAndFiguresMatchTheCsvs) {
   int64_t gtxpro = 0;
   for (const auto& r : pipeline) gtxpro += r[2] == "GTXPro";
   ASSERT_GT(gtxpro, 0);
-  EXPECT_EQ(count(db, "SELECT count(*) FROM opportunities o JOIN products p ON p.id = o.product_id "
-                      "WHERE p.name = 'GTX Pro'"),
+  EXPECT_EQ(count(db,
+                  "SELECT count(*) FROM opportunities o JOIN products p ON p.id = o.product_id "
+                  "WHERE p.name = 'GTX Pro'"),
             gtxpro);
   EXPECT_EQ(count(db, "SELECT count(*) FROM opportunities WHERE product_id IS NULL"), 0);
 }
@@ -405,7 +420,8 @@ TEST(ImportMaven, UnmappedProductIsRejectedVisibly) {
     import_with_plugins({mapping, strict_dir.file("s.db"), maven_files(), false, /*strict=*/true});
     FAIL() << "expected --strict to stop";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("sales_pipeline.csv:3: column 'product'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sales_pipeline.csv:3: column 'product'"), std::string::npos)
+        << e.what();
   }
   EXPECT_FALSE(fs::exists(strict_dir.file("s.db")));
 }
@@ -417,10 +433,10 @@ TEST(ImportRejects, MalformedRowsWithTheirLineNumbers) {
   std::string csv = dir.write("deals.csv",
                               "id,owner,amount,stage,created\r\n"
                               "A1,Ann,\"$1,200.00\",Open,2024-01-05\r\n"
-                              "A2,Ann,100\r\n"                           // line 3: too few fields
-                              "A3,Bob,50,Open,2024-13-40\r\n"           // line 4: no such date
+                              "A2,Ann,100\r\n"                 // line 3: too few fields
+                              "A3,Bob,50,Open,2024-13-40\r\n"  // line 4: no such date
                               "\"A4\",\"Bob\",\"1.2K\",Won,\"15 Jan, 2024 10:00:00\"\r\n"
-                              "A5,Bob,lots,Won,2024-01-07\r\n");        // line 6: not money
+                              "A5,Bob,lots,Won,2024-01-07\r\n");  // line 6: not money
   std::string mapping = dir.write("m.yaml", kDealsMapping);
   const std::string db_path = dir.file("d.db");
   ImportSummary s = import_with_plugins({mapping, db_path, {csv}});
@@ -429,10 +445,12 @@ TEST(ImportRejects, MalformedRowsWithTheirLineNumbers) {
   EXPECT_EQ(f.inserted, 2);
   EXPECT_EQ(f.rejected, 3);
   std::string rejects = slurp(db_path + ".rejects.csv");
-  EXPECT_NE(rejects.find("deals.csv,3,,\"expected 5 fields (as in the header), found 3\",\"A2,Ann,100\""), std::string::npos)
+  EXPECT_NE(rejects.find("deals.csv,3,,\"expected 5 fields (as in the header), found 3\",\"A2,Ann,100\""),
+            std::string::npos)
       << rejects;
   EXPECT_NE(rejects.find("deals.csv,4,created,'2024-13-40'"), std::string::npos) << rejects;
-  EXPECT_NE(rejects.find("deals.csv,6,amount,\"'lots' is not an amount of money"), std::string::npos) << rejects;
+  EXPECT_NE(rejects.find("deals.csv,6,amount,\"'lots' is not an amount of money"), std::string::npos)
+      << rejects;
   SQLite::Database db(db_path);
   EXPECT_DOUBLE_EQ(real(db, "SELECT sum(amount) FROM opportunities"), 1200.0 + 1200.0);
   EXPECT_EQ(count(db, "SELECT count(*) FROM opportunities WHERE created_at = '2024-01-15'"), 1);
@@ -484,8 +502,10 @@ TEST(ImportTransaction, KilledImportLeavesTheDatabaseAsItWas) {
   std::ofstream(dir.file("deals.csv")) << "placeholder";
   ImportOptions o{mapping, db_path, {dir.file("deals.csv")}};
   run_import(o, deals_opener(1000));
-  const int64_t sum_before = static_cast<int64_t>(
-      [&] { SQLite::Database db(db_path); return real(db, "SELECT sum(amount) FROM opportunities"); }());
+  const int64_t sum_before = static_cast<int64_t>([&] {
+    SQLite::Database db(db_path);
+    return real(db, "SELECT sum(amount) FROM opportunities");
+  }());
 
   int ready[2];
   ASSERT_EQ(pipe(ready), 0);
@@ -524,6 +544,59 @@ TEST(ImportTransaction, KilledImportLeavesTheDatabaseAsItWas) {
   ASSERT_TRUE(check.executeStep());
   EXPECT_EQ(check.getColumn(0).getString(), "ok");
   EXPECT_EQ(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'opportunities_created'"), 1);
+}
+
+// The first import into a new file runs with a rollback journal (written
+// once, not twice as with WAL): killed, it leaves a hot journal that the next
+// import rolls back before adding its rows; the store ends in WAL mode.
+TEST(ImportTransaction, KilledFirstImportIsRolledBackByTheNext) {
+  TempDir dir;
+  std::string mapping = dir.write("m.yaml", kDealsMapping);
+  const std::string db_path = dir.file("d.db");
+  std::ofstream(dir.file("deals.csv")) << "placeholder";
+  ImportOptions o{mapping, db_path, {dir.file("deals.csv")}};
+
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ready[0]);
+    auto opener = deals_opener(400000, [&](uint64_t i) {
+      if (i == 300000) {
+        char c = 'x';
+        if (write(ready[1], &c, 1) != 1) _exit(3);
+        for (;;) pause();
+      }
+    });
+    try {
+      run_import(o, opener);
+    } catch (...) {
+    }
+    _exit(2);
+  }
+  close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  close(ready[0]);
+  ASSERT_TRUE(fs::exists(db_path));
+
+  ImportSummary next = run_import(o, deals_opener(10));
+  EXPECT_EQ(next.files[0].inserted, 10);
+  EXPECT_EQ(next.files[0].updated, 0);
+  EXPECT_FALSE(fs::exists(db_path + "-journal"));
+  SQLite::Database db(db_path);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM opportunities"), 10);
+  SQLite::Statement check(db, "PRAGMA integrity_check");
+  ASSERT_TRUE(check.executeStep());
+  EXPECT_EQ(check.getColumn(0).getString(), "ok");
+  SQLite::Statement mode(db, "PRAGMA journal_mode");
+  ASSERT_TRUE(mode.executeStep());
+  EXPECT_EQ(mode.getColumn(0).getString(), "wal");
 }
 
 TEST(ImportTransaction, DryRunChangesNothing) {
