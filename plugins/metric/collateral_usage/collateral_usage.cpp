@@ -21,7 +21,6 @@ using tally::sdk::Unit;
 using tally::sdk::Value;
 using tally::sdk::Which;
 
-constexpr const char* kClosedInPeriodExpr = "in_period(opportunity_closed_at)";
 constexpr const char* kClosedInPeriod =
     "opportunity_status in ('won', 'lost') and in_period(opportunity_closed_at) and used_at < period_to";
 
@@ -229,25 +228,29 @@ class CollateralUsage final : public tally::sdk::Metric {
     std::map<Key, Group> groups;
     auto key_of = [](const tally::sdk::Rows& rows) { return rows.is_null(0) ? Key{} : Key{rows.text(0)}; };
 
-    auto usage = ctx.query("collateral_usage");
-    usage.group_by("grp", dim)
-        .select("uses", "count_if(in_period(used_at))")
-        .select("reps", "count_distinct(if(in_period(used_at), rep_id, null))")
-        .select("won_with", "count_distinct(if(opportunity_status = 'won' and " +
-                                std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
-                                ", opportunity_id, null))")
-        .select("lost_with", "count_distinct(if(opportunity_status = 'lost' and " +
-                                 std::string(kClosedInPeriodExpr) + types_condition("opportunity_type") +
-                                 ", opportunity_id, null))")
-        .where("used_at < period_to");
-    bind_types(usage);
-    auto usage_rows = usage.run();
-    while (usage_rows.next()) {
-      Group& g = groups[key_of(usage_rows)];
-      g.uses = usage_rows.integer(1);
-      g.reps = usage_rows.integer(2);
-      g.won_with = usage_rows.integer(3);
-      g.lost_with = usage_rows.integer(4);
+    auto usage = ctx.query("collateral_usage")
+                     .group_by("grp", dim)
+                     .select("uses", "count_if(in_period(used_at))")
+                     .select("reps", "count_distinct(if(in_period(used_at), rep_id, null))")
+                     .where("used_at < period_to")
+                     .run();
+    while (usage.next()) {
+      Group& g = groups[key_of(usage)];
+      g.uses = usage.integer(1);
+      g.reps = usage.integer(2);
+    }
+
+    // Deals closed in the period with collateral, starting from those deals (see compute()).
+    auto with = ctx.query("collateral_usage");
+    with.group_by("grp", dim)
+        .group_by("status", "opportunity_status")
+        .select("deals", "count_distinct(opportunity_id)")
+        .where(std::string(kClosedInPeriod) + types_condition("opportunity_type"));
+    bind_types(with);
+    auto with_rows = with.run();
+    while (with_rows.next()) {
+      Group& g = groups[key_of(with_rows)];
+      (with_rows.text(1) == "won" ? g.won_with : g.lost_with) = with_rows.integer(2);
     }
 
     auto closed_query = ctx.query("opportunities");
