@@ -475,6 +475,63 @@ TEST(ImportRejects, NonUtf8InputFailsNamingTheLineAndChangesNothing) {
   EXPECT_FALSE(fs::exists(dir.file("d.db")));
 }
 
+// A new table is filled with multi-row INSERTs; ids repeated within the file
+// and rejects between good rows must still give what row-by-row upserts
+// give: the last row wins, repeats count as updates, rejects in line order.
+TEST(ImportRejects, RepeatedIdsAndRejectsInOneFileCountLikeRowByRow) {
+  TempDir dir;
+  std::string mapping = dir.write("m.yaml", kDealsMapping);
+  const std::string db_path = dir.file("d.db");
+  std::ofstream(dir.file("deals.csv")) << "placeholder";
+  const uint64_t n = 5000;
+  auto id_of = [](uint64_t i) { return "D" + std::to_string(i < 3000 ? i : i % 1700); };
+  auto amount_of = [](uint64_t i) { return i % 97 == 0 ? std::string("twelve") : std::to_string(i); };
+  SourceOpener opener = [&](const std::string&, const std::string&) {
+    return std::make_unique<MemorySource>(
+        std::vector<std::string>{"id", "owner", "amount", "stage", "created"}, [&](uint64_t i, Record& r) {
+          if (i > n) return false;
+          r.line = i + 1;
+          r.fields = {id_of(i), "Rep " + std::to_string(i % 5), amount_of(i), "Open", "2024-01-15"};
+          return true;
+        });
+  };
+  ImportSummary s = run_import({mapping, db_path, {dir.file("deals.csv")}}, opener);
+
+  std::map<std::string, int64_t> last_amount;
+  int64_t inserted = 0, updated = 0, rejected = 0;
+  std::vector<uint64_t> reject_lines;
+  for (uint64_t i = 1; i <= n; ++i) {
+    if (i % 97 == 0) {
+      ++rejected;
+      reject_lines.push_back(i + 1);
+      continue;
+    }
+    (last_amount.count(id_of(i)) ? updated : inserted) += 1;
+    last_amount[id_of(i)] = static_cast<int64_t>(i);
+  }
+  EXPECT_EQ(s.files[0].read, static_cast<int64_t>(n));
+  EXPECT_EQ(s.files[0].inserted, inserted);
+  EXPECT_EQ(s.files[0].updated, updated);
+  EXPECT_EQ(s.files[0].rejected, rejected);
+
+  SQLite::Database db(db_path);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM opportunities"), static_cast<int64_t>(last_amount.size()));
+  SQLite::Statement q(db, "SELECT external_id, amount FROM opportunities");
+  int64_t wrong = 0;
+  while (q.executeStep())
+    if (static_cast<int64_t>(q.getColumn(1).getDouble()) !=
+        last_amount.at(q.getColumn(0).getString().substr(4)))
+      ++wrong;
+  EXPECT_EQ(wrong, 0);
+
+  std::ifstream rejects(db_path + ".rejects.csv");
+  std::string line;
+  std::getline(rejects, line);  // header
+  std::vector<uint64_t> lines;
+  while (std::getline(rejects, line)) lines.push_back(std::stoull(line.substr(line.find(',') + 1)));
+  EXPECT_EQ(lines, reject_lines);
+}
+
 // ---------------------------------------------------------------- all or nothing
 
 TEST(ImportTransaction, FailureMidwayLeavesTheDatabaseAsItWas) {
