@@ -4,6 +4,8 @@
 # accounts and products. Prints rows/s and peak RSS.
 #   bench/import_bench.sh [ROWS]        (default 1000000; run from the repo root after building)
 # TALLY=path/to/tally overrides the binary (default build/tally).
+# Each run imports into a new database. Figures and what makes the import fast:
+# docs/import.md, "Performance"; `tally -vv import ...` logs the phases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
