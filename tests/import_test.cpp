@@ -362,6 +362,11 @@ TEST(ImportMaven, CountsAndFiguresMatchTheCsvs) {
                   "WHERE p.name = 'GTX Pro'"),
             gtxpro);
   EXPECT_EQ(count(db, "SELECT count(*) FROM opportunities WHERE product_id IS NULL"), 0);
+
+  // The planner's statistics describe the imported rows (docs/decisions.md).
+  EXPECT_EQ(count(db, "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE idx = 'opportunities_closed'"),
+            8800);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'reps'"), 1);
 }
 
 TEST(ImportMaven, ReimportUpdatesWithoutDuplicates) {

@@ -1332,6 +1332,21 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
     if (opts.dry_run) {
       db.exec("ROLLBACK");
     } else {
+      // The planner's statistics for the tables this import changed, in the
+      // same transaction (docs/decisions.md: stale row counts make SQLite
+      // join from the wrong side). Only those tables: a small import into a
+      // big store stays quick.
+      std::set<std::string> changed;
+      for (const auto& f : summary.files) {
+        if (!f.table.empty() && f.inserted + f.updated > 0) changed.insert(f.table);
+        for (const auto& [table, n] : f.created)
+          if (n > 0) changed.insert(table);
+      }
+      if (summary.stages_written > 0) changed.insert("stages");
+      const auto analyze_started = Clock::now();
+      store::refresh_statistics(db, {changed.begin(), changed.end()});
+      spdlog::debug("import: statistics for {} table(s) in {:.2f} s", changed.size(),
+                    seconds_since(analyze_started));
       const auto commit_started = Clock::now();
       db.exec("COMMIT");
       spdlog::debug("import: commit in {:.2f} s", seconds_since(commit_started));
