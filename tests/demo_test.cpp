@@ -120,8 +120,9 @@ TEST_F(DemoTest, SummaryMatchesTheTables) {
 TEST_F(DemoTest, StoreHasPlannerStatistics) {
   SQLite::Database db = open("first.db");
   EXPECT_EQ(scalar(db, "SELECT count(*) FROM sqlite_stat1 WHERE idx = 'opportunities_closed'"), 1);
-  EXPECT_EQ(scalar(db, "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE idx = 'stage_history_opportunity'"),
-            first_.stage_history);
+  EXPECT_EQ(
+      scalar(db, "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE idx = 'stage_history_opportunity'"),
+      first_.stage_history);
 }
 
 TEST_F(DemoTest, CompanyHasTheExpectedShape) {

@@ -15,7 +15,6 @@
 #include "store/backend.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
-#include "store/sqlite.hpp"
 #include "util/date.hpp"
 
 namespace tally {
@@ -265,11 +264,24 @@ TEST_F(QueryTest, DurationsBetweenTimestamps) {
 TEST_F(QueryTest, DaysBetweenAgreesWithJulianday) {
   SQLite::Database db(path_, SQLite::OPEN_READONLY);
   store::register_functions(db);
-  const std::vector<std::string> stamps = {
-      "2025-01-01", "2024-02-29", "2024-12-31 23:59:59", "2025-03-01 00:00", "2025-06-04T10:30:00",
-      "2025-06-04 10:30:00.5", "2025-06-04 10:30:00.123456", "1999-12-31 12:00:00", "2000-02-29 06:00:00",
-      "2025-06-04 10:30:00Z", "2025-06-04 10:30:00+02:00", "2025-02-30", "2025-13-01", "2025-06-04 24:00:00",
-      "yesterday", "", "2025-6-4", "2460000.5"};
+  const std::vector<std::string> stamps = {"2025-01-01",
+                                           "2024-02-29",
+                                           "2024-12-31 23:59:59",
+                                           "2025-03-01 00:00",
+                                           "2025-06-04T10:30:00",
+                                           "2025-06-04 10:30:00.5",
+                                           "2025-06-04 10:30:00.123456",
+                                           "1999-12-31 12:00:00",
+                                           "2000-02-29 06:00:00",
+                                           "2025-06-04 10:30:00Z",
+                                           "2025-06-04 10:30:00+02:00",
+                                           "2025-02-30",
+                                           "2025-13-01",
+                                           "2025-06-04 24:00:00",
+                                           "yesterday",
+                                           "",
+                                           "2025-6-4",
+                                           "2460000.5"};
   for (const auto& a : stamps) {
     for (const auto& b : stamps) {
       SQLite::Statement q(db, "SELECT tally_days_between(?1, ?2), julianday(?2) - julianday(?1)");
@@ -283,8 +295,9 @@ TEST_F(QueryTest, DaysBetweenAgreesWithJulianday) {
       }
     }
   }
-  SQLite::Statement exact(db, "SELECT tally_days_between('2025-01-01 00:00:00', '2025-01-02 12:00:00'), "
-                              "tally_days_between(NULL, '2025-01-01'), tally_days_between(2460000.5, 2460001)");
+  SQLite::Statement exact(db,
+                          "SELECT tally_days_between('2025-01-01 00:00:00', '2025-01-02 12:00:00'), "
+                          "tally_days_between(NULL, '2025-01-01'), tally_days_between(2460000.5, 2460001)");
   ASSERT_TRUE(exact.executeStep());
   EXPECT_EQ(exact.getColumn(0).getDouble(), 1.5);  // whole milliseconds, so exact
   EXPECT_TRUE(exact.getColumn(1).isNull());
@@ -631,7 +644,8 @@ TEST(QueryDialects, SqliteScansForUpperBoundsOnTimestampsButKeepsIndexedRanges) 
   QueryBuilder joined("stage_history");
   joined.select("n", "count(*)");
   joined.where("opportunity_created_at < period_to");
-  joined.where("(opportunity_closed_at >= :a and stage = 'x' and opportunity_closed_at < :b) or entered_at < :b");
+  joined.where(
+      "(opportunity_closed_at >= :a and stage = 'x' and opportunity_closed_at < :b) or entered_at < :b");
   joined.bind("a", "2024-01-01");
   joined.bind("b", "2024-04-01");
   const auto sql = joined.compile(*sqlite, scope).sql;
@@ -747,8 +761,9 @@ TEST(SqliteBackend, MigrationUpgradesAnOlderStoreAndRefreshesStatistics) {
       db.exec(m.sql);
       db.exec("INSERT INTO schema_version VALUES (" + std::to_string(m.version) + ", '2025-01-01')");
     }
-    db.exec("INSERT INTO opportunities (id, created_at, closed_at, status, amount) VALUES "
-            "(1, '2025-01-01', '2025-02-01', 'won', 10), (2, '2025-01-02', NULL, 'open', 20)");
+    db.exec(
+        "INSERT INTO opportunities (id, created_at, closed_at, status, amount) VALUES "
+        "(1, '2025-01-01', '2025-02-01', 'won', 10), (2, '2025-01-02', NULL, 'open', 20)");
   }
   {
     SQLite::Database db = store::open_for_writing(path, false);

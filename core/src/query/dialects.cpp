@@ -30,7 +30,8 @@ class SqliteDialect final : public detail::SqlDialect {
   std::string name() const override { return "sqlite"; }
   std::string placeholder(size_t) const override { return "?"; }
   std::string days_between(const std::string& a, const std::string& b) const override {
-    return "tally_days_between(" + a + ", " + b + ")";  // julianday(b) - julianday(a), faster (store/sqlite.cpp)
+    return "tally_days_between(" + a + ", " + b +
+           ")";  // julianday(b) - julianday(a), faster (store/sqlite.cpp)
   }
   std::string bucket_start(const std::string& unit, const std::string& ts,
                            int fiscal_year_start) const override {
@@ -185,8 +186,14 @@ class ClickhouseDialect final : public detail::SqlDialect {
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_sqlite_dialect() { return std::make_unique<SqliteDialect>(); }
-std::unique_ptr<Dialect> make_postgres_dialect() { return std::make_unique<PostgresDialect>(); }
-std::unique_ptr<Dialect> make_clickhouse_dialect() { return std::make_unique<ClickhouseDialect>(); }
+std::unique_ptr<Dialect> make_sqlite_dialect() {
+  return std::make_unique<SqliteDialect>();
+}
+std::unique_ptr<Dialect> make_postgres_dialect() {
+  return std::make_unique<PostgresDialect>();
+}
+std::unique_ptr<Dialect> make_clickhouse_dialect() {
+  return std::make_unique<ClickhouseDialect>();
+}
 
 }  // namespace tally::query

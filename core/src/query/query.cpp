@@ -182,25 +182,15 @@ class Compiler {
     using Kind = Node::Kind;
     switch (n.kind) {
       case Kind::Number:
-      case Kind::String:
-        return bound(n.value);
-      case Kind::Param:
-        return bound(bound_value(n));
-      case Kind::Boolean:
-        return dialect_.boolean(n.flag);
-      case Kind::Null:
-        return "NULL";
-      case Kind::Column:
-        need_joins(n.column->joins);
-        return n.column->sql;
-      case Kind::PeriodBound:
-        return bound(n.text == "period_from" ? from_ : to_);
-      case Kind::Star:
-        return "*";
-      case Kind::Negate:
-        return "(-" + render(n.args[0]) + ")";
-      case Kind::Not:
-        return "(NOT " + render(n.args[0]) + ")";
+      case Kind::String: return bound(n.value);
+      case Kind::Param: return bound(bound_value(n));
+      case Kind::Boolean: return dialect_.boolean(n.flag);
+      case Kind::Null: return "NULL";
+      case Kind::Column: need_joins(n.column->joins); return n.column->sql;
+      case Kind::PeriodBound: return bound(n.text == "period_from" ? from_ : to_);
+      case Kind::Star: return "*";
+      case Kind::Negate: return "(-" + render(n.args[0]) + ")";
+      case Kind::Not: return "(NOT " + render(n.args[0]) + ")";
       case Kind::Binary: {
         if (n.text == "AND") return render_and(n);
         std::string left = render(n.args[0]);
@@ -210,15 +200,13 @@ class Compiler {
         if (n.text == "/") return dialect_.divide(left, right);
         return "(" + left + " " + n.text + " " + right + ")";
       }
-      case Kind::IsNull:
-        return "(" + render(n.args[0]) + (n.flag ? " IS NOT NULL)" : " IS NULL)");
+      case Kind::IsNull: return "(" + render(n.args[0]) + (n.flag ? " IS NOT NULL)" : " IS NULL)");
       case Kind::In: {
         std::vector<std::string> items;
         for (size_t i = 1; i < n.args.size(); ++i) items.push_back(render(n.args[i]));
         return "(" + render(n.args[0]) + (n.flag ? " NOT IN (" : " IN (") + join(items, ", ") + "))";
       }
-      case Kind::Call:
-        return render_call(n);
+      case Kind::Call: return render_call(n);
     }
     fail("unsupported expression", n.offset);
   }
@@ -255,7 +243,8 @@ class Compiler {
     const size_t dot = sql.find('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == sql.size()) return false;
     return std::all_of(sql.begin(), sql.end(), [](char c) {
-      return c == '.' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      return c == '.' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (c >= '0' && c <= '9');
     });
   }
 
@@ -401,7 +390,9 @@ void QueryBuilder::bind(const std::string& name, Value value) {
   impl_->binds[key] = std::move(value);
 }
 
-void QueryBuilder::use_period(Which which) { impl_->period = which; }
+void QueryBuilder::use_period(Which which) {
+  impl_->period = which;
+}
 
 CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) const {
   const auto* sql_dialect = dynamic_cast<const detail::SqlDialect*>(&dialect);

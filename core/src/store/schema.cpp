@@ -231,7 +231,8 @@ CREATE INDEX time_entries_day ON time_entries(day);
 -- instead of sorting millions of rows.
 CREATE INDEX stage_history_stage ON stage_history(stage, exited_at, entered_at);
 )SQL"},
-      {3, "covering index for closed deals; indexes from deals to their collateral and assisted activities", R"SQL(
+      {3, "covering index for closed deals; indexes from deals to their collateral and assisted activities",
+       R"SQL(
 -- Most KPIs read the deals closed in a period (win rate, revenue, deal size,
 -- with vs without collateral) or open at its end (closed_at >= end or NULL).
 -- Carrying the columns those queries filter and sum on lets the engine read a
@@ -256,6 +257,8 @@ CREATE INDEX activities_assisted ON activities(opportunity_id) WHERE assisting_r
   return all;
 }
 
-int latest_schema_version() { return migrations().back().version; }
+int latest_schema_version() {
+  return migrations().back().version;
+}
 
 }  // namespace tally::store

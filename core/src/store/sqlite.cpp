@@ -60,7 +60,8 @@ SQLite::Database open_for_writing(const std::string& path, bool create) {
   fs::path p(path);
   fs::path dir = p.parent_path();
   if (!dir.empty() && !fs::is_directory(dir))
-    throw StoreError("cannot create database '" + path + "': directory '" + dir.string() + "' does not exist");
+    throw StoreError("cannot create database '" + path + "': directory '" + dir.string() +
+                     "' does not exist");
   if (!create && !fs::exists(p)) throw StoreError("database '" + path + "' does not exist");
   try {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | (create ? SQLite::OPEN_CREATE : 0));
@@ -73,7 +74,8 @@ SQLite::Database open_for_writing(const std::string& path, bool create) {
       empty = q.getColumn(0).getInt() == 0;
     }
     if (!empty && schema_version(db) == 0)
-      throw StoreError("'" + path + "' is an SQLite database but not a Tally store (it has no schema_version)");
+      throw StoreError("'" + path +
+                       "' is an SQLite database but not a Tally store (it has no schema_version)");
     // An upgraded store with data: new indexes need statistics before the
     // planner will use them.
     if (migrate(db) > 0 && !empty) refresh_statistics(db);
@@ -228,12 +230,12 @@ void days_between(sqlite3_context* ctx, int, sqlite3_value** argv) {
 }  // namespace
 
 void register_functions(SQLite::Database& db) {
-  int rc = sqlite3_create_function_v2(db.getHandle(), "tally_quantile", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                                      nullptr, &quantile_step, &quantile_final, nullptr);
+  int rc = sqlite3_create_function_v2(db.getHandle(), "tally_quantile", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                      nullptr, nullptr, &quantile_step, &quantile_final, nullptr);
   if (rc != SQLITE_OK) throw StoreError("cannot register tally_quantile: " + std::string(sqlite3_errstr(rc)));
   rc = sqlite3_create_function_v2(db.getHandle(), "tally_days_between", 2,
-                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr, &days_between,
-                                  nullptr, nullptr, nullptr);
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                  &days_between, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK)
     throw StoreError("cannot register tally_days_between: " + std::string(sqlite3_errstr(rc)));
 }
