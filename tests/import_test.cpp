@@ -467,6 +467,30 @@ TEST(ImportRejects, MalformedRowsWithTheirLineNumbers) {
   EXPECT_FALSE(fs::exists(db_path + ".rejects.csv"));
 }
 
+// Moving the rejects into place happens after the commit: if it fails, the
+// committed rows stay (even in a database this import created) and the
+// rejects stay in their partial file, named in the error.
+TEST(ImportRejects, RejectsThatCannotBeMovedKeepTheCommittedRowsAndTheirFile) {
+  TempDir dir;
+  std::string csv = dir.write("deals.csv",
+                              "id,owner,amount,stage,created\n"
+                              "A1,Ann,100,Open,2024-01-05\n"
+                              "A2,Ann,lots,Open,2024-01-06\n");
+  std::string mapping = dir.write("m.yaml", kDealsMapping);
+  const std::string db_path = dir.file("d.db");
+  fs::create_directories(db_path + ".rejects.csv/occupied");  // rename() cannot replace it
+  try {
+    import_with_plugins({mapping, db_path, {csv}});
+    FAIL() << "no error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("the import is committed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(db_path + ".rejects.csv.partial"), std::string::npos) << e.what();
+  }
+  SQLite::Database db(db_path);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM opportunities"), 1);
+  EXPECT_NE(slurp(db_path + ".rejects.csv.partial").find("deals.csv,3,amount"), std::string::npos);
+}
+
 TEST(ImportRejects, NonUtf8InputFailsNamingTheLineAndChangesNothing) {
   TempDir dir;
   std::string csv = dir.write("deals.csv", "id,owner,amount,stage,created\nA1,Jos\xE9,1,Open,2024-01-05\n");

@@ -327,7 +327,12 @@ class RejectWriter {
     if (out_.is_open()) {
       out_.close();
       fs::rename(tmp_path_, path_, ec);
-      if (ec) throw std::runtime_error("cannot write '" + path_ + "': " + ec.message());
+      if (ec) {
+        // The rows are committed by now: keep the rejects where they are.
+        committed_ = true;
+        throw std::runtime_error("the import is committed, but its rejects could not be moved to '" + path_ +
+                                 "' (" + ec.message() + "); they are in '" + tmp_path_ + "'");
+      }
       summary.rejects_path = path_;
     } else {
       fs::remove(path_, ec);
@@ -1315,6 +1320,7 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
 
   RejectWriter rejects(opts.db_path + ".rejects.csv", opts.dry_run, !opts.dry_run);
   bool in_transaction = false;
+  bool committed = false;  // from here on, the database holds this import's rows: never remove it
   try {
     db.exec("BEGIN IMMEDIATE");
     in_transaction = true;
@@ -1349,6 +1355,8 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
                     seconds_since(analyze_started));
       const auto commit_started = Clock::now();
       db.exec("COMMIT");
+      in_transaction = false;
+      committed = true;
       spdlog::debug("import: commit in {:.2f} s", seconds_since(commit_started));
       // Best effort, never an error: the rows are committed, and the next
       // open for writing sets WAL anyway.
@@ -1364,8 +1372,8 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
       } catch (...) {
       }
     }
-    if (!existed && !in_memory) {
-      // This import created the file: leave nothing behind.
+    if (!existed && !in_memory && !committed) {
+      // This import created the file and did not commit: leave nothing behind.
       db = SQLite::Database(":memory:", SQLite::OPEN_READWRITE);
       for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(opts.db_path + suffix, ec);
     }
