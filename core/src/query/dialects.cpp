@@ -30,8 +30,8 @@ class SqliteDialect final : public detail::SqlDialect {
   std::string name() const override { return "sqlite"; }
   std::string placeholder(size_t) const override { return "?"; }
   std::string days_between(const std::string& a, const std::string& b) const override {
-    return "tally_days_between(" + a + ", " + b +
-           ")";  // julianday(b) - julianday(a), faster (store/sqlite.cpp)
+    // julianday(b) - julianday(a), with a fast path for the store's forms (store/sqlite.cpp).
+    return "tally_days_between(" + a + ", " + b + ")";
   }
   std::string bucket_start(const std::string& unit, const std::string& ts,
                            int fiscal_year_start) const override {

@@ -9,6 +9,7 @@
 
 #include "store/backend.hpp"
 #include "store/schema.hpp"
+#include "util/date.hpp"
 
 namespace tally::store {
 
@@ -145,32 +146,19 @@ int two_digits(const unsigned char* p) {
   return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
-// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 // Milliseconds since 1970-01-01 of a canonical timestamp; false when the text
 // is in any other form (the caller then asks SQLite).
-bool canonical_millis(const unsigned char* s, int n, int64_t& out) {
-  if (n < 10 || s[4] != '-' || s[7] != '-') return false;
-  const int c = two_digits(s), yy = two_digits(s + 2), month = two_digits(s + 5), day = two_digits(s + 8);
-  if (c < 0 || yy < 0 || month < 1 || month > 12 || day < 1) return false;
-  const int year = c * 100 + yy;
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return false;
-  int64_t ms = days_from_civil(year, month, day) * 86400000;
+bool canonical_millis(const unsigned char* text, int n, int64_t& out) {
+  const auto date =
+      Date::parse(std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(n)));
+  if (!date) return false;
+  int64_t ms = date->days_since_epoch() * 86400000;
   if (n == 10) {
     out = ms;
     return true;
   }
-  if (n < 16 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':') return false;
+  const unsigned char* s = text;
+  if (n < 16 || s[13] != ':') return false;  // Date::parse checked the ' ' or 'T' at 10
   const int hour = two_digits(s + 11), minute = two_digits(s + 14);
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59) return false;
   ms += hour * 3600000LL + minute * 60000LL;
