@@ -13,9 +13,13 @@ using nlohmann::json;
 
 namespace {
 
-const std::string& demo_db() { return demo_database(); }
+const std::string& demo_db() {
+  return demo_database();
+}
 
-std::string source(const std::string& rel) { return std::string(TALLY_SOURCE_DIR) + "/" + rel; }
+std::string source(const std::string& rel) {
+  return std::string(TALLY_SOURCE_DIR) + "/" + rel;
+}
 
 }  // namespace
 
@@ -51,7 +55,8 @@ TEST(Cli, MissingConfigIsOneClearMessageAndExit2) {
 
 TEST(Cli, BadYamlPointsAtLineAndColumn) {
   TempDir d;
-  std::string config = d.write("bad.yaml", "title: x\nperiod: {from: 2025-01-01, to: 2025-02-01\nmetrics: []\n");
+  std::string config =
+      d.write("bad.yaml", "title: x\nperiod: {from: 2025-01-01, to: 2025-02-01\nmetrics: []\n");
   auto r = run_tally("check '" + config + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(config + ":"), std::string::npos) << r.err;
@@ -69,16 +74,42 @@ TEST(Cli, EveryConfigErrorAtOnceWithFileLineColumnAndChoices) {
                                "  - use: pipline\n");
   auto r = run_tally("check '" + config + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find(config + ":6:23: unknown param 'grup_by' for win_loss; valid: "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(config + ":7:5: unknown metric plugin 'pipline'; did you mean 'pipeline'?"), std::string::npos)
+  EXPECT_NE(r.err.find(config + ":6:23: unknown param 'grup_by' for win_loss; valid: "), std::string::npos)
       << r.err;
+  EXPECT_NE(r.err.find(config + ":7:5: unknown metric plugin 'pipline'; did you mean 'pipeline'?"),
+            std::string::npos)
+      << r.err;
+}
+
+// A structural problem (a bad period) does not hide the plugin and param
+// problems further down: all are reported in one pass, in file order.
+TEST(Cli, StructuralAndPluginErrorsAreReportedTogether) {
+  TempDir d;
+  std::string config = d.write("c.yaml",
+                               "title: x\n"
+                               "period: {last: quater}\n"
+                               "metrics:\n"
+                               "  - use: win_loss\n"
+                               "    params: {grup_by: reason}\n"
+                               "  - use: pipline\n");
+  auto r = run_tally("check '" + config + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  const size_t period = r.err.find(config + ":2:16: unknown period 'quater'; did you mean 'quarter'?");
+  const size_t param = r.err.find(config + ":5:23: unknown param 'grup_by' for win_loss");
+  const size_t plugin = r.err.find(config + ":6:5: unknown metric plugin 'pipline'");
+  ASSERT_NE(period, std::string::npos) << r.err;
+  ASSERT_NE(param, std::string::npos) << r.err;
+  ASSERT_NE(plugin, std::string::npos) << r.err;
+  EXPECT_LT(period, param);
+  EXPECT_LT(param, plugin);
+  EXPECT_NE(r.err.find("3 problems found"), std::string::npos) << r.err;
 }
 
 TEST(Cli, UnknownPluginInRunIsExit2AndNothingRuns) {
   TempDir d;
   std::string config = d.write("c.yaml", "data: " + demo_db() +
-                                              "\nperiod: {from: 2025-01-01, to: 2025-02-01}\n"
-                                              "metrics: [{use: no_such_metric}]\n");
+                                             "\nperiod: {from: 2025-01-01, to: 2025-02-01}\n"
+                                             "metrics: [{use: no_such_metric}]\n");
   auto r = run_tally("run '" + config + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown metric plugin 'no_such_metric'"), std::string::npos) << r.err;
@@ -155,7 +186,8 @@ TEST(Cli, JsonFollowsTheContract) {
 }
 
 TEST(Cli, ResultsOnStdoutLogsOnStderr) {
-  auto r = run_tally("--quiet run '" + source("configs/demo.yaml") + "' --data '" + demo_db() + "' --format json");
+  auto r =
+      run_tally("--quiet run '" + source("configs/demo.yaml") + "' --data '" + demo_db() + "' --format json");
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.err, "");
   EXPECT_NO_THROW(json::parse(r.out));

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "config/config.hpp"
+#include "config/detail.hpp"
 #include "demo/demo.hpp"
 #include "import/importer.hpp"
 #include "plugins/registry.hpp"
@@ -42,7 +43,9 @@ void warn_registry_problems(const plugins::Registry& registry) {
   for (const auto& d : registry.problems()) spdlog::warn("ignoring a broken plugin manifest: {}", d.format());
 }
 
-bool stdout_is_color_tty() { return isatty(fileno(stdout)) && !std::getenv("NO_COLOR"); }
+bool stdout_is_color_tty() {
+  return isatty(fileno(stdout)) && !std::getenv("NO_COLOR");
+}
 
 // Loads and validates a config; prints every problem and returns nullopt
 // when there are any.
@@ -50,8 +53,10 @@ std::optional<config::Config> load_valid_config(const std::string& path, const s
                                                 plugins::Registry*& registry_out,
                                                 std::unique_ptr<plugins::Registry>& registry_holder) {
   config::Config cfg;
+  // Structural problems and plugin/param problems are reported together.
+  std::vector<Diagnostic> problems;
   try {
-    cfg = config::load_config(path, config::process_env(), today_utc());
+    cfg = config::load_config(path, config::process_env(), today_utc(), problems);
   } catch (const DiagnosticError& e) {
     print_diagnostics(e.diagnostics());
     return std::nullopt;
@@ -79,8 +84,10 @@ std::optional<config::Config> load_valid_config(const std::string& path, const s
   auto diagnostics = config::validate(
       cfg, [registry](const std::string& name) { return registry->find(name); },
       registry->names(plugins::Kind::Metric), registry->names(plugins::Kind::Report));
-  if (!diagnostics.empty()) {
-    print_diagnostics(diagnostics);
+  if (!problems.empty() || !diagnostics.empty()) {
+    problems.insert(problems.end(), diagnostics.begin(), diagnostics.end());
+    detail::sort_by_position(problems);
+    print_diagnostics(problems);
     return std::nullopt;
   }
   return cfg;
@@ -109,12 +116,14 @@ int run(const RunArgs& args) {
   try {
     backend = store::open_backend(source);
   } catch (const std::exception& e) {
-    std::cerr << (args.data.empty() ? cfg->data_where.file.empty() ? args.config : Diagnostic{cfg->data_where, ""}.format()
-                                    : std::string("--data: "))
+    std::cerr << (args.data.empty()
+                      ? cfg->data_where.file.empty() ? args.config : Diagnostic{cfg->data_where, ""}.format()
+                      : std::string("--data: "))
               << e.what() << '\n';
     return kInvalid;
   }
-  spdlog::debug("running {} metric(s) on {} for {}", cfg->metrics.size(), backend->describe(), describe_period(*cfg));
+  spdlog::debug("running {} metric(s) on {} for {}", cfg->metrics.size(), backend->describe(),
+                describe_period(*cfg));
   auto result = run::run_metrics(*cfg, *registry, *backend, args.jobs);
   run::RenderOptions options;
   options.output = &std::cout;
@@ -135,7 +144,8 @@ int check(const std::string& config_path, const std::string& data_override) {
     try {
       store::open_backend(source);
     } catch (const std::exception& e) {
-      std::cerr << (data_override.empty() ? Diagnostic{cfg->data_where, ""}.format() : std::string("--data: "))
+      std::cerr << (data_override.empty() ? Diagnostic{cfg->data_where, ""}.format()
+                                          : std::string("--data: "))
                 << e.what() << '\n';
       return kInvalid;
     }
@@ -158,12 +168,15 @@ int list_plugins(const std::vector<std::string>& extra_dirs) {
     name_w = std::max(name_w, m->name.size());
     version_w = std::max(version_w, m->version.size());
   }
-  auto pad = [](const std::string& s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' '); };
-  std::cout << pad("NAME", name_w) << "  " << pad("KIND", 6) << "  " << pad("VERSION", version_w) << "  SDK  SUMMARY\n";
+  auto pad = [](const std::string& s, size_t w) {
+    return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
+  };
+  std::cout << pad("NAME", name_w) << "  " << pad("KIND", 6) << "  " << pad("VERSION", version_w)
+            << "  SDK  SUMMARY\n";
   for (const auto* m : all)
     std::cout << pad(m->name, name_w) << "  " << pad(plugins::kind_name(m->kind), 6) << "  "
-              << pad(m->version, version_w) << "  " << m->sdk_major << '.' << m->sdk_minor << "  " << m->summary
-              << '\n';
+              << pad(m->version, version_w) << "  " << m->sdk_major << '.' << m->sdk_minor << "  "
+              << m->summary << '\n';
   return kOk;
 }
 
@@ -234,10 +247,10 @@ int demo(const DemoArgs& args) {
   try {
     auto summary = demo::generate(options, [](const std::string& status) { spdlog::debug("{}", status); });
     std::cout << "wrote " << args.db << " (scale " << args.scale << ", seed " << args.seed << ") in "
-              << fmt::format("{:.1f}", summary.seconds) << " s: " << summary.reps << " reps in " << summary.teams
-              << " teams, " << summary.accounts << " accounts, " << summary.leads << " leads, "
-              << summary.opportunities << " opportunities, " << summary.activities << " activities, "
-              << summary.subscriptions << " subscriptions\n";
+              << fmt::format("{:.1f}", summary.seconds) << " s: " << summary.reps << " reps in "
+              << summary.teams << " teams, " << summary.accounts << " accounts, " << summary.leads
+              << " leads, " << summary.opportunities << " opportunities, " << summary.activities
+              << " activities, " << summary.subscriptions << " subscriptions\n";
     return kOk;
   } catch (const std::exception& e) {
     std::cerr << "tally demo: " << e.what() << '\n';
@@ -258,7 +271,8 @@ int import_files(const ImportArgs& args) {
   try {
     auto summary = import::run_import(options, registry);
     std::cout << import::format_summary(summary);
-    bool rejected = std::any_of(summary.files.begin(), summary.files.end(), [](const auto& f) { return f.rejected > 0; });
+    bool rejected =
+        std::any_of(summary.files.begin(), summary.files.end(), [](const auto& f) { return f.rejected > 0; });
     return rejected ? kSomethingFailed : kOk;
   } catch (const DiagnosticError& e) {
     print_diagnostics(e.diagnostics());

@@ -405,7 +405,14 @@ class ConfigReader {
 }  // namespace
 
 Config load_config(const std::string& path, const EnvLookup& env, Date today) {
-  std::vector<Diagnostic> diagnostics;
+  std::vector<Diagnostic> problems;
+  Config config = load_config(path, env, today, problems);
+  if (!problems.empty()) throw DiagnosticError(std::move(problems));
+  return config;
+}
+
+Config load_config(const std::string& path, const EnvLookup& env, Date today,
+                   std::vector<Diagnostic>& diagnostics) {
   std::string read_error;
   auto text = detail::read_file(path, read_error);
   if (!text) throw DiagnosticError({Diagnostic{{path, 0, 0}, "cannot read config: " + read_error}});
@@ -422,9 +429,10 @@ Config load_config(const std::string& path, const EnvLookup& env, Date today) {
   config.path = path;
   detail::YamlReader yaml(path, &env, diagnostics);
   ConfigReader reader(config, yaml);
+  const size_t before = diagnostics.size();
   reader.read(*root, today);
   detail::sort_by_position(diagnostics);
-  if (!diagnostics.empty()) throw DiagnosticError(std::move(diagnostics));
+  if (diagnostics.size() > before) return config;
   if (config.compare != CompareMode::None)
     config.compare_period = compare_period_for(config.period, config.compare);
   return config;

@@ -28,9 +28,9 @@ struct Period {
 };
 
 struct PluginUse {
-  std::string use;   // plugin name
-  std::string name;  // `as:`, or the plugin name
-  std::string title; // optional `title:`
+  std::string use;    // plugin name
+  std::string name;   // `as:`, or the plugin name
+  std::string title;  // optional `title:`
   // Raw params as written, validated by validate(); keyed by param name.
   std::map<std::string, ParamValue> params;
   std::map<std::string, double> targets;  // metrics: `targets: {kpi: value}`
@@ -64,6 +64,12 @@ EnvLookup process_env();
 // thrown together as one DiagnosticError. `today` resolves relative periods
 // when the config has no `as_of:`.
 Config load_config(const std::string& path, const EnvLookup& env, Date today);
+// The same, but structural problems are appended to `problems` and the config
+// read so far is returned (uses that could not be read are left out), so
+// they can be reported together with validate()'s. Unreadable files, YAML
+// syntax errors and a config that is not a map are still thrown.
+Config load_config(const std::string& path, const EnvLookup& env, Date today,
+                   std::vector<Diagnostic>& problems);
 
 // Checks every metric and report use against the manifests: unknown plugin
 // (with the installed ones of that kind as choices), wrong kind, unknown
