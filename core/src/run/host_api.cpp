@@ -303,7 +303,15 @@ int32_t host_add_kpi(tally_ctx* ctx, const tally_kpi* kpi) {
     k.value = take(kpi->has_value, kpi->value);
     k.previous = take(kpi->has_previous, kpi->previous);
     k.target = take(kpi->has_target, kpi->target);
-    k.higher_is_better = kpi->struct_size >= sizeof(tally_kpi) ? kpi->higher_is_better != 0 : true;
+    k.higher_is_better =
+        kpi->struct_size >= offsetof(tally_kpi, compare_status) ? kpi->higher_is_better != 0 : true;
+    if (kpi->struct_size >= sizeof(tally_kpi)) {  // 1.1 fields
+      if (kpi->compare_status < TALLY_COMPARE_OK || kpi->compare_status > TALLY_COMPARE_NOT_COMPARABLE)
+        return fail(ctx, "KPI '" + k.name + "' has an unknown compare_status");
+      k.compare_status = kpi->compare_status;
+      k.note = str(kpi->note);
+      k.target_source = str(kpi->target_source);
+    }
     ctx->result->kpis.push_back(std::move(k));
     return TALLY_OK;
   });
@@ -426,7 +434,13 @@ int32_t host_metric_kpi(tally_ctx* ctx, uint32_t m, uint32_t k, tally_kpi* out) 
   out->previous = kpi.previous.value_or(0);
   out->has_target = kpi.target.has_value();
   out->target = kpi.target.value_or(0);
-  if (out->struct_size >= sizeof(tally_kpi)) out->higher_is_better = kpi.higher_is_better ? 1 : 0;
+  if (out->struct_size >= offsetof(tally_kpi, compare_status))
+    out->higher_is_better = kpi.higher_is_better ? 1 : 0;
+  if (out->struct_size >= sizeof(tally_kpi)) {  // 1.1 fields
+    out->compare_status = kpi.compare_status;
+    out->note = view(kpi.note);
+    out->target_source = view(kpi.target_source);
+  }
   return TALLY_OK;
 }
 
@@ -476,6 +490,58 @@ int32_t host_write_output(tally_ctx* ctx, tally_str text) {
 
 int32_t host_output_is_tty(tally_ctx* ctx) { return ctx && ctx->output_is_tty ? 1 : 0; }
 
+// ---- 1.1: notes, run warnings, provenance ----
+
+int32_t host_add_note(tally_ctx* ctx, tally_str text) {
+  return guarded(ctx, [&]() -> int32_t {
+    if (!ctx->result) return fail(ctx, "notes can only be added by metric plugins");
+    std::string note = str(text);
+    if (note.empty()) return fail(ctx, "a note needs text");
+    // The same remark from two queries of one metric is shown once.
+    for (const auto& existing : ctx->result->notes)
+      if (existing == note) return TALLY_OK;
+    ctx->result->notes.push_back(std::move(note));
+    return TALLY_OK;
+  });
+}
+
+uint32_t host_metric_note_count(tally_ctx* ctx, uint32_t m) {
+  const run::MetricResult* r = metric_at(ctx, m);
+  return r ? static_cast<uint32_t>(r->notes.size()) : 0;
+}
+
+tally_str host_metric_note(tally_ctx* ctx, uint32_t m, uint32_t n) {
+  const run::MetricResult* r = metric_at(ctx, m);
+  if (!r || n >= r->notes.size()) return tally_str{nullptr, 0};
+  return view(r->notes[n]);
+}
+
+uint32_t host_run_warning_count(tally_ctx* ctx) {
+  return ctx && ctx->run ? static_cast<uint32_t>(ctx->run->warnings.size()) : 0;
+}
+
+tally_str host_run_warning(tally_ctx* ctx, uint32_t w) {
+  if (!ctx || !ctx->run || w >= ctx->run->warnings.size()) return tally_str{nullptr, 0};
+  return view(ctx->run->warnings[w]);
+}
+
+uint32_t host_run_fact_count(tally_ctx* ctx) {
+  return ctx && ctx->run ? static_cast<uint32_t>(ctx->run->facts.size()) : 0;
+}
+
+tally_str host_run_fact_name(tally_ctx* ctx, uint32_t f) {
+  if (!ctx || !ctx->run || f >= ctx->run->facts.size()) return tally_str{nullptr, 0};
+  return view(ctx->run->facts[f].first);
+}
+
+tally_str host_run_fact(tally_ctx* ctx, tally_str name) {
+  if (!ctx || !ctx->run) return tally_str{nullptr, 0};
+  std::string wanted = str(name);
+  for (const auto& [key, value] : ctx->run->facts)
+    if (key == wanted) return view(value);
+  return tally_str{nullptr, 0};
+}
+
 const tally_host_api kHostApi = {
     sizeof(tally_host_api),
     TALLY_SDK_VERSION,
@@ -519,6 +585,14 @@ const tally_host_api kHostApi = {
     &host_table_cell,
     &host_write_output,
     &host_output_is_tty,
+    &host_add_note,
+    &host_metric_note_count,
+    &host_metric_note,
+    &host_run_warning_count,
+    &host_run_warning,
+    &host_run_fact_count,
+    &host_run_fact_name,
+    &host_run_fact,
 };
 
 }  // namespace

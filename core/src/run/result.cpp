@@ -38,4 +38,20 @@ bool RunResult::all_ok() const {
   return true;
 }
 
+std::string RunResult::fact(const std::string& name) const {
+  for (const auto& [key, value] : facts)
+    if (key == name) return value;
+  return {};
+}
+
+void RunResult::set_fact(const std::string& name, std::string value) {
+  for (auto& [key, existing] : facts) {
+    if (key == name) {
+      existing = std::move(value);
+      return;
+    }
+  }
+  facts.emplace_back(name, std::move(value));
+}
+
 }  // namespace tally::run

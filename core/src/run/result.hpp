@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tally/plugin.h>
@@ -21,6 +22,9 @@ struct Kpi {
   std::optional<double> previous;
   std::optional<double> target;
   bool higher_is_better = true;
+  int32_t compare_status = TALLY_COMPARE_OK;  // tally_compare_status
+  std::string note;                           // qualifier shown beside the number
+  std::string target_source;                  // where the target came from
 
   // value - previous, and (value - previous) / |previous|; n/a when either is.
   std::optional<double> change() const;
@@ -46,7 +50,7 @@ struct Table {
 };
 
 struct MetricResult {
-  std::string name;    // `as:` or plugin name
+  std::string name;  // `as:` or plugin name
   std::string plugin;
   std::string title;
   bool ok = true;
@@ -54,6 +58,7 @@ struct MetricResult {
   double seconds = 0;  // wall time
   std::vector<Kpi> kpis;
   std::vector<Table> tables;
+  std::vector<std::string> notes;  // data-quality and scope notes, shown with the results
 
   const Kpi* find_kpi(const std::string& name) const;
   const Table* find_table(const std::string& name) const;
@@ -67,8 +72,14 @@ struct RunResult {
   std::string currency = "USD";
   std::string data_source;
   std::vector<MetricResult> metrics;
+  std::vector<std::string> warnings;  // about the whole run, shown by every report
+  // Provenance facts by name ("data_source", "generated_at", ...), in insertion order.
+  std::vector<std::pair<std::string, std::string>> facts;
 
   bool all_ok() const;
+  // The fact's value, or empty when unknown; set_fact replaces an existing one.
+  std::string fact(const std::string& name) const;
+  void set_fact(const std::string& name, std::string value);
 };
 
 }  // namespace tally::run

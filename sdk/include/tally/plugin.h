@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define TALLY_SDK_VERSION_MAJOR 1
-#define TALLY_SDK_VERSION_MINOR 0
+#define TALLY_SDK_VERSION_MINOR 1
 #define TALLY_SDK_VERSION ((uint32_t)((TALLY_SDK_VERSION_MAJOR << 16) | TALLY_SDK_VERSION_MINOR))
 #define TALLY_SDK_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define TALLY_SDK_MINOR_OF(v) ((uint32_t)(v)&0xFFFFu)
@@ -141,7 +141,22 @@ typedef struct tally_kpi {
   double target;
   /* Whether a rise is good news (1) or bad news (0), for arrows and colour. */
   int32_t higher_is_better;
+  /* ---- 1.1 ---- */
+  /* How `previous` may be read: tally_compare_status. */
+  int32_t compare_status;
+  /* A short qualifier a reader must see next to the number ("new business
+   * only", "cohort 30 of 90 days old"); may be empty. */
+  tally_str note;
+  /* Where the target came from ("config", "quotas"); may be empty. */
+  tally_str target_source;
 } tally_kpi;
+
+/* Whether a KPI's comparison value is like for like (1.1). */
+typedef enum tally_compare_status {
+  TALLY_COMPARE_OK = 0,             /* previous is comparable (or the run has no comparison) */
+  TALLY_COMPARE_NO_DATA = 1,        /* the comparison period has no data: show "no data" */
+  TALLY_COMPARE_NOT_COMPARABLE = 2  /* not like for like (see note): show no change */
+} tally_compare_status;
 
 /* Drawing hint for a table: x is a column name, ys a comma-separated list of
  * column names (empty = every numeric column but x). */
@@ -272,6 +287,26 @@ typedef struct tally_host_api {
   int32_t (*write_output)(tally_ctx *ctx, tally_str text);
   /* 1 when standard output is a colour-capable terminal and NO_COLOR is unset. */
   int32_t (*output_is_tty)(tally_ctx *ctx);
+
+  /* ---- 1.1: metric plugins: notes ----
+   * A note on the metric's results that a reader must see beside the numbers:
+   * data quality ("amount unknown on 2,089 deals"), scope, why a breakdown
+   * does not add up to its headline. */
+  int32_t (*add_note)(tally_ctx *ctx, tally_str text);
+
+  /* ---- 1.1: report plugins: notes, run warnings and provenance ---- */
+  uint32_t (*metric_note_count)(tally_ctx *ctx, uint32_t metric);
+  tally_str (*metric_note)(tally_ctx *ctx, uint32_t metric, uint32_t note);
+  /* Warnings about the whole run (rejected rows in the data, a period outside
+   * the data's date range, ...), in the order they were found. */
+  uint32_t (*run_warning_count)(tally_ctx *ctx);
+  tally_str (*run_warning)(tally_ctx *ctx, uint32_t warning);
+  /* Named facts about the run, for provenance ("data_source", "data_from",
+   * "data_to", "generated_at", "tally_version", ...); empty when unknown.
+   * run_fact_name lists them in a stable order. */
+  uint32_t (*run_fact_count)(tally_ctx *ctx);
+  tally_str (*run_fact_name)(tally_ctx *ctx, uint32_t fact);
+  tally_str (*run_fact)(tally_ctx *ctx, tally_str name);
 } tally_host_api;
 
 /* ---- What a plugin provides ---- */

@@ -17,6 +17,7 @@
 #include <tally/plugin.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
@@ -39,6 +40,9 @@ inline const tally_host_api*& host_slot() {
   return host;
 }
 inline const tally_host_api& host() { return *host_slot(); }
+// Whether the host's table reaches the entry at `offset` (entries added in a
+// later minor are absent from an older host).
+inline bool host_has(size_t offset) { return host_slot() && host_slot()->struct_size > offset; }
 
 inline tally_str str_c(std::string_view s) { return tally_str{s.data(), s.size()}; }
 inline std::string str_of(tally_str s) { return s.data ? std::string(s.data, s.size) : std::string(); }
@@ -247,6 +251,11 @@ struct Kpi {
   std::optional<double> previous;
   std::optional<double> target;
   bool higher_is_better = true;
+  // 1.1: how `previous` may be read, a qualifier shown beside the number,
+  // and where the target came from. Ignored by a 1.0 host.
+  int32_t compare_status = TALLY_COMPARE_OK;
+  std::string note;
+  std::string target_source;
 };
 
 // A result table being built; columns first, then rows.
@@ -389,7 +398,21 @@ class Context : public BaseContext {
     set(k.previous, c.has_previous, c.previous);
     set(k.target, c.has_target, c.target);
     c.higher_is_better = k.higher_is_better ? 1 : 0;
+    c.compare_status = k.compare_status;
+    c.note = detail::str_c(k.note);
+    c.target_source = detail::str_c(k.target_source);
+    // A 1.0 host reads only the 1.0 part of the struct.
+    if (!detail::host_has(offsetof(tally_host_api, add_note))) c.struct_size = offsetof(tally_kpi, compare_status);
     check(detail::host().add_kpi(ctx_, &c));
+  }
+
+  // A note a reader must see beside this metric's numbers (data quality, scope).
+  // On a 1.0 host the note goes to the log instead.
+  void note(std::string_view text) const {
+    if (detail::host_has(offsetof(tally_host_api, add_note)))
+      check(detail::host().add_note(ctx_, detail::str_c(text)));
+    else
+      warn(text);
   }
 
   // Computes a KPI for the current period and, when the run compares, for
@@ -470,6 +493,7 @@ struct MetricView {
   std::string error;
   std::vector<Kpi> kpis;
   std::vector<TableView> tables;
+  std::vector<std::string> notes;  // 1.1
 };
 
 // What a report plugin sees: the finished run and its own params.
@@ -506,6 +530,9 @@ class ReportContext : public BaseContext {
         if (ck.has_previous) kv.previous = ck.previous;
         if (ck.has_target) kv.target = ck.target;
         kv.higher_is_better = ck.higher_is_better != 0;
+        kv.compare_status = ck.compare_status;
+        kv.note = detail::str_of(ck.note);
+        kv.target_source = detail::str_of(ck.target_source);
         mv.kpis.push_back(std::move(kv));
       }
       for (uint32_t t = 0; t < mi.table_count; ++t) {
@@ -543,9 +570,39 @@ class ReportContext : public BaseContext {
         }
         mv.tables.push_back(std::move(tv));
       }
+      if (detail::host_has(offsetof(tally_host_api, metric_note))) {
+        uint32_t notes = h.metric_note_count(ctx_, m);
+        for (uint32_t i = 0; i < notes; ++i) mv.notes.push_back(detail::str_of(h.metric_note(ctx_, m, i)));
+      }
       out.push_back(std::move(mv));
     }
     return out;
+  }
+
+  // 1.1: warnings about the whole run; empty on a 1.0 host.
+  std::vector<std::string> warnings() const {
+    std::vector<std::string> out;
+    if (!detail::host_has(offsetof(tally_host_api, run_warning))) return out;
+    uint32_t n = detail::host().run_warning_count(ctx_);
+    for (uint32_t i = 0; i < n; ++i) out.push_back(detail::str_of(detail::host().run_warning(ctx_, i)));
+    return out;
+  }
+  // 1.1: provenance facts ("data_source", "generated_at", ...) in a stable order.
+  std::vector<std::pair<std::string, std::string>> facts() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!detail::host_has(offsetof(tally_host_api, run_fact))) return out;
+    const auto& h = detail::host();
+    uint32_t n = h.run_fact_count(ctx_);
+    for (uint32_t i = 0; i < n; ++i) {
+      tally_str name = h.run_fact_name(ctx_, i);
+      out.emplace_back(detail::str_of(name), detail::str_of(h.run_fact(ctx_, name)));
+    }
+    return out;
+  }
+  // One fact, or empty when unknown.
+  std::string fact(std::string_view name) const {
+    if (!detail::host_has(offsetof(tally_host_api, run_fact))) return {};
+    return detail::str_of(detail::host().run_fact(ctx_, detail::str_c(name)));
   }
 
   void write(std::string_view text) const { check(detail::host().write_output(ctx_, detail::str_c(text))); }
