@@ -55,7 +55,9 @@ std::string load_error(const std::string& dir, const std::string& name) {
   return "(loaded without error)";
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -172,8 +174,8 @@ TEST(FaultsLoader, AManifestSymlinkIsReadOnlyWhenItsTargetIsInTheFolder) {
   plugins::Registry registry(std::vector<std::string>{dir.path()});
   EXPECT_EQ(registry.find("good_metric"), nullptr);
   ASSERT_EQ(registry.problems().size(), 1u);
-  EXPECT_TRUE(contains(registry.problems()[0].format(), "refused: the manifest is a symlink to '")) <<
-      registry.problems()[0].format();
+  EXPECT_TRUE(contains(registry.problems()[0].format(), "refused: the manifest is a symlink to '"))
+      << registry.problems()[0].format();
   EXPECT_TRUE(contains(registry.problems()[0].format(), "outside the plugin folder"));
 }
 
@@ -202,7 +204,8 @@ TEST(FaultsShadow, AConfigPluginWithAnInstalledNameIsRefused) {
   auto r = run_tally("run '" + config + "' --format json");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(contains(r.err, "c.yaml:3:16: plugin 'win_rate' in " + f.dir().file("mine") + " (" +
-                                  f.dir().file("mine/win_rate.plugin.yaml") + ") shadows the installed one at "))
+                                  f.dir().file("mine/win_rate.plugin.yaml") +
+                                  ") shadows the installed one at "))
       << r.err;
   EXPECT_TRUE(contains(r.err, "add `override: true` to this plugin_paths entry")) << r.err;
   EXPECT_EQ(r.out, "");
@@ -210,31 +213,36 @@ TEST(FaultsShadow, AConfigPluginWithAnInstalledNameIsRefused) {
 
 TEST(FaultsShadow, OverrideTrueRunsTheConfigPluginAndNamesBoth) {
   StoreFixture f;
-  f.exec("INSERT INTO opportunities(id, created_at, status) VALUES (1, '2025-01-10', 'open'), (2, '2025-02-10', 'open')");
+  f.exec(
+      "INSERT INTO opportunities(id, created_at, status) VALUES (1, '2025-01-10', 'open'), (2, '2025-02-10', "
+      "'open')");
   fake_win_rate(f.dir(), "mine");
-  std::string config = f.dir().write("c.yaml", "title: t\ndata: " + f.db_path() +
-                                                   "\nplugin_paths:\n  - {path: mine, override: true}\n  - " + kBad +
-                                                   "\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
-                                                   "metrics: [{use: win_rate}]\nreports: [{use: warnings_report}]\n");
+  std::string config =
+      f.dir().write("c.yaml", "title: t\ndata: " + f.db_path() +
+                                  "\nplugin_paths:\n  - {path: mine, override: true}\n  - " + kBad +
+                                  "\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
+                                  "metrics: [{use: win_rate}]\nreports: [{use: warnings_report}]\n");
   auto r = run_tally("run '" + config + "'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::string named = "plugin 'win_rate' from " + f.dir().file("mine/win_rate.plugin.yaml") +
                             " replaces the installed one at ";
-  EXPECT_TRUE(contains(r.err, "warn: " + named)) << r.err;
+  EXPECT_TRUE(contains(r.err, "warning: " + named)) << r.err;
   EXPECT_TRUE(contains(r.err, "/win_rate.plugin.yaml (override: true in the config)")) << r.err;
   EXPECT_TRUE(contains(r.out, "warning: " + named)) << r.out;
 }
 
 TEST(FaultsShadow, PluginPathsEntriesAreCheckedAsWritten) {
   StoreFixture f;
-  std::string config = f.dir().write("c.yaml", "data: " + f.db_path() +
-                                                   "\nplugin_paths: [{path: mine, override: yes}, {overide: true}]\n"
-                                                   "period: {from: 2025-01-01, to: 2025-04-01}\n"
-                                                   "metrics: [{use: win_rate}]\n");
+  std::string config =
+      f.dir().write("c.yaml", "data: " + f.db_path() +
+                                  "\nplugin_paths: [{path: mine, override: yes}, {overide: true}]\n"
+                                  "period: {from: 2025-01-01, to: 2025-04-01}\n"
+                                  "metrics: [{use: win_rate}]\n");
   auto r = run_tally("check '" + config + "'");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(contains(r.err, "c.yaml:2:39: override must be true or false, not 'yes'")) << r.err;
-  EXPECT_TRUE(contains(r.err, "unknown key 'overide' in a plugin_paths entry; did you mean 'override'?")) << r.err;
+  EXPECT_TRUE(contains(r.err, "unknown key 'overide' in a plugin_paths entry; did you mean 'override'?"))
+      << r.err;
 }
 
 // ---- 4. a plugin that ends the process never passes for success ----
@@ -246,7 +254,9 @@ std::string exit_config(const StoreFixture& f, const std::string& mode) {
                        "title: t\ndata: " + f.db_path() + "\nplugin_paths: [" + kBad +
                            "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
                            "metrics:\n  - {use: good_metric, as: a}\n  - {use: good_metric, as: b}\n"
-                           "  - {use: exit_metric, as: boom, params: {mode: " + mode + "}}\n"
+                           "  - {use: exit_metric, as: boom, params: {mode: " +
+                           mode +
+                           "}}\n"
                            "  - {use: good_metric, as: c}\n  - {use: good_metric, as: d}\n");
 }
 
@@ -265,10 +275,18 @@ void expect_exit_is_a_failure(const std::string& mode, int runs) {
 
 }  // namespace
 
-TEST(FaultsExit, APluginCallingExitFailsTheRunAndIsNamed) { expect_exit_is_a_failure("exit", 20); }
-TEST(FaultsExit, APluginCallingUnderscoreExitFailsTheRunAndIsNamed) { expect_exit_is_a_failure("_exit", 20); }
-TEST(FaultsExit, APluginCallingQuickExitFailsTheRunAndIsNamed) { expect_exit_is_a_failure("quick_exit", 20); }
-TEST(FaultsExit, APluginCallingCapitalExitFailsTheRunAndIsNamed) { expect_exit_is_a_failure("_Exit", 5); }
+TEST(FaultsExit, APluginCallingExitFailsTheRunAndIsNamed) {
+  expect_exit_is_a_failure("exit", 20);
+}
+TEST(FaultsExit, APluginCallingUnderscoreExitFailsTheRunAndIsNamed) {
+  expect_exit_is_a_failure("_exit", 20);
+}
+TEST(FaultsExit, APluginCallingQuickExitFailsTheRunAndIsNamed) {
+  expect_exit_is_a_failure("quick_exit", 20);
+}
+TEST(FaultsExit, APluginCallingCapitalExitFailsTheRunAndIsNamed) {
+  expect_exit_is_a_failure("_Exit", 5);
+}
 
 TEST(FaultsExit, TheHostsOwnExitIsUnchanged) {
   // Outside plugin code the exported exit functions behave as the C library's.
@@ -289,8 +307,9 @@ TEST(FaultsLimits, AConfigLargerThan10MbIsRefusedBeforeParsing) {
   auto r = run_tally("run '" + config + "'");
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err, config + ": cannot read config: the file is 104.9 MB; configs, mappings and manifests larger "
-                            "than 10 MB are refused\n");
+  EXPECT_EQ(r.err, config +
+                       ": cannot read config: the file is 104.9 MB; configs, mappings and manifests larger "
+                       "than 10 MB are refused\n");
   EXPECT_LT(seconds, 5.0);
 }
 
@@ -302,7 +321,8 @@ TEST(FaultsLimits, AMappingLargerThan10MbIsRefusedBeforeParsing) {
   const std::string csv = dir.write("a.csv", "id\n1\n");
   auto r = run_tally("import --mapping '" + mapping + "' --db '" + dir.file("x.db") + "' '" + csv + "'");
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_TRUE(contains(r.err, "the file is 10.0 MB; configs, mappings and manifests larger than 10 MB are refused"))
+  EXPECT_TRUE(
+      contains(r.err, "the file is 10.0 MB; configs, mappings and manifests larger than 10 MB are refused"))
       << r.err;
   EXPECT_FALSE(fs::exists(dir.file("x.db")));
 }
@@ -314,7 +334,9 @@ TEST(FaultsOutput, ControlCharactersAreEscapedForTheTerminal) {
   EXPECT_EQ(escape_for_terminal("a\tb\rc\x7f\x01"), "a\\tb\\rc\\x7f\\x01");
   EXPECT_EQ(escape_for_terminal("two\nlines"), "two\nlines");
   EXPECT_EQ(escape_for_terminal("two\nlines", false), "two\\nlines");
-  EXPECT_EQ(escape_for_terminal("c1 \xc2\x9b" "31m"), "c1 \\u009b31m");
+  EXPECT_EQ(escape_for_terminal("c1 \xc2\x9b"
+                                "31m"),
+            "c1 \\u009b31m");
   EXPECT_EQ(escape_for_terminal("bad \xff\x80 byte"), "bad \\xff\\x80 byte");
   EXPECT_EQ(escape_for_terminal("Zoë Ångström €5 ✓"), "Zoë Ångström €5 ✓");
 }
@@ -322,10 +344,10 @@ TEST(FaultsOutput, ControlCharactersAreEscapedForTheTerminal) {
 TEST(FaultsOutput, EscapeSequencesFromConfigsAndDataNeverReachTheTerminal) {
   StoreFixture f;
   f.exec("INSERT INTO opportunities(id, created_at, status) VALUES (1, '2025-01-10', 'open')");
-  std::string config = f.dir().write("c.yaml", "title: \"Q1\\e]0;pwned\\a\\e[2J\"\ndata: " + f.db_path() +
-                                                   "\nplugin_paths: [" + kBad +
-                                                   "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
-                                                   "metrics: [{use: good_metric, title: \"Deals\\e[31m\"}]\n");
+  std::string config = f.dir().write(
+      "c.yaml", "title: \"Q1\\e]0;pwned\\a\\e[2J\"\ndata: " + f.db_path() + "\nplugin_paths: [" + kBad +
+                    "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
+                    "metrics: [{use: good_metric, title: \"Deals\\e[31m\"}]\n");
   auto r = run_tally("run '" + config + "' --format table");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
@@ -348,22 +370,36 @@ TEST(FaultsOutput, CannotOpenForWritingCarriesTheOsReason) {
   f.exec("INSERT INTO opportunities(id, created_at, status) VALUES (1, '2025-01-10', 'open')");
   const std::string long_name(300, 'x');
   for (const std::string report : {"html", "json", "markdown"}) {
-    std::string config = f.dir().write("c-" + report + ".yaml", "title: t\ndata: " + f.db_path() +
-                                                                  "\nplugin_paths: [" + kBad +
-                                                                  "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
-                                                                  "metrics: [{use: good_metric}]\n"
-                                                                  "reports: [{use: " + report + ", path: " +
-                                                                  long_name + "}]\n");
+    std::string config =
+        f.dir().write("c-" + report + ".yaml", "title: t\ndata: " + f.db_path() + "\nplugin_paths: [" + kBad +
+                                                   "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
+                                                   "metrics: [{use: good_metric}]\n"
+                                                   "reports: [{use: " +
+                                                   report + ", path: " + long_name + "}]\n");
     auto r = run_tally("run '" + config + "' --out '" + f.dir().path() + "'");
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_TRUE(contains(r.err, "cannot open " + f.dir().file(long_name) + " for writing: File name too long"))
+    EXPECT_TRUE(
+        contains(r.err, "cannot open " + f.dir().file(long_name) + " for writing: File name too long"))
         << report << ": " << r.err;
   }
-  std::string config = f.dir().write("c-csv.yaml", "title: t\ndata: " + f.db_path() + "\nplugin_paths: [" + kBad +
-                                                       "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
-                                                       "metrics: [{use: good_metric}]\n"
-                                                       "reports: [{use: csv, dir: " + long_name + "}]\n");
+  std::string config =
+      f.dir().write("c-csv.yaml", "title: t\ndata: " + f.db_path() + "\nplugin_paths: [" + kBad +
+                                      "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
+                                      "metrics: [{use: good_metric}]\n"
+                                      "reports: [{use: csv, dir: " +
+                                      long_name + "}]\n");
   auto r = run_tally("run '" + config + "' --out '" + f.dir().path() + "'");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(contains(r.err, f.dir().file(long_name) + ": File name too long")) << r.err;
+}
+
+TEST(FaultsShadow, AConfigListingAnInstalledFolderShadowsNothing) {
+  // `plugin_paths: [../build/plugins]` names the very folder tally installs from.
+  StoreFixture f;
+  std::string config = f.dir().write("c.yaml", "data: " + f.db_path() +
+                                                   "\nplugin_paths: [" TALLY_TEST_PLUGIN_DIR
+                                                   "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
+                                                   "metrics: [{use: win_rate}]\n");
+  auto r = run_tally("check '" + config + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }

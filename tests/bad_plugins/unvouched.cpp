@@ -22,7 +22,8 @@ namespace {
 class Unvouched final : public tally::sdk::Metric {
  public:
   void run(tally::sdk::Context& ctx) override {
-    ctx.kpi("created", "Created", tally::sdk::Unit::Count, [](tally::sdk::Which) { return std::optional<double>(-1); });
+    ctx.kpi("created", "Created", tally::sdk::Unit::Count,
+            [](tally::sdk::Which) { return std::optional<double>(-1); });
   }
 };
 

@@ -131,8 +131,9 @@ int run(const RunArgs& args) {
                 describe_period(*cfg));
   auto result = run::run_metrics(*cfg, *registry, *backend, args.jobs);
   for (const auto& o : registry->overrides()) {
-    std::string notice = "plugin '" + o.name + "' from " + o.manifest_path + " replaces the installed one at " +
-                         o.replaced_path + " (override: true in the config)";
+    std::string notice = "plugin '" + o.name + "' from " + o.manifest_path +
+                         " replaces the installed one at " + o.replaced_path +
+                         " (override: true in the config)";
     spdlog::warn("{}", notice);
     result.warnings.push_back(std::move(notice));
   }

@@ -14,7 +14,9 @@ void tally_host_plugin_exit(const char* how, int status);
 
 typedef void (*exit_fn)(int);
 
-static exit_fn next_function(const char* name) { return (exit_fn)dlsym(RTLD_NEXT, name); }
+static exit_fn next_function(const char* name) {
+  return (exit_fn)dlsym(RTLD_NEXT, name);
+}
 
 void exit(int status) {
   tally_host_plugin_exit("exit", status);

@@ -241,7 +241,8 @@ class ConfigReader {
   void read_plugin_paths(const Entry& e) {
     if (e.value.IsNull()) return;
     if (e.value.IsMap()) {
-      yaml_.error(e.value_where, "plugin_paths must be a list, like [plugins] or [{path: plugins, override: true}]");
+      yaml_.error(e.value_where,
+                  "plugin_paths must be a list, like [plugins] or [{path: plugins, override: true}]");
       return;
     }
     std::vector<YAML::Node> items;
@@ -268,7 +269,9 @@ class ConfigReader {
           }
         }
         if (!path) {
-          yaml_.error(where, "a plugin_paths entry written as a map needs `path:`, like {path: plugins, override: true}");
+          yaml_.error(
+              where,
+              "a plugin_paths entry written as a map needs `path:`, like {path: plugins, override: true}");
           continue;
         }
       } else {

@@ -243,7 +243,7 @@ std::optional<std::string> read_file(const std::string& path, std::string& error
     text.append(buffer, n);
     if (text.size() > kMaxYamlFileBytes) {  // a pipe or a file that grew
       std::fclose(file);
-      error = size_refusal(text.size()) ;
+      error = size_refusal(text.size());
       return std::nullopt;
     }
   }

@@ -53,7 +53,9 @@ struct LibraryBytes {
 // Largest plugin library read; far above any real plugin.
 constexpr off_t kMaxLibraryBytes = off_t{1} << 30;
 
-std::string os_reason() { return std::strerror(errno); }
+std::string os_reason() {
+  return std::strerror(errno);
+}
 
 // Is `path` `folder` or inside it (both canonical)?
 bool is_inside(const fs::path& path, const fs::path& folder) {
@@ -72,8 +74,10 @@ LibraryBytes read_library(const std::string& name, const Manifest& manifest) {
   const int fd = ::open(library_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT)
-      throw PluginError("plugin '" + name + "': library '" + library_path + "' named in " + where + " is missing");
-    throw PluginError("plugin '" + name + "': cannot open library '" + library_path + "' for reading: " + os_reason());
+      throw PluginError("plugin '" + name + "': library '" + library_path + "' named in " + where +
+                        " is missing");
+    throw PluginError("plugin '" + name + "': cannot open library '" + library_path +
+                      "' for reading: " + os_reason());
   }
   struct Closer {
     int fd;
@@ -84,20 +88,22 @@ LibraryBytes read_library(const std::string& name, const Manifest& manifest) {
   const fs::path opened = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
   const fs::path folder = fs::canonical(fs::absolute(fs::path(where)).parent_path(), ec);
   if (!opened.empty() && !folder.empty()) {
-    fs::path literal = fs::path(manifest.library).is_absolute() ? fs::path(manifest.library)
-                                                                  : folder / manifest.library;
+    fs::path literal =
+        fs::path(manifest.library).is_absolute() ? fs::path(manifest.library) : folder / manifest.library;
     literal = literal.lexically_normal();
     if (opened != literal) {
       // A symlink (of the library or a folder on its way) was followed.
       if (!is_inside(opened, folder))
         throw PluginError("plugin '" + name + "': library '" + library_path + "' is a symlink to '" +
                           opened.string() + "', outside the plugin folder '" + folder.string() +
-                          "'; links are followed only within the folder: copy the library there (" + where + ")");
-      spdlog::debug("plugin {}: library {} is a link to {}, inside its folder", name, library_path, opened.string());
+                          "'; links are followed only within the folder: copy the library there (" + where +
+                          ")");
+      spdlog::debug("plugin {}: library {} is a link to {}, inside its folder", name, library_path,
+                    opened.string());
     }
   }
 
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0)
     throw PluginError("plugin '" + name + "': cannot read library '" + library_path + "': " + os_reason());
   if (!S_ISREG(st.st_mode))
@@ -134,16 +140,19 @@ std::shared_ptr<SealedLibrary> load_sealed(const std::string& name, const std::s
     const ssize_t n = ::write(sealed->fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw PluginError("plugin '" + name + "': cannot copy '" + library_path + "' into memory: " + os_reason());
+      throw PluginError("plugin '" + name + "': cannot copy '" + library_path +
+                        "' into memory: " + os_reason());
     }
     done += static_cast<size_t>(n);
   }
   if (::fcntl(sealed->fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
-    throw PluginError("plugin '" + name + "': cannot seal the memory copy of '" + library_path + "': " + os_reason());
+    throw PluginError("plugin '" + name + "': cannot seal the memory copy of '" + library_path +
+                      "': " + os_reason());
   const std::string proc_path = "/proc/self/fd/" + std::to_string(sealed->fd);
   try {
     PluginCall call(name, "loading");  // the library's constructors run now
-    sealed->lib.load(fs::path(proc_path), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    sealed->lib.load(fs::path(proc_path),
+                     boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
     throw PluginError("plugin '" + name + "': cannot load library '" + library_path + "': " + e.what());
   }
@@ -199,12 +208,12 @@ Registry::Registry(const std::vector<PluginDir>& dirs) {
       if (fs::is_symlink(file, link_ec)) {
         const fs::path target = fs::canonical(file, link_ec);
         if (link_ec || !is_inside(target, folder)) {
-          problems_.push_back(Diagnostic{
-              {file.string(), 0, 0},
-              "refused: the manifest is a symlink to '" + (link_ec ? fs::read_symlink(file, link_ec).string()
-                                                                   : target.string()) +
-                  "', outside the plugin folder '" + folder.string() +
-                  "'; links are followed only within the folder: copy the manifest there"});
+          problems_.push_back(
+              Diagnostic{{file.string(), 0, 0},
+                         "refused: the manifest is a symlink to '" +
+                             (link_ec ? fs::read_symlink(file, link_ec).string() : target.string()) +
+                             "', outside the plugin folder '" + folder.string() +
+                             "'; links are followed only within the folder: copy the manifest there"});
           continue;
         }
       }
@@ -226,7 +235,9 @@ Registry::Registry(const std::vector<PluginDir>& dirs) {
       continue;
     }
     auto it = installed.find(name);
-    if (f.dir->from_config && it != installed.end() && it->second != &f) {
+    std::error_code same_ec;
+    if (f.dir->from_config && it != installed.end() && it->second != &f &&
+        !fs::equivalent(f.manifest.manifest_path, it->second->manifest.manifest_path, same_ec)) {
       const std::string& theirs = it->second->manifest.manifest_path;
       if (!f.dir->override_installed) {
         refusals_.push_back(Diagnostic{
@@ -320,7 +331,8 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
   const std::string library_path = manifest->library_path();
   LibraryBytes bytes = read_library(name, *manifest);
   auto digest = sha256_bytes(bytes.data.data(), bytes.data.size());
-  if (!digest) throw PluginError("plugin '" + name + "': cannot compute the sha256 of '" + library_path + "'");
+  if (!digest)
+    throw PluginError("plugin '" + name + "': cannot compute the sha256 of '" + library_path + "'");
   if (*digest != manifest->sha256)
     throw PluginError("plugin '" + name + "': library '" + library_path +
                       "' does not match its manifest (sha256 " + *digest + ", manifest says " + manifest->sha256 +

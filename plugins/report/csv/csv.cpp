@@ -16,12 +16,13 @@ void write_file(const fs::path& path, const std::string& text) {
   errno = 0;
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file)
-    throw tally::sdk::Error("cannot open " + path.string() + " for writing: " +
-                            (errno ? std::strerror(errno) : "unknown reason"));
+    throw tally::sdk::Error("cannot open " + path.string() +
+                            " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
   file << text;
   file.close();
   if (!file)
-    throw tally::sdk::Error("cannot write " + path.string() + ": " + (errno ? std::strerror(errno) : "unknown reason"));
+    throw tally::sdk::Error("cannot write " + path.string() + ": " +
+                            (errno ? std::strerror(errno) : "unknown reason"));
 }
 
 class CsvReport final : public tally::sdk::Report {

@@ -27,7 +27,8 @@ namespace fmt = tally::format;
 inline bool is_plain_number(const std::string& text) {
   if (text.empty() || text.size() > 64) return false;
   for (char c : text)
-    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E')
+    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '-' && c != '+' && c != '.' && c != 'e' &&
+        c != 'E')
       return false;
   char* end = nullptr;
   std::strtod(text.c_str(), &end);
@@ -38,7 +39,8 @@ inline bool is_plain_number(const std::string& text) {
 inline std::string neutralise(const std::string& text) {
   if (text.empty()) return text;
   const char first = text.front();
-  const bool risky = first == '=' || first == '+' || first == '-' || first == '@' || first == '\t' || first == '\r';
+  const bool risky =
+      first == '=' || first == '+' || first == '-' || first == '@' || first == '\t' || first == '\r';
   if (!risky || is_plain_number(text)) return text;
   return "'" + text;
 }
@@ -98,8 +100,8 @@ inline std::string kpis(const std::vector<sdk::MetricView>& metrics, bool formul
       std::optional<double> change;
       if (k.value && k.previous) change = *k.value - *k.previous;
       out += line({field(m.name, formula_guard), field(k.name, formula_guard), field(k.label, formula_guard),
-                   fmt::unit_name(k.unit), optional(k.value),
-                   optional(k.previous), optional(change), optional(k.target)});
+                   fmt::unit_name(k.unit), optional(k.value), optional(k.previous), optional(change),
+                   optional(k.target)});
     }
   }
   return out;

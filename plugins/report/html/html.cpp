@@ -26,10 +26,13 @@ class HtmlReport final : public tally::sdk::Report {
     errno = 0;
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     if (!file)
-      throw tally::sdk::Error("cannot open " + path + " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
+      throw tally::sdk::Error("cannot open " + path +
+                              " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
     file << page;
     file.close();
-    if (!file) throw tally::sdk::Error("cannot write " + path + ": " + (errno ? std::strerror(errno) : "unknown reason"));
+    if (!file)
+      throw tally::sdk::Error("cannot write " + path + ": " +
+                              (errno ? std::strerror(errno) : "unknown reason"));
     ctx.info("wrote " + path);
   }
 };

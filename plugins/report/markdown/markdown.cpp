@@ -28,10 +28,13 @@ class MarkdownReport final : public tally::sdk::Report {
     errno = 0;
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     if (!file)
-      throw tally::sdk::Error("cannot open " + path + " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
+      throw tally::sdk::Error("cannot open " + path +
+                              " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
     file << text;
     file.close();
-    if (!file) throw tally::sdk::Error("cannot write " + path + ": " + (errno ? std::strerror(errno) : "unknown reason"));
+    if (!file)
+      throw tally::sdk::Error("cannot write " + path + ": " +
+                              (errno ? std::strerror(errno) : "unknown reason"));
     ctx.info("wrote " + path);
   }
 };

@@ -106,5 +106,6 @@ TEST(Csv, TheGuardCoversTableCellsAndKpiLabels) {
   k.unit = Unit::Count;
   k.value = -2;
   m.kpis = {k};
-  EXPECT_EQ(csv::kpis({m}), "metric,kpi,label,unit,value,previous,change,target\r\nm,k,'@label,count,-2,,,\r\n");
+  EXPECT_EQ(csv::kpis({m}),
+            "metric,kpi,label,unit,value,previous,change,target\r\nm,k,'@label,count,-2,,,\r\n");
 }
