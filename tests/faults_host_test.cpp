@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "plugins/registry.hpp"
@@ -127,6 +128,8 @@ TEST(FaultsLoader, ALibrarySwappedInALoopNeverRunsCodeTheManifestDidNotVouchFor)
   ::waitpid(child, nullptr, 0);
   ::unsetenv("TALLY_TEST_UNVOUCHED_MARKER");
 
+  std::cout << "swap test: " << loaded << " loads of the vouched library, " << refused
+            << " refused as not matching the manifest\n";
   EXPECT_FALSE(fs::exists(marker)) << "unvouched code ran: " << slurp(marker);
   EXPECT_TRUE(other_errors.empty()) << other_errors.front();
   EXPECT_EQ(loaded + refused, 200);
