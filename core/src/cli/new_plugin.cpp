@@ -168,8 +168,8 @@ int new_plugin(const NewPluginArgs& args) {
     errno = 0;
     std::ofstream out(dir / file);
     if (!out)
-      throw std::runtime_error("cannot open " + (dir / file).string() + " for writing: " +
-                               (errno ? std::strerror(errno) : "unknown reason"));
+      throw std::runtime_error("cannot open " + (dir / file).string() +
+                               " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
     out << fill(text);
     out.close();
     if (!out)
