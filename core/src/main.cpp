@@ -1,18 +1,16 @@
 // tally: runs sales-analytics reports described in YAML.
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/logging.hpp"
+#include "util/text.hpp"
 
 int main(int argc, char** argv) {
   // Logs go to stderr; stdout carries results only.
-  auto logger = spdlog::stderr_color_mt("tally");
-  logger->set_pattern("%^%l%$: %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::info);
+  tally::cli::install_stderr_logger();
 
   CLI::App app{"tally: sales analytics reports from YAML configs and plugins"};
   app.set_version_flag("--version", std::string("tally ") + TALLY_VERSION + " (plugin SDK 1.0)");
@@ -96,7 +94,7 @@ int main(int argc, char** argv) {
     if (*new_plugin) return tally::cli::new_plugin(new_args);
   } catch (const std::exception& e) {
     // Last line of defence: one clear message, never a stack trace.
-    std::cerr << "tally: " << e.what() << '\n';
+    std::cerr << "tally: " << tally::escape_for_terminal(e.what()) << '\n';
     return tally::cli::kSomethingFailed;
   }
   return tally::cli::kInvalid;

@@ -29,7 +29,7 @@ namespace fs = std::filesystem;
 namespace {
 
 void print_diagnostics(const std::vector<Diagnostic>& diagnostics) {
-  for (const auto& d : diagnostics) std::cerr << d.format() << '\n';
+  for (const auto& d : diagnostics) std::cerr << escape_for_terminal(d.format()) << '\n';
   if (diagnostics.size() > 1) std::cerr << diagnostics.size() << " problems found\n";
 }
 
@@ -61,9 +61,14 @@ std::optional<config::Config> load_valid_config(const std::string& path, const s
     print_diagnostics(e.diagnostics());
     return std::nullopt;
   }
-  registry_holder = std::make_unique<plugins::Registry>(plugin_dirs(cfg.plugin_paths));
+  std::vector<plugins::PluginDir> dirs;
+  for (const auto& p : cfg.plugin_path_entries) dirs.push_back({p.path, true, p.override_installed, p.where});
+  for (auto& d : plugins::Registry::default_dirs()) dirs.push_back({std::move(d), false, false, {}});
+  registry_holder = std::make_unique<plugins::Registry>(dirs);
   registry_out = registry_holder.get();
   warn_registry_problems(*registry_out);
+  // A config's plugin may not take an installed plugin's name unnoticed.
+  for (const auto& d : registry_out->refusals()) problems.push_back(d);
   if (!format.empty()) {
     config::PluginUse report;
     report.use = format;
@@ -119,12 +124,19 @@ int run(const RunArgs& args) {
     std::cerr << (args.data.empty()
                       ? cfg->data_where.file.empty() ? args.config : Diagnostic{cfg->data_where, ""}.format()
                       : std::string("--data: "))
-              << e.what() << '\n';
+              << escape_for_terminal(e.what()) << '\n';
     return kInvalid;
   }
   spdlog::debug("running {} metric(s) on {} for {}", cfg->metrics.size(), backend->describe(),
                 describe_period(*cfg));
   auto result = run::run_metrics(*cfg, *registry, *backend, args.jobs);
+  for (const auto& o : registry->overrides()) {
+    std::string notice = "plugin '" + o.name + "' from " + o.manifest_path +
+                         " replaces the installed one at " + o.replaced_path +
+                         " (override: true in the config)";
+    spdlog::warn("{}", notice);
+    result.warnings.push_back(std::move(notice));
+  }
   run::RenderOptions options;
   options.output = &std::cout;
   options.output_is_tty = stdout_is_color_tty();
@@ -146,7 +158,7 @@ int check(const std::string& config_path, const std::string& data_override) {
     } catch (const std::exception& e) {
       std::cerr << (data_override.empty() ? Diagnostic{cfg->data_where, ""}.format()
                                           : std::string("--data: "))
-                << e.what() << '\n';
+                << escape_for_terminal(e.what()) << '\n';
       return kInvalid;
     }
   }
@@ -253,7 +265,7 @@ int demo(const DemoArgs& args) {
               << " activities, " << summary.subscriptions << " subscriptions\n";
     return kOk;
   } catch (const std::exception& e) {
-    std::cerr << "tally demo: " << e.what() << '\n';
+    std::cerr << "tally demo: " << escape_for_terminal(e.what()) << '\n';
     return kInvalid;
   }
 }
@@ -278,7 +290,7 @@ int import_files(const ImportArgs& args) {
     print_diagnostics(e.diagnostics());
     return kInvalid;
   } catch (const std::exception& e) {
-    std::cerr << "tally import: " << e.what() << '\n';
+    std::cerr << "tally import: " << escape_for_terminal(e.what()) << '\n';
     return kSomethingFailed;
   }
 }
@@ -298,7 +310,7 @@ int migrate(const std::string& db) {
     std::cout << db << ": schema version " << before << " -> " << store::schema_version(database) << '\n';
     return kOk;
   } catch (const std::exception& e) {
-    std::cerr << "tally migrate: " << e.what() << '\n';
+    std::cerr << "tally migrate: " << escape_for_terminal(e.what()) << '\n';
     return kSomethingFailed;
   }
 }

@@ -1,5 +1,7 @@
 // `tally new-plugin NAME`: an out-of-tree plugin project that builds against
 // the installed SDK with find_package(TallySDK) and one tally_add_plugin().
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -163,9 +165,16 @@ int new_plugin(const NewPluginArgs& args) {
     return replace_all(out, "@KIND@", args.kind);
   };
   auto write = [&](const std::string& file, const std::string& text) {
+    errno = 0;
     std::ofstream out(dir / file);
+    if (!out)
+      throw std::runtime_error("cannot open " + (dir / file).string() +
+                               " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
     out << fill(text);
-    if (!out) throw std::runtime_error("cannot write " + (dir / file).string());
+    out.close();
+    if (!out)
+      throw std::runtime_error("cannot write " + (dir / file).string() + ": " +
+                               (errno ? std::strerror(errno) : "unknown reason"));
   };
   write("CMakeLists.txt", kCMake);
   write(args.name + ".cpp", metric ? kMetricSource : kReportSource);

@@ -237,14 +237,54 @@ class ConfigReader {
     }
   }
 
+  // `plugin_paths: DIR`, `[DIR, ...]`, or items `{path: DIR, override: true}`.
   void read_plugin_paths(const Entry& e) {
-    auto paths = yaml_.text_list(e, "plugin_paths");
-    if (!paths) return;
-    for (const auto& path : *paths) {
-      if (path.empty())
-        yaml_.error(e.value_where, "plugin_paths has an empty entry");
-      else
-        config_.plugin_paths.push_back(resolve_path(path));
+    if (e.value.IsNull()) return;
+    if (e.value.IsMap()) {
+      yaml_.error(e.value_where,
+                  "plugin_paths must be a list, like [plugins] or [{path: plugins, override: true}]");
+      return;
+    }
+    std::vector<YAML::Node> items;
+    if (e.value.IsScalar())
+      items.push_back(e.value);
+    else
+      for (const auto& item : e.value) items.push_back(item);
+    static const std::vector<std::string> keys = {"path", "override"};
+    for (const auto& item : items) {
+      const SourceLocation where = e.value.IsScalar() ? e.value_where : yaml_.at(item);
+      PluginPath entry;
+      entry.where = where;
+      std::optional<std::string> path;
+      if (item.IsMap()) {
+        for (const auto& field : yaml_.entries(item, &keys, "a plugin_paths entry")) {
+          if (field.key == "path") path = yaml_.text(field, "plugin_paths path");
+          if (field.key == "override") {
+            auto flag = yaml_.text(field, "override");
+            if (!flag) continue;
+            if (*flag == "true" || *flag == "false")
+              entry.override_installed = *flag == "true";
+            else
+              yaml_.error(field.value_where, "override must be true or false, not '" + *flag + "'");
+          }
+        }
+        if (!path) {
+          yaml_.error(
+              where,
+              "a plugin_paths entry written as a map needs `path:`, like {path: plugins, override: true}");
+          continue;
+        }
+      } else {
+        path = yaml_.text(item, where, "each item of plugin_paths");
+        if (!path) continue;
+      }
+      if (path->empty()) {
+        yaml_.error(where, "plugin_paths has an empty entry");
+        continue;
+      }
+      entry.path = resolve_path(*path);
+      config_.plugin_paths.push_back(entry.path);
+      config_.plugin_path_entries.push_back(std::move(entry));
     }
   }
 

@@ -38,6 +38,14 @@ struct PluginUse {
   std::map<std::string, SourceLocation> param_where;
 };
 
+// One `plugin_paths:` entry: `DIR`, or `{path: DIR, override: true}` to let
+// its plugins replace installed plugins of the same name.
+struct PluginPath {
+  std::string path;  // resolved against the config's directory
+  bool override_installed = false;
+  SourceLocation where;  // the entry
+};
+
 struct Config {
   std::string path;
   std::string title;
@@ -50,6 +58,7 @@ struct Config {
   std::optional<Period> compare_period;
   std::map<std::string, std::vector<std::string>> filters;  // dimension -> allowed values
   std::vector<std::string> plugin_paths;                    // resolved against the config's directory
+  std::vector<PluginPath> plugin_path_entries;              // the same paths, with override: and location
   std::vector<PluginUse> metrics;
   std::vector<PluginUse> reports;
   SourceLocation data_where;

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,8 +91,14 @@ void sort_by_position(std::vector<Diagnostic>& diagnostics);
 // position. nullopt on failure.
 std::optional<YAML::Node> load_yaml(const std::string& text, const std::string& file,
                                     std::vector<Diagnostic>& diagnostics);
+// The largest config, mapping or manifest read: 10 MB (10,000,000 bytes).
+// Larger files are refused before they are parsed.
+constexpr uint64_t kMaxYamlFileBytes = 10'000'000;
+
 // Reads a whole file; on failure returns nullopt and sets `error` to the
-// system's reason ("No such file or directory").
+// system's reason ("No such file or directory"), or for a file larger than
+// kMaxYamlFileBytes "the file is 104.9 MB; configs, mappings and manifests
+// larger than 10 MB are refused".
 std::optional<std::string> read_file(const std::string& path, std::string& error);
 
 }  // namespace tally::detail

@@ -9,6 +9,8 @@
 #include <set>
 #include <tuple>
 
+#include <sys/stat.h>
+
 #include "config/detail.hpp"
 
 namespace tally::detail {
@@ -213,16 +215,38 @@ std::optional<YAML::Node> load_yaml(const std::string& text, const std::string& 
   return std::nullopt;
 }
 
+std::string size_refusal(uint64_t bytes) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return std::string("the file is ") + size + "; configs, mappings and manifests larger than " +
+         std::to_string(kMaxYamlFileBytes / 1000000) + " MB are refused";
+}
+
 std::optional<std::string> read_file(const std::string& path, std::string& error) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) {
     error = std::strerror(errno);
     return std::nullopt;
   }
+  // Refused before a byte is parsed: the size of what was opened.
+  struct stat st {};
+  if (::fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<uint64_t>(st.st_size) > kMaxYamlFileBytes) {
+    std::fclose(file);
+    error = size_refusal(static_cast<uint64_t>(st.st_size));
+    return std::nullopt;
+  }
   std::string text;
   char buffer[8192];
   size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
+    text.append(buffer, n);
+    if (text.size() > kMaxYamlFileBytes) {  // a pipe or a file that grew
+      std::fclose(file);
+      error = size_refusal(text.size());
+      return std::nullopt;
+    }
+  }
   const bool failed = std::ferror(file);
   const int saved_errno = errno;  // e.g. EISDIR: fopen succeeds on a directory, reading fails
   std::fclose(file);

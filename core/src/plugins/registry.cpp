@@ -7,11 +7,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
+#include "plugins/plugin_call.hpp"
 #include "util/sha256.hpp"
 #include "util/text.hpp"
 
@@ -23,9 +31,137 @@ namespace {
 
 std::string version_text(int major, int minor) { return std::to_string(major) + "." + std::to_string(minor); }
 
+// A library loaded from a sealed memory file. The memory file stays open as
+// long as the library is loaded: its /proc/self/fd/N name is what the dynamic
+// loader knows the library by, and that number must not be reused meanwhile.
+struct SealedLibrary {
+  boost::dll::shared_library lib;
+  int fd = -1;
+  SealedLibrary() = default;
+  SealedLibrary(const SealedLibrary&) = delete;
+  SealedLibrary& operator=(const SealedLibrary&) = delete;
+  ~SealedLibrary() {
+    lib.unload();
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+struct LibraryBytes {
+  std::string data;
+};
+
+// Largest plugin library read; far above any real plugin.
+constexpr off_t kMaxLibraryBytes = off_t{1} << 30;
+
+std::string os_reason() {
+  return std::strerror(errno);
+}
+
+// Is `path` `folder` or inside it (both canonical)?
+bool is_inside(const fs::path& path, const fs::path& folder) {
+  auto p = path.begin();
+  for (auto f = folder.begin(); f != folder.end(); ++f, ++p)
+    if (p == path.end() || *p != *f) return false;
+  return true;
+}
+
+// Opens the library once and reads it through that descriptor. A library
+// reached through a symlink is followed only when what was actually opened
+// lies inside the manifest's (canonical) folder; otherwise it is refused.
+LibraryBytes read_library(const std::string& name, const Manifest& manifest) {
+  const std::string library_path = manifest.library_path();
+  const std::string where = manifest.manifest_path;
+  const int fd = ::open(library_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      throw PluginError("plugin '" + name + "': library '" + library_path + "' named in " + where +
+                        " is missing");
+    throw PluginError("plugin '" + name + "': cannot open library '" + library_path +
+                      "' for reading: " + os_reason());
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+
+  std::error_code ec;
+  const fs::path opened = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+  const fs::path folder = fs::canonical(fs::absolute(fs::path(where)).parent_path(), ec);
+  if (!opened.empty() && !folder.empty()) {
+    fs::path literal =
+        fs::path(manifest.library).is_absolute() ? fs::path(manifest.library) : folder / manifest.library;
+    literal = literal.lexically_normal();
+    if (opened != literal) {
+      // A symlink (of the library or a folder on its way) was followed.
+      if (!is_inside(opened, folder))
+        throw PluginError("plugin '" + name + "': library '" + library_path + "' is a symlink to '" +
+                          opened.string() + "', outside the plugin folder '" + folder.string() +
+                          "'; links are followed only within the folder: copy the library there (" + where +
+                          ")");
+      spdlog::debug("plugin {}: library {} is a link to {}, inside its folder", name, library_path,
+                    opened.string());
+    }
+  }
+
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    throw PluginError("plugin '" + name + "': cannot read library '" + library_path + "': " + os_reason());
+  if (!S_ISREG(st.st_mode))
+    throw PluginError("plugin '" + name + "': library '" + library_path + "' is not a regular file");
+  if (st.st_size > kMaxLibraryBytes)
+    throw PluginError("plugin '" + name + "': library '" + library_path + "' is larger than 1 GB; refused");
+  LibraryBytes bytes;
+  bytes.data.reserve(static_cast<size_t>(st.st_size));
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw PluginError("plugin '" + name + "': cannot read library '" + library_path + "': " + os_reason());
+    }
+    bytes.data.append(buffer, static_cast<size_t>(n));
+    if (bytes.data.size() > static_cast<size_t>(kMaxLibraryBytes))
+      throw PluginError("plugin '" + name + "': library '" + library_path + "' is larger than 1 GB; refused");
+  }
+  return bytes;
+}
+
+// Copies the checked bytes into a memory file, seals it against any change,
+// and has the dynamic loader load it by its /proc/self/fd name.
+std::shared_ptr<SealedLibrary> load_sealed(const std::string& name, const std::string& library_path,
+                                           const std::string& data) {
+  auto sealed = std::make_shared<SealedLibrary>();
+  sealed->fd = ::memfd_create(("tally-plugin-" + name).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (sealed->fd < 0)
+    throw PluginError("plugin '" + name + "': cannot create a memory file to load '" + library_path +
+                      "' from: " + os_reason());
+  for (size_t done = 0; done < data.size();) {
+    const ssize_t n = ::write(sealed->fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw PluginError("plugin '" + name + "': cannot copy '" + library_path +
+                        "' into memory: " + os_reason());
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fcntl(sealed->fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+    throw PluginError("plugin '" + name + "': cannot seal the memory copy of '" + library_path +
+                      "': " + os_reason());
+  const std::string proc_path = "/proc/self/fd/" + std::to_string(sealed->fd);
+  try {
+    PluginCall call(name, "loading");  // the library's constructors run now
+    sealed->lib.load(fs::path(proc_path),
+                     boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    throw PluginError("plugin '" + name + "': cannot load library '" + library_path + "': " + e.what());
+  }
+  return sealed;
+}
+
 class DllPlugin final : public LoadedPlugin {
  public:
-  DllPlugin(Manifest manifest, std::shared_ptr<boost::dll::shared_library> library, tally_plugin_info info)
+  DllPlugin(Manifest manifest, std::shared_ptr<SealedLibrary> library, tally_plugin_info info)
       : manifest_(std::move(manifest)), library_(std::move(library)), info_(info) {}
   const Manifest& manifest() const override { return manifest_; }
   const tally_plugin_info& info() const override { return info_; }
@@ -33,34 +169,88 @@ class DllPlugin final : public LoadedPlugin {
  private:
   Manifest manifest_;
   // Keeps the code behind info_'s function pointers mapped.
-  std::shared_ptr<boost::dll::shared_library> library_;
+  std::shared_ptr<SealedLibrary> library_;
   tally_plugin_info info_;
 };
 
 }  // namespace
 
-Registry::Registry(const std::vector<std::string>& dirs) {
+namespace {
+
+std::vector<PluginDir> installed_dirs(const std::vector<std::string>& dirs) {
+  std::vector<PluginDir> out;
+  for (const auto& d : dirs) out.push_back(PluginDir{d, false, false, {}});
+  return out;
+}
+
+}  // namespace
+
+Registry::Registry(const std::vector<std::string>& dirs) : Registry(installed_dirs(dirs)) {}
+
+Registry::Registry(const std::vector<PluginDir>& dirs) {
+  struct Found {
+    Manifest manifest;
+    const PluginDir* dir;
+  };
+  std::vector<Found> found;
   for (const auto& dir : dirs) {
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) continue;
+    if (!fs::is_directory(dir.path, ec)) continue;
+    const fs::path folder = fs::canonical(dir.path, ec);
     std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    for (const auto& entry : fs::directory_iterator(dir.path, ec)) {
       const std::string filename = entry.path().filename().string();
       if (filename.size() > 12 && filename.ends_with(".plugin.yaml")) files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
-      try {
-        Manifest m = parse_manifest_file(file.string());
-        if (find(m.name)) {
-          spdlog::debug("plugin '{}' in {} is shadowed by an earlier one", m.name, file.string());
+      std::error_code link_ec;
+      if (fs::is_symlink(file, link_ec)) {
+        const fs::path target = fs::canonical(file, link_ec);
+        if (link_ec || !is_inside(target, folder)) {
+          problems_.push_back(
+              Diagnostic{{file.string(), 0, 0},
+                         "refused: the manifest is a symlink to '" +
+                             (link_ec ? fs::read_symlink(file, link_ec).string() : target.string()) +
+                             "', outside the plugin folder '" + folder.string() +
+                             "'; links are followed only within the folder: copy the manifest there"});
           continue;
         }
-        manifests_.push_back(std::move(m));
+      }
+      try {
+        found.push_back(Found{parse_manifest_file(file.string()), &dir});
       } catch (const DiagnosticError& e) {
         for (const auto& d : e.diagnostics()) problems_.push_back(d);
       }
     }
+  }
+  // The installed plugin of each name: the first from a folder that is not a config's.
+  std::map<std::string, const Found*> installed;
+  for (const auto& f : found)
+    if (!f.dir->from_config) installed.emplace(f.manifest.name, &f);
+  for (const auto& f : found) {
+    const std::string& name = f.manifest.name;
+    if (find(name)) {
+      spdlog::debug("plugin '{}' in {} is shadowed by an earlier one", name, f.manifest.manifest_path);
+      continue;
+    }
+    auto it = installed.find(name);
+    std::error_code same_ec;
+    if (f.dir->from_config && it != installed.end() && it->second != &f &&
+        !fs::equivalent(f.manifest.manifest_path, it->second->manifest.manifest_path, same_ec)) {
+      const std::string& theirs = it->second->manifest.manifest_path;
+      if (!f.dir->override_installed) {
+        refusals_.push_back(Diagnostic{
+            f.dir->where, "plugin '" + name + "' in " + f.dir->path + " (" + f.manifest.manifest_path +
+                              ") shadows the installed one at " + theirs +
+                              "; add `override: true` to this plugin_paths entry ({path: " + f.dir->path +
+                              ", override: true}) to use it instead, or rename it"});
+        manifests_.push_back(it->second->manifest);  // the installed one stays what the name means
+        continue;
+      }
+      overrides_.push_back(PluginOverride{name, f.manifest.manifest_path, theirs});
+    }
+    manifests_.push_back(f.manifest);
   }
 }
 
@@ -135,28 +325,27 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
     throw PluginError("plugin '" + name + "' needs SDK " + version_text(manifest->sdk_major, manifest->sdk_minor) +
                       ", newer than this tally's SDK " + host_version + "; upgrade tally (" + where + ")");
 
+  // 2. Read the library once, check those bytes, and load those same bytes
+  // from a sealed memory file: swapping the file after the check changes
+  // nothing that runs.
   const std::string library_path = manifest->library_path();
-  if (!fs::exists(library_path))
-    throw PluginError("plugin '" + name + "': library '" + library_path + "' named in " + where + " is missing");
-  auto digest = sha256_file(library_path);
-  if (!digest) throw PluginError("plugin '" + name + "': cannot read library '" + library_path + "'");
+  LibraryBytes bytes = read_library(name, *manifest);
+  auto digest = sha256_bytes(bytes.data.data(), bytes.data.size());
+  if (!digest)
+    throw PluginError("plugin '" + name + "': cannot compute the sha256 of '" + library_path + "'");
   if (*digest != manifest->sha256)
     throw PluginError("plugin '" + name + "': library '" + library_path +
                       "' does not match its manifest (sha256 " + *digest + ", manifest says " + manifest->sha256 +
                       "); reinstall the plugin or rebuild it");
-
-  // 2. Open it, and negotiate the version before calling anything else.
-  auto library = std::make_shared<boost::dll::shared_library>();
-  try {
-    library->load(fs::path(library_path),
-                  boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  } catch (const std::exception& e) {
-    throw PluginError("plugin '" + name + "': cannot load library '" + library_path + "': " + e.what());
-  }
-  if (!library->has(TALLY_PLUGIN_SDK_VERSION_SYMBOL))
+  auto library = load_sealed(name, library_path, bytes.data);
+  if (!library->lib.has(TALLY_PLUGIN_SDK_VERSION_SYMBOL))
     throw PluginError("plugin '" + name + "': '" + library_path + "' is not a Tally plugin (no " +
                       TALLY_PLUGIN_SDK_VERSION_SYMBOL + " entry point)");
-  auto sdk_version = library->get<uint32_t()>(TALLY_PLUGIN_SDK_VERSION_SYMBOL)();
+  uint32_t sdk_version = 0;
+  {
+    PluginCall call(name, "version check");
+    sdk_version = library->lib.get<uint32_t()>(TALLY_PLUGIN_SDK_VERSION_SYMBOL)();
+  }
   const int lib_major = static_cast<int>(TALLY_SDK_MAJOR_OF(sdk_version));
   const int lib_minor = static_cast<int>(TALLY_SDK_MINOR_OF(sdk_version));
   if (lib_major != TALLY_SDK_VERSION_MAJOR || lib_minor > TALLY_SDK_VERSION_MINOR)
@@ -166,13 +355,14 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
     throw PluginError("plugin '" + name + "': library says SDK " + version_text(lib_major, lib_minor) +
                       " but its manifest says " + version_text(manifest->sdk_major, manifest->sdk_minor) +
                       "; refused (" + where + ")");
-  if (!library->has(TALLY_PLUGIN_INIT_SYMBOL))
+  if (!library->lib.has(TALLY_PLUGIN_INIT_SYMBOL))
     throw PluginError("plugin '" + name + "': '" + library_path + "' has no " + TALLY_PLUGIN_INIT_SYMBOL +
                       " entry point");
 
   tally_plugin_info info{};
   info.struct_size = sizeof info;
-  int32_t rc = library->get<int32_t(const tally_host_api*, tally_plugin_info*)>(TALLY_PLUGIN_INIT_SYMBOL)(
+  PluginCall call(name, "initialisation");
+  int32_t rc = library->lib.get<int32_t(const tally_host_api*, tally_plugin_info*)>(TALLY_PLUGIN_INIT_SYMBOL)(
       &host_api(), &info);
   if (rc != TALLY_OK) throw PluginError("plugin '" + name + "': initialisation failed (code " + std::to_string(rc) + ")");
 

@@ -33,12 +33,35 @@ class LoadedPlugin {
   virtual const tally_plugin_info& info() const = 0;
 };
 
+// A folder searched for plugins. Folders from a config's `plugin_paths:` are
+// `from_config`: their plugins may not take the name of an installed one
+// (from any other folder) unless `override_installed`.
+struct PluginDir {
+  std::string path;
+  bool from_config = false;
+  bool override_installed = false;
+  SourceLocation where;  // the config's plugin_paths entry, for messages
+};
+
+// A config plugin that replaces an installed one (`override: true`).
+struct PluginOverride {
+  std::string name;
+  std::string manifest_path;  // the config's
+  std::string replaced_path;  // the installed one's
+};
+
 class Registry {
  public:
   // Reads every `*.plugin.yaml` in `dirs` (missing dirs are skipped). A
   // broken manifest is kept as a problem (see problems()), not fatal: the
   // other plugins stay usable. When two dirs have a plugin of the same
-  // name, the first dir wins.
+  // name, the first dir wins; but a config folder's plugin with the name of
+  // an installed one is a refusal (see refusals()) unless its entry says
+  // `override: true`, and then it wins and is listed in overrides().
+  // A manifest that is a symlink is read only when its target lies inside
+  // the folder (libraries: the same rule, checked when loaded).
+  explicit Registry(const std::vector<PluginDir>& dirs);
+  // Every dir installed (trusted).
   explicit Registry(const std::vector<std::string>& dirs);
   ~Registry();
 
@@ -50,6 +73,10 @@ class Registry {
   std::vector<const Manifest*> all() const;  // sorted by name
   std::vector<std::string> names(Kind kind) const;
   const std::vector<Diagnostic>& problems() const { return problems_; }
+  // Config plugins shadowing installed ones without `override: true`: a
+  // config with any of these must not run.
+  const std::vector<Diagnostic>& refusals() const { return refusals_; }
+  const std::vector<PluginOverride>& overrides() const { return overrides_; }
 
   // Opens (once) and returns the plugin; throws PluginError with one clear
   // message for: unknown plugin, SDK major mismatch, newer minor than the
@@ -59,6 +86,8 @@ class Registry {
  private:
   std::vector<Manifest> manifests_;
   std::vector<Diagnostic> problems_;
+  std::vector<Diagnostic> refusals_;
+  std::vector<PluginOverride> overrides_;
   std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded_;
   std::mutex mutex_;
 };

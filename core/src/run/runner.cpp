@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "plugins/plugin_call.hpp"
 #include "run/context.hpp"
 #include "util/text.hpp"
 
@@ -75,7 +76,11 @@ MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, co
     ctx.dialect = &backend.dialect();
     ctx.result = &result;
     ctx.config_targets = &use.targets;
-    int32_t rc = plugin->info().metric->run(&ctx);
+    int32_t rc = TALLY_OK;
+    {
+      plugins::PluginCall call(use.use, "metric '" + use.name + "'");
+      rc = plugin->info().metric->run(&ctx);
+    }
     if (rc != TALLY_OK) {
       std::string message = ctx.plugin_error.empty() ? "failed without a message" : ctx.plugin_error;
       result = MetricResult{};
@@ -198,7 +203,12 @@ std::vector<ReportOutcome> render_reports(const config::Config& config, const Ru
       ctx.run = &result;
       ctx.output = options.output;
       ctx.output_is_tty = options.output_is_tty;
-      if (plugin->info().report->render(&ctx) != TALLY_OK) {
+      int32_t rc = TALLY_OK;
+      {
+        plugins::PluginCall call(use.use, "report '" + use.name + "'");
+        rc = plugin->info().report->render(&ctx);
+      }
+      if (rc != TALLY_OK) {
         outcome.ok = false;
         outcome.error = ctx.plugin_error.empty() ? "failed without a message" : ctx.plugin_error;
       }

@@ -40,4 +40,59 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
   return out;
 }
 
+std::string escape_for_terminal(std::string_view text, bool keep_newlines) {
+  static const char* hex = "0123456789abcdef";
+  auto byte_escape = [](std::string& out, unsigned char c) {
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 0xF];
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      if (c == '\n' && keep_newlines)
+        out += '\n';
+      else if (c == 0x1B)
+        out += "\\e";
+      else if (c == '\t')
+        out += "\\t";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else
+        byte_escape(out, c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: its length from the lead byte, then continuation bytes.
+    size_t length = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? (c <= 0xEF ? 3 : 0) : c >= 0xC2 ? 2 : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k)
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (!valid) {
+      byte_escape(out, c);
+      ++i;
+      continue;
+    }
+    const unsigned char second = static_cast<unsigned char>(text[i + 1]);
+    if (c == 0xC2 && second >= 0x80 && second <= 0x9F) {  // C1 control, U+0080..U+009F
+      out += "\\u00";
+      out += hex[second >> 4];
+      out += hex[second & 0xF];
+    } else {
+      out.append(text.substr(i, length));
+    }
+    i += length;
+  }
+  return out;
+}
+
 }  // namespace tally

@@ -13,4 +13,10 @@ size_t edit_distance(std::string_view a, std::string_view b);
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 std::string join(const std::vector<std::string>& items, std::string_view separator);
 
+// Text from data and configs made safe for a terminal: C0 controls (but the
+// line break when `keep_newlines`), DEL and C1 controls are written as visible
+// escapes (ESC -> "\e", TAB -> "\t", others "\x1f", C1 "\u009b"), and bytes
+// that are not UTF-8 as "\xff"; everything else is unchanged.
+std::string escape_for_terminal(std::string_view text, bool keep_newlines = true);
+
 }  // namespace tally

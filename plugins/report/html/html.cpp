@@ -2,6 +2,8 @@
 // KPI cards and the tables below each chart (see html_writer.hpp).
 #include <tally/sdk.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "html_writer.hpp"
@@ -21,11 +23,16 @@ class HtmlReport final : public tally::sdk::Report {
 
     const std::string path = ctx.text("path");
     if (path.empty()) throw tally::sdk::Error("html report: `path:` is empty; set the .html file to write");
+    errno = 0;
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    if (!file) throw tally::sdk::Error("cannot open " + path + " for writing");
+    if (!file)
+      throw tally::sdk::Error("cannot open " + path +
+                              " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
     file << page;
     file.close();
-    if (!file) throw tally::sdk::Error("cannot write " + path);
+    if (!file)
+      throw tally::sdk::Error("cannot write " + path + ": " +
+                              (errno ? std::strerror(errno) : "unknown reason"));
     ctx.info("wrote " + path);
   }
 };

@@ -4,6 +4,8 @@
 #include <tally/format.hpp>
 #include <tally/sdk.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 namespace {
@@ -89,9 +91,16 @@ class JsonReport final : public tally::sdk::Report {
       ctx.write(text);
       return;
     }
-    std::ofstream file(path, std::ios::binary);
+    errno = 0;
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    if (!file)
+      throw tally::sdk::Error("cannot open " + path +
+                              " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
     file << text;
-    if (!file) throw tally::sdk::Error("cannot write " + path);
+    file.close();
+    if (!file)
+      throw tally::sdk::Error("cannot write " + path + ": " +
+                              (errno ? std::strerror(errno) : "unknown reason"));
     ctx.info("wrote " + path);
   }
 };

@@ -1,6 +1,8 @@
 // markdown: the run as GitHub-flavoured Markdown, to a file or stdout.
 #include <tally/sdk.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "markdown_writer.hpp"
@@ -23,10 +25,16 @@ class MarkdownReport final : public tally::sdk::Report {
       ctx.write(text);
       return;
     }
+    errno = 0;
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    if (!file)
+      throw tally::sdk::Error("cannot open " + path +
+                              " for writing: " + (errno ? std::strerror(errno) : "unknown reason"));
     file << text;
     file.close();
-    if (!file) throw tally::sdk::Error("cannot write " + path);
+    if (!file)
+      throw tally::sdk::Error("cannot write " + path + ": " +
+                              (errno ? std::strerror(errno) : "unknown reason"));
     ctx.info("wrote " + path);
   }
 };

@@ -11,6 +11,63 @@ using tally::sdk::Kpi;
 using tally::sdk::Unit;
 namespace fmt = tally::format;
 
+// Text from data, configs and plugins made safe for a terminal: control
+// characters (C0 including line breaks, DEL, C1) become visible escapes
+// (ESC -> \e, TAB -> \t, LF -> \n, others \x1f or \u009b) and bytes that
+// are not UTF-8 become \xff, so no value can move the cursor, recolour the
+// terminal or break a table's alignment. The same rule as the host's stderr.
+std::string safe(const std::string& text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  auto escape_byte = [&](unsigned char c) {
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 0xF];
+  };
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      if (c == 0x1B)
+        out += "\\e";
+      else if (c == '\t')
+        out += "\\t";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else
+        escape_byte(c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    size_t length = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? (c <= 0xEF ? 3 : 0) : c >= 0xC2 ? 2 : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k)
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (!valid) {
+      escape_byte(c);
+      ++i;
+      continue;
+    }
+    const unsigned char second = static_cast<unsigned char>(text[i + 1]);
+    if (c == 0xC2 && second <= 0x9F) {  // C1 control
+      out += "\\u00";
+      out += hex[second >> 4];
+      out += hex[second & 0xF];
+    } else {
+      out.append(text, i, length);
+    }
+    i += length;
+  }
+  return out;
+}
+
 // Columns are aligned on display width: count code points, not bytes.
 size_t display_width(const std::string& s) {
   size_t n = 0;
@@ -55,7 +112,7 @@ class TableReport final : public tally::sdk::Report {
     const bool sparklines = ctx.flag("sparklines");
     std::ostringstream out;
 
-    out << style.bold(ctx.title().empty() ? "Tally report" : ctx.title()) << '\n';
+    out << style.bold(ctx.title().empty() ? "Tally report" : safe(ctx.title())) << '\n';
     auto period = ctx.period();
     out << "Period " << period.from << " .. " << period.to << " (to is exclusive)";
     if (ctx.has_compare()) {
@@ -65,9 +122,9 @@ class TableReport final : public tally::sdk::Report {
     out << '\n';
 
     for (const auto& metric : ctx.metrics()) {
-      out << '\n' << style.bold("== " + metric.title + " ==") << '\n';
+      out << '\n' << style.bold("== " + safe(metric.title) + " ==") << '\n';
       if (!metric.ok) {
-        out << "  " << style.error("failed: ") << metric.error << '\n';
+        out << "  " << style.error("failed: ") << safe(metric.error) << '\n';
         continue;
       }
       render_kpis(out, metric.kpis, style, currency);
@@ -82,11 +139,11 @@ class TableReport final : public tally::sdk::Report {
     if (kpis.empty()) return;
     size_t label_w = 0, value_w = 0;
     for (const auto& k : kpis) {
-      label_w = std::max(label_w, display_width(k.label.empty() ? k.name : k.label));
+      label_w = std::max(label_w, display_width(safe(k.label.empty() ? k.name : k.label)));
       value_w = std::max(value_w, display_width(fmt::optional(k.value, k.unit, currency)));
     }
     for (const auto& k : kpis) {
-      out << "  " << pad_right(k.label.empty() ? k.name : k.label, label_w) << "  "
+      out << "  " << pad_right(safe(k.label.empty() ? k.name : k.label), label_w) << "  "
           << pad_left(fmt::optional(k.value, k.unit, currency), value_w);
       if (k.previous || k.value) {
         if (k.previous) {
@@ -106,7 +163,7 @@ class TableReport final : public tally::sdk::Report {
 
   static void render_table(std::ostringstream& out, const tally::sdk::TableView& table, const Style& style,
                            const std::string& currency, int64_t max_rows, bool sparklines) {
-    out << '\n' << "  " << style.bold(table.title.empty() ? table.name : table.title) << '\n';
+    out << '\n' << "  " << style.bold(safe(table.title.empty() ? table.name : table.title)) << '\n';
     if (table.rows.empty()) {
       out << "  " << style.dim("(no rows)") << '\n';
       return;
@@ -115,10 +172,10 @@ class TableReport final : public tally::sdk::Report {
                                       : table.rows.size();
     std::vector<std::vector<std::string>> cells(shown);
     std::vector<size_t> widths;
-    for (const auto& c : table.columns) widths.push_back(display_width(c.name));
+    for (const auto& c : table.columns) widths.push_back(display_width(safe(c.name)));
     for (size_t r = 0; r < shown; ++r)
       for (size_t c = 0; c < table.columns.size(); ++c) {
-        cells[r].push_back(fmt::value(table.rows[r][c], table.columns[c].unit, currency));
+        cells[r].push_back(safe(fmt::value(table.rows[r][c], table.columns[c].unit, currency)));
         widths[c] = std::max(widths[c], display_width(cells[r][c]));
       }
     auto line = [&](const std::vector<std::string>& values, bool header) {
@@ -135,7 +192,7 @@ class TableReport final : public tally::sdk::Report {
     std::vector<std::string> header;
     std::vector<std::string> rule;
     for (size_t c = 0; c < table.columns.size(); ++c) {
-      header.push_back(table.columns[c].name);
+      header.push_back(safe(table.columns[c].name));
       rule.push_back(std::string(widths[c], '-'));
     }
     line(header, true);
@@ -163,7 +220,7 @@ class TableReport final : public tally::sdk::Report {
           else
             series.emplace_back(std::nullopt);
         }
-        out << "  trend " << col.name << ": " << fmt::sparkline(series) << '\n';
+        out << "  trend " << safe(col.name) << ": " << fmt::sparkline(series) << '\n';
       }
     }
   }

@@ -72,3 +72,40 @@ TEST(Csv, FileNamesStayInTheFolder) {
   EXPECT_EQ(csv::file_name("win_loss", "by_reason"), "win_loss__by_reason.csv");
   EXPECT_EQ(csv::file_name("../x", "a/b"), "___x__a_b.csv");
 }
+
+TEST(Csv, FormulasAreNeutralisedWithALeadingQuote) {
+  EXPECT_EQ(csv::field("=HYPERLINK(\"http://x\",\"y\")"), "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  EXPECT_EQ(csv::field("+cmd"), "'+cmd");
+  EXPECT_EQ(csv::field("-1+2"), "'-1+2");
+  EXPECT_EQ(csv::field("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(csv::field("\tx"), "'\tx");
+  EXPECT_EQ(csv::field("\rx"), "\"'\rx\"");
+  // Text that reads as a number is a value, not a formula.
+  EXPECT_EQ(csv::field("-12.5"), "-12.5");
+  EXPECT_EQ(csv::field("+3"), "+3");
+  EXPECT_EQ(csv::field("-1e6"), "-1e6");
+  EXPECT_EQ(csv::field("a=b"), "a=b");
+  // formula_guard: false writes the text as it is.
+  EXPECT_EQ(csv::field("=1+2", false), "=1+2");
+  EXPECT_EQ(csv::field("@x", false), "@x");
+}
+
+TEST(Csv, TheGuardCoversTableCellsAndKpiLabels) {
+  TableView t;
+  t.name = "t";
+  t.columns = {{"rep", Unit::Text}, {"delta", Unit::Money}};
+  t.rows = {{std::string("=cmd|' /C calc'!A0"), -12.5}, {std::string("-5"), int64_t{-3}}};
+  EXPECT_EQ(csv::table(t), "rep,delta\r\n'=cmd|' /C calc'!A0,-12.5\r\n-5,-3\r\n");
+  EXPECT_EQ(csv::table(t, false), "rep,delta\r\n=cmd|' /C calc'!A0,-12.5\r\n-5,-3\r\n");
+  MetricView m;
+  m.name = "m";
+  m.ok = true;
+  Kpi k;
+  k.name = "k";
+  k.label = "@label";
+  k.unit = Unit::Count;
+  k.value = -2;
+  m.kpis = {k};
+  EXPECT_EQ(csv::kpis({m}),
+            "metric,kpi,label,unit,value,previous,change,target\r\nm,k,'@label,count,-2,,,\r\n");
+}
