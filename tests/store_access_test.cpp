@@ -23,7 +23,8 @@ namespace {
 std::vector<std::string> shipped_configs() {
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(std::string(TALLY_SOURCE_DIR) + "/configs"))
-    if (e.path().extension() == ".yaml" && e.path().filename() != "maven-crm.yaml") out.push_back(e.path().string());
+    if (e.path().extension() == ".yaml" && e.path().filename() != "maven-crm.yaml")
+      out.push_back(e.path().string());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -49,10 +50,13 @@ TEST(ReadOnlyStore, EveryShippedConfigRunsOnAReadOnlyWalStore) {
   {
     SQLite::Database w(db, SQLite::OPEN_READWRITE);
     w.exec("PRAGMA journal_mode = WAL");
+    w.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   ASSERT_EQ(journal_mode(db), "wal");
-  ASSERT_FALSE(fs::exists(db + "-wal"));
-  ASSERT_FALSE(fs::exists(db + "-shm"));
+  // As on a snapshot or a copied file: the store alone, its log empty and gone.
+  ASSERT_EQ(fs::exists(db + "-wal") ? fs::file_size(db + "-wal") : 0u, 0u);
+  fs::remove(db + "-wal");
+  fs::remove(db + "-shm");
   chmod(db.c_str(), 0444);
   chmod(folder.c_str(), 0555);
   const std::string as_user = geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
@@ -60,7 +64,8 @@ TEST(ReadOnlyStore, EveryShippedConfigRunsOnAReadOnlyWalStore) {
   ASSERT_GE(configs.size(), 5u);
   for (const auto& config : configs) {
     SCOPED_TRACE(config);
-    auto r = run_shell(as_user + "'" + TALLY_EXE + "' run '" + config + "' --data '" + db + "' --format json");
+    auto r =
+        run_shell(as_user + "'" + TALLY_EXE + "' run '" + config + "' --data '" + db + "' --format json");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("\"status\": \"ok\""), std::string::npos) << r.out.substr(0, 300);
     EXPECT_EQ(r.out.find("\"status\": \"failed\""), std::string::npos) << r.out.substr(0, 2000);

@@ -1365,12 +1365,26 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
   store::WriteOptions write_options;
   write_options.busy_timeout_ms = opts.busy_timeout_ms;
   write_options.vfs = opts.test_vfs;
-  auto db = store::open_for_writing(in_memory ? ":memory:" : opts.db_path, true, write_options);
+  // A database this import creates goes again when the import fails.
+  auto remove_created = [&] {
+    if (existed || in_memory) return;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(opts.db_path + suffix, ec);
+  };
+  auto db = [&] {
+    try {
+      return store::open_for_writing(in_memory ? ":memory:" : opts.db_path, true, write_options);
+    } catch (...) {
+      remove_created();
+      throw;
+    }
+  }();
   // The engine's errors before the transaction, in words.
   auto engine = [&](auto&& step) {
     try {
       step();
     } catch (const SQLite::Exception& e) {
+      db = SQLite::Database(":memory:", SQLite::OPEN_READWRITE);
+      remove_created();
       throw store::engine_error(e.getExtendedErrorCode(), e.what(), opts.db_path, "cannot import");
     }
   };
@@ -1460,7 +1474,7 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
     if (!existed && !in_memory && !committed) {
       // This import created the file and did not commit: leave nothing behind.
       db = SQLite::Database(":memory:", SQLite::OPEN_READWRITE);
-      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(opts.db_path + suffix, ec);
+      remove_created();
     }
     // Engine faults, in words, and what became of the store.
     const std::string outcome =

@@ -28,7 +28,7 @@ struct ImportOptions {
   int busy_timeout_ms = 5000;  // --busy-timeout: how long to wait for another writer
   // Test-only: a registered SQLite VFS to open the store with (fault
   // injection), and a page cache size in KiB instead of the import's (0).
-  std::string test_vfs;
+  std::string test_vfs = {};
   int test_cache_kib = 0;
 };
 

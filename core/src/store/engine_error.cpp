@@ -12,30 +12,22 @@ Fault classify(int code) {
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:  // a non-integer into an INTEGER PRIMARY KEY: the row's fault
       return Fault::Constraint;
-    case SQLITE_FULL:
-      return Fault::DiskFull;
+    case SQLITE_FULL: return Fault::DiskFull;
     case SQLITE_IOERR:
       // SQLITE_IOERR_NOMEM is a memory failure reported through the VFS.
       return code == SQLITE_IOERR_NOMEM ? Fault::NoMemory : Fault::Io;
-    case SQLITE_NOMEM:
-      return Fault::NoMemory;
+    case SQLITE_NOMEM: return Fault::NoMemory;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Fault::Busy;
+    case SQLITE_LOCKED: return Fault::Busy;
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_AUTH:
-      return Fault::ReadOnly;
+    case SQLITE_AUTH: return Fault::ReadOnly;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Fault::Corrupt;
-    case SQLITE_CANTOPEN:
-      return Fault::CantOpen;
+    case SQLITE_NOTADB: return Fault::Corrupt;
+    case SQLITE_CANTOPEN: return Fault::CantOpen;
     case SQLITE_INTERRUPT:
-    case SQLITE_ABORT:
-      return Fault::Interrupted;
-    default:
-      return Fault::Other;
+    case SQLITE_ABORT: return Fault::Interrupted;
+    default: return Fault::Other;
   }
 }
 
@@ -74,23 +66,16 @@ std::string explain(Fault fault, const std::string& db_path, const std::string& 
       return "the disk holding " + where + " is full" +
              (mb >= 0 ? ": " + std::to_string(mb) + " MB free" : std::string());
     }
-    case Fault::Io:
-      return "the disk holding " + where + " failed a read or write (" + engine_message + ")";
-    case Fault::NoMemory:
-      return "out of memory while working on " + where;
+    case Fault::Io: return "the disk holding " + where + " failed a read or write (" + engine_message + ")";
+    case Fault::NoMemory: return "out of memory while working on " + where;
     case Fault::Busy:
       return "another import is writing " + where + "; try again when it ends (or raise --busy-timeout)";
-    case Fault::ReadOnly:
-      return where + " cannot be written: the file, its folder or the mount is read-only";
-    case Fault::Corrupt:
-      return where + " is damaged or not a Tally store (" + engine_message + ")";
-    case Fault::CantOpen:
-      return "cannot open " + where + " or its journal (" + engine_message + ")";
-    case Fault::Interrupted:
-      return "the operation on " + where + " was interrupted";
+    case Fault::ReadOnly: return where + " cannot be written: the file, its folder or the mount is read-only";
+    case Fault::Corrupt: return where + " is damaged or not a Tally store (" + engine_message + ")";
+    case Fault::CantOpen: return "cannot open " + where + " or its journal (" + engine_message + ")";
+    case Fault::Interrupted: return "the operation on " + where + " was interrupted";
     case Fault::Constraint:
-    case Fault::Other:
-      break;
+    case Fault::Other: break;
   }
   return engine_message;
 }
