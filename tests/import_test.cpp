@@ -681,15 +681,18 @@ TEST(ImportTransaction, InterruptedFirstImportIsNamedAndRecovered) {
   for (const char* command : {"check", "run"}) {
     auto r = tally::testing::run_tally(std::string(command) + " '" + config + "' --data '" + db_path + "'");
     EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_NE(r.err.find("an import into '" + db_path + "' was interrupted and left its journal; `tally import` "
-                         "into it or `tally recover --db " + db_path + "` will roll it back"),
+    EXPECT_NE(r.err.find("an import into '" + db_path +
+                         "' was interrupted and left its journal; `tally import` "
+                         "into it or `tally recover --db " +
+                         db_path + "` will roll it back"),
               std::string::npos)
         << r.err;
     EXPECT_EQ(r.err.find("readonly"), std::string::npos) << r.err;
   }
   auto recovered = tally::testing::run_tally("recover --db '" + db_path + "'");
   EXPECT_EQ(recovered.exit_code, 0) << recovered.err;
-  EXPECT_NE(recovered.out.find(db_path + ": rolled back an interrupted import (journal of "), std::string::npos)
+  EXPECT_NE(recovered.out.find(db_path + ": rolled back an interrupted import (journal of "),
+            std::string::npos)
       << recovered.out;
   EXPECT_NE(recovered.out.find("; integrity check ok"), std::string::npos) << recovered.out;
   EXPECT_FALSE(fs::exists(db_path + "-journal"));

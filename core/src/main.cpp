@@ -33,14 +33,18 @@ int main(int argc, char** argv) {
   run->add_option("--out", run_args.out_dir, "Folder for report files with relative paths");
   run->add_option("--jobs", run_args.jobs, "Metrics run at once (default: one per core)");
   const char* busy_help = "Seconds to wait while an import holds the store's lock";
-  run->add_option("--busy-timeout", run_args.busy_timeout, busy_help)->capture_default_str()->check(CLI::NonNegativeNumber);
+  run->add_option("--busy-timeout", run_args.busy_timeout, busy_help)
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   std::string check_config, check_data;
   auto* check = app.add_subcommand("check", "Validate a report config without running it");
   check->add_option("config", check_config, "Report config (YAML)")->required();
   check->add_option("--data", check_data, "Data source, overriding the config's `data:`");
   double check_busy_timeout = 5;
-  check->add_option("--busy-timeout", check_busy_timeout, busy_help)->capture_default_str()->check(CLI::NonNegativeNumber);
+  check->add_option("--busy-timeout", check_busy_timeout, busy_help)
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   std::vector<std::string> plugin_path;
   auto* plugins = app.add_subcommand("plugins", "List the installed plugins");
@@ -65,8 +69,11 @@ int main(int argc, char** argv) {
   import->add_option("--db", import_args.db, "Database to import into (created when missing)")->required();
   import->add_flag("--dry-run", import_args.dry_run, "Show what would be imported and every reject; change nothing");
   import->add_flag("--strict", import_args.strict, "Stop at the first rejected row");
-  import->add_option("--busy-timeout", import_args.busy_timeout, "Seconds to wait while another import or a report holds the store's lock")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  import
+      ->add_option("--busy-timeout", import_args.busy_timeout,
+                   "Seconds to wait while another import or a report holds the store's lock")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   import->add_option("files", import_args.files, "CSV files")->required();
 
   std::string migrate_db;
@@ -77,7 +84,9 @@ int main(int argc, char** argv) {
   double recover_busy_timeout = 5;
   auto* recover = app.add_subcommand("recover", "Roll back what an interrupted import left in a database");
   recover->add_option("--db", recover_db, "Database")->required();
-  recover->add_option("--busy-timeout", recover_busy_timeout, busy_help)->capture_default_str()->check(CLI::NonNegativeNumber);
+  recover->add_option("--busy-timeout", recover_busy_timeout, busy_help)
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   tally::cli::NewPluginArgs new_args;
   auto* new_plugin = app.add_subcommand("new-plugin", "Create an out-of-tree plugin project");

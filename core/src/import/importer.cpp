@@ -84,10 +84,11 @@ class Statement {
  public:
   Statement() = default;
   Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    const int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                      &stmt_, nullptr);
+    const int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
     if (rc != SQLITE_OK)
-      throw store::engine_error(db, rc, "", "cannot prepare an import statement (" + store::shorten_sql(sql) + ")");
+      throw store::engine_error(db, rc, "",
+                                "cannot prepare an import statement (" + store::shorten_sql(sql) + ")");
   }
   Statement(Statement&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
   Statement& operator=(Statement&& o) noexcept {
@@ -774,7 +775,8 @@ class Importer {
         }
         char code[8];
         std::snprintf(code, sizeof code, "U+%04X", c);
-        const std::string& name = f < file_->header_names.size() ? file_->header_names[f] : std::to_string(f + 1);
+        const std::string& name =
+            f < file_->header_names.size() ? file_->header_names[f] : std::to_string(f + 1);
         row.rejected = true;
         row.error = {name, std::string("control character ") + code + " in column '" + name + "' at line " +
                                std::to_string(line) + ", column " + std::to_string(column) +
@@ -1412,7 +1414,8 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
   // Back to WAL after the commit. Stays WAL if another connection has the
   // file open (the switch needs it alone).
   bool rollback_journal = false;
-  if (!existed && !in_memory) engine([&] {
+  if (!existed && !in_memory)
+    engine([&] {
       SQLite::Statement mode(db, "PRAGMA journal_mode = DELETE");
       rollback_journal = mode.executeStep() && mode.getColumn(0).getString() == "delete";
     });
@@ -1477,17 +1480,20 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
       remove_created();
     }
     // Engine faults, in words, and what became of the store.
-    const std::string outcome =
-        committed ? "" : existed ? "; nothing was imported, the store is as it was" : "; nothing was imported";
+    const std::string outcome = committed ? ""
+                                : existed ? "; nothing was imported, the store is as it was"
+                                          : "; nothing was imported";
     try {
       throw;
     } catch (const SQLite::Exception& e) {
-      const auto error = store::engine_error(e.getExtendedErrorCode(), e.what(), opts.db_path, "cannot import");
+      const auto error =
+          store::engine_error(e.getExtendedErrorCode(), e.what(), opts.db_path, "cannot import");
       throw store::EngineError(error.fault(), error.code(), error.what() + outcome);
     } catch (const store::EngineError& e) {
       const std::string text = e.what();
-      throw store::EngineError(e.fault(), e.code(),
-                               text.find("nothing was imported") == std::string::npos ? text + outcome : text);
+      throw store::EngineError(
+          e.fault(), e.code(),
+          text.find("nothing was imported") == std::string::npos ? text + outcome : text);
     }
   }
   // Skipped files were listed first; keep the order the files were imported in.

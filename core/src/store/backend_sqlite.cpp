@@ -149,7 +149,8 @@ class SqliteBackend final : public Backend {
       // it either, so it is read as immutable, unless an unfinished journal
       // is there (immutable would ignore it).
       const Fault fault = classify(e.getExtendedErrorCode());
-      if ((fault != Fault::CantOpen && fault != Fault::ReadOnly) || writable() || has_journal()) throw open_error(e);
+      if ((fault != Fault::CantOpen && fault != Fault::ReadOnly) || writable() || has_journal())
+        throw open_error(e);
       immutable_ = true;
       try {
         probe();
@@ -204,10 +205,12 @@ class SqliteBackend final : public Backend {
     const Fault fault = classify(code);
     std::error_code ec;
     const bool hot_journal = fs::exists(path_ + "-journal", ec) && fs::file_size(path_ + "-journal", ec) > 0;
-    if (code == SQLITE_READONLY_ROLLBACK || (hot_journal && (fault == Fault::ReadOnly || fault == Fault::CantOpen)))
-      return StoreError("an import into '" + path_ +
-                        "' was interrupted and left its journal; `tally import` into it or `tally recover --db " +
-                        path_ + "` will roll it back");
+    if (code == SQLITE_READONLY_ROLLBACK ||
+        (hot_journal && (fault == Fault::ReadOnly || fault == Fault::CantOpen)))
+      return StoreError(
+          "an import into '" + path_ +
+          "' was interrupted and left its journal; `tally import` into it or `tally recover --db " + path_ +
+          "` will roll it back");
     if (fault == Fault::Busy)
       return StoreError("another import is writing '" + path_ + "'; try again when it ends (waited " +
                         std::to_string(options_.busy_timeout_ms / 1000) + " s; see --busy-timeout)");
