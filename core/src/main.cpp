@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   const char* busy_help = "Seconds to wait while an import holds the store's lock";
   run->add_option("--busy-timeout", run_args.busy_timeout, busy_help)
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 86400.0));
 
   std::string check_config, check_data;
   auto* check = app.add_subcommand("check", "Validate a report config without running it");
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   double check_busy_timeout = 5;
   check->add_option("--busy-timeout", check_busy_timeout, busy_help)
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 86400.0));
 
   std::vector<std::string> plugin_path;
   auto* plugins = app.add_subcommand("plugins", "List the installed plugins");
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
       ->add_option("--busy-timeout", import_args.busy_timeout,
                    "Seconds to wait while another import or a report holds the store's lock")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 86400.0));
   import->add_option("files", import_args.files, "CSV files")->required();
 
   std::string migrate_db;
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   recover->add_option("--db", recover_db, "Database")->required();
   recover->add_option("--busy-timeout", recover_busy_timeout, busy_help)
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0.0, 86400.0));
 
   tally::cli::NewPluginArgs new_args;
   auto* new_plugin = app.add_subcommand("new-plugin", "Create an out-of-tree plugin project");
