@@ -20,6 +20,7 @@
 #include "import/mapping.hpp"
 #include "import/transforms.hpp"
 #include "plugins/registry.hpp"
+#include "support/command.hpp"
 #include "support/fixture.hpp"
 #include "util/date.hpp"
 #include "util/diagnostic.hpp"
@@ -662,6 +663,48 @@ TEST(ImportTransaction, KilledFirstImportIsRolledBackByTheNext) {
   SQLite::Statement mode(db, "PRAGMA journal_mode");
   ASSERT_TRUE(mode.executeStep());
   EXPECT_EQ(mode.getColumn(0).getString(), "wal");
+}
+
+// Killed, the first import leaves a hot journal that a report (read-only)
+// cannot roll back: `tally check` and `run` say an import was interrupted
+// and how to roll it back; `tally recover` does, and says so.
+TEST(ImportTransaction, InterruptedFirstImportIsNamedAndRecovered) {
+  TempDir dir;
+  std::string mapping = dir.write("m.yaml", kDealsMapping);
+  const std::string db_path = dir.file("d.db");
+  std::ofstream(dir.file("deals.csv")) << "placeholder";
+  ImportOptions o{mapping, db_path, {dir.file("deals.csv")}};
+  ASSERT_NO_FATAL_FAILURE(import_killed_midway(o));
+  ASSERT_GT(fs::file_size(db_path + "-journal"), 0u);
+
+  const std::string config = TALLY_SOURCE_DIR "/configs/demo.yaml";
+  for (const char* command : {"check", "run"}) {
+    auto r = tally::testing::run_tally(std::string(command) + " '" + config + "' --data '" + db_path + "'");
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("an import into '" + db_path +
+                         "' was interrupted and left its journal; `tally import` "
+                         "into it or `tally recover --db " +
+                         db_path + "` will roll it back"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("readonly"), std::string::npos) << r.err;
+  }
+  auto recovered = tally::testing::run_tally("recover --db '" + db_path + "'");
+  EXPECT_EQ(recovered.exit_code, 0) << recovered.err;
+  EXPECT_NE(recovered.out.find(db_path + ": rolled back an interrupted import (journal of "),
+            std::string::npos)
+      << recovered.out;
+  EXPECT_NE(recovered.out.find("; integrity check ok"), std::string::npos) << recovered.out;
+  EXPECT_FALSE(fs::exists(db_path + "-journal"));
+  {
+    SQLite::Database db(db_path);
+    EXPECT_EQ(count(db, "SELECT count(*) FROM opportunities"), 0);
+  }
+  auto again = tally::testing::run_tally("recover --db '" + db_path + "'");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("nothing to recover: no interrupted import"), std::string::npos) << again.out;
+  auto check = tally::testing::run_tally("check '" + config + "' --data '" + db_path + "'");
+  EXPECT_EQ(check.exit_code, 0) << check.err;
 }
 
 TEST(ImportTransaction, DryRunChangesNothing) {

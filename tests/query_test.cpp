@@ -181,6 +181,55 @@ TEST_F(QueryTest, OrderByAndLimit) {
   EXPECT_EQ(rows[0], (std::vector<Value>{"Core", 8000.0}));
 }
 
+// A filter list of 100k values is ONE parameter (a JSON array), not 100k:
+// SQLite's variable limit is 32766. Each dialect spells the expansion.
+TEST_F(QueryTest, LongFilterListsAreOneParameter) {
+  Scope scope = scope_;
+  std::vector<std::string> regions;
+  for (int i = 0; i < 100000; ++i) regions.push_back("R" + std::to_string(i));
+  regions[77777] = "EMEA";
+  scope.filters["region"] = regions;
+  QueryBuilder q("opportunities");
+  q.select("n", "count(*)");
+  q.select("amount", "sum(amount)");
+  const auto compiled = q.compile(backend_->dialect(), scope);
+  EXPECT_EQ(compiled.params.size(), 1u);  // the list
+  EXPECT_NE(compiled.sql.find("IN (SELECT value FROM json_each(?))"), std::string::npos) << compiled.sql;
+  EXPECT_LT(compiled.sql.size(), 2000u);
+  EXPECT_EQ(run(q, scope), (Rows{{int64_t{2}, 7000.0}}));  // the same as region: [EMEA]
+
+  // 64 values stay one placeholder each; 65 become the list.
+  scope.filters["region"] = std::vector<std::string>(regions.begin() + 77714, regions.begin() + 77778);
+  EXPECT_EQ(q.compile(backend_->dialect(), scope).params.size(), 64u);
+  EXPECT_EQ(run(q, scope), (Rows{{int64_t{2}, 7000.0}}));
+  scope.filters["region"] = std::vector<std::string>(regions.begin() + 77713, regions.begin() + 77778);
+  EXPECT_EQ(q.compile(backend_->dialect(), scope).params.size(), 1u);
+  EXPECT_EQ(run(q, scope), (Rows{{int64_t{2}, 7000.0}}));
+
+  scope.filters["region"] = regions;
+  const auto pg = q.compile(*query::make_postgres_dialect(), scope);
+  EXPECT_NE(pg.sql.find("= ANY(ARRAY(SELECT json_array_elements_text(CAST($1 AS json))))"), std::string::npos)
+      << pg.sql;
+  const auto ch = q.compile(*query::make_clickhouse_dialect(), scope);
+  EXPECT_NE(ch.sql.find("has(JSONExtract(?, 'Array(String)'), toString("), std::string::npos) << ch.sql;
+  EXPECT_EQ(pg.params.size(), 1u);
+  EXPECT_EQ(ch.params.size(), 1u);
+}
+
+// A failed query names its SQL in at most ~300 characters.
+TEST_F(QueryTest, FailedQueriesPrintAShortenedSql) {
+  query::CompiledQuery bad;
+  bad.sql = "SELECT no_such_column FROM opportunities WHERE " + std::string(5000, ' ') + "1 = 1";
+  try {
+    connection_->execute(bad);
+    FAIL() << "the query ran";
+  } catch (const store::StoreError& e) {
+    const std::string text = e.what();
+    EXPECT_LT(text.size(), 500u) << text;
+    EXPECT_NE(text.find("more characters)"), std::string::npos) << text;
+  }
+}
+
 TEST_F(QueryTest, ReportFiltersApplyToEveryQuery) {
   Scope scope = scope_;
   scope.filters["region"] = {"EMEA"};

@@ -30,11 +30,19 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv", "markdown", "html"}));
   run->add_option("--out", run_args.out_dir, "Folder for report files with relative paths");
   run->add_option("--jobs", run_args.jobs, "Metrics run at once (default: one per core)");
+  const char* busy_help = "Seconds to wait while an import holds the store's lock";
+  run->add_option("--busy-timeout", run_args.busy_timeout, busy_help)
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
 
   std::string check_config, check_data;
   auto* check = app.add_subcommand("check", "Validate a report config without running it");
   check->add_option("config", check_config, "Report config (YAML)")->required();
   check->add_option("--data", check_data, "Data source, overriding the config's `data:`");
+  double check_busy_timeout = 5;
+  check->add_option("--busy-timeout", check_busy_timeout, busy_help)
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
 
   std::vector<std::string> plugin_path;
   auto* plugins = app.add_subcommand("plugins", "List the installed plugins");
@@ -59,11 +67,24 @@ int main(int argc, char** argv) {
   import->add_option("--db", import_args.db, "Database to import into (created when missing)")->required();
   import->add_flag("--dry-run", import_args.dry_run, "Show what would be imported and every reject; change nothing");
   import->add_flag("--strict", import_args.strict, "Stop at the first rejected row");
+  import
+      ->add_option("--busy-timeout", import_args.busy_timeout,
+                   "Seconds to wait while another import or a report holds the store's lock")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   import->add_option("files", import_args.files, "CSV files")->required();
 
   std::string migrate_db;
   auto* migrate = app.add_subcommand("migrate", "Upgrade a database to the current schema");
   migrate->add_option("--db", migrate_db, "Database")->required();
+
+  std::string recover_db;
+  double recover_busy_timeout = 5;
+  auto* recover = app.add_subcommand("recover", "Roll back what an interrupted import left in a database");
+  recover->add_option("--db", recover_db, "Database")->required();
+  recover->add_option("--busy-timeout", recover_busy_timeout, busy_help)
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
 
   tally::cli::NewPluginArgs new_args;
   auto* new_plugin = app.add_subcommand("new-plugin", "Create an out-of-tree plugin project");
@@ -85,12 +106,13 @@ int main(int argc, char** argv) {
 
   try {
     if (*run) return tally::cli::run(run_args);
-    if (*check) return tally::cli::check(check_config, check_data);
+    if (*check) return tally::cli::check(check_config, check_data, check_busy_timeout);
     if (*plugins) return tally::cli::list_plugins(plugin_path);
     if (*describe) return tally::cli::describe(describe_name, plugin_path);
     if (*demo) return tally::cli::demo(demo_args);
     if (*import) return tally::cli::import_files(import_args);
     if (*migrate) return tally::cli::migrate(migrate_db);
+    if (*recover) return tally::cli::recover(recover_db, recover_busy_timeout);
     if (*new_plugin) return tally::cli::new_plugin(new_args);
   } catch (const std::exception& e) {
     // Last line of defence: one clear message, never a stack trace.

@@ -119,7 +119,7 @@ int run(const RunArgs& args) {
   }
   std::unique_ptr<store::Backend> backend;
   try {
-    backend = store::open_backend(source);
+    backend = store::open_backend(source, {static_cast<int>(args.busy_timeout * 1000)});
   } catch (const std::exception& e) {
     std::cerr << (args.data.empty()
                       ? cfg->data_where.file.empty() ? args.config : Diagnostic{cfg->data_where, ""}.format()
@@ -146,7 +146,7 @@ int run(const RunArgs& args) {
   return result.all_ok() && reports_ok ? kOk : kSomethingFailed;
 }
 
-int check(const std::string& config_path, const std::string& data_override) {
+int check(const std::string& config_path, const std::string& data_override, double busy_timeout) {
   std::unique_ptr<plugins::Registry> holder;
   plugins::Registry* registry = nullptr;
   auto cfg = load_valid_config(config_path, "", registry, holder);
@@ -154,7 +154,7 @@ int check(const std::string& config_path, const std::string& data_override) {
   std::string source = data_override.empty() ? cfg->data : data_override;
   if (!source.empty()) {
     try {
-      store::open_backend(source);
+      store::open_backend(source, {static_cast<int>(busy_timeout * 1000)});
     } catch (const std::exception& e) {
       std::cerr << (data_override.empty() ? Diagnostic{cfg->data_where, ""}.format()
                                           : std::string("--data: "))
@@ -278,6 +278,7 @@ int import_files(const ImportArgs& args) {
   options.dry_run = args.dry_run;
   options.strict = args.strict;
   options.show_progress = isatty(fileno(stderr)) != 0;
+  options.busy_timeout_ms = static_cast<int>(args.busy_timeout * 1000);
   plugins::Registry registry(plugin_dirs({}));
   warn_registry_problems(registry);
   try {
@@ -311,6 +312,16 @@ int migrate(const std::string& db) {
     return kOk;
   } catch (const std::exception& e) {
     std::cerr << "tally migrate: " << escape_for_terminal(e.what()) << '\n';
+    return kSomethingFailed;
+  }
+}
+
+int recover(const std::string& db, double busy_timeout) {
+  try {
+    std::cout << store::recover(db, static_cast<int>(busy_timeout * 1000)) << '\n';
+    return kOk;
+  } catch (const std::exception& e) {
+    std::cerr << "tally recover: " << e.what() << '\n';
     return kSomethingFailed;
   }
 }

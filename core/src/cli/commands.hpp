@@ -19,9 +19,10 @@ struct RunArgs {
   std::string format;  // --format: replaces the config's reports with one to stdout
   std::string out_dir; // --out
   unsigned jobs = 0;
+  double busy_timeout = 5;  // --busy-timeout SECONDS: wait this long for an import's lock
 };
 int run(const RunArgs& args);
-int check(const std::string& config_path, const std::string& data_override);
+int check(const std::string& config_path, const std::string& data_override, double busy_timeout = 5);
 int list_plugins(const std::vector<std::string>& extra_dirs);
 int describe(const std::string& plugin, const std::vector<std::string>& extra_dirs);
 
@@ -38,10 +39,13 @@ struct ImportArgs {
   std::vector<std::string> files;
   bool dry_run = false;
   bool strict = false;
+  double busy_timeout = 5;  // --busy-timeout SECONDS
 };
 int import_files(const ImportArgs& args);
 
 int migrate(const std::string& db);
+// `tally recover --db FILE`: rolls back an interrupted import.
+int recover(const std::string& db, double busy_timeout);
 
 struct NewPluginArgs {
   std::string name;

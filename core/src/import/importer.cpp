@@ -27,6 +27,7 @@
 #include "config/detail.hpp"
 #include "import/mapping.hpp"
 #include "plugins/registry.hpp"
+#include "store/engine_error.hpp"
 #include "store/sqlite.hpp"
 #include "util/date.hpp"
 
@@ -83,10 +84,11 @@ class Statement {
  public:
   Statement() = default;
   Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
-                           nullptr) != SQLITE_OK)
-      throw std::runtime_error("cannot prepare import statement: " + std::string(sqlite3_errmsg(db)) +
-                               "\n  " + sql);
+    const int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+    if (rc != SQLITE_OK)
+      throw store::engine_error(db, rc, "",
+                                "cannot prepare an import statement (" + store::shorten_sql(sql) + ")");
   }
   Statement(Statement&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
   Statement& operator=(Statement&& o) noexcept {
@@ -98,6 +100,18 @@ class Statement {
     if (stmt_) sqlite3_finalize(stmt_);
   }
   sqlite3_stmt* get() const { return stmt_; }
+  // sqlite3_step for reads: true on a row, false at the end; any engine
+  // error throws (a failed read must never look like the end of a table).
+  bool row(const char* doing) {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) {
+      sqlite3_reset(stmt_);
+      return false;
+    }
+    sqlite3_reset(stmt_);
+    throw store::engine_error(db_, rc, "", doing);
+  }
 
  private:
   sqlite3* db_ = nullptr;
@@ -418,15 +432,16 @@ class Importer {
       sqlite3_bind_double(st, 3, s.probability);
       sqlite3_bind_int(st, 4, s.closed ? 1 : 0);
       sqlite3_bind_int(st, 5, s.won ? 1 : 0);
-      if (sqlite3_step(st) != SQLITE_DONE) throw std::runtime_error("cannot write stages: " + error());
+      const int rc = sqlite3_step(st);
       sqlite3_reset(st);
+      if (rc != SQLITE_DONE) engine_failure(rc, "cannot write the stages");
       ++summary_.stages_written;
     }
   }
 
   void load_stages() {
     Statement q(db_, "SELECT name, is_closed, is_won FROM stages ORDER BY position");
-    while (sqlite3_step(q.get()) == SQLITE_ROW) {
+    while (q.row("cannot read the stages")) {
       std::string name(reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0)));
       stage_names_.push_back(name);
       stages_.emplace(
@@ -497,7 +512,7 @@ class Importer {
           "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL");
       sqlite3_bind_text(q.get(), 1, spec.table.c_str(), -1, SQLITE_TRANSIENT);
       std::vector<std::string> names;
-      while (sqlite3_step(q.get()) == SQLITE_ROW) {
+      while (q.row("cannot read the table's indexes")) {
         names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0)));
         deferred_indexes.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 1)));
       }
@@ -535,6 +550,7 @@ class Importer {
     };
     auto write_batch = [&](RowBatch& batch) {
       std::lock_guard lock(db_mutex_);
+      check_transaction();
       if (!can_insert_many(job)) {
         for (size_t i = 0; i < batch.size; ++i) write_row(job, batch.rows[i]);
         return;
@@ -645,7 +661,7 @@ class Importer {
 
   bool table_is_empty(const std::string& table) {
     Statement q(db_, "SELECT 1 FROM " + table + " LIMIT 1");
-    return sqlite3_step(q.get()) != SQLITE_ROW;
+    return !q.row("cannot read the table");
   }
 
   // Multi-row inserts leave no row ids to learn: only when no cache wants them.
@@ -682,6 +698,10 @@ class Importer {
       job.out.inserted += static_cast<int64_t>(kRowsPerInsert);
       return;
     }
+    // Only a row's own fault (an id twice in the file) rolls back just this
+    // statement; anything else (disk full, I/O, memory) may have rolled back
+    // the whole transaction and ends the import.
+    if (store::classify(rc) != store::Fault::Constraint) engine_failure(rc, "cannot store rows");
     ++job.failed_inserts;
     for (size_t r = 0; r < kRowsPerInsert; ++r) write_row(job, batch.rows[first + r]);
   }
@@ -714,6 +734,7 @@ class Importer {
                            std::to_string(fields.size())};
       return;
     }
+    if (control_character(fields, row)) return;
     if (row.cells.size() != job.plans.size()) row.cells.resize(job.plans.size());
     bool ok = eval(job.id_plan, fields, row.cells, row.id_cell, row.error);
     if (ok && row.id_cell.kind == Cell::Null) {
@@ -730,6 +751,40 @@ class Importer {
     Cell& id = row.id_cell;
     if (id.kind != Cell::Text) id.text = id.kind == Cell::Int ? std::to_string(id.i) : "";
     row.external_id.assign(prefix_).append(id.text);
+  }
+
+  // NUL and the other C0 control characters are never data: a reject naming
+  // the column, and the line and column of the character (columns counted in
+  // characters from the start of the field; lines from the record's first,
+  // for fields that span lines). Tab, LF and CR are allowed: a CSV reader
+  // only hands them over inside quoted fields.
+  bool control_character(const std::vector<std::string>& fields, MappedRow& row) const {
+    for (size_t f = 0; f < fields.size(); ++f) {
+      const std::string& v = fields[f];
+      for (size_t i = 0; i < v.size(); ++i) {
+        const auto c = static_cast<unsigned char>(v[i]);
+        if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') continue;
+        uint64_t line = row.record.line, column = 1;
+        for (size_t k = 0; k < i; ++k) {
+          if (v[k] == '\n') {
+            ++line;
+            column = 1;
+          } else if ((static_cast<unsigned char>(v[k]) & 0xC0) != 0x80) {
+            ++column;
+          }
+        }
+        char code[8];
+        std::snprintf(code, sizeof code, "U+%04X", c);
+        const std::string& name =
+            f < file_->header_names.size() ? file_->header_names[f] : std::to_string(f + 1);
+        row.rejected = true;
+        row.error = {name, std::string("control character ") + code + " in column '" + name + "' at line " +
+                               std::to_string(line) + ", column " + std::to_string(column) +
+                               "; remove it from the file"};
+        return true;
+      }
+    }
+    return false;
   }
 
   // The writing half: upserts a mapped row (or records its reject) and
@@ -753,6 +808,9 @@ class Importer {
     if (rc != SQLITE_DONE) {
       std::string message = error();
       sqlite3_reset(st);
+      // A rule of the table broken by this row is the row's fault: a reject.
+      // Any other engine error is the store's and ends the import whole.
+      if (store::classify(rc) != store::Fault::Constraint) engine_failure(rc, "cannot store a row");
       reject(row.record, "", "cannot store the row: " + message);
       return;
     }
@@ -762,7 +820,7 @@ class Importer {
     if (!inserted && (!job.learn.empty() || !created_rows_.empty())) {
       sqlite3_stmt* find = job.find_id.get();
       sqlite3_bind_text(find, 1, external_id.data(), static_cast<int>(external_id.size()), SQLITE_STATIC);
-      if (sqlite3_step(find) == SQLITE_ROW) row_id = sqlite3_column_int64(find, 0);
+      if (job.find_id.row("cannot read a row's id")) row_id = sqlite3_column_int64(find, 0);
       sqlite3_reset(find);
     }
     if (inserted) {
@@ -786,12 +844,22 @@ class Importer {
   }
 
   void exec(const std::string& sql) {
-    char* message = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-      std::string text = message ? message : "unknown error";
-      sqlite3_free(message);
-      throw std::runtime_error("database error: " + text + " (" + sql + ")");
-    }
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) engine_failure(rc, "cannot run " + store::shorten_sql(sql, 120));
+  }
+
+  [[noreturn]] void engine_failure(int rc, const std::string& doing) {
+    throw store::engine_error(db_, rc, options_.db_path, doing);
+  }
+
+  // Every write happens inside the import's transaction. The engine rolls
+  // it back by itself on some faults (disk full, I/O, memory): nothing may
+  // then be written, as it would be committed on its own.
+  void check_transaction() {
+    if (sqlite3_get_autocommit(db_))
+      throw store::EngineError(store::Fault::Other, 0,
+                               "the store rolled back the import's transaction after an error; nothing was "
+                               "imported");
   }
 
   // Worth it when the file brings enough rows (~200k+) for the rebuild to
@@ -801,7 +869,7 @@ class Importer {
   bool defer_indexes(uint64_t estimated_rows, const std::string& table) {
     if (estimated_rows < 200000) return false;
     Statement q(db_, "SELECT coalesce(max(rowid), 0) FROM " + table);
-    const int64_t existing = sqlite3_step(q.get()) == SQLITE_ROW ? sqlite3_column_int64(q.get(), 0) : 0;
+    const int64_t existing = q.row("cannot count the table's rows") ? sqlite3_column_int64(q.get(), 0) : 0;
     return static_cast<int64_t>(estimated_rows) >= existing / 2;
   }
 
@@ -1069,7 +1137,7 @@ class Importer {
   void load_cache(LookupCache& cache) {
     Statement q(db_, "SELECT " + cache.by + ", id FROM " + cache.table + " WHERE " + cache.by +
                          " IS NOT NULL ORDER BY id");
-    while (sqlite3_step(q.get()) == SQLITE_ROW) {
+    while (q.row("cannot read a lookup table")) {
       const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0));
       cache.ids.emplace(std::string(text, static_cast<size_t>(sqlite3_column_bytes(q.get(), 0))),
                         sqlite3_column_int64(q.get(), 1));
@@ -1130,10 +1198,14 @@ class Importer {
       else
         bind_cell(st, n++, l.create_cells[i]);
     }
+    check_transaction();
     const int rc = sqlite3_step(st);
+    const std::string message = rc == SQLITE_DONE ? std::string() : error();
     sqlite3_reset(st);
+    if (rc != SQLITE_DONE && store::classify(rc) != store::Fault::Constraint)
+      engine_failure(rc, "cannot create the " + spec.table + " row '" + key_copy + "'");
     if (rc != SQLITE_DONE)
-      return fail(err, p, "cannot create the " + spec.table + " row '" + key_copy + "': " + error());
+      return fail(err, p, "cannot create the " + spec.table + " row '" + key_copy + "': " + message);
     const int64_t id = sqlite3_last_insert_rowid(db_);
     l.cache->ids.emplace(key_copy, id);
     ++summary_file_->created[spec.table];
@@ -1292,20 +1364,49 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
   std::error_code ec;
   const bool existed = fs::exists(opts.db_path, ec);
   const bool in_memory = opts.dry_run && !existed;
-  auto db = store::open_for_writing(in_memory ? ":memory:" : opts.db_path, true);
-  if (!in_memory) {
-    // Its own connection, once the store has created and migrated the file:
-    // without SQLite's per-call mutex (7% of the instructions of an import),
-    // as one thread at a time uses it (Importer::db_mutex_).
-    SQLite::Database unlocked(opts.db_path, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
-    store::register_functions(unlocked);
-    db = std::move(unlocked);
-  }
-  // Safe against a killed process (the journal stays on); sync only at commit.
-  db.exec("PRAGMA synchronous = NORMAL");
-  // A fixed page cache; index rebuilds spill to temp files beyond it, so
-  // memory stays flat however big the file.
-  db.exec("PRAGMA cache_size = -" + std::to_string(kImportCacheKiB));
+  store::WriteOptions write_options;
+  write_options.busy_timeout_ms = opts.busy_timeout_ms;
+  write_options.vfs = opts.test_vfs;
+  // A database this import creates goes again when the import fails.
+  auto remove_created = [&] {
+    if (existed || in_memory) return;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(opts.db_path + suffix, ec);
+  };
+  auto db = [&] {
+    try {
+      return store::open_for_writing(in_memory ? ":memory:" : opts.db_path, true, write_options);
+    } catch (...) {
+      remove_created();
+      throw;
+    }
+  }();
+  // The engine's errors before the transaction, in words.
+  auto engine = [&](auto&& step) {
+    try {
+      step();
+    } catch (const SQLite::Exception& e) {
+      db = SQLite::Database(":memory:", SQLite::OPEN_READWRITE);
+      remove_created();
+      throw store::engine_error(e.getExtendedErrorCode(), e.what(), opts.db_path, "cannot import");
+    }
+  };
+  engine([&] {
+    if (!in_memory) {
+      // Its own connection, once the store has created and migrated the file:
+      // without SQLite's per-call mutex (7% of the instructions of an import),
+      // as one thread at a time uses it (Importer::db_mutex_).
+      SQLite::Database unlocked(opts.db_path, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                opts.busy_timeout_ms, opts.test_vfs);
+      store::register_functions(unlocked);
+      db = std::move(unlocked);
+    }
+    // Safe against a killed process (the journal stays on); sync only at commit.
+    db.exec("PRAGMA synchronous = NORMAL");
+    // A fixed page cache; index rebuilds spill to temp files beyond it, so
+    // memory stays flat however big the file.
+    db.exec("PRAGMA cache_size = -" +
+            std::to_string(opts.test_cache_kib > 0 ? opts.test_cache_kib : kImportCacheKiB));
+  });
   // Into a database this import creates, a rollback journal: pages appended
   // to the file need no journal, so the rows are written once, where WAL
   // writes them twice (the log, then the checkpoint; 0.9 s of 6 for 1M rows).
@@ -1313,10 +1414,11 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
   // Back to WAL after the commit. Stays WAL if another connection has the
   // file open (the switch needs it alone).
   bool rollback_journal = false;
-  if (!existed && !in_memory) {
-    SQLite::Statement mode(db, "PRAGMA journal_mode = DELETE");
-    rollback_journal = mode.executeStep() && mode.getColumn(0).getString() == "delete";
-  }
+  if (!existed && !in_memory)
+    engine([&] {
+      SQLite::Statement mode(db, "PRAGMA journal_mode = DELETE");
+      rollback_journal = mode.executeStep() && mode.getColumn(0).getString() == "delete";
+    });
 
   RejectWriter rejects(opts.db_path + ".rejects.csv", opts.dry_run, !opts.dry_run);
   bool in_transaction = false;
@@ -1366,7 +1468,7 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
     }
     in_transaction = false;
   } catch (...) {
-    if (in_transaction) {
+    if (in_transaction && !sqlite3_get_autocommit(db.getHandle())) {
       try {
         db.exec("ROLLBACK");
       } catch (...) {
@@ -1375,9 +1477,24 @@ ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
     if (!existed && !in_memory && !committed) {
       // This import created the file and did not commit: leave nothing behind.
       db = SQLite::Database(":memory:", SQLite::OPEN_READWRITE);
-      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(opts.db_path + suffix, ec);
+      remove_created();
     }
-    throw;
+    // Engine faults, in words, and what became of the store.
+    const std::string outcome = committed ? ""
+                                : existed ? "; nothing was imported, the store is as it was"
+                                          : "; nothing was imported";
+    try {
+      throw;
+    } catch (const SQLite::Exception& e) {
+      const auto error =
+          store::engine_error(e.getExtendedErrorCode(), e.what(), opts.db_path, "cannot import");
+      throw store::EngineError(error.fault(), error.code(), error.what() + outcome);
+    } catch (const store::EngineError& e) {
+      const std::string text = e.what();
+      throw store::EngineError(
+          e.fault(), e.code(),
+          text.find("nothing was imported") == std::string::npos ? text + outcome : text);
+    }
   }
   // Skipped files were listed first; keep the order the files were imported in.
   std::stable_partition(summary.files.begin(), summary.files.end(), [](const auto& f) { return !f.skipped; });

@@ -25,6 +25,11 @@ struct ImportOptions {
   bool dry_run = false;        // everything but the commit; prints every reject
   bool strict = false;         // the first reject stops the import (nothing is written)
   bool show_progress = false;  // a progress bar on stderr (set when stderr is a TTY)
+  int busy_timeout_ms = 5000;  // --busy-timeout: how long to wait for another writer
+  // Test-only: a registered SQLite VFS to open the store with (fault
+  // injection), and a page cache size in KiB instead of the import's (0).
+  std::string test_vfs = {};
+  int test_cache_kib = 0;
 };
 
 // A row that could not be mapped.
@@ -62,7 +67,9 @@ using SourceOpener =
 
 // Throws DiagnosticError (mapping problems, unknown columns, files no
 // mapping entry matches) and std::runtime_error (I/O, malformed input, a
-// reject under --strict) with clear messages; the database is then unchanged.
+// reject under --strict) with clear messages, and store::EngineError when
+// the store fails (disk full, I/O, memory, lock); the database is then
+// unchanged: only a row that breaks a table's rule becomes a reject.
 ImportSummary run_import(const ImportOptions& opts, plugins::Registry& registry);
 // The same with another way to open sources (tests, embedding).
 ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,

@@ -74,6 +74,9 @@ class SqliteDialect final : public detail::SqlDialect {
   // Unary plus keeps SQLite's planner off the index for this comparison.
   std::string upper_bound_column(const std::string& column) const override { return "+" + column; }
   std::string boolean(bool value) const override { return value ? "1" : "0"; }
+  std::string in_json_list(const std::string& column, const std::string& placeholder) const override {
+    return column + " IN (SELECT value FROM json_each(" + placeholder + "))";
+  }
 };
 
 class PostgresDialect final : public detail::SqlDialect {
@@ -128,6 +131,11 @@ class PostgresDialect final : public detail::SqlDialect {
     return "NULLIF(" + a + ", " + b + ")";
   }
   std::string boolean(bool value) const override { return value ? "TRUE" : "FALSE"; }
+  // Values are text: the column is compared as text.
+  std::string in_json_list(const std::string& column, const std::string& placeholder) const override {
+    return "CAST(" + column + " AS text) = ANY(ARRAY(SELECT json_array_elements_text(CAST(" + placeholder +
+           " AS json))))";
+  }
 };
 
 // ClickHouse 18.16 has no server-side parameters: the backend inlines each
@@ -179,6 +187,9 @@ class ClickhouseDialect final : public detail::SqlDialect {
   }
   std::string boolean(bool value) const override { return value ? "1" : "0"; }
   bool inline_quantile_level() const override { return true; }
+  std::string in_json_list(const std::string& column, const std::string& placeholder) const override {
+    return "has(JSONExtract(" + placeholder + ", 'Array(String)'), toString(" + column + "))";
+  }
 
  private:
   static std::string timestamp(const std::string& ts) { return "toDateTime(" + ts + ", 'UTC')"; }

@@ -115,7 +115,17 @@ class SqlDialect : public Dialect {
   // an engine without range statistics (SQLite) would walk the index over
   // nearly the whole table, much slower than scanning it.
   virtual std::string upper_bound_column(const std::string& column) const { return column; }
+  // `column IN (the values of a JSON array of strings)`, the array bound as
+  // ONE parameter (`placeholder`): how a filter list longer than
+  // kMaxInlineValues reaches the engine without one variable per value
+  // (SQLite allows 32766 variables, PostgreSQL 65535).
+  virtual std::string in_json_list(const std::string& column, const std::string& placeholder) const = 0;
 };
+
+// Filter lists up to this many values are bound one parameter each
+// (`IN (?, ?, ...)`, which the planner handles best); longer ones as one
+// JSON text parameter (SqlDialect::in_json_list).
+inline constexpr size_t kMaxInlineValues = 64;
 
 // Renders a validated number for inlining into SQL text.
 std::string number_literal(double value);

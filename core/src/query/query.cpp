@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "query/internal.hpp"
 #include "util/text.hpp"
 
@@ -437,6 +439,13 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
     compiler.need_joins(dim->joins);
     if (values.empty()) {
       conditions.push_back("1 = 0");  // an empty allow-list lets nothing through
+      continue;
+    }
+    if (values.size() > detail::kMaxInlineValues) {
+      // One JSON text parameter, however long the list.
+      const std::string mark = compiler.bound(
+          Value{nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+      conditions.push_back(sql_dialect->in_json_list(dim->sql, mark));
       continue;
     }
     std::vector<std::string> marks;

@@ -43,10 +43,17 @@ class Backend {
   virtual std::string describe() const = 0;  // for logs: "sqlite:data/demo.db"
 };
 
+struct OpenOptions {
+  int busy_timeout_ms = 5000;  // --busy-timeout: how long to wait while an import holds the lock
+};
+
 // Opens a data source for reading: an SQLite file path (sqlite:PATH also
 // accepted). Checks that the file exists and its schema_version is the
 // current one; an older schema is refused with a message that says how to
-// upgrade (`tally migrate`), never silently read.
-std::unique_ptr<Backend> open_backend(const std::string& source);
+// upgrade (`tally migrate`), never silently read. A store that cannot be
+// written (read-only file, folder or mount) is opened immutable, so a
+// WAL-mode store needs no -shm file. An interrupted import's journal and a
+// lock held by an import are reported as such.
+std::unique_ptr<Backend> open_backend(const std::string& source, const OpenOptions& options = {});
 
 }  // namespace tally::store

@@ -4,10 +4,14 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "store/backend.hpp"
+#include "store/engine_error.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
 
@@ -93,7 +97,8 @@ class SqliteConnection final : public Connection {
       }
       return std::make_unique<SqliteCursor>(db_, std::move(statement), std::move(names));
     } catch (const SQLite::Exception& e) {
-      throw StoreError(std::string("query failed: ") + e.what() + "\n  in: " + q.sql);
+      // Never the whole SQL: a long filter list would print megabytes.
+      throw StoreError(std::string("query failed: ") + e.what() + "\n  in: " + shorten_sql(q.sql));
     }
   }
 
@@ -103,7 +108,8 @@ class SqliteConnection final : public Connection {
 
 class SqliteBackend final : public Backend {
  public:
-  explicit SqliteBackend(std::string path) : path_(std::move(path)), dialect_(query::make_sqlite_dialect()) {}
+  SqliteBackend(std::string path, const OpenOptions& options)
+      : path_(std::move(path)), options_(options), dialect_(query::make_sqlite_dialect()) {}
 
   const query::Dialect& dialect() const override { return *dialect_; }
   std::string describe() const override { return "sqlite:" + path_; }
@@ -122,7 +128,7 @@ class SqliteBackend final : public Backend {
       db->exec("PRAGMA cache_size = -65536");
       return std::make_unique<SqliteConnection>(std::move(db));
     } catch (const SQLite::Exception& e) {
-      throw StoreError("cannot open database '" + path_ + "': " + e.what());
+      throw open_error(e);
     }
   }
 
@@ -130,12 +136,27 @@ class SqliteBackend final : public Backend {
   void check_schema() {
     int version = 0;
     bool is_store = false;
-    try {
+    auto probe = [&] {
       auto db = open_read_only();
       is_store = db->tableExists("schema_version");
       version = is_store ? schema_version(*db) : 0;
+    };
+    try {
+      probe();
     } catch (const SQLite::Exception& e) {
-      throw StoreError("cannot read database '" + path_ + "': " + e.what() + " (is it an SQLite file?)");
+      // A store nobody can write (read-only file, folder or mount): a
+      // WAL-mode store cannot create its -shm file there. Nothing can change
+      // it either, so it is read as immutable, unless an unfinished journal
+      // is there (immutable would ignore it).
+      const Fault fault = classify(e.getExtendedErrorCode());
+      if ((fault != Fault::CantOpen && fault != Fault::ReadOnly) || writable() || has_journal())
+        throw open_error(e);
+      immutable_ = true;
+      try {
+        probe();
+      } catch (const SQLite::Exception& again) {
+        throw open_error(again);
+      }
     }
     const int latest = latest_schema_version();
     if (!is_store)
@@ -154,18 +175,74 @@ class SqliteBackend final : public Backend {
 
  private:
   std::shared_ptr<SQLite::Database> open_read_only() const {
-    auto db = std::make_shared<SQLite::Database>(path_, SQLite::OPEN_READONLY);
-    db->setBusyTimeout(5000);  // a writer (tally demo/import) may hold the lock briefly
-    return db;
+    if (immutable_)
+      return std::make_shared<SQLite::Database>("file:" + uri_path(path_) + "?immutable=1",
+                                                SQLite::OPEN_READONLY | SQLite::OPEN_URI);
+    // A writer (tally demo/import) may hold the lock for a moment.
+    return std::make_shared<SQLite::Database>(path_, SQLite::OPEN_READONLY, options_.busy_timeout_ms);
+  }
+
+  // The file and its folder can be written (by this user): journals and the
+  // WAL index can be created.
+  bool writable() const {
+    const fs::path dir = fs::absolute(fs::path(path_)).parent_path();
+    return access(path_.c_str(), W_OK) == 0 && access(dir.c_str(), W_OK) == 0;
+  }
+
+  // A hot journal or a WAL with content beside the store.
+  bool has_journal() const {
+    std::error_code ec;
+    for (const char* suffix : {"-journal", "-wal"}) {
+      const auto size = fs::file_size(path_ + suffix, ec);
+      if (!ec && size > 0) return true;
+    }
+    return false;
+  }
+
+  // The engine's error on opening or reading the store, in words.
+  StoreError open_error(const SQLite::Exception& e) const {
+    const int code = e.getExtendedErrorCode();
+    const Fault fault = classify(code);
+    std::error_code ec;
+    const bool hot_journal = fs::exists(path_ + "-journal", ec) && fs::file_size(path_ + "-journal", ec) > 0;
+    if (code == SQLITE_READONLY_ROLLBACK ||
+        (hot_journal && (fault == Fault::ReadOnly || fault == Fault::CantOpen)))
+      return StoreError(
+          "an import into '" + path_ +
+          "' was interrupted and left its journal; `tally import` into it or `tally recover --db " + path_ +
+          "` will roll it back");
+    if (fault == Fault::Busy)
+      return StoreError("another import is writing '" + path_ + "'; try again when it ends (waited " +
+                        std::to_string(options_.busy_timeout_ms / 1000) + " s; see --busy-timeout)");
+    if (fault == Fault::Corrupt)
+      return StoreError("cannot read database '" + path_ + "': " + e.what() + " (is it an SQLite file?)");
+    return StoreError("cannot read database '" + path_ + "': " + explain(fault, path_, e.what()));
+  }
+
+  // The path part of a file: URI (RFC 3986 reserved characters escaped).
+  static std::string uri_path(const std::string& path) {
+    std::string out;
+    for (unsigned char c : fs::absolute(fs::path(path)).string()) {
+      if (c == '?' || c == '#' || c == '%' || c <= ' ' || c >= 0x7f) {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", c);
+        out += hex;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out;
   }
 
   std::string path_;
+  OpenOptions options_;
+  bool immutable_ = false;
   std::unique_ptr<query::Dialect> dialect_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> open_backend(const std::string& source) {
+std::unique_ptr<Backend> open_backend(const std::string& source, const OpenOptions& options) {
   for (const char* scheme : {"postgresql://", "postgres://", "clickhouse://"}) {
     if (starts_with(source, scheme))
       throw StoreError("data source '" + source +
@@ -186,7 +263,7 @@ std::unique_ptr<Backend> open_backend(const std::string& source) {
   if (fs::is_directory(path, ec))
     throw StoreError("database '" + path + "' is a directory, not an SQLite file");
 
-  auto backend = std::make_unique<SqliteBackend>(path);
+  auto backend = std::make_unique<SqliteBackend>(path, options);
   backend->check_schema();
   return backend;
 }

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <vector>
 
 #include "store/backend.hpp"
+#include "store/engine_error.hpp"
 #include "store/schema.hpp"
 #include "util/date.hpp"
 
@@ -57,7 +59,7 @@ void refresh_statistics(SQLite::Database& db, const std::vector<std::string>& ta
   }
 }
 
-SQLite::Database open_for_writing(const std::string& path, bool create) {
+SQLite::Database open_for_writing(const std::string& path, bool create, const WriteOptions& options) {
   fs::path p(path);
   fs::path dir = p.parent_path();
   if (!dir.empty() && !fs::is_directory(dir))
@@ -65,7 +67,8 @@ SQLite::Database open_for_writing(const std::string& path, bool create) {
                      "' does not exist");
   if (!create && !fs::exists(p)) throw StoreError("database '" + path + "' does not exist");
   try {
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | (create ? SQLite::OPEN_CREATE : 0));
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | (create ? SQLite::OPEN_CREATE : 0),
+                        options.busy_timeout_ms, options.vfs);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA foreign_keys = OFF");
     bool empty = true;
@@ -83,7 +86,52 @@ SQLite::Database open_for_writing(const std::string& path, bool create) {
     register_functions(db);
     return db;
   } catch (const SQLite::Exception& e) {
-    throw StoreError("cannot open database '" + path + "': " + e.what());
+    throw engine_error(e.getExtendedErrorCode(), e.what(), path, "cannot open database '" + path + "'");
+  }
+}
+
+std::string recover(const std::string& path, int busy_timeout_ms) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw StoreError("database '" + path + "' does not exist");
+  auto size_of = [&](const std::string& file) -> uintmax_t {
+    std::error_code e;
+    const auto n = fs::file_size(file, e);
+    return e ? 0 : n;
+  };
+  const uintmax_t journal = size_of(path + "-journal");
+  const uintmax_t wal = size_of(path + "-wal");
+  auto megabytes = [](uintmax_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+    return std::string(text);
+  };
+  std::string done;
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE, busy_timeout_ms);
+    // The first read takes the shared lock, finds a hot journal and rolls
+    // it back.
+    SQLite::Statement first(db, "SELECT count(*) FROM sqlite_master");
+    first.executeStep();
+    first.reset();
+    if (journal > 0 && size_of(path + "-journal") == 0)
+      done = "rolled back an interrupted import (journal of " + megabytes(journal) + ")";
+    SQLite::Statement mode(db, "PRAGMA journal_mode");
+    if (mode.executeStep() && mode.getColumn(0).getString() == "wal" && wal > 0) {
+      // Committed frames go into the file; an interrupted import's frames,
+      // never committed, are dropped with the log.
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      done += std::string(done.empty() ? "" : "; ") + "folded the write-ahead log (" + megabytes(wal) +
+              ") into the store, dropping any uncommitted import";
+    }
+    SQLite::Statement check(db, "PRAGMA quick_check");
+    std::string result = check.executeStep() ? check.getColumn(0).getString() : "no answer";
+    if (result != "ok")
+      throw StoreError("'" + path + "' is damaged (" + result + "); restore it from a backup" +
+                       (done.empty() ? "" : " (" + done + ")"));
+    if (done.empty()) done = "nothing to recover: no interrupted import";
+    return path + ": " + done + "; integrity check ok";
+  } catch (const SQLite::Exception& e) {
+    throw engine_error(e.getExtendedErrorCode(), e.what(), path, "cannot recover '" + path + "'");
   }
 }
 

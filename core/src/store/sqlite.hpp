@@ -11,10 +11,22 @@
 
 namespace tally::store {
 
+// How a store is opened for writing.
+struct WriteOptions {
+  int busy_timeout_ms = 5000;  // how long to wait for another writer's lock
+  std::string vfs;             // test-only: a registered SQLite VFS by name ("" = the default)
+};
+
 // Opens (creating if asked) an SQLite store for writing and brings its
 // schema to the latest version. Throws StoreError when the directory does
-// not exist or the file is not a Tally store.
-SQLite::Database open_for_writing(const std::string& path, bool create);
+// not exist or the file is not a Tally store, EngineError (engine_error.hpp)
+// when the engine fails (locked, read-only, disk full...).
+SQLite::Database open_for_writing(const std::string& path, bool create, const WriteOptions& options = {});
+
+// `tally recover`: rolls back what an interrupted import left (a hot
+// journal; uncommitted write-ahead log frames), checks the store and says
+// what it did, one line. Throws StoreError (EngineError when locked).
+std::string recover(const std::string& path, int busy_timeout_ms);
 
 // The schema_version of an open store (0 = not a Tally store).
 int schema_version(SQLite::Database& db);
