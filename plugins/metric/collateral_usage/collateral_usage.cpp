@@ -73,9 +73,9 @@ class CollateralUsage final : public tally::sdk::Metric {
     kpis.add("items_unused", "Items unused for " + std::to_string(unused_months_) + " months", Unit::Count,
              false,
              [](const Result& r) -> std::optional<double> { return static_cast<double>(r.items_unused()); });
-    kpis.add("win_rate_with_collateral", "Win rate with collateral", Unit::Percent, true,
+    kpis.add("win_rate_with_collateral", "New-business win rate with collateral", Unit::Percent, true,
              [](const Result& r) { return r.win_rate_with(); });
-    kpis.add("win_rate_without_collateral", "Win rate without collateral", Unit::Percent, true,
+    kpis.add("win_rate_without_collateral", "New-business win rate without collateral", Unit::Percent, true,
              [](const Result& r) { return r.win_rate_without(); });
 
     items_table(ctx, current);
