@@ -38,7 +38,7 @@ using tally::sdk::Which;
 // "Reached this step or a later one before :cutoff", per step.
 constexpr const char* kConverted =
     "(converted_at < :cutoff or (converted_at is null and opportunity_id is not null and "
-    "opportunity_created_at < :cutoff))";
+    "(opportunity_created_at is null or opportunity_created_at < :cutoff)))";
 const std::string kSql = "(sql_at < :cutoff or " + std::string(kConverted) + ")";
 const std::string kSal = "(sal_at < :cutoff or " + kSql + ")";
 const std::string kMql = "(mql_at < :cutoff or " + kSal + ")";

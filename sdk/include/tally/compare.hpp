@@ -4,8 +4,8 @@
 //   language's `as_of` name.
 // - snapshot_dates(ctx): the instants point-in-time KPIs (open pipeline,
 //   forecast categories) are taken at: the current period's end, or as_of
-//   while the period is still running; the comparison period at the same
-//   number of days after its start (its end once the current period is over).
+//   while the period is still running; the comparison period at its end once
+//   the current period is over, else the same number of days after its start.
 // - cohort_cutoffs(ctx): cohort KPIs (leads created in the period, followed to
 //   wherever they got) measure the comparison cohort at the same age as the
 //   current one: as many days after its period's end as the current cohort has
@@ -47,8 +47,12 @@ inline SnapshotDates snapshot_dates(const Context& ctx) {
   d.current = today.empty() ? now.to : std::min(now.to, std::max(now.from, today));
   if (ctx.has_compare()) {
     const Period before = ctx.period(Which::Compare);
-    const int64_t elapsed = parse_date(d.current).days_since_epoch() - parse_date(now.from).days_since_epoch();
-    d.compare = std::min(before.to, parse_date(before.from).add_days(elapsed).iso());
+    if (d.current == now.to) {
+      d.compare = before.to;  // a finished period against its comparison period's end
+    } else {
+      const int64_t elapsed = parse_date(d.current).days_since_epoch() - parse_date(now.from).days_since_epoch();
+      d.compare = std::min(before.to, parse_date(before.from).add_days(elapsed).iso());
+    }
   }
   return d;
 }
