@@ -87,7 +87,9 @@ TEST(ReportSemantics, EveryShippedConfigHasOneRevenueTargetWithItsSource) {
     std::string first;
     for (const auto& m : r.metrics) {
       for (const auto& k : m.kpis) {
-        if (k.target) EXPECT_FALSE(k.target_source.empty()) << m.name << "/" << k.name << " has a target but no source";
+        if (k.target) {
+          EXPECT_FALSE(k.target_source.empty()) << m.name << "/" << k.name << " has a target but no source";
+        }
         if (!revenue_kpis.count(m.plugin + "/" + k.name)) continue;
         std::optional<double> t = k.name == "forecast_target" ? k.value : k.target;
         if (!t) continue;
