@@ -28,13 +28,14 @@ std::optional<std::pair<std::string, std::string>> DataRanges::range(const std::
   const std::string column = dataset_date_column(dataset);
   if (!column.empty()) {
     query::QueryBuilder q(dataset);
-    q.select("first", "min(date(" + column + "))");
-    q.select("last", "max(date(" + column + "))");
+    // Plain min/max (an index walk on SQLite); the date part is cut here.
+    q.select("first", "min(" + column + ")");
+    q.select("last", "max(" + column + ")");
     auto cursor = connection.execute(q.compile(dialect, scope_));
     if (cursor->next()) {
       Value first = cursor->get(0), last = cursor->get(1);
       if (auto* f = std::get_if<std::string>(&first))
-        if (auto* l = std::get_if<std::string>(&last)) found = std::make_pair(*f, *l);
+        if (auto* l = std::get_if<std::string>(&last)) found = std::make_pair(f->substr(0, 10), l->substr(0, 10));
     }
   }
   cache_[dataset] = found;
