@@ -846,3 +846,27 @@ TEST(SqliteBackend, DescribesItselfAndReportsEngineErrors) {
 
 }  // namespace
 }  // namespace tally
+
+// `as_of` is the run's "today", the same in either period, usable like a period bound; a scope
+// without one fails with a clear message.
+TEST_F(QueryTest, AsOfIsTheRunsToday) {
+  Scope scope = scope_;
+  scope.as_of = "2025-02-15";
+  scope.compare_from = "2024-10-01";
+  scope.compare_to = "2025-01-01";
+  EXPECT_EQ(scalar("as_of", scope), Value{std::string("2025-02-15")});
+  EXPECT_EQ(scalar("days_between(period_from, as_of)", scope), Value{45.0});
+  QueryBuilder q("stages");
+  q.select("v", "days_between(period_to, as_of)");
+  q.where("id = 1");
+  q.use_period(Which::Compare);
+  EXPECT_EQ(run(q, scope), (Rows{{Value{45.0}}}));
+  QueryBuilder none("stages");
+  none.select("v", "as_of");
+  try {
+    none.compile(backend_->dialect(), scope_);
+    ADD_FAILURE() << "as_of without a value compiled";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("'as_of' is not set for this run"), std::string::npos) << e.what();
+  }
+}
