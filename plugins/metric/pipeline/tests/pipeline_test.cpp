@@ -143,7 +143,7 @@ TEST(Pipeline, DealsNeededFromQuotasAndLookback) {
   EXPECT_FALSE(kpi(m, "deals_needed").previous.has_value());
   const auto& t = table(m, "deals_needed");
   EXPECT_DOUBLE_EQ(number(t, t.rows[0], "target"), 1200);
-  EXPECT_EQ(text(t, t.rows[0], "target_source"), "rep quotas");
+  EXPECT_EQ(text(t, t.rows[0], "target_source"), "quotas table, 2025-01-01 to 2025-03-31, sum of 2 reps");
 
   // Average over the 6 months before 2025-04-01: deals 3 (300) and 7 (500) -> 400.
   // Target 1600, won in the period 300: ceil(1300 / 400) = 4.
