@@ -27,7 +27,8 @@ namespace {
 std::vector<std::string> shipped_configs() {
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(std::string(TALLY_SOURCE_DIR) + "/configs"))
-    if (e.path().extension() == ".yaml" && e.path().filename() != "maven-crm.yaml") out.push_back(e.path().string());
+    if (e.path().extension() == ".yaml" && e.path().filename() != "maven-crm.yaml")
+      out.push_back(e.path().string());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -43,7 +44,9 @@ run::RunResult run_file(const std::string& path, const std::string& data) {
   return run::run_metrics(cfg, registry, *backend, 1);
 }
 
-bool same(double a, double b) { return std::fabs(a - b) <= 1e-6 * std::max(1.0, std::fabs(a)); }
+bool same(double a, double b) {
+  return std::fabs(a - b) <= 1e-6 * std::max(1.0, std::fabs(a));
+}
 
 }  // namespace
 
@@ -69,8 +72,8 @@ TEST(ReportSemantics, EveryShippedConfigGivesOneNumberPerLabel) {
         auto [it, inserted] = by_label.try_emplace(label, Seen{*k.value, m.name, m.plugin});
         if (inserted || it->second.plugin == m.plugin) continue;  // one plugin's instances differ by params
         EXPECT_TRUE(same(it->second.value, *k.value))
-            << "'" << label << "' is " << it->second.value << " in " << it->second.where << " but " << *k.value
-            << " in " << m.name;
+            << "'" << label << "' is " << it->second.value << " in " << it->second.where << " but "
+            << *k.value << " in " << m.name;
       }
     }
   }
@@ -78,8 +81,9 @@ TEST(ReportSemantics, EveryShippedConfigGivesOneNumberPerLabel) {
 
 // One revenue target per report, and every target says where it came from.
 TEST(ReportSemantics, EveryShippedConfigHasOneRevenueTargetWithItsSource) {
-  const std::set<std::string> revenue_kpis = {"revenue/revenue", "forecast/closed_won", "forecast/commit_forecast",
-                                              "forecast/best_case_forecast", "forecast/forecast_target"};
+  const std::set<std::string> revenue_kpis = {"revenue/revenue", "forecast/closed_won",
+                                              "forecast/commit_forecast", "forecast/best_case_forecast",
+                                              "forecast/forecast_target"};
   for (const auto& config : shipped_configs()) {
     SCOPED_TRACE(config);
     run::RunResult r = run_file(config, demo_database());
@@ -97,8 +101,8 @@ TEST(ReportSemantics, EveryShippedConfigHasOneRevenueTargetWithItsSource) {
           target = t;
           first = m.name + "/" + k.name;
         }
-        EXPECT_TRUE(same(*target, *t)) << first << " has target " << *target << " but " << m.name << "/" << k.name
-                                       << " has " << *t;
+        EXPECT_TRUE(same(*target, *t))
+            << first << " has target " << *target << " but " << m.name << "/" << k.name << " has " << *t;
       }
     }
   }
@@ -162,7 +166,9 @@ TEST(ReportSemantics, AnEmptyComparisonPeriodIsNoDataNotZero) {
   EXPECT_EQ(kpi(m, "new_opportunity_amount").compare_status, TALLY_COMPARE_NO_DATA);
 
   // One deal created in 2024: the data now reaches back before Q1, so Q1's zero is a real zero.
-  f.exec("INSERT INTO opportunities(id,amount,status,stage,created_at) VALUES (3,10,'open','Prospecting','2024-12-01')");
+  f.exec(
+      "INSERT INTO opportunities(id,amount,status,stage,created_at) VALUES "
+      "(3,10,'open','Prospecting','2024-12-01')");
   m = f.run_metric("new_opportunities", q2);
   ASSERT_TRUE(m.ok) << m.error;
   EXPECT_EQ(kpi(m, "new_opportunities").compare_status, TALLY_COMPARE_OK);

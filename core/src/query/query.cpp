@@ -399,8 +399,12 @@ void QueryBuilder::use_period(Which which) {
   impl_->period = which;
 }
 
-const std::string& QueryBuilder::dataset() const { return impl_->dataset->name; }
-Which QueryBuilder::period() const { return impl_->period; }
+const std::string& QueryBuilder::dataset() const {
+  return impl_->dataset->name;
+}
+Which QueryBuilder::period() const {
+  return impl_->period;
+}
 
 CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) const {
   const auto* sql_dialect = dynamic_cast<const detail::SqlDialect*>(&dialect);

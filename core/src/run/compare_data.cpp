@@ -8,12 +8,18 @@ namespace tally::run {
 
 std::string dataset_date_column(const std::string& dataset) {
   static const std::map<std::string, std::string> columns = {
-      {"opportunities", "created_at"},     {"stage_history", "entered_at"},
-      {"leads", "created_at"},             {"activities", "occurred_at"},
-      {"collateral_usage", "used_at"},     {"subscriptions", "started_at"},
-      {"subscription_events", "occurred_at"}, {"time_entries", "day"},
-      {"quotas", "period_start"},          {"targets", "period_start"},
-      {"product_usage", "day"},            {"support_tickets", "opened_at"},
+      {"opportunities", "created_at"},
+      {"stage_history", "entered_at"},
+      {"leads", "created_at"},
+      {"activities", "occurred_at"},
+      {"collateral_usage", "used_at"},
+      {"subscriptions", "started_at"},
+      {"subscription_events", "occurred_at"},
+      {"time_entries", "day"},
+      {"quotas", "period_start"},
+      {"targets", "period_start"},
+      {"product_usage", "day"},
+      {"support_tickets", "opened_at"},
   };
   auto it = columns.find(dataset);
   return it == columns.end() ? std::string() : it->second;
@@ -35,7 +41,8 @@ std::optional<std::pair<std::string, std::string>> DataRanges::range(const std::
     if (cursor->next()) {
       Value first = cursor->get(0), last = cursor->get(1);
       if (auto* f = std::get_if<std::string>(&first))
-        if (auto* l = std::get_if<std::string>(&last)) found = std::make_pair(f->substr(0, 10), l->substr(0, 10));
+        if (auto* l = std::get_if<std::string>(&last))
+          found = std::make_pair(f->substr(0, 10), l->substr(0, 10));
     }
   }
   cache_[dataset] = found;
@@ -43,8 +50,8 @@ std::optional<std::pair<std::string, std::string>> DataRanges::range(const std::
 }
 
 std::set<std::string> mark_no_data(MetricResult& result, const std::set<std::string>& compare_datasets,
-                                   const query::Scope& scope, DataRanges& ranges, store::Connection& connection,
-                                   const query::Dialect& dialect) {
+                                   const query::Scope& scope, DataRanges& ranges,
+                                   store::Connection& connection, const query::Dialect& dialect) {
   std::set<std::string> empty;
   if (!scope.compare_from || !scope.compare_to || compare_datasets.empty()) return empty;
   for (const auto& dataset : compare_datasets) {

@@ -28,7 +28,8 @@ class DataRanges {
   explicit DataRanges(query::Scope scope) : scope_(std::move(scope)) {}
 
   // nullopt: the dataset has no time, or no rows. Dates 'YYYY-MM-DD'.
-  std::optional<std::pair<std::string, std::string>> range(const std::string& dataset, store::Connection& connection,
+  std::optional<std::pair<std::string, std::string>> range(const std::string& dataset,
+                                                           store::Connection& connection,
                                                            const query::Dialect& dialect);
 
  private:
@@ -43,7 +44,7 @@ class DataRanges {
 // becomes TALLY_COMPARE_NO_DATA and loses its previous value. Returns the
 // datasets found empty (for the log), empty when nothing changed.
 std::set<std::string> mark_no_data(MetricResult& result, const std::set<std::string>& compare_datasets,
-                                   const query::Scope& scope, DataRanges& ranges, store::Connection& connection,
-                                   const query::Dialect& dialect);
+                                   const query::Scope& scope, DataRanges& ranges,
+                                   store::Connection& connection, const query::Dialect& dialect);
 
 }  // namespace tally::run

@@ -42,10 +42,10 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 }
 
 std::string humanize_name(std::string_view name) {
-  static const std::vector<std::string> upper = {"arr", "mrr", "acv", "tcv", "smb", "emea", "apac", "amer",
-                                                 "latam", "kpi", "kpis", "mql", "mqls", "sal", "sals", "sql",
-                                                 "sqls", "qbr", "crm", "sdr", "sdrs", "ae", "aes", "nrr",
-                                                 "grr", "ltv", "cac", "roi", "yoy", "qoq", "id", "us", "uk"};
+  static const std::vector<std::string> upper = {
+      "arr", "mrr",  "acv", "tcv",  "smb", "emea", "apac", "amer", "latam", "kpi",  "kpis",
+      "mql", "mqls", "sal", "sals", "sql", "sqls", "qbr",  "crm",  "sdr",   "sdrs", "ae",
+      "aes", "nrr",  "grr", "ltv",  "cac", "roi",  "yoy",  "qoq",  "id",    "us",   "uk"};
   std::vector<std::string> words;
   std::string word;
   for (char c : name) {
@@ -68,7 +68,8 @@ std::string humanize_name(std::string_view name) {
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (std::find(upper.begin(), upper.end(), lower) != upper.end() || is_quantile(w)) {
-      std::transform(w.begin(), w.end(), w.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      std::transform(w.begin(), w.end(), w.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     } else if (i == 0) {
       w[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
     }

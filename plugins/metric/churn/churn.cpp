@@ -175,8 +175,7 @@ class Churn final : public tally::sdk::Metric {
                                     const std::string& currency) {
     auto money = [&](double v) { return tally::format::money(v, currency); };
     return "The breakdown tables add up to " + money(tables_mrr) + " of MRR lost by the " +
-           std::to_string(customers) +
-           " customers who left entirely; Churned MRR (" + money(headline) +
+           std::to_string(customers) + " customers who left entirely; Churned MRR (" + money(headline) +
            ") counts every cancelled subscription that started before the period, including those of "
            "customers who stay, and leaves out subscriptions started in the period.";
   }

@@ -148,7 +148,8 @@ class Forecast final : public tally::sdk::Metric {
       }
       ctx.kpi(k);
     };
-    money("weighted_pipeline", "Weighted pipeline closing in period", &Figures::weighted_pipeline, false, false);
+    money("weighted_pipeline", "Weighted pipeline closing in period", &Figures::weighted_pipeline, false,
+          false);
     money("closed_won", "Closed won", &Figures::closed_won, true, false);
     money("commit_forecast", "Commit forecast", &Figures::commit, true, true);
     money("best_case_forecast", "Best case forecast", &Figures::best_case, true, true);
@@ -241,7 +242,8 @@ class Forecast final : public tally::sdk::Metric {
   // deal itself. Deals without such a row keep their current probability and are counted.
   static void open_at(const Context& ctx, Which which, const std::string& at, Figures& f) {
     const char* expected = "expected_close_at >= period_from and expected_close_at < period_to";
-    const char* open_then = "created_at < :at and (closed_at >= :at or (closed_at is null and status = 'open'))";
+    const char* open_then =
+        "created_at < :at and (closed_at >= :at or (closed_at is null and status = 'open'))";
     struct Deal {
       double amount = 0;
       double weighted = 0;
@@ -271,10 +273,12 @@ class Forecast final : public tally::sdk::Metric {
                               "max(if(opportunity_status = 'open' and opportunity_stage = stage, "
                               "coalesce(opportunity_probability, stage_probability), stage_probability))")
                       .where("entered_at < :at and (exited_at is null or exited_at >= :at)")
-                      .where("opportunity_expected_close_at >= period_from and "
-                             "opportunity_expected_close_at < period_to")
-                      .where("opportunity_created_at < :at and (opportunity_closed_at >= :at or "
-                             "(opportunity_closed_at is null and opportunity_status = 'open'))")
+                      .where(
+                          "opportunity_expected_close_at >= period_from and "
+                          "opportunity_expected_close_at < period_to")
+                      .where(
+                          "opportunity_created_at < :at and (opportunity_closed_at >= :at or "
+                          "(opportunity_closed_at is null and opportunity_status = 'open'))")
                       .bind("at", Value{at})
                       .run();
       while (rows.next()) {
@@ -405,7 +409,8 @@ class Forecast final : public tally::sdk::Metric {
     Category best = open("best_case");
     t.row({std::string("best_case"), best.deals, best.amount, best.weighted, f.best_case()});
     Category pipeline = open("pipeline");
-    t.row({std::string("pipeline"), pipeline.deals, pipeline.amount, pipeline.weighted, f.open_by_category()});
+    t.row(
+        {std::string("pipeline"), pipeline.deals, pipeline.amount, pipeline.weighted, f.open_by_category()});
     Category omitted = open("omitted");
     t.row({std::string("omitted"), omitted.deals, omitted.amount, omitted.weighted, Value{}});
   }

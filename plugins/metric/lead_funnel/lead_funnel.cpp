@@ -86,8 +86,8 @@ class LeadFunnel final : public tally::sdk::Metric {
     cohort_kpi(ctx, "customers", "Customers won from these leads", Unit::Count,
                [&](Which w) -> std::optional<double> { return pick(w).count[5]; });
     if (const auto target = ctx.optional_number("revenue_target")) {
-      cohort_kpi(ctx, 
-          "leads_needed", "Leads needed for the revenue target", Unit::Number,
+      cohort_kpi(
+          ctx, "leads_needed", "Leads needed for the revenue target", Unit::Number,
           [&](Which w) -> std::optional<double> {
             const auto conversion = tally::sdk::ratio_opt(pick(w).count[5], pick(w).count[0]);
             const auto deal_size = average_deal_size(ctx, w);

@@ -112,7 +112,8 @@ class Pipeline final : public tally::sdk::Metric {
       ctx.note(std::to_string(without_history_at_end_[i]) + " deals open at the end of " + p.from + " to " +
                tally::sdk::parse_date(p.to).add_days(-1).iso() +
                " have no stage history covering that date: still-open ones are shown in their current stage "
-               "with their current probability, closed ones under " + kNoStage + " unweighted.");
+               "with their current probability, closed ones under " +
+               kNoStage + " unweighted.");
     }
     stage_table(ctx, current);
     at_risk_table(ctx, current);
@@ -216,9 +217,10 @@ class Pipeline final : public tally::sdk::Metric {
                        .group_by("now_stage", "if(opportunity_closed_at is null, opportunity_stage, null)")
                        .select("deals", "count_distinct(opportunity_id)")
                        .select("amount", "sum(opportunity_amount)")
-                       .select("weighted", "sum(opportunity_amount * if(opportunity_closed_at is null and "
-                                           "opportunity_stage = stage, opportunity_effective_probability, "
-                                           "stage_probability))")
+                       .select("weighted",
+                               "sum(opportunity_amount * if(opportunity_closed_at is null and "
+                               "opportunity_stage = stage, opportunity_effective_probability, "
+                               "stage_probability))")
                        .select("weighted_now", "sum(opportunity_amount * opportunity_effective_probability)")
                        .where(kHistoryCoversEnd)
                        .where(kHistoryOpenAtEnd)

@@ -119,7 +119,8 @@ class Revenue final : public tally::sdk::Metric {
         k.target = find(targets, part.kpi);
         if (k.target)
           k.target_source = std::string("targets table (") + part.kpi + "), " +
-                            tally::sdk::period_text(ctx.period(Which::Current)) + ", company or sum of team rows";
+                            tally::sdk::period_text(ctx.period(Which::Current)) +
+                            ", company or sum of team rows";
       }
       ctx.kpi(k);
     }

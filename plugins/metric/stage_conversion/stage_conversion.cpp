@@ -72,17 +72,18 @@ class StageConversion final : public tally::sdk::Metric {
     const Funnel current = compute(ctx, Which::Current, steps, ordered, stall_days, cutoffs_.current);
     std::optional<Funnel> previous;
     if (ctx.has_compare())
-      previous = compute(ctx, Which::Compare, steps, ordered, stall_days, cutoffs_.compare.value_or(cutoffs_.current));
+      previous = compute(ctx, Which::Compare, steps, ordered, stall_days,
+                         cutoffs_.compare.value_or(cutoffs_.current));
     auto pick = [&](Which w) -> const Funnel& { return w == Which::Current ? current : *previous; };
 
     ctx.kpi("cohort_deals", "Deals created in period", Unit::Count,
             [&](Which w) -> std::optional<double> { return pick(w).cohort; });
     cohort_kpi(ctx, "win_conversion", "Cumulative conversion to " + steps.back().name, Unit::Percent,
-            [&](Which w) -> std::optional<double> {
-              const Funnel& f = pick(w);
-              return tally::sdk::ratio_opt(static_cast<double>(f.reached.back()),
-                                           static_cast<double>(f.reached.front()));
-            });
+               [&](Which w) -> std::optional<double> {
+                 const Funnel& f = pick(w);
+                 return tally::sdk::ratio_opt(static_cast<double>(f.reached.back()),
+                                              static_cast<double>(f.reached.front()));
+               });
     cohort_kpi(
         ctx, "largest_leak_rate", "Largest stage leakage", Unit::Percent,
         [&](Which w) -> std::optional<double> {
@@ -111,8 +112,8 @@ class StageConversion final : public tally::sdk::Metric {
 
   // A KPI of the cohort: compared at the same age, or not comparable while the cohort forms.
   template <typename Fn>
-  void cohort_kpi(const Context& ctx, const std::string& name, const std::string& label, Unit unit, Fn&& value_of,
-                  bool higher_is_better = true) const {
+  void cohort_kpi(const Context& ctx, const std::string& name, const std::string& label, Unit unit,
+                  Fn&& value_of, bool higher_is_better = true) const {
     tally::sdk::Kpi k;
     k.name = name;
     k.label = label;
@@ -130,8 +131,8 @@ class StageConversion final : public tally::sdk::Metric {
     }
     ctx.kpi(k);
   }
- public:
 
+ public:
  private:
   // The pipeline's stages in order (a reference dataset: report filters do
   // not apply to it, so a stage no filtered deal entered still shows as 0).

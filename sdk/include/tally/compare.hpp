@@ -35,7 +35,7 @@ inline std::string as_of(const Context& ctx) {
 }
 
 struct SnapshotDates {
-  std::string current;                // 'YYYY-MM-DD': the state at the start of this day
+  std::string current;                 // 'YYYY-MM-DD': the state at the start of this day
   std::optional<std::string> compare;  // when the run compares
 };
 
@@ -50,7 +50,8 @@ inline SnapshotDates snapshot_dates(const Context& ctx) {
     if (d.current == now.to) {
       d.compare = before.to;  // a finished period against its comparison period's end
     } else {
-      const int64_t elapsed = parse_date(d.current).days_since_epoch() - parse_date(now.from).days_since_epoch();
+      const int64_t elapsed =
+          parse_date(d.current).days_since_epoch() - parse_date(now.from).days_since_epoch();
       d.compare = std::min(before.to, parse_date(before.from).add_days(elapsed).iso());
     }
   }
@@ -58,9 +59,9 @@ inline SnapshotDates snapshot_dates(const Context& ctx) {
 }
 
 struct CohortCutoffs {
-  bool comparable = true;   // false: the current period has not ended; its cohort is still forming
-  int64_t age_days = 0;     // days from the current period's end to as_of
-  std::string current;      // count only events before this instant ('YYYY-MM-DD')
+  bool comparable = true;              // false: the current period has not ended; its cohort is still forming
+  int64_t age_days = 0;                // days from the current period's end to as_of
+  std::string current;                 // count only events before this instant ('YYYY-MM-DD')
   std::optional<std::string> compare;  // the same age after the comparison period's end
   std::string note() const {
     return comparable ? "both cohorts " + std::to_string(age_days) + " days after their period's end"

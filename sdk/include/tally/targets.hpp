@@ -84,10 +84,12 @@ inline Target revenue_target(const Context& ctx, Which which, std::optional<doub
     }
     if (rep) {
       t.value = rep;
-      t.source = "quotas table, " + when + ", sum of " + std::to_string(reps) + (reps == 1 ? " rep" : " reps");
+      t.source =
+          "quotas table, " + when + ", sum of " + std::to_string(reps) + (reps == 1 ? " rep" : " reps");
     } else if (team) {
       t.value = team;
-      t.source = "quotas table, " + when + ", sum of " + std::to_string(teams) + (teams == 1 ? " team" : " teams");
+      t.source =
+          "quotas table, " + when + ", sum of " + std::to_string(teams) + (teams == 1 ? " team" : " teams");
     }
   } catch (const Error& e) {
     ctx.warn(std::string("quotas unavailable for the revenue target: ") + e.what());

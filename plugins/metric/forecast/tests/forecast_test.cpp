@@ -247,8 +247,9 @@ void seed_history(const StoreFixture& f) {
 }  // namespace
 
 // Open deals expected to close in the period, as they stood at the period's end:
-//   Q1 at 2025-04-01: D in Proposal, still open there -> 300 x 0.5 = 150; E in Negotiation -> 400 x 0.8 = 320.
-//   Q4 at 2025-01-01: A in Negotiation -> 1000 x 0.8 = 800; C without history -> 200 x 0.3 (its own) = 60.
+//   Q1 at 2025-04-01: D in Proposal, still open there -> 300 x 0.5 = 150; E in Negotiation -> 400 x 0.8 =
+//   320. Q4 at 2025-01-01: A in Negotiation -> 1000 x 0.8 = 800; C without history -> 200 x 0.3 (its own)
+//   = 60.
 // F is expected in Q2, B closed before the end. Commit and best case rest on today's categories:
 // not comparable.
 TEST(Forecast, PointInTimeKpisCompareWithTheStateAtTheComparisonPeriodsEnd) {

@@ -251,7 +251,8 @@ TEST(LeadFunnel, CohortsCompareAtTheSameAge) {
       " (203,12,100,'won','2025-01-20','2025-02-01')");
   auto config = [&](const std::string& as_of) {
     return "title: t\ndata: " + f.db_path() + "\nas_of: " + as_of +
-           "\nperiod: {from: 2025-01-01, to: 2025-04-01, compare: previous_period}\nmetrics:\n  - use: lead_funnel\n";
+           "\nperiod: {from: 2025-01-01, to: 2025-04-01, compare: previous_period}\nmetrics:\n  - use: "
+           "lead_funnel\n";
   };
   auto r = f.run_config(config("2025-04-11"));
   const auto& m = r.metrics.at(0);
