@@ -844,9 +844,6 @@ TEST(SqliteBackend, DescribesItselfAndReportsEngineErrors) {
   EXPECT_THROW(connection->execute({"SELECT ?", {}, {}}), store::StoreError);
 }
 
-}  // namespace
-}  // namespace tally
-
 // `as_of` is the run's "today", the same in either period, usable like a period bound; a scope
 // without one fails with a clear message.
 TEST_F(QueryTest, AsOfIsTheRunsToday) {
@@ -870,3 +867,6 @@ TEST_F(QueryTest, AsOfIsTheRunsToday) {
     EXPECT_NE(std::string(e.what()).find("'as_of' is not set for this run"), std::string::npos) << e.what();
   }
 }
+
+}  // namespace
+}  // namespace tally

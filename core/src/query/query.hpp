@@ -31,11 +31,11 @@ struct Scope {
   std::string period_to;    // exclusive
   std::optional<std::string> compare_from;
   std::optional<std::string> compare_to;
-  // The run's "today" ('YYYY-MM-DD', config `as_of:`), the name `as_of` in expressions.
-  std::string as_of;
   int fiscal_year_start = 1;
   // The report's filters: dimension -> allowed values, applied to every query.
   std::map<std::string, std::vector<std::string>> filters;
+  // The run's "today" ('YYYY-MM-DD', config `as_of:`), the name `as_of` in expressions.
+  std::string as_of;
 };
 
 // SQL ready for one engine, with its parameters in placeholder order.
