@@ -626,7 +626,7 @@ TEST(QueryErrors, AliasesDatasetsAndOrder) {
 TEST(QueryDialects, SqliteScansForUpperBoundsOnTimestampsButKeepsIndexedRanges) {
   auto sqlite = query::make_sqlite_dialect();
   auto pg = query::make_postgres_dialect();
-  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}};
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
   QueryBuilder q("opportunities");
   q.select("n", "count(*)");
   q.where("created_at < period_to and in_period(closed_at) and amount < 10");
@@ -659,7 +659,7 @@ TEST(QueryDialects, SqliteScansForUpperBoundsOnTimestampsButKeepsIndexedRanges) 
 
 TEST(QueryDialects, PostgresNumbersParametersAndReusesThemInGroupBy) {
   auto pg = query::make_postgres_dialect();
-  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 4, {{"region", {"EMEA"}}}};
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 4, {{"region", {"EMEA"}}}, {}};
   QueryBuilder q("opportunities");
   q.group_by("month", "bucket('month', coalesce(closed_at, 'x'))");
   q.select("p90", "quantile(amount, 0.9)");
@@ -689,7 +689,7 @@ TEST(QueryDialects, PostgresNumbersParametersAndReusesThemInGroupBy) {
 
 TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
   auto ch = query::make_clickhouse_dialect();
-  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}};
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
   QueryBuilder q("opportunities");
   q.group_by("rep", "rep");
   q.group_by("week", "bucket('week', created_at)");

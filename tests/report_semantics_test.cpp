@@ -16,6 +16,7 @@
 #include "store/backend.hpp"
 #include "support/command.hpp"
 #include "support/fixture.hpp"
+#include "util/diagnostic.hpp"
 #include "util/text.hpp"
 
 using namespace tally;
@@ -40,6 +41,11 @@ run::RunResult run_file(const std::string& path, const std::string& data) {
   std::vector<std::string> dirs = cfg.plugin_paths;
   dirs.push_back(TALLY_TEST_PLUGIN_DIR);
   plugins::Registry registry(dirs);
+  // Validation fills in the params' defaults, as `tally run` does.
+  auto problems = config::validate(
+      cfg, [&](const std::string& n) { return registry.find(n); }, registry.names(plugins::Kind::Metric),
+      registry.names(plugins::Kind::Report));
+  if (!problems.empty()) throw DiagnosticError(problems);
   auto backend = store::open_backend(data);
   return run::run_metrics(cfg, registry, *backend, 1);
 }
@@ -87,6 +93,7 @@ TEST(ReportSemantics, EveryShippedConfigHasOneRevenueTargetWithItsSource) {
   for (const auto& config : shipped_configs()) {
     SCOPED_TRACE(config);
     run::RunResult r = run_file(config, demo_database());
+    for (const auto& m : r.metrics) ASSERT_TRUE(m.ok) << m.name << ": " << m.error;
     std::optional<double> target;
     std::string first;
     for (const auto& m : r.metrics) {
