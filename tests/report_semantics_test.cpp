@@ -72,8 +72,8 @@ static std::string label_conflicts(const run::RunResult& r) {
       auto [it, inserted] = by_label.try_emplace(label, Seen{*k.value, m.name, m.plugin});
       if (inserted || it->second.plugin == m.plugin) continue;  // one plugin's instances differ by params
       if (!same(it->second.value, *k.value))
-        out += "'" + label + "' is " + std::to_string(it->second.value) + " in " + it->second.where + " but " +
-               std::to_string(*k.value) + " in " + m.name + "\n";
+        out += "'" + label + "' is " + std::to_string(it->second.value) + " in " + it->second.where +
+               " but " + std::to_string(*k.value) + " in " + m.name + "\n";
     }
   }
   return out;
@@ -98,7 +98,8 @@ TEST(ReportSemantics, EveryShippedConfigGivesOneNumberPerLabel) {
 // pipeline and forecast, whose "Open pipeline" used to be $26.0M and $2.4M).
 TEST(ReportSemantics, EveryMetricPluginInOneReportGivesOneNumberPerLabel) {
   TempDir dir;
-  std::string yaml = "title: all\nas_of: 2026-01-01\nperiod: {last: quarter, compare: previous_period}\nmetrics:\n";
+  std::string yaml =
+      "title: all\nas_of: 2026-01-01\nperiod: {last: quarter, compare: previous_period}\nmetrics:\n";
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(std::string(TALLY_SOURCE_DIR) + "/plugins/metric"))
     if (e.is_directory()) names.push_back(e.path().filename().string());
