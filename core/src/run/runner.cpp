@@ -43,7 +43,9 @@ query::Scope scope_of(const config::Config& config) {
 // Config `targets:` win over what the plugin found in the store; a target
 // that names no KPI of the metric is a warning, never silently ignored.
 void apply_config_targets(const config::PluginUse& use, MetricResult& result) {
-  for (const auto& [name, value] : use.targets) {
+  for (const auto& target : use.targets) {
+    const std::string& name = target.first;  // clang 14 cannot capture a structured binding
+    const double value = target.second;
     auto it = std::find_if(result.kpis.begin(), result.kpis.end(), [&](const Kpi& k) { return k.name == name; });
     if (it != result.kpis.end()) {
       it->target = value;
