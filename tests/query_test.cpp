@@ -675,7 +675,7 @@ TEST(QueryErrors, AliasesDatasetsAndOrder) {
 TEST(QueryDialects, SqliteScansForUpperBoundsOnTimestampsButKeepsIndexedRanges) {
   auto sqlite = query::make_sqlite_dialect();
   auto pg = query::make_postgres_dialect();
-  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}};
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
   QueryBuilder q("opportunities");
   q.select("n", "count(*)");
   q.where("created_at < period_to and in_period(closed_at) and amount < 10");
@@ -708,7 +708,7 @@ TEST(QueryDialects, SqliteScansForUpperBoundsOnTimestampsButKeepsIndexedRanges) 
 
 TEST(QueryDialects, PostgresNumbersParametersAndReusesThemInGroupBy) {
   auto pg = query::make_postgres_dialect();
-  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 4, {{"region", {"EMEA"}}}};
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 4, {{"region", {"EMEA"}}}, {}};
   QueryBuilder q("opportunities");
   q.group_by("month", "bucket('month', coalesce(closed_at, 'x'))");
   q.select("p90", "quantile(amount, 0.9)");
@@ -738,7 +738,7 @@ TEST(QueryDialects, PostgresNumbersParametersAndReusesThemInGroupBy) {
 
 TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
   auto ch = query::make_clickhouse_dialect();
-  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}};
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
   QueryBuilder q("opportunities");
   q.group_by("rep", "rep");
   q.group_by("week", "bucket('week', created_at)");
@@ -891,6 +891,30 @@ TEST(SqliteBackend, DescribesItselfAndReportsEngineErrors) {
     EXPECT_NE(std::string(e.what()).find("no such column: nope"), std::string::npos) << e.what();
   }
   EXPECT_THROW(connection->execute({"SELECT ?", {}, {}}), store::StoreError);
+}
+
+// `as_of` is the run's "today", the same in either period, usable like a period bound; a scope
+// without one fails with a clear message.
+TEST_F(QueryTest, AsOfIsTheRunsToday) {
+  Scope scope = scope_;
+  scope.as_of = "2025-02-15";
+  scope.compare_from = "2024-10-01";
+  scope.compare_to = "2025-01-01";
+  EXPECT_EQ(scalar("as_of", scope), Value{std::string("2025-02-15")});
+  EXPECT_EQ(scalar("days_between(period_from, as_of)", scope), Value{45.0});
+  QueryBuilder q("stages");
+  q.select("v", "days_between(period_to, as_of)");
+  q.where("id = 1");
+  q.use_period(Which::Compare);
+  EXPECT_EQ(run(q, scope), (Rows{{Value{45.0}}}));
+  QueryBuilder none("stages");
+  none.select("v", "as_of");
+  try {
+    none.compile(backend_->dialect(), scope_);
+    ADD_FAILURE() << "as_of without a value compiled";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("'as_of' is not set for this run"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

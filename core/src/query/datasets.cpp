@@ -133,6 +133,7 @@ std::vector<DatasetDef> build_datasets() {
           .join("j_owner", "reps", "id", "j_opportunity.owner_id", {"j_opportunity"})
           .join("j_account", "accounts", "id", "j_opportunity.account_id", {"j_opportunity"})
           .join("j_product", "products", "id", "j_opportunity.product_id", {"j_opportunity"})
+          .join("j_opportunity_stage", "stages", "name", "j_opportunity.stage", {"j_opportunity"})
           .column("stage_position", "j_stage.position", {"j_stage"})
           .column("stage_probability", "j_stage.probability", {"j_stage"})
           .column("stage_is_closed", "j_stage.is_closed", {"j_stage"})
@@ -147,6 +148,11 @@ std::vector<DatasetDef> build_datasets() {
           .column("opportunity_loss_reason", "j_opportunity.loss_reason", {"j_opportunity"})
           .column("opportunity_competitor", "j_opportunity.competitor", {"j_opportunity"})
           .column("opportunity_owner_id", "j_opportunity.owner_id", {"j_opportunity"})
+          .column("opportunity_probability", "j_opportunity.probability", {"j_opportunity"})
+          .column("opportunity_forecast_category", "j_opportunity.forecast_category", {"j_opportunity"})
+          .column("opportunity_effective_probability",
+                  "coalesce(j_opportunity.probability, j_opportunity_stage.probability)",
+                  {"j_opportunity", "j_opportunity_stage"})
           .rep_dimensions("j_owner")
           .account_dimensions("j_account")
           .dimension("source", "j_opportunity.source", {"j_opportunity"})
@@ -166,6 +172,7 @@ std::vector<DatasetDef> build_datasets() {
           .column("opportunity_status", "j_opportunity.status", {"j_opportunity"})
           .column("opportunity_amount", "j_opportunity.amount", {"j_opportunity"})
           .column("opportunity_closed_at", "j_opportunity.closed_at", {"j_opportunity"})
+          .column("opportunity_created_at", "j_opportunity.created_at", {"j_opportunity"})
           .rep_dimensions("j_owner")
           .dimension("segment", "j_account.segment", {"j_account"})
           .dimension("industry", "t.industry")

@@ -416,7 +416,7 @@ class Parser {
     }
     if (name == "and" || name == "or" || name == "not" || name == "is" || name == "in")
       fail("unexpected '" + name + "'", n.offset);
-    if (name == "period_from" || name == "period_to") {
+    if (name == "period_from" || name == "period_to" || name == "as_of") {
       n.kind = Node::Kind::PeriodBound;
       n.text = name;
       return n;
@@ -437,6 +437,7 @@ class Parser {
     for (const auto& d : dataset_.dimensions) valid.push_back(d.name);
     valid.push_back("period_from");
     valid.push_back("period_to");
+    valid.push_back("as_of");
     std::string problem = "unknown column '" + name + "' in dataset '" + dataset_.name + "'";
     if (const std::string near = closest_match(name, valid); !near.empty())
       problem += " (did you mean '" + near + "'?)";

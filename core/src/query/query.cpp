@@ -189,7 +189,12 @@ class Compiler {
       case Kind::Boolean: return dialect_.boolean(n.flag);
       case Kind::Null: return "NULL";
       case Kind::Column: need_joins(n.column->joins); return n.column->sql;
-      case Kind::PeriodBound: return bound(n.text == "period_from" ? from_ : to_);
+      case Kind::PeriodBound:
+        if (n.text == "as_of") {
+          if (scope_.as_of.empty()) fail("'as_of' is not set for this run", n.offset);
+          return bound(scope_.as_of);
+        }
+        return bound(n.text == "period_from" ? from_ : to_);
       case Kind::Star: return "*";
       case Kind::Negate: return "(-" + render(n.args[0]) + ")";
       case Kind::Not: return "(NOT " + render(n.args[0]) + ")";
@@ -394,6 +399,13 @@ void QueryBuilder::bind(const std::string& name, Value value) {
 
 void QueryBuilder::use_period(Which which) {
   impl_->period = which;
+}
+
+const std::string& QueryBuilder::dataset() const {
+  return impl_->dataset->name;
+}
+Which QueryBuilder::period() const {
+  return impl_->period;
 }
 
 CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) const {

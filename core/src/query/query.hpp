@@ -34,6 +34,8 @@ struct Scope {
   int fiscal_year_start = 1;
   // The report's filters: dimension -> allowed values, applied to every query.
   std::map<std::string, std::vector<std::string>> filters;
+  // The run's "today" ('YYYY-MM-DD', config `as_of:`), the name `as_of` in expressions.
+  std::string as_of;
 };
 
 // SQL ready for one engine, with its parameters in placeholder order.
@@ -95,6 +97,10 @@ class QueryBuilder {
   void limit(int64_t n);
   void bind(const std::string& name, Value value);
   void use_period(Which which);
+
+  // The dataset's name and the period the query refers to.
+  const std::string& dataset() const;
+  Which period() const;
 
   // Result columns: group-by aliases in order, then select aliases in order.
   CompiledQuery compile(const Dialect& dialect, const Scope& scope) const;

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ struct tally_ctx {
   tally::run::MetricResult* result = nullptr;
   const std::map<std::string, double>* config_targets = nullptr;
   std::vector<std::unique_ptr<tally_table>> tables;
+  // Datasets the metric queried for the comparison period (for "no data").
+  std::set<std::string> compare_datasets;
 
   // Reports: the finished run and where output goes.
   const tally::run::RunResult* run = nullptr;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "plugins/plugin_call.hpp"
+#include "run/compare_data.hpp"
 #include "run/context.hpp"
 #include "util/text.hpp"
 
@@ -34,6 +35,7 @@ query::Scope scope_of(const config::Config& config) {
     scope.compare_from = config.compare_period->from.iso();
     scope.compare_to = config.compare_period->to.iso();
   }
+  scope.as_of = config.as_of.iso();
   scope.fiscal_year_start = config.fiscal_year_start;
   scope.filters = config.filters;
   return scope;
@@ -42,10 +44,13 @@ query::Scope scope_of(const config::Config& config) {
 // Config `targets:` win over what the plugin found in the store; a target
 // that names no KPI of the metric is a warning, never silently ignored.
 void apply_config_targets(const config::PluginUse& use, MetricResult& result) {
-  for (const auto& [name, value] : use.targets) {
+  for (const auto& target : use.targets) {
+    const std::string& name = target.first;  // clang 14 cannot capture a structured binding
+    const double value = target.second;
     auto it = std::find_if(result.kpis.begin(), result.kpis.end(), [&](const Kpi& k) { return k.name == name; });
     if (it != result.kpis.end()) {
       it->target = value;
+      it->target_source = "config targets: " + name;
       continue;
     }
     std::vector<std::string> names;
@@ -55,15 +60,29 @@ void apply_config_targets(const config::PluginUse& use, MetricResult& result) {
   }
 }
 
+}  // namespace
+
+// `title:` when given; else the humanised `as:` name when the config gives one
+// (three win_rate instances must not all read "Win rate"); else the plugin's
+// manifest title; else the humanised plugin name.
+std::string display_title(const config::PluginUse& use, const std::string& manifest_title) {
+  if (!use.title.empty()) return use.title;
+  if (!use.name.empty() && use.name != use.use) return humanize_name(use.name);
+  if (!manifest_title.empty()) return manifest_title;
+  return humanize_name(use.use);
+}
+
+namespace {
+
 MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, const config::Config& config,
-                     plugins::Registry& registry, store::Backend& backend) {
+                     plugins::Registry& registry, store::Backend& backend, DataRanges& ranges) {
   MetricResult result;
   result.name = use.name;
   result.plugin = use.use;
   auto started = std::chrono::steady_clock::now();
   try {
     auto plugin = registry.load(use.use);
-    result.title = !use.title.empty() ? use.title : !plugin->manifest().title.empty() ? plugin->manifest().title : use.name;
+    result.title = display_title(use, plugin->manifest().title);
     auto connection = backend.connect();
     tally_ctx ctx;
     ctx.plugin = use.use;
@@ -86,18 +105,19 @@ MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, co
       result = MetricResult{};
       result.name = use.name;
       result.plugin = use.use;
-      result.title = use.title.empty() ? use.name : use.title;
+      result.title = display_title(use, plugin->manifest().title);
       result.ok = false;
       result.error = message;
     } else {
       apply_config_targets(use, result);
+      mark_no_data(result, ctx.compare_datasets, scope, ranges, *connection, backend.dialect());
     }
   } catch (const std::exception& e) {
     result.kpis.clear();
     result.tables.clear();
     result.ok = false;
     result.error = e.what();
-    if (result.title.empty()) result.title = use.title.empty() ? use.name : use.title;
+    if (result.title.empty()) result.title = display_title(use, "");
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (result.ok)
@@ -125,12 +145,13 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
   result.metrics.resize(config.metrics.size());
 
   const query::Scope scope = scope_of(config);
+  DataRanges ranges(scope);
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min<unsigned>(jobs, static_cast<unsigned>(config.metrics.size()));
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < config.metrics.size(); i = next++)
-      result.metrics[i] = run_one(config.metrics[i], scope, config, registry, backend);
+      result.metrics[i] = run_one(config.metrics[i], scope, config, registry, backend, ranges);
   };
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);

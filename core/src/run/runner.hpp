@@ -35,6 +35,10 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
 std::vector<ReportOutcome> render_reports(const config::Config& config, const RunResult& result,
                                           plugins::Registry& registry, const RenderOptions& options);
 
+// A metric's heading: `title:`, else the humanised `as:` name, else the
+// plugin manifest's title, else the humanised plugin name.
+std::string display_title(const config::PluginUse& use, const std::string& manifest_title);
+
 // Expands {title}, {from}, {to} in an output path and resolves it under
 // out_dir when relative.
 std::string expand_output_path(const std::string& pattern, const RunResult& result, const std::string& out_dir);

@@ -1,6 +1,7 @@
 #include "util/text.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace tally {
 
@@ -91,6 +92,44 @@ std::string escape_for_terminal(std::string_view text, bool keep_newlines) {
       out.append(text.substr(i, length));
     }
     i += length;
+  }
+  return out;
+}
+
+std::string humanize_name(std::string_view name) {
+  static const std::vector<std::string> upper = {
+      "arr", "mrr",  "acv", "tcv",  "smb", "emea", "apac", "amer", "latam", "kpi",  "kpis",
+      "mql", "mqls", "sal", "sals", "sql", "sqls", "qbr",  "crm",  "sdr",   "sdrs", "ae",
+      "aes", "nrr",  "grr", "ltv",  "cac", "roi",  "yoy",  "qoq",  "id",    "us",   "uk"};
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : name) {
+    if (c == '_' || c == '-' || c == ' ') {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  if (!word.empty()) words.push_back(std::move(word));
+  auto is_quantile = [](const std::string& w) {
+    return w.size() >= 2 && (w[0] == 'p' || w[0] == 'P') &&
+           std::all_of(w.begin() + 1, w.end(), [](char d) { return d >= '0' && d <= '9'; });
+  };
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::string w = words[i];
+    std::string lower = w;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (std::find(upper.begin(), upper.end(), lower) != upper.end() || is_quantile(w)) {
+      std::transform(w.begin(), w.end(), w.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    } else if (i == 0) {
+      w[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
+    }
+    if (i) out += ' ';
+    out += w;
   }
   return out;
 }

@@ -8,9 +8,11 @@
 // in the period of subscriptions that started before the period start, so new customers'
 // revenue never enters NRR.
 #include <tally/calendar.hpp>
+#include <tally/format.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -168,6 +170,16 @@ class Churn final : public tally::sdk::Metric {
   static inline const std::string kStartCohortInPeriod =
       "in_period(occurred_at) and subscription_started_at < period_from";
 
+  // Why the breakdowns' MRR lost does not add up to the Churned MRR headline.
+  static std::string breakdown_note(double tables_mrr, double headline, int64_t customers,
+                                    const std::string& currency) {
+    auto money = [&](double v) { return tally::format::money(v, currency); };
+    return "The breakdown tables add up to " + money(tables_mrr) + " of MRR lost by the " +
+           std::to_string(customers) + " customers who left entirely; Churned MRR (" + money(headline) +
+           ") counts every cancelled subscription that started before the period, including those of "
+           "customers who stay, and leaves out subscriptions started in the period.";
+  }
+
   // Churned customers by reason, by the group_by dimension and by tenure at churn.
   void breakdowns(Context& ctx, const Period& p) const {
     // The reason of each churned account's latest churn event in the period, and the MRR lost.
@@ -221,6 +233,14 @@ class Churn final : public tally::sdk::Metric {
         by_group[a.group].mrr += l.mrr;
       }
     }
+
+    // The tables count customers who left entirely, with all their churn events of the period; the
+    // headline counts every churn event of subscriptions started before the period, including
+    // those of customers who stay. Say so when the two differ (to the cent).
+    double tables_mrr = 0;
+    for (const auto& [reason, r] : by_reason) tables_mrr += r.mrr;
+    if (std::fabs(tables_mrr - p.churned_mrr) >= 0.005)
+      ctx.note(breakdown_note(tables_mrr, p.churned_mrr, p.churned, ctx.currency()));
 
     auto reasons = ctx.table("by_reason", "Churned customers by reason");
     reasons.column("reason", Unit::Text)

@@ -58,6 +58,20 @@ struct Result {
 
 class CollateralUsage final : public tally::sdk::Metric {
  public:
+  // "new business", "new business and renewal", "all deal types".
+  static std::string deal_scope(const std::vector<std::string>& types) {
+    if (types.size() >= 3) return "all deal types";
+    std::string out;
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (i) out += i + 1 == types.size() ? " and " : ", ";
+      std::string t = types[i];
+      for (char& c : t)
+        if (c == '_') c = ' ';
+      out += t;
+    }
+    return out + (types.size() == 1 ? " only" : "");
+  }
+
   void run(Context& ctx) override {
     unused_months_ = static_cast<int>(ctx.integer("unused_months"));
     deal_types_ = ctx.list("deal_types");
@@ -73,9 +87,11 @@ class CollateralUsage final : public tally::sdk::Metric {
     kpis.add("items_unused", "Items unused for " + std::to_string(unused_months_) + " months", Unit::Count,
              false,
              [](const Result& r) -> std::optional<double> { return static_cast<double>(r.items_unused()); });
-    kpis.add("win_rate_with_collateral", "Win rate with collateral", Unit::Percent, true,
+    // The labels say which deals the win rates cover, so they never read as the win_rate plugin's.
+    const std::string scope = deal_scope(deal_types_);
+    kpis.add("win_rate_with_collateral", "Win rate with collateral, " + scope, Unit::Percent, true,
              [](const Result& r) { return r.win_rate_with(); });
-    kpis.add("win_rate_without_collateral", "Win rate without collateral", Unit::Percent, true,
+    kpis.add("win_rate_without_collateral", "Win rate without collateral, " + scope, Unit::Percent, true,
              [](const Result& r) { return r.win_rate_without(); });
 
     items_table(ctx, current);

@@ -1,20 +1,35 @@
-// Forecast for the period, from the store's current state:
+// Forecast for the period.
 //
-// weighted pipeline  = sum(amount x effective_probability) over all open deals expected to close in
-//                      the period (effective_probability = the deal's own probability, else its stage's);
+// Point-in-time figures are taken at a snapshot date (tally/compare.hpp): the period's end, or
+// as_of while the period runs; the comparison period at the same number of days after its start.
+// weighted pipeline closing in period
+//                    = sum(amount x probability) over the deals open on the snapshot date and
+//                      expected to close in the period, each in the stage its stage history says
+//                      it was in then: the deal's own probability when it is still open in that
+//                      stage today, else the stage's. A deal open then without a history row
+//                      covering the date keeps its current probability and is counted in a note.
+// open pipeline closing in period
+//                    = the same deals' amount, without those whose category today is 'omitted'.
+// forecast categories: from the store's current state (categories have no history, so the
+//                      comparison period's commit and best case are not comparable);
 // forecast categories (Salesforce's cumulative roll-up): closed = won in the period;
 //                      commit = commit + closed; most likely = most likely + commit + closed;
 //                      best case = best case + most likely + commit + closed;
-//                      open pipeline = pipeline + best case + most likely + commit (open deals only);
+//                      the categories table's pipeline row = pipeline + best case + most likely +
+//                      commit (open deals only);
+// target             = tally/targets.hpp: param target, else the targets table's revenue rows,
+//                      else the quotas (the same target the revenue plugin shows);
 // gap                = max(0, target - closed won);
 // deals needed       = ceil(gap / average deal size);
 // leads needed       = ceil(gap / (lead-to-win conversion x average deal size)), where the conversion
 //                      is leads created in [period start - lookback_days, period start) whose
-//                      opportunity is won / leads created in that window.
+//                      opportunity was won before the snapshot date / leads created in that window.
 // group_by           = one more table, by_<dim>: closed won, commit, best case and weighted pipeline per
 //                      group of the dimension (NULL groups as "(none)").
 #include <tally/calendar.hpp>
+#include <tally/compare.hpp>
 #include <tally/sdk.hpp>
+#include <tally/targets.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -46,7 +61,14 @@ struct Figures {
   double won_amount = 0;
   std::map<std::string, Category> open;  // by forecast category (normalized)
   std::optional<double> target;
+  std::string target_source;
   std::optional<double> avg_deal_size;
+  // Open deals expected to close in the period, as they stood on `snapshot`.
+  std::string snapshot;
+  int64_t snapshot_deals = 0;
+  double snapshot_amount = 0;    // without deals whose category is 'omitted'
+  double snapshot_weighted = 0;  // every deal
+  int64_t without_history = 0;   // deals open then with no stage history row covering the date
   int64_t window_leads = 0;
   int64_t window_won_leads = 0;
 
@@ -56,16 +78,15 @@ struct Figures {
       if (auto it = open.find(n); it != open.end()) total += it->second.*field;
     return total;
   }
-  // Every open deal expected to close in the period, whatever its category.
-  double weighted_pipeline() const {
-    double total = 0;
-    for (const auto& [name, c] : open) total += c.weighted;
-    return total;
-  }
+  // Every deal open on the snapshot date expected to close in the period, whatever its category.
+  double weighted_pipeline() const { return snapshot_weighted; }
+  double closed_won() const { return won_amount; }
   double commit() const { return won_amount + sum_open({"commit"}, &Category::amount); }
   double most_likely() const { return commit() + sum_open({"most_likely"}, &Category::amount); }
   double best_case() const { return most_likely() + sum_open({"best_case"}, &Category::amount); }
-  double open_pipeline() const {
+  double open_pipeline() const { return snapshot_amount; }
+  // The categories table's pipeline row: today's open deals, cumulative.
+  double open_by_category() const {
     return sum_open({"pipeline", "best_case", "most_likely", "commit"}, &Category::amount);
   }
   std::optional<double> conversion() const {
@@ -103,28 +124,47 @@ std::string normalize_category(const std::string& raw) {
 class Forecast final : public tally::sdk::Metric {
  public:
   void run(Context& ctx) override {
-    Figures current = load(ctx, Which::Current);
+    const tally::sdk::SnapshotDates at = tally::sdk::snapshot_dates(ctx);
+    Figures current = load(ctx, Which::Current, at.current);
     std::optional<Figures> previous;
-    if (ctx.has_compare()) previous = load(ctx, Which::Compare);
+    if (ctx.has_compare()) previous = load(ctx, Which::Compare, *at.compare);
     auto pick = [&](Which w) -> const Figures& { return w == Which::Current ? current : *previous; };
-    auto money = [&](const char* name, const char* label, double (Figures::*of)() const, bool with_target) {
+    // `today_only`: a figure of today's forecast categories, which have no history to compare with.
+    auto money = [&](const char* name, const char* label, double (Figures::*of)() const, bool with_target,
+                     bool today_only) {
       tally::sdk::Kpi k;
       k.name = name;
       k.label = label;
       k.unit = Unit::Money;
       k.value = (current.*of)();
-      if (previous) k.previous = ((*previous).*of)();
-      if (with_target) k.target = current.target;
+      if (previous && !today_only) k.previous = ((*previous).*of)();
+      if (previous && today_only) {
+        k.compare_status = TALLY_COMPARE_NOT_COMPARABLE;
+        k.note = "forecast categories have no history";
+      }
+      if (with_target) {
+        k.target = current.target;
+        k.target_source = current.target_source;
+      }
       ctx.kpi(k);
     };
-    money("weighted_pipeline", "Weighted pipeline", &Figures::weighted_pipeline, false);
-    ctx.kpi(
-        "closed_won", "Closed won", Unit::Money, [&](Which w) { return std::optional(pick(w).won_amount); },
-        true, current.target);
-    money("commit_forecast", "Commit forecast", &Figures::commit, true);
-    money("best_case_forecast", "Best case forecast", &Figures::best_case, true);
-    money("open_pipeline", "Open pipeline", &Figures::open_pipeline, false);
-    ctx.kpi("forecast_target", "Target", Unit::Money, [&](Which w) { return pick(w).target; });
+    money("weighted_pipeline", "Weighted pipeline closing in period", &Figures::weighted_pipeline, false,
+          false);
+    money("closed_won", "Closed won", &Figures::closed_won, true, false);
+    money("commit_forecast", "Commit forecast", &Figures::commit, true, true);
+    money("best_case_forecast", "Best case forecast", &Figures::best_case, true, true);
+    money("open_pipeline", "Open pipeline closing in period", &Figures::open_pipeline, false, false);
+    {
+      tally::sdk::Kpi k;
+      k.name = "forecast_target";
+      k.label = "Target";
+      k.unit = Unit::Money;
+      k.value = current.target;
+      if (previous) k.previous = previous->target;
+      k.target_source = current.target_source;
+      ctx.kpi(k);
+    }
+    snapshot_notes(ctx, current, previous);
     ctx.kpi(
         "gap_to_target", "Gap to target", Unit::Money, [&](Which w) { return pick(w).gap(); }, false);
     ctx.kpi("avg_deal_size", "Average deal size", Unit::Money,
@@ -143,7 +183,7 @@ class Forecast final : public tally::sdk::Metric {
   }
 
  private:
-  static Figures load(const Context& ctx, Which which) {
+  static Figures load(const Context& ctx, Which which, const std::string& snapshot) {
     Figures f;
     {
       auto q = ctx.query("opportunities");
@@ -173,12 +213,14 @@ class Forecast final : public tally::sdk::Metric {
         c.weighted += rows.number(3);
       }
     }
-    f.target = ctx.optional_number("target");
-    if (!f.target) f.target = quota_target(ctx, which);
+    const tally::sdk::Target target = tally::sdk::revenue_target(ctx, which, ctx.optional_number("target"));
+    f.target = target.value;
+    f.target_source = target.source;
+    open_at(ctx, which, snapshot, f);
 
     const std::string window_from =
         tally::sdk::parse_date(ctx.period(which).from).add_days(-ctx.integer("lookback_days")).iso();
-    lead_conversion(ctx, which, window_from, f);
+    lead_conversion(ctx, which, window_from, snapshot, f);
     if (ctx.text("deal_size_basis") == "lookback") {
       auto q = ctx.query("opportunities");
       q.use_period(which)
@@ -195,28 +237,97 @@ class Forecast final : public tally::sdk::Metric {
     return f;
   }
 
-  // Rep quotas inside the period; team quotas (rep_id null) only when no rep has one, so a
-  // team quota and its split over reps are never counted twice. nullopt without any quota.
-  static std::optional<double> quota_target(const Context& ctx, Which which) {
-    auto q = ctx.query("quotas");
-    q.use_period(which)
-        .group_by("level", "if(rep_id is null, 'team', 'rep')")
-        .select("amount", "sum(amount)")
-        .where("period_start >= period_from and date(period_end) <= period_to");
-    auto rows = q.run();
-    std::optional<double> rep, team;
-    while (rows.next()) (rows.text(0) == "rep" ? rep : team) = rows.number(1);
-    return rep ? rep : team;
+  // The deals open on `at` and expected to close in the period: amount and probability from the
+  // stage history row covering `at` (one row per deal: few next to all deals), the rest from the
+  // deal itself. Deals without such a row keep their current probability and are counted.
+  static void open_at(const Context& ctx, Which which, const std::string& at, Figures& f) {
+    const char* expected = "expected_close_at >= period_from and expected_close_at < period_to";
+    const char* open_then =
+        "created_at < :at and (closed_at >= :at or (closed_at is null and status = 'open'))";
+    struct Deal {
+      double amount = 0;
+      double weighted = 0;
+      bool omitted = false;
+      bool history = false;
+    };
+    std::map<int64_t, Deal> deals;
+    {
+      auto rows = ctx.query("opportunities")
+                      .use_period(which)
+                      .group_by("id", "id")
+                      .select("amount", "max(coalesce(amount, 0))")
+                      .select("weighted", "max(coalesce(amount, 0) * coalesce(effective_probability, 0))")
+                      .select("omitted", "max(if(forecast_category = 'omitted', 1, 0))")
+                      .where(open_then)
+                      .where(expected)
+                      .bind("at", Value{at})
+                      .run();
+      while (rows.next())
+        deals[rows.integer(0)] = Deal{rows.number(1), rows.number(2), rows.integer(3) == 1, false};
+    }
+    if (!deals.empty()) {
+      auto rows = ctx.query("stage_history")
+                      .use_period(which)
+                      .group_by("id", "opportunity_id")
+                      .select("probability",
+                              "max(if(opportunity_status = 'open' and opportunity_stage = stage, "
+                              "coalesce(opportunity_probability, stage_probability), stage_probability))")
+                      .where("entered_at < :at and (exited_at is null or exited_at >= :at)")
+                      .where(
+                          "opportunity_expected_close_at >= period_from and "
+                          "opportunity_expected_close_at < period_to")
+                      .where(
+                          "opportunity_created_at < :at and (opportunity_closed_at >= :at or "
+                          "(opportunity_closed_at is null and opportunity_status = 'open'))")
+                      .bind("at", Value{at})
+                      .run();
+      while (rows.next()) {
+        auto it = deals.find(rows.integer(0));
+        if (it == deals.end()) continue;
+        it->second.history = true;
+        it->second.weighted = it->second.amount * rows.number(1);
+      }
+    }
+    f.snapshot = at;
+    for (const auto& [id, d] : deals) {
+      ++f.snapshot_deals;
+      if (!d.omitted) f.snapshot_amount += d.amount;
+      f.snapshot_weighted += d.weighted;
+      if (!d.history) ++f.without_history;
+    }
+  }
+
+  static void snapshot_notes(const Context& ctx, const Figures& now, const std::optional<Figures>& before) {
+    std::string when = "on " + now.snapshot;
+    if (before) when += " (comparison period: on " + before->snapshot + ")";
+    ctx.note("Open and weighted pipeline closing in period: the deals open " + when +
+             " and expected to close in the period, each weighted by the stage its stage history gives "
+             "for that date; amounts and expected close dates are today's. Forecast categories are today's.");
+    auto missing = [](const Figures& f) {
+      return std::to_string(f.without_history) + " of " + std::to_string(f.snapshot_deals) +
+             " deals open on " + f.snapshot;
+    };
+    if (now.without_history > 0 || (before && before->without_history > 0)) {
+      std::string text = "No stage history covers ";
+      if (now.without_history > 0) text += missing(now);
+      if (before && before->without_history > 0)
+        text += std::string(now.without_history > 0 ? " and " : "") + missing(*before);
+      ctx.note(text + ": weighted by their current probability.");
+    }
   }
 
   // Leads created in [window_from, period start) and how many of them led to a won deal.
-  static void lead_conversion(const Context& ctx, Which which, const std::string& window_from, Figures& f) {
+  // Won before `cutoff`: the snapshot date, so both windows' leads have had as long after their
+  // period's start to be won.
+  static void lead_conversion(const Context& ctx, Which which, const std::string& window_from,
+                              const std::string& cutoff, Figures& f) {
     auto q = ctx.query("leads");
     q.use_period(which)
         .select("leads", "count(*)")
-        .select("won", "count_if(opportunity_status = 'won')")
+        .select("won", "count_if(opportunity_status = 'won' and opportunity_closed_at < :cutoff)")
         .where("created_at >= :window_from and created_at < period_from")
-        .bind("window_from", Value{window_from});
+        .bind("window_from", Value{window_from})
+        .bind("cutoff", Value{cutoff});
     auto rows = q.run();
     if (rows.next()) {
       f.window_leads = rows.integer(0);
@@ -298,7 +409,8 @@ class Forecast final : public tally::sdk::Metric {
     Category best = open("best_case");
     t.row({std::string("best_case"), best.deals, best.amount, best.weighted, f.best_case()});
     Category pipeline = open("pipeline");
-    t.row({std::string("pipeline"), pipeline.deals, pipeline.amount, pipeline.weighted, f.open_pipeline()});
+    t.row(
+        {std::string("pipeline"), pipeline.deals, pipeline.amount, pipeline.weighted, f.open_by_category()});
     Category omitted = open("omitted");
     t.row({std::string("omitted"), omitted.deals, omitted.amount, omitted.weighted, Value{}});
   }

@@ -11,12 +11,20 @@
 // average deal size being won amount / won deals closed in the period.
 // group_by <dimension>: leads, MQLs, SQLs, customers and lead-to-customer per
 // group of the dimension (table by_<dimension>).
+// Cohort age (tally/compare.hpp): a step counts only when it was reached before
+// the cutoff: as_of for the current cohort, and for the comparison cohort the
+// same number of days after its period's end as the current cohort has had
+// (as_of - period end). A step's date is the earliest date of it or a later
+// step (mql_at, sal_at, sql_at, converted_at, the opportunity's created_at); a
+// customer's is the won opportunity's closed_at. While the current period runs,
+// its cohort is still forming: the cohort KPIs are not comparable.
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/compare.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -27,11 +35,14 @@ using tally::sdk::Context;
 using tally::sdk::Unit;
 using tally::sdk::Which;
 
-// "Reached this step or a later one", per step.
-constexpr const char* kConverted = "(converted_at is not null or opportunity_id is not null)";
-const std::string kSql = "(sql_at is not null or " + std::string(kConverted) + ")";
-const std::string kSal = "(sal_at is not null or " + kSql + ")";
-const std::string kMql = "(mql_at is not null or " + kSal + ")";
+// "Reached this step or a later one before :cutoff", per step.
+constexpr const char* kConverted =
+    "(converted_at < :cutoff or (converted_at is null and opportunity_id is not null and "
+    "(opportunity_created_at is null or opportunity_created_at < :cutoff)))";
+const std::string kSql = "(sql_at < :cutoff or " + std::string(kConverted) + ")";
+const std::string kSal = "(sal_at < :cutoff or " + kSql + ")";
+const std::string kMql = "(mql_at < :cutoff or " + kSal + ")";
+constexpr const char* kCustomer = "(opportunity_status = 'won' and opportunity_closed_at < :cutoff)";
 
 const std::array<const char*, 4> kBands = {"1-49", "50-249", "250-999", "1000+"};
 
@@ -58,9 +69,10 @@ class LeadFunnel final : public tally::sdk::Metric {
  public:
   void run(Context& ctx) override {
     const std::string profile = ctx.text("profile");
-    const Steps current = steps(ctx, Which::Current);
+    cutoffs_ = tally::sdk::cohort_cutoffs(ctx);
+    const Steps current = steps(ctx, Which::Current, cutoffs_.current);
     std::optional<Steps> previous;
-    if (ctx.has_compare()) previous = steps(ctx, Which::Compare);
+    if (ctx.has_compare()) previous = steps(ctx, Which::Compare, cutoffs_.compare.value_or(cutoffs_.current));
     auto pick = [&](Which w) -> const Steps& { return w == Which::Current ? current : *previous; };
     auto step_ratio = [&](size_t num, size_t den) {
       return [&, num, den](Which w) { return tally::sdk::ratio_opt(pick(w).count[num], pick(w).count[den]); };
@@ -68,14 +80,14 @@ class LeadFunnel final : public tally::sdk::Metric {
 
     ctx.kpi("leads", "Leads created", Unit::Count,
             [&](Which w) -> std::optional<double> { return pick(w).count[0]; });
-    ctx.kpi("mql_to_sal", "MQL -> SAL", Unit::Percent, step_ratio(2, 1));
-    ctx.kpi("mql_to_sql", "MQL -> SQL", Unit::Percent, step_ratio(3, 1));
-    ctx.kpi("lead_to_customer", "Lead -> customer", Unit::Percent, step_ratio(5, 0));
-    ctx.kpi("customers", "Customers won from these leads", Unit::Count,
-            [&](Which w) -> std::optional<double> { return pick(w).count[5]; });
+    cohort_kpi(ctx, "mql_to_sal", "MQL -> SAL", Unit::Percent, step_ratio(2, 1));
+    cohort_kpi(ctx, "mql_to_sql", "MQL -> SQL", Unit::Percent, step_ratio(3, 1));
+    cohort_kpi(ctx, "lead_to_customer", "Lead -> customer", Unit::Percent, step_ratio(5, 0));
+    cohort_kpi(ctx, "customers", "Customers won from these leads", Unit::Count,
+               [&](Which w) -> std::optional<double> { return pick(w).count[5]; });
     if (const auto target = ctx.optional_number("revenue_target")) {
-      ctx.kpi(
-          "leads_needed", "Leads needed for the revenue target", Unit::Number,
+      cohort_kpi(
+          ctx, "leads_needed", "Leads needed for the revenue target", Unit::Number,
           [&](Which w) -> std::optional<double> {
             const auto conversion = tally::sdk::ratio_opt(pick(w).count[5], pick(w).count[0]);
             const auto deal_size = average_deal_size(ctx, w);
@@ -84,16 +96,44 @@ class LeadFunnel final : public tally::sdk::Metric {
           },
           /*higher_is_better=*/false);
     }
+    if (ctx.has_compare() && cutoffs_.comparable)
+      ctx.note("Cohort KPIs compare both cohorts " + std::to_string(cutoffs_.age_days) +
+               " days after their period's end: steps reached before " + cutoffs_.current +
+               " (comparison cohort: before " + *cutoffs_.compare + ").");
 
     funnel_table(ctx, current);
-    profile_table(ctx, profile, ctx.integer("top_n"));
+    profile_table(ctx, profile, ctx.integer("top_n"), cutoffs_.current);
     const std::string dim = ctx.text("group_by");
     // group_by industry with profile industry: by_industry above already has every figure per industry.
-    if (!dim.empty() && dim != "none" && dim != profile) group_table(ctx, dim);
+    if (!dim.empty() && dim != "none" && dim != profile) group_table(ctx, dim, cutoffs_.current);
   }
 
  private:
-  static Steps steps(const Context& ctx, Which which) {
+  tally::sdk::CohortCutoffs cutoffs_;
+
+  // A KPI of the cohort: compared at the same age, or not comparable while the cohort forms.
+  template <typename Fn>
+  void cohort_kpi(const Context& ctx, const char* name, const char* label, Unit unit, Fn&& value_of,
+                  bool higher_is_better = true) const {
+    tally::sdk::Kpi k;
+    k.name = name;
+    k.label = label;
+    k.unit = unit;
+    k.value = value_of(Which::Current);
+    k.higher_is_better = higher_is_better;
+    if (ctx.has_compare()) {
+      if (cutoffs_.comparable) {
+        k.previous = value_of(Which::Compare);
+        k.note = "cohorts compared " + std::to_string(cutoffs_.age_days) + " days after period end";
+      } else {
+        k.compare_status = TALLY_COMPARE_NOT_COMPARABLE;
+        k.note = cutoffs_.note();
+      }
+    }
+    ctx.kpi(k);
+  }
+
+  static Steps steps(const Context& ctx, Which which, const std::string& cutoff) {
     Steps s;
     auto rows = ctx.query("leads")
                     .select("leads", "count(*)")
@@ -101,24 +141,25 @@ class LeadFunnel final : public tally::sdk::Metric {
                     .select("sals", "count_if(" + kSal + ")")
                     .select("sqls", "count_if(" + kSql + ")")
                     .select("opportunities", std::string("count_if(") + kConverted + ")")
+                    .select("customers", std::string("count_if(") + kCustomer + ")")
                     .where("in_period(created_at)")
+                    .bind("cutoff", tally::sdk::Value{cutoff})
                     .use_period(which)
                     .run();
     if (rows.next())
-      for (uint32_t i = 0; i < 5; ++i) s.count[i] = static_cast<double>(rows.integer(i));
-    for (const auto& row : converted_leads(ctx, which, "title"))
-      s.count[5] += static_cast<double>(row.customers);
+      for (uint32_t i = 0; i < 6; ++i) s.count[i] = static_cast<double>(rows.integer(i));
     return s;
   }
 
   // Per profile value, the leads created in the period whose opportunity is
   // won (at any time: a lead may close long after the period).
-  static std::vector<ProfileRow> converted_leads(const Context& ctx, Which which,
-                                                 const std::string& profile) {
+  static std::vector<ProfileRow> converted_leads(const Context& ctx, Which which, const std::string& profile,
+                                                 const std::string& cutoff) {
     auto rows = ctx.query("leads")
                     .group_by("profile", profile_expression(profile))
-                    .select("customers", "count_if(opportunity_status = 'won')")
+                    .select("customers", std::string("count_if(") + kCustomer + ")")
                     .where("in_period(created_at) and opportunity_id is not null")
+                    .bind("cutoff", tally::sdk::Value{cutoff})
                     .use_period(which)
                     .run();
     std::vector<ProfileRow> out;
@@ -159,7 +200,7 @@ class LeadFunnel final : public tally::sdk::Metric {
 
   // The headline figures per group of a standard dimension, all groups kept
   // (most leads first, the NULL group last).
-  static void group_table(const Context& ctx, const std::string& dim) {
+  static void group_table(const Context& ctx, const std::string& dim, const std::string& cutoff) {
     std::map<std::string, ProfileRow> rows_by_key;
     {
       auto rows = ctx.query("leads")
@@ -168,6 +209,7 @@ class LeadFunnel final : public tally::sdk::Metric {
                       .select("mqls", "count_if(" + kMql + ")")
                       .select("sqls", "count_if(" + kSql + ")")
                       .where("in_period(created_at)")
+                      .bind("cutoff", tally::sdk::Value{cutoff})
                       .run();
       while (rows.next()) {
         // NULL and empty names are one group, as in the profile table.
@@ -178,7 +220,7 @@ class LeadFunnel final : public tally::sdk::Metric {
         r.sqls += rows.integer(3);
       }
     }
-    for (const auto& c : converted_leads(ctx, Which::Current, dim))
+    for (const auto& c : converted_leads(ctx, Which::Current, dim, cutoff))
       rows_by_key[c.key].customers += c.customers;
 
     std::vector<ProfileRow> rows;
@@ -200,7 +242,8 @@ class LeadFunnel final : public tally::sdk::Metric {
              tally::sdk::ratio(static_cast<double>(r.customers), static_cast<double>(r.leads))});
   }
 
-  static void profile_table(const Context& ctx, const std::string& profile, int64_t top_n) {
+  static void profile_table(const Context& ctx, const std::string& profile, int64_t top_n,
+                            const std::string& cutoff) {
     std::map<std::string, ProfileRow> rows_by_key;
     {
       auto rows = ctx.query("leads")
@@ -210,13 +253,14 @@ class LeadFunnel final : public tally::sdk::Metric {
                       .select("sqls", "count_if(" + kSql + ")")
                       .select("opportunities", std::string("count_if(") + kConverted + ")")
                       .where("in_period(created_at)")
+                      .bind("cutoff", tally::sdk::Value{cutoff})
                       .run();
       while (rows.next()) {
         ProfileRow r{rows.text(0), rows.integer(1), rows.integer(2), rows.integer(3), rows.integer(4), 0};
         rows_by_key[r.key] = r;
       }
     }
-    for (const auto& c : converted_leads(ctx, Which::Current, profile))
+    for (const auto& c : converted_leads(ctx, Which::Current, profile, cutoff))
       rows_by_key[c.key].customers += c.customers;
 
     std::vector<ProfileRow> rows;

@@ -3,10 +3,13 @@
 // "Open at the period end" is decided from timestamps, not from today's status, so a
 // historical period (or the comparison period) sees the pipeline as it stood then:
 //   created_at < period_to and (closed_at >= period_to or (closed_at is null and status = 'open'))
-// A deal still open today is shown in its current stage; a deal that was open at the period
-// end but has closed since is shown in the stage its stage history says it was in then.
+// Every such deal is shown in the stage its stage history says it was in at the period end, and
+// weighted by that stage's probability (its own probability when it is still open in that stage
+// today). A deal without a history row covering the end is counted in a note: a still-open one
+// stays in its current stage, a closed one goes under "(no stage)" unweighted.
 #include <tally/calendar.hpp>
 #include <tally/sdk.hpp>
+#include <tally/targets.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -103,6 +106,15 @@ class Pipeline final : public tally::sdk::Metric {
     emit(ctx, "deals_needed", "Deals needed to reach target", Unit::Count, current.needed.needed,
          prev([](const Snapshot& s) { return s.needed.needed; }), false);
 
+    for (int i = 0; i < 2; ++i) {
+      if (without_history_at_end_[i] == 0) continue;
+      const auto p = ctx.period(i == 0 ? Which::Current : Which::Compare);
+      ctx.note(std::to_string(without_history_at_end_[i]) + " deals open at the end of " + p.from + " to " +
+               tally::sdk::parse_date(p.to).add_days(-1).iso() +
+               " have no stage history covering that date: still-open ones are shown in their current stage "
+               "with their current probability, closed ones under " +
+               kNoStage + " unweighted.");
+    }
     stage_table(ctx, current);
     at_risk_table(ctx, current);
     needed_table(ctx, current);
@@ -113,6 +125,7 @@ class Pipeline final : public tally::sdk::Metric {
  private:
   int64_t top_n_ = 20;
   std::map<std::string, double> p90_[2];  // per stage: [0] current period, [1] comparison period
+  int64_t without_history_at_end_[2] = {0, 0};  // deals open at the end without a covering history row
 
   static void emit(Context& ctx, std::string name, std::string label, Unit unit, std::optional<double> value,
                    std::optional<double> previous, bool higher_is_better) {
@@ -144,7 +157,8 @@ class Pipeline final : public tally::sdk::Metric {
   // Open deals at the period end per stage: still-open deals by their current stage and
   // own-or-stage probability, since-closed ones by the stage history row covering the end.
   // One scan of opportunities also counts the overdue deals.
-  static std::vector<StageRow> stages_at_end(Context& ctx, Which which, int64_t& overdue_count) {
+  std::vector<StageRow> stages_at_end(Context& ctx, Which which, int64_t& overdue_count) {
+    int64_t& without_history_ = without_history_at_end_[which == Which::Current ? 0 : 1];
     std::map<std::string, StageRow> by_stage;
     auto add = [&](const std::string& stage, int64_t position, int64_t deals, double amount,
                    double weighted) {
@@ -156,6 +170,15 @@ class Pipeline final : public tally::sdk::Metric {
       r.weighted += weighted;
     };
 
+    // Every deal open at the end, by its current stage: still-open ones with their own-or-stage
+    // probability, closed-since ones only counted. One scan also counts the overdue deals.
+    struct Current {
+      int64_t position = 0;
+      int64_t deals = 0;
+      double amount = 0;
+      double weighted = 0;
+    };
+    std::map<std::string, Current> still_open;  // by current stage
     auto open = ctx.query("opportunities")
                     .use_period(which)
                     .group_by("stage", "stage")
@@ -173,36 +196,58 @@ class Pipeline final : public tally::sdk::Metric {
     overdue_count = 0;
     while (open.next()) {
       if (open.integer(2) > 0) {
-        std::string stage = open.is_null(0) ? kNoStage : open.text(0);
-        add(stage, open.integer(1), open.integer(2), open.number(3), open.number(4));
+        Current& c = still_open[open.is_null(0) ? kNoStage : open.text(0)];
+        c.position = open.integer(1);
+        c.deals += open.integer(2);
+        c.amount += open.number(3);
+        c.weighted += open.number(4);
       }
       since_deals += open.integer(5);
       since_amount += open.number(6);
       overdue_count += open.integer(7);
     }
 
-    if (since_deals > 0) {
-      // The deal's own probability today belongs to its closed state, so the stage's is used.
-      auto history = ctx.query("stage_history")
-                         .use_period(which)
-                         .group_by("stage", "stage")
-                         .group_by("position", "stage_position")
-                         .select("deals", "count_distinct(opportunity_id)")
-                         .select("amount", "sum(opportunity_amount)")
-                         .select("weighted", "sum(opportunity_amount * stage_probability)")
-                         .where(kHistoryCoversEnd)
-                         .where("opportunity_created_at < period_to and opportunity_closed_at >= period_to")
-                         .run();
-      int64_t covered_deals = 0;
-      double covered_amount = 0;
-      while (history.next()) {
-        add(history.text(0), history.integer(1), history.integer(2), history.number(3), history.number(4));
-        covered_deals += history.integer(2);
-        covered_amount += history.number(3);
+    // The stage each of them was in at the end, from the stage history row covering the end. A
+    // deal still open in that same stage keeps its own probability; otherwise the stage's is used
+    // (the deal's probability today belongs to its state today).
+    auto history = ctx.query("stage_history")
+                       .use_period(which)
+                       .group_by("stage", "stage")
+                       .group_by("position", "stage_position")
+                       .group_by("now_stage", "if(opportunity_closed_at is null, opportunity_stage, null)")
+                       .select("deals", "count_distinct(opportunity_id)")
+                       .select("amount", "sum(opportunity_amount)")
+                       .select("weighted",
+                               "sum(opportunity_amount * if(opportunity_closed_at is null and "
+                               "opportunity_stage = stage, opportunity_effective_probability, "
+                               "stage_probability))")
+                       .select("weighted_now", "sum(opportunity_amount * opportunity_effective_probability)")
+                       .where(kHistoryCoversEnd)
+                       .where(kHistoryOpenAtEnd)
+                       .run();
+    int64_t covered_since = 0;
+    double covered_since_amount = 0;
+    while (history.next()) {
+      add(history.text(0), history.integer(1), history.integer(3), history.number(4), history.number(5));
+      if (history.is_null(2)) {
+        covered_since += history.integer(3);
+        covered_since_amount += history.number(4);
+      } else if (auto it = still_open.find(history.text(2)); it != still_open.end()) {
+        it->second.deals -= history.integer(3);
+        it->second.amount -= history.number(4);
+        it->second.weighted -= history.number(6);
       }
-      // Deals with no history row at the period end still count: their stage is unknown.
-      if (since_deals > covered_deals)
-        add(kNoStage, 0, since_deals - covered_deals, std::max(0.0, since_amount - covered_amount), 0.0);
+    }
+    // Deals with no history row at the end: still-open ones in their current stage, closed-since
+    // ones under "(no stage)"; both counted for the metric's note.
+    for (const auto& [stage, c] : still_open) {
+      if (c.deals <= 0) continue;
+      add(stage, c.position, c.deals, std::max(0.0, c.amount), std::max(0.0, c.weighted));
+      without_history_ += c.deals;
+    }
+    if (since_deals > covered_since) {
+      add(kNoStage, 0, since_deals - covered_since, std::max(0.0, since_amount - covered_since_amount), 0.0);
+      without_history_ += since_deals - covered_since;
     }
 
     std::vector<StageRow> rows;
@@ -338,31 +383,10 @@ class Pipeline final : public tally::sdk::Metric {
   // ceil((target - won so far) / average won deal size); 0 once the target is met.
   static DealsNeeded deals_needed(Context& ctx, Which which) {
     DealsNeeded n;
-    if (auto t = ctx.optional_number("target")) {
-      n.target = *t;
-      n.target_source = "param target";
-    } else {
-      try {
-        for (const char* level : {"rep_id is not null", "rep_id is null and team_id is not null"}) {
-          auto q = ctx.query("quotas")
-                       .use_period(which)
-                       .select("n", "count(*)")
-                       .select("amount", "sum(amount)")
-                       .where("period_start >= period_from and period_end <= period_to")
-                       .where(level)
-                       .run();
-          if (q.next() && q.integer(0) > 0) {
-            n.target = q.number(1);
-            n.target_source =
-                std::string(level).find("team") == std::string::npos ? "rep quotas" : "team quotas";
-            break;
-          }
-        }
-      } catch (const Error& e) {
-        // A report filter quotas cannot take (e.g. segment): no target rather than a failed metric.
-        ctx.warn(std::string("quotas unavailable for deals_needed: ") + e.what());
-      }
-    }
+    // The one revenue target of the report (tally/targets.hpp), as the revenue and forecast plugins.
+    const tally::sdk::Target target = tally::sdk::revenue_target(ctx, which, ctx.optional_number("target"));
+    n.target = target.value;
+    n.target_source = target.source;
 
     // Won so far (in the period) and the average won deal (period or lookback) in one query.
     const Period period = ctx.period(which);

@@ -7,6 +7,7 @@
 // (team_id null too) when there are any, otherwise the team rows, so a company target and its
 // team split are never counted twice. Per-rep targets use the rep's own 'revenue' rows.
 #include <tally/sdk.hpp>
+#include <tally/targets.hpp>
 
 #include <algorithm>
 #include <array>
@@ -109,7 +110,18 @@ class Revenue final : public tally::sdk::Metric {
       k.unit = Unit::Money;
       k.value = current.*part.field;
       if (previous) k.previous = (*previous).*part.field;
-      k.target = find(targets, part.kpi);
+      if (std::string(part.kpi) == "revenue") {
+        // The one revenue target every plugin of the report shows (tally/targets.hpp).
+        auto target = tally::sdk::revenue_target(ctx, Which::Current, std::nullopt);
+        k.target = target.value;
+        k.target_source = target.source;
+      } else {
+        k.target = find(targets, part.kpi);
+        if (k.target)
+          k.target_source = std::string("targets table (") + part.kpi + "), " +
+                            tally::sdk::period_text(ctx.period(Which::Current)) +
+                            ", company or sum of team rows";
+      }
       ctx.kpi(k);
     }
 

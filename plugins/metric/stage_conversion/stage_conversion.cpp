@@ -13,10 +13,15 @@
 //                 in S for more than stall_days at the period end) / reached(S).
 // Deals with no funnel-step history are counted apart (deals_without_history).
 // group_by <dimension>: the same funnel per group of the dimension (by_<dim>).
+// Cohort age (tally/compare.hpp): only stages entered before the cutoff count,
+// and a deal closed on or after it counts as open: the current cohort as of
+// as_of, the comparison cohort the same number of days after its period's end.
+// While the current period runs, the conversion KPIs are not comparable.
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/compare.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -63,21 +68,24 @@ class StageConversion final : public tally::sdk::Metric {
     if (steps.empty())
       throw tally::sdk::Error("the stages table has no open or won stage to build a funnel from");
 
-    const Funnel current = compute(ctx, Which::Current, steps, ordered, stall_days);
+    cutoffs_ = tally::sdk::cohort_cutoffs(ctx);
+    const Funnel current = compute(ctx, Which::Current, steps, ordered, stall_days, cutoffs_.current);
     std::optional<Funnel> previous;
-    if (ctx.has_compare()) previous = compute(ctx, Which::Compare, steps, ordered, stall_days);
+    if (ctx.has_compare())
+      previous = compute(ctx, Which::Compare, steps, ordered, stall_days,
+                         cutoffs_.compare.value_or(cutoffs_.current));
     auto pick = [&](Which w) -> const Funnel& { return w == Which::Current ? current : *previous; };
 
     ctx.kpi("cohort_deals", "Deals created in period", Unit::Count,
             [&](Which w) -> std::optional<double> { return pick(w).cohort; });
-    ctx.kpi("win_conversion", "Cumulative conversion to " + steps.back().name, Unit::Percent,
-            [&](Which w) -> std::optional<double> {
-              const Funnel& f = pick(w);
-              return tally::sdk::ratio_opt(static_cast<double>(f.reached.back()),
-                                           static_cast<double>(f.reached.front()));
-            });
-    ctx.kpi(
-        "largest_leak_rate", "Largest stage leakage", Unit::Percent,
+    cohort_kpi(ctx, "win_conversion", "Cumulative conversion to " + steps.back().name, Unit::Percent,
+               [&](Which w) -> std::optional<double> {
+                 const Funnel& f = pick(w);
+                 return tally::sdk::ratio_opt(static_cast<double>(f.reached.back()),
+                                              static_cast<double>(f.reached.front()));
+               });
+    cohort_kpi(
+        ctx, "largest_leak_rate", "Largest stage leakage", Unit::Percent,
         [&](Which w) -> std::optional<double> {
           const Funnel& f = pick(w);
           const int i = f.largest_leak();
@@ -96,9 +104,35 @@ class StageConversion final : public tally::sdk::Metric {
     funnel_table(ctx, steps, current);
     cohort_table(ctx, current, ordered);
     const std::string dim = ctx.text("group_by");
-    if (!dim.empty() && dim != "none") group_table(ctx, steps, ordered, stall_days, dim);
+    if (!dim.empty() && dim != "none") group_table(ctx, steps, ordered, stall_days, dim, cutoffs_.current);
   }
 
+ private:
+  tally::sdk::CohortCutoffs cutoffs_;
+
+  // A KPI of the cohort: compared at the same age, or not comparable while the cohort forms.
+  template <typename Fn>
+  void cohort_kpi(const Context& ctx, const std::string& name, const std::string& label, Unit unit,
+                  Fn&& value_of, bool higher_is_better = true) const {
+    tally::sdk::Kpi k;
+    k.name = name;
+    k.label = label;
+    k.unit = unit;
+    k.value = value_of(Which::Current);
+    k.higher_is_better = higher_is_better;
+    if (ctx.has_compare()) {
+      if (cutoffs_.comparable) {
+        k.previous = value_of(Which::Compare);
+        k.note = "cohorts compared " + std::to_string(cutoffs_.age_days) + " days after period end";
+      } else {
+        k.compare_status = TALLY_COMPARE_NOT_COMPARABLE;
+        k.note = cutoffs_.note();
+      }
+    }
+    ctx.kpi(k);
+  }
+
+ public:
  private:
   // The pipeline's stages in order (a reference dataset: report filters do
   // not apply to it, so a stage no filtered deal entered still shows as 0).
@@ -132,8 +166,8 @@ class StageConversion final : public tally::sdk::Metric {
   using GroupKey = std::optional<std::string>;
 
   static Funnel compute(const Context& ctx, Which which, const std::vector<Step>& steps, bool ordered,
-                        double stall_days) {
-    auto funnels = compute_groups(ctx, which, steps, ordered, stall_days, "");
+                        double stall_days, const std::string& cutoff) {
+    auto funnels = compute_groups(ctx, which, steps, ordered, stall_days, "", cutoff);
     auto it = funnels.find(GroupKey{""});
     return it != funnels.end() ? it->second : empty_funnel(steps.size());
   }
@@ -150,7 +184,8 @@ class StageConversion final : public tally::sdk::Metric {
   // a single funnel under the key "".
   static std::map<GroupKey, Funnel> compute_groups(const Context& ctx, Which which,
                                                    const std::vector<Step>& steps, bool ordered,
-                                                   double stall_days, const std::string& dim) {
+                                                   double stall_days, const std::string& dim,
+                                                   const std::string& cutoff) {
     const size_t n = steps.size();
     std::map<GroupKey, Funnel> funnels;
     auto funnel_of = [&](const GroupKey& key) -> Funnel& {
@@ -176,7 +211,9 @@ class StageConversion final : public tally::sdk::Metric {
     // time it entered the step, and the days it has sat there at the period
     // end when it is still in it (exited_at is null).
     auto q = ctx.query("stage_history");
-    q.group_by("deal", "opportunity_id").group_by("status", "opportunity_status");
+    // The deal's status at the cutoff: one closed on or after it was still open then.
+    q.group_by("deal", "opportunity_id")
+        .group_by("status", "if(opportunity_closed_at >= :cutoff, 'open', opportunity_status)");
     // The dimension is one value per deal, so grouping by it too keeps one row per deal.
     if (!dim.empty()) q.group_by("grp", dim);
     const uint32_t first_step_col = dim.empty() ? 2 : 3;
@@ -187,7 +224,8 @@ class StageConversion final : public tally::sdk::Metric {
                "max(if(stage = " + s + " and exited_at is null, days_between(entered_at, period_to), null))");
       q.bind("s" + std::to_string(i), tally::sdk::Value{steps[i].name});
     }
-    q.where("in_period(opportunity_created_at)").use_period(which);
+    q.where("in_period(opportunity_created_at) and entered_at < :cutoff").use_period(which);
+    q.bind("cutoff", tally::sdk::Value{cutoff});
     auto rows = q.run();
 
     while (rows.next()) {
@@ -243,8 +281,8 @@ class StageConversion final : public tally::sdk::Metric {
   // The headline figures per group of the dimension: cohort, deals at the
   // first step, deals at the final (won) step and the conversion between them.
   static void group_table(const Context& ctx, const std::vector<Step>& steps, bool ordered, double stall_days,
-                          const std::string& dim) {
-    const auto funnels = compute_groups(ctx, Which::Current, steps, ordered, stall_days, dim);
+                          const std::string& dim, const std::string& cutoff) {
+    const auto funnels = compute_groups(ctx, Which::Current, steps, ordered, stall_days, dim, cutoff);
     auto t = ctx.table("by_" + dim, "Conversion to " + steps.back().name + " by " + dim);
     t.column(dim, Unit::Text)
         .column("deals", Unit::Count)

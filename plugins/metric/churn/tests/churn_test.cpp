@@ -170,3 +170,36 @@ TEST(Churn, SegmentFilterAndGroupBy) {
   ASSERT_EQ(t.rows.size(), 1u);  // no account has an industry
   EXPECT_DOUBLE_EQ(number(t, row(t, "industry", "(none)"), "churned"), 2);
 }
+
+// The breakdown tables count the customers who left entirely; the headline every cancelled
+// subscription that started before the period. G cancels s9 (-40, price) on 2025-02-10 and keeps
+// s10: Churned MRR = 50 (B) + 70 + 30 (C) + 40 (G) = 190; the tables = B 50 + C 100 = 150.
+TEST(Churn, ABreakdownThatDoesNotAddUpSaysWhy) {
+  StoreFixture f;
+  seed(f);
+  auto m = f.run_metric("churn", q1());
+  ASSERT_TRUE(m.ok) << m.error;
+  for (const auto& n : m.notes) EXPECT_EQ(n.find("breakdown tables"), std::string::npos) << n;  // 150 = 150
+
+  f.exec(
+      "INSERT INTO accounts(id,name,segment) VALUES (7,'G','smb');"
+      "INSERT INTO subscriptions(id,account_id,started_at,ended_at,mrr) VALUES"
+      " (9,7,'2024-01-01','2025-02-10',0),(10,7,'2024-01-01',NULL,10);"
+      "INSERT INTO subscription_events(subscription_id,account_id,type,occurred_at,mrr_delta,reason) VALUES"
+      " (9,7,'new','2024-01-01',40,NULL),(9,7,'churn','2025-02-10',-40,'price'),"
+      " (10,7,'new','2024-01-01',10,NULL)");
+  m = f.run_metric("churn", q1());
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "churned_mrr").value, 190);
+  double tables = 0;
+  const auto& reasons = table(m, "by_reason");
+  for (const auto& r : reasons.rows) tables += number(reasons, r, "mrr_lost");
+  EXPECT_DOUBLE_EQ(tables, 150);
+  std::string note;
+  for (const auto& n : m.notes)
+    if (n.find("breakdown tables") != std::string::npos) note = n;
+  ASSERT_FALSE(note.empty()) << "no note explains 150 vs 190";
+  EXPECT_NE(note.find("$150.00"), std::string::npos) << note;
+  EXPECT_NE(note.find("$190.00"), std::string::npos) << note;
+  EXPECT_NE(note.find("2 customers who left entirely"), std::string::npos) << note;
+}

@@ -229,3 +229,52 @@ TEST(LeadFunnel, GroupByIndustryWithIndustryProfileKeepsOneTable) {
   EXPECT_DOUBLE_EQ(number(gt, row(gt, "industry", "Retail"), "lead_to_customer"), 0.0);
   EXPECT_NE(g.find_table("by_title"), nullptr);
 }
+
+// Cohorts compared at the same age. as_of 2025-04-11: the Q1 2025 cohort is 10 days past its
+// period's end, so the Q4 2024 cohort is measured as of 2025-01-11.
+//   Q1: C1 mql 03-02, converted 04-05 -> opp 201 won 04-08 (before 04-11: a customer);
+//       C2 nothing; C3 mql 04-20 (after as_of: not yet an MQL). Leads 3, MQLs 1, customers 1.
+//   Q4: P1 mql 11-02, converted 12-01 -> opp 202 won 2025-01-05 (before 01-11: a customer);
+//       P2 mql 12-02, converted 2025-01-20 -> opp 203 won 2025-02-01 (after 01-11: not yet).
+//       Leads 2, MQLs 2, customers 1 (2 without the cutoff).
+// With as_of 2025-03-15 the Q1 cohort is still forming: the cohort KPIs are not comparable.
+TEST(LeadFunnel, CohortsCompareAtTheSameAge) {
+  StoreFixture f;
+  f.exec(
+      "INSERT INTO leads(id,source,created_at,mql_at,converted_at,opportunity_id) VALUES"
+      " (1,'web','2025-03-01','2025-03-02','2025-04-05',201),(2,'web','2025-03-10',NULL,NULL,NULL),"
+      " (3,'web','2025-03-20','2025-04-20',NULL,NULL),"
+      " (11,'web','2024-11-01','2024-11-02','2024-12-01',202),"
+      " (12,'web','2024-12-01','2024-12-02','2025-01-20',203);"
+      "INSERT INTO opportunities(id,lead_id,amount,status,created_at,closed_at) VALUES"
+      " (201,1,100,'won','2025-04-05','2025-04-08'),(202,11,100,'won','2024-12-01','2025-01-05'),"
+      " (203,12,100,'won','2025-01-20','2025-02-01')");
+  auto config = [&](const std::string& as_of) {
+    return "title: t\ndata: " + f.db_path() + "\nas_of: " + as_of +
+           "\nperiod: {from: 2025-01-01, to: 2025-04-01, compare: previous_period}\nmetrics:\n  - use: "
+           "lead_funnel\n";
+  };
+  auto r = f.run_config(config("2025-04-11"));
+  const auto& m = r.metrics.at(0);
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads").value, 3);
+  EXPECT_DOUBLE_EQ(*kpi(m, "leads").previous, 2);
+  const auto& customers = kpi(m, "customers");
+  EXPECT_DOUBLE_EQ(*customers.value, 1);
+  EXPECT_DOUBLE_EQ(*customers.previous, 1);
+  EXPECT_EQ(customers.compare_status, TALLY_COMPARE_OK);
+  EXPECT_EQ(customers.note, "cohorts compared 10 days after period end");
+  EXPECT_DOUBLE_EQ(*kpi(m, "lead_to_customer").value, 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(*kpi(m, "lead_to_customer").previous, 1.0 / 2.0);
+  const auto& funnel = table(m, "funnel");
+  EXPECT_DOUBLE_EQ(number(funnel, row(funnel, "step", "mql"), "leads"), 1);
+
+  r = f.run_config(config("2025-03-15"));
+  const auto& running = r.metrics.at(0);
+  ASSERT_TRUE(running.ok) << running.error;
+  EXPECT_EQ(kpi(running, "customers").compare_status, TALLY_COMPARE_NOT_COMPARABLE);
+  EXPECT_FALSE(kpi(running, "customers").previous.has_value());
+  EXPECT_EQ(kpi(running, "customers").note, "cohort still maturing");
+  EXPECT_DOUBLE_EQ(*kpi(running, "customers").value, 0);  // 201 was won after 03-15
+  EXPECT_EQ(kpi(running, "leads").compare_status, TALLY_COMPARE_OK);
+}

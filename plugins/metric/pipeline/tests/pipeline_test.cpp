@@ -143,7 +143,7 @@ TEST(Pipeline, DealsNeededFromQuotasAndLookback) {
   EXPECT_FALSE(kpi(m, "deals_needed").previous.has_value());
   const auto& t = table(m, "deals_needed");
   EXPECT_DOUBLE_EQ(number(t, t.rows[0], "target"), 1200);
-  EXPECT_EQ(text(t, t.rows[0], "target_source"), "rep quotas");
+  EXPECT_EQ(text(t, t.rows[0], "target_source"), "quotas table, 2025-01-01 to 2025-03-31, sum of 2 reps");
 
   // Average over the 6 months before 2025-04-01: deals 3 (300) and 7 (500) -> 400.
   // Target 1600, won in the period 300: ceil(1300 / 400) = 4.
@@ -213,4 +213,56 @@ TEST(Pipeline, ClosedSinceWithoutHistoryIsNoStage) {
   const auto& t = table(m, "by_stage");
   EXPECT_DOUBLE_EQ(number(t, row(t, "stage", "(no stage)"), "deals"), 2);
   EXPECT_DOUBLE_EQ(number(t, row(t, "stage", "(no stage)"), "amount"), 120);
+}
+
+namespace {
+// Point-in-time state from stage history. Q1 2025 against Q4 2024, as_of 2026-01-01: both
+// periods are over, so the state is taken at each period's end (2025-04-01 and 2025-01-01).
+//   A 1000 won 2025-01-10, expected 2024-12-15: Qualification 09-01, Negotiation 11-01 .. 01-10.
+//   B  500 lost 2024-12-28, expected 2024-12-20: closed before 2025-01-01.
+//   C  200 open, Proposal, own probability 0.3, expected 2024-11-30: no stage history.
+//   D  300 open, Proposal, expected 2025-03-20, commit: Prospecting 01-05, Proposal 02-01 .. now.
+//   E  400 won 2025-04-15, expected 2025-03-25: Negotiation 02-01 .. 04-15, Closed Won 04-15.
+//   F  100 open, Negotiation now, expected 2025-06-30: Prospecting 2024-12-01 .. 2025-05-01.
+void seed_history(const StoreFixture& f) {
+  f.exec(
+      "INSERT INTO opportunities(id,amount,status,stage,probability,forecast_category,created_at,"
+      "expected_close_at,closed_at) VALUES"
+      " (21,1000,'won','Closed Won',NULL,'closed','2024-09-01','2024-12-15','2025-01-10'),"
+      " (22,500,'lost','Closed Lost',NULL,'omitted','2024-10-05','2024-12-20','2024-12-28'),"
+      " (23,200,'open','Proposal',0.3,'pipeline','2024-10-10','2024-11-30',NULL),"
+      " (24,300,'open','Proposal',NULL,'commit','2025-01-05','2025-03-20',NULL),"
+      " (25,400,'won','Closed Won',NULL,'closed','2025-01-10','2025-03-25','2025-04-15'),"
+      " (26,100,'open','Negotiation',NULL,'pipeline','2024-12-01','2025-06-30',NULL);"
+      "INSERT INTO stage_history(opportunity_id,stage,entered_at,exited_at) VALUES"
+      " (21,'Qualification','2024-09-01','2024-11-01'),(21,'Negotiation','2024-11-01','2025-01-10'),"
+      " (21,'Closed Won','2025-01-10',NULL),"
+      " (22,'Proposal','2024-10-05','2024-12-28'),(22,'Closed Lost','2024-12-28',NULL),"
+      " (24,'Prospecting','2025-01-05','2025-02-01'),(24,'Proposal','2025-02-01',NULL),"
+      " (25,'Negotiation','2025-02-01','2025-04-15'),(25,'Closed Won','2025-04-15',NULL),"
+      " (26,'Prospecting','2024-12-01','2025-05-01'),(26,'Negotiation','2025-05-01',NULL)");
+}
+}  // namespace
+
+// Open pipeline at each period's end, every deal in the stage its history gives for that date:
+//   2025-04-01: C (no history: its current Proposal, own 0.3) 60; D Proposal, still there (0.5) 150;
+//               E Negotiation (0.8) 320; F Prospecting (0.1) 10, not today's Negotiation.
+//   2025-01-01: A Negotiation 800; C 60; F Prospecting 10.
+TEST(Pipeline, OpenAndWeightedPipelineAtEachPeriodsEndFromStageHistory) {
+  StoreFixture f;
+  seed_history(f);
+  auto m = f.run_metric("pipeline", span("2025-01-01", "2025-04-01", "previous_period"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "open_pipeline").value, 200 + 300 + 400 + 100);
+  EXPECT_DOUBLE_EQ(*kpi(m, "open_pipeline").previous, 1000 + 200 + 100);
+  EXPECT_NEAR(*kpi(m, "weighted_pipeline").value, 60 + 150 + 320 + 10, 1e-9);
+  EXPECT_NEAR(*kpi(m, "weighted_pipeline").previous, 800 + 60 + 10, 1e-9);
+  EXPECT_DOUBLE_EQ(*kpi(m, "open_deals").value, 4);
+  EXPECT_DOUBLE_EQ(*kpi(m, "open_deals").previous, 3);
+  const auto& stages = table(m, "by_stage");
+  EXPECT_DOUBLE_EQ(number(stages, row(stages, "stage", "Prospecting"), "amount"), 100);
+  EXPECT_DOUBLE_EQ(number(stages, row(stages, "stage", "Negotiation"), "amount"), 400);
+  int said = 0;
+  for (const auto& n : m.notes) said += n.find("1 deals open at the end of") != std::string::npos;
+  EXPECT_EQ(said, 2) << "C has no history at either end";
 }
