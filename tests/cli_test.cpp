@@ -150,7 +150,7 @@ TEST(Cli, OlderSchemaIsRefusedWithTheUpgradeCommand) {
 TEST(Cli, DemoConfigRunsAsTablesOnTheTerminal) {
   auto r = run_tally("run '" + source("configs/demo.yaml") + "' --data '" + demo_db() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  EXPECT_NE(r.out.find("Period 2025-10-01 .. 2026-01-01"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Period 1 Oct 2025 – 31 Dec 2025 (inclusive)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("\x1b["), std::string::npos) << "no colour when not a TTY";
   EXPECT_EQ(r.out.find("failed"), std::string::npos) << r.out;
 }

@@ -43,8 +43,7 @@ query::Scope scope_of(const config::Config& config) {
 // that names no KPI of the metric is a warning, never silently ignored.
 void apply_config_targets(const config::PluginUse& use, MetricResult& result) {
   for (const auto& [name, value] : use.targets) {
-    auto it =
-        std::find_if(result.kpis.begin(), result.kpis.end(), [&](const Kpi& k) { return k.name == name; });
+    auto it = std::find_if(result.kpis.begin(), result.kpis.end(), [&](const Kpi& k) { return k.name == name; });
     if (it != result.kpis.end()) {
       it->target = value;
       continue;
@@ -64,9 +63,7 @@ MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, co
   auto started = std::chrono::steady_clock::now();
   try {
     auto plugin = registry.load(use.use);
-    result.title = !use.title.empty()                  ? use.title
-                   : !plugin->manifest().title.empty() ? plugin->manifest().title
-                                                       : use.name;
+    result.title = !use.title.empty() ? use.title : !plugin->manifest().title.empty() ? plugin->manifest().title : use.name;
     auto connection = backend.connect();
     tally_ctx ctx;
     ctx.plugin = use.use;
@@ -139,8 +136,7 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
   return result;
 }
 
-std::string expand_output_path(const std::string& pattern, const RunResult& result,
-                               const std::string& out_dir) {
+std::string expand_output_path(const std::string& pattern, const RunResult& result, const std::string& out_dir) {
   auto slug = [](const std::string& text) {
     std::string out;
     for (char c : text) {
@@ -189,8 +185,7 @@ std::vector<ReportOutcome> render_reports(const config::Config& config, const Ru
         if (spec.type != plugins::ParamType::Path) continue;
         auto it = params.find(spec.name);
         if (it == params.end() || !std::holds_alternative<std::string>(it->second.scalar)) continue;
-        std::string path =
-            expand_output_path(std::get<std::string>(it->second.scalar), result, options.out_dir);
+        std::string path = expand_output_path(std::get<std::string>(it->second.scalar), result, options.out_dir);
         fs::path parent = fs::path(path).parent_path();
         if (!parent.empty()) fs::create_directories(parent);
         it->second.scalar = path;
