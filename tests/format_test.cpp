@@ -34,6 +34,14 @@ TEST(FormatLabels, TextThatIsNotSnakeCaseIsLeftAlone) {
   EXPECT_EQ(fmt::humanize(""), "");
 }
 
+TEST(FormatLabels, SnakeCaseInsideTitlesBecomesWords) {
+  EXPECT_EQ(fmt::label("Accounts (top by tickets_per_user)"), "Accounts (top by tickets per user)");
+  EXPECT_EQ(fmt::label("Movement by mrr_lost"), "Movement by MRR lost");
+  EXPECT_EQ(fmt::label("created_in_period"), "Created in period");
+  EXPECT_EQ(fmt::label("Win rate"), "Win rate");
+  EXPECT_EQ(fmt::label("ACME_Corp rep"), "ACME_Corp rep");  // not lower snake_case: left alone
+}
+
 TEST(FormatDates, PeriodIsStatedOneWayWithTheLastDayInclusive) {
   EXPECT_EQ(fmt::period({"2025-10-01", "2026-01-01"}), "1 Oct 2025 – 31 Dec 2025 (inclusive)");
   // A leap February ends on the 29th.

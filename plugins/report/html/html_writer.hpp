@@ -51,7 +51,7 @@ inline bool is_numeric(sdk::Unit u) {
 
 inline std::string kpi_card(const sdk::Kpi& k, const std::string& currency, const std::string& metric_title,
                             bool has_compare) {
-  std::string label = k.label.empty() ? fmt::humanize(k.name) : k.label;
+  std::string label = fmt::label(k.label.empty() ? k.name : k.label);
   std::string s = "<div class=\"kpi\" data-kpi=\"" + escape(k.name) + "\">";
   if (!metric_title.empty()) s += "<div class=\"kpi-metric\">" + escape(metric_title) + "</div>";
   s += "<div class=\"kpi-label\">" + escape(label) + "</div>";
@@ -115,7 +115,7 @@ inline std::string html_table(const sdk::TableView& t, const std::string& curren
   // The heading above already shows the title; screen readers get it here too.
   std::string s = "<div class=\"table-scroll\"><table class=\"sortable\" id=\"" + id +
                   "\"><caption><span class=\"sr-only\">" +
-                  escape(t.title.empty() ? fmt::humanize(t.name) : t.title) + ": </span>" +
+                  escape(fmt::label(t.title.empty() ? t.name : t.title)) + ": </span>" +
                   std::to_string(t.rows.size()) + (t.rows.size() == 1 ? " row" : " rows") +
                   (t.rows.size() > 1 ? " · click a column to sort" : "") + "</caption><thead><tr>";
   for (const auto& c : t.columns)
@@ -238,15 +238,15 @@ inline std::string render(const Document& doc) {
   s += "<nav class=\"toc\" aria-label=\"Metrics\"><ul>";
   for (const auto& m : doc.metrics)
     s += "<li><a href=\"#metric-" + id_part(m.name) + "\">" +
-         escape(m.title.empty() ? fmt::humanize(m.name) : m.title) + "</a></li>";
+         escape(fmt::label(m.title.empty() ? m.name : m.title)) + "</a></li>";
   s += "</ul></nav>\n<main>\n";
 
   // Headlines: each metric's first KPI.
   std::string headline_cards;
   for (const auto& m : doc.metrics)
     if (m.ok && !m.kpis.empty())
-      headline_cards += kpi_card(m.kpis.front(), doc.currency,
-                                 m.title.empty() ? fmt::humanize(m.name) : m.title, doc.compare.has_value());
+      headline_cards += kpi_card(m.kpis.front(), doc.currency, fmt::label(m.title.empty() ? m.name : m.title),
+                                 doc.compare.has_value());
   if (!headline_cards.empty())
     s += "<section class=\"headlines\" aria-labelledby=\"headlines-title\"><h2 "
          "id=\"headlines-title\">Headlines</h2>"
@@ -257,8 +257,7 @@ inline std::string render(const Document& doc) {
     const std::string mid = "metric-" + id_part(m.name);
     s += "<section class=\"metric\" id=\"" + mid + "\" data-metric=\"" + escape(m.name) +
          "\" data-status=\"" + (m.ok ? "ok" : "error") + "\" aria-labelledby=\"" + mid + "-title\">\n";
-    s += "<h2 id=\"" + mid + "-title\">" + escape(m.title.empty() ? fmt::humanize(m.name) : m.title) +
-         "</h2>\n";
+    s += "<h2 id=\"" + mid + "-title\">" + escape(fmt::label(m.title.empty() ? m.name : m.title)) + "</h2>\n";
     if (!m.ok) {
       s += "<div class=\"error\" role=\"alert\">This metric failed: " + escape(m.error) +
            "</div>\n</section>\n";
@@ -273,7 +272,7 @@ inline std::string render(const Document& doc) {
     for (const auto& t : m.tables) {
       const std::string tid = mid + "-" + id_part(t.name);
       s += "<div class=\"block\" id=\"" + tid + "\"><h3>" +
-           escape(t.title.empty() ? fmt::humanize(t.name) : t.title) + "</h3>";
+           escape(fmt::label(t.title.empty() ? t.name : t.title)) + "</h3>";
       if (t.rows.empty()) {
         s += "<p class=\"empty\">No rows in this period.</p>" + html_table(t, doc.currency, tid + "-table") +
              "</div>\n";

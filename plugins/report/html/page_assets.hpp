@@ -16,7 +16,7 @@ header.report .period { margin: 0; color: var(--muted); }
 dl.provenance { display: flex; flex-wrap: wrap; gap: 2px 18px; margin: 6px 0 0; color: var(--muted); font-size: 13px; }
 dl.provenance div { display: flex; gap: 4px; min-width: 0; }
 dl.provenance dt { font-weight: 600; }
-dl.provenance dd { margin: 0; overflow-wrap: anywhere; }
+dl.provenance dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 .warnings { margin: 14px 0 0; padding: 10px 14px; border: 1px solid #e0c36b; background: var(--warn-bg);
             border-radius: 6px; color: #5c4300; }
 .warnings h2 { font-size: 15px; margin: 0 0 4px; }

@@ -637,7 +637,7 @@ inline ChartData chart_data(const sdk::TableView& t, const std::string& id, cons
                             size_t max_categories) {
   ChartData c;
   c.id = id;
-  c.title = t.title.empty() ? fmt::humanize(t.name) : t.title;
+  c.title = fmt::label(t.title.empty() ? t.name : t.title);
   c.currency = currency;
   auto is_numeric = [](sdk::Unit u) {
     return u != sdk::Unit::Text && u != sdk::Unit::Date && u != sdk::Unit::Flag;

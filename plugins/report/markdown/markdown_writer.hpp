@@ -55,7 +55,7 @@ inline bool is_numeric(sdk::Unit u) {
 }
 
 inline std::string kpi_line(const sdk::Kpi& k, const std::string& currency, bool has_compare) {
-  std::string line = "- **" + escape(k.label.empty() ? fmt::humanize(k.name) : k.label) +
+  std::string line = "- **" + escape(fmt::label(k.label.empty() ? k.name : k.label)) +
                      "**: " + fmt::optional(k.value, k.unit, currency);
   if (has_compare) {
     if (k.compare_status == TALLY_COMPARE_NO_DATA) {
@@ -87,7 +87,7 @@ inline std::string kpi_line(const sdk::Kpi& k, const std::string& currency, bool
 }
 
 inline std::string table(const sdk::TableView& t, const std::string& currency) {
-  std::string s = "### " + escape(t.title.empty() ? fmt::humanize(t.name) : t.title) + "\n\n";
+  std::string s = "### " + escape(fmt::label(t.title.empty() ? t.name : t.title)) + "\n\n";
   if (t.columns.empty()) return s + "_No columns._\n\n";
   std::string header = "|", rule = "|";
   for (const auto& c : t.columns) {
@@ -144,7 +144,7 @@ inline std::string render(const Document& doc) {
     s += (i ? " · " : "") + about[i].first + ": " + escape(about[i].second) +
          (i + 1 == about.size() ? "\n\n" : "");
   for (const auto& m : doc.metrics) {
-    s += "## " + escape(m.title.empty() ? fmt::humanize(m.name) : m.title) + "\n\n";
+    s += "## " + escape(fmt::label(m.title.empty() ? m.name : m.title)) + "\n\n";
     if (!m.ok) {
       s += "> **Failed:** " + escape(m.error) + "\n\n";
       continue;

@@ -81,7 +81,7 @@ class TableReport final : public tally::sdk::Report {
 
     for (const auto& metric : ctx.metrics()) {
       out << '\n'
-          << style.bold("== " + (metric.title.empty() ? fmt::humanize(metric.name) : metric.title) + " ==")
+          << style.bold("== " + (fmt::label(metric.title.empty() ? metric.name : metric.title)) + " ==")
           << '\n';
       if (!metric.ok) {
         out << "  " << style.error("failed: ") << metric.error << '\n';
@@ -100,7 +100,7 @@ class TableReport final : public tally::sdk::Report {
                           const std::string& currency) {
     if (kpis.empty()) return;
     size_t label_w = 0, value_w = 0;
-    auto label_of = [](const Kpi& k) { return k.label.empty() ? fmt::humanize(k.name) : k.label; };
+    auto label_of = [](const Kpi& k) { return fmt::label(k.label.empty() ? k.name : k.label); };
     for (const auto& k : kpis) {
       label_w = std::max(label_w, display_width(label_of(k)));
       value_w = std::max(value_w, display_width(fmt::optional(k.value, k.unit, currency)));
@@ -130,7 +130,7 @@ class TableReport final : public tally::sdk::Report {
 
   static void render_table(std::ostringstream& out, const tally::sdk::TableView& table, const Style& style,
                            const std::string& currency, int64_t max_rows, bool sparklines, size_t max_width) {
-    out << '\n' << "  " << style.bold(table.title.empty() ? fmt::humanize(table.name) : table.title) << '\n';
+    out << '\n' << "  " << style.bold(fmt::label(table.title.empty() ? table.name : table.title)) << '\n';
     if (table.rows.empty()) {
       out << "  " << style.dim("(no rows)") << '\n';
       return;

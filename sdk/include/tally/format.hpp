@@ -7,6 +7,7 @@
 #include <tally/sdk.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -311,6 +312,37 @@ inline std::string humanize(const std::string& name) {
       first = false;
     }
     start = end + 1;
+  }
+  return out;
+}
+
+// A title or label for people: lower snake_case as words (humanize), and
+// snake_case words inside other text too: "Accounts (top by
+// tickets_per_user)" -> "Accounts (top by tickets per user)".
+inline std::string label(const std::string& text) {
+  if (detail::is_lower_snake(text)) return humanize(text);
+  std::string out;
+  size_t i = 0;
+  auto word_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; };
+  while (i < text.size()) {
+    if (!word_char(text[i]) || (i > 0 && std::isalpha(static_cast<unsigned char>(text[i - 1])))) {
+      out += text[i++];
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && word_char(text[end])) ++end;
+    std::string token = text.substr(i, end - i);
+    bool inside_word = end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]));
+    if (!inside_word && token.find('_') != std::string::npos && detail::is_lower_snake(token)) {
+      std::string words = humanize(token);
+      if (!detail::is_acronym(token.substr(0, token.find('_'))) && !words.empty() && words[0] >= 'A' &&
+          words[0] <= 'Z')
+        words[0] = static_cast<char>(words[0] - 'A' + 'a');
+      out += words;
+    } else {
+      out += token;
+    }
+    i = end;
   }
   return out;
 }
