@@ -24,6 +24,8 @@ TEST(FormatLabels, SnakeCaseBecomesWordsWithAcronymsUpperCase) {
   EXPECT_EQ(fmt::humanize("emea"), "EMEA");
   EXPECT_EQ(fmt::humanize("top_by_tickets_per_user"), "Top by tickets per user");
   EXPECT_EQ(fmt::humanize("q4"), "Q4");
+  EXPECT_EQ(fmt::humanize("no decision"), "No decision");
+  EXPECT_EQ(fmt::humanize("emea mid_market"), "EMEA mid-market");
 }
 
 TEST(FormatLabels, TextThatIsNotSnakeCaseIsLeftAlone) {

@@ -56,7 +56,8 @@ constexpr size_t kMinTextWidth = 12;
 // columns after the first (the row's name stays whole) are shortened,
 // widest first, down to kMinTextWidth; then the right-most columns are
 // left out, the first column always kept: later columns are the lower
-// priority ones, as metrics put the name and main figures first.
+// priority ones, as metrics put the name and main figures first; room
+// that leaving columns out frees goes back to the shortened columns.
 inline Layout fit(const std::vector<size_t>& widths, const std::vector<bool>& is_text, size_t max_width) {
   Layout l;
   for (size_t i = 0; i < widths.size(); ++i) l.shown.push_back(i);
@@ -77,6 +78,13 @@ inline Layout fit(const std::vector<size_t>& widths, const std::vector<bool>& is
     l.cut.erase(std::remove(l.cut.begin(), l.cut.end(), l.shown.back()), l.cut.end());
     l.shown.pop_back();
     l.widths.pop_back();
+  }
+  // Room freed by leaving columns out goes back to the shortened ones, left first.
+  for (size_t i = 1; i < l.shown.size() && line_width(l.widths) < max_width; ++i) {
+    const size_t full = widths[l.shown[i]];
+    if (l.widths[i] >= full) continue;
+    l.widths[i] += std::min(full - l.widths[i], max_width - line_width(l.widths));
+    if (l.widths[i] == full) l.cut.erase(std::remove(l.cut.begin(), l.cut.end(), l.shown[i]), l.cut.end());
   }
   std::sort(l.cut.begin(), l.cut.end());
   return l;

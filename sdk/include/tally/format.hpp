@@ -248,12 +248,13 @@ inline std::string plain(double value) {
 // ---- words for people: labels, dates, periods, provenance ----
 
 namespace detail {
-inline bool is_lower_snake(const std::string& s) {
+// Lower-case letters, digits and '_' (and ' ' when `spaces`), with a letter.
+inline bool is_lower_snake(const std::string& s, bool spaces = false) {
   bool letter = false;
   for (char c : s) {
     if (c >= 'a' && c <= 'z')
       letter = true;
-    else if (!(c >= '0' && c <= '9') && c != '_')
+    else if (!(c >= '0' && c <= '9') && c != '_' && !(spaces && c == ' '))
       return false;
   }
   return letter;
@@ -278,10 +279,11 @@ inline const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 
 // A snake_case name as words for people: "win_rate" -> "Win rate",
 // "ending_arr" -> "Ending ARR", "p50_days" -> "P50 days", "mid_market" ->
-// "Mid-market". Acronyms stay upper case; anything that is not lower
-// snake_case (a rep's name, "Closed Won") is returned unchanged.
+// "Mid-market", "no decision" -> "No decision". Acronyms stay upper case;
+// anything that is not all lower case (a rep's name, "Closed Won") is
+// returned unchanged.
 inline std::string humanize(const std::string& name) {
-  if (!detail::is_lower_snake(name)) return name;
+  if (!detail::is_lower_snake(name, true)) return name;
   // Compound words written with a hyphen.
   static const char* const hyphenated[][2] = {{"mid_market", "mid-market"}, {"self_serve", "self-serve"},
                                               {"e_mail", "e-mail"},         {"follow_up", "follow-up"},
@@ -290,8 +292,9 @@ inline std::string humanize(const std::string& name) {
   for (const auto& h : hyphenated) {
     std::string from = h[0];
     for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + 1)) {
-      bool start = at == 0 || text[at - 1] == '_';
-      bool end = at + from.size() == text.size() || text[at + from.size()] == '_';
+      bool start = at == 0 || text[at - 1] == '_' || text[at - 1] == ' ';
+      bool end =
+          at + from.size() == text.size() || text[at + from.size()] == '_' || text[at + from.size()] == ' ';
       if (start && end) text.replace(at, from.size(), h[1]);
     }
   }
@@ -299,7 +302,7 @@ inline std::string humanize(const std::string& name) {
   size_t start = 0;
   bool first = true;
   while (start <= text.size()) {
-    size_t end = text.find('_', start);
+    size_t end = text.find_first_of("_ ", start);
     if (end == std::string::npos) end = text.size();
     std::string word = text.substr(start, end - start);
     if (!word.empty()) {
@@ -320,7 +323,7 @@ inline std::string humanize(const std::string& name) {
 // snake_case words inside other text too: "Accounts (top by
 // tickets_per_user)" -> "Accounts (top by tickets per user)".
 inline std::string label(const std::string& text) {
-  if (detail::is_lower_snake(text)) return humanize(text);
+  if (detail::is_lower_snake(text, true)) return humanize(text);
   std::string out;
   size_t i = 0;
   auto word_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; };

@@ -18,13 +18,14 @@ TEST(TableFit, FitsAsIsWhenThereIsRoom) {
 
 TEST(TableFit, ShortensTextThenDropsRightmostColumns) {
   // 2 + (10+20+8+8+8) + 2*4 = 64 > 50. The text column 1 goes from 20 to
-  // its minimum 12 (56, still too wide), then column 4 is left out: 46.
+  // its minimum 12 (56, still too wide), then column 4 is left out (46),
+  // and the 4 columns freed go back to column 1: 16 wide, 50 in all.
   auto l = tbl::fit({10, 20, 8, 8, 8}, {true, true, false, false, false}, 50);
   EXPECT_EQ(l.shown, (std::vector<size_t>{0, 1, 2, 3}));
-  EXPECT_EQ(l.widths, (std::vector<size_t>{10, 12, 8, 8}));
+  EXPECT_EQ(l.widths, (std::vector<size_t>{10, 16, 8, 8}));
   EXPECT_EQ(l.dropped, (std::vector<size_t>{4}));
   EXPECT_EQ(l.cut, (std::vector<size_t>{1}));
-  EXPECT_EQ(tbl::line_width(l.widths), 46u);
+  EXPECT_EQ(tbl::line_width(l.widths), 50u);
 }
 
 TEST(TableFit, ShortensOnlyAsMuchAsNeeded) {
@@ -38,6 +39,11 @@ TEST(TableFit, TheFirstColumnIsAlwaysKept) {
   auto l = tbl::fit({30, 9, 9}, {true, false, false}, 20);
   EXPECT_EQ(l.shown, (std::vector<size_t>{0}));
   EXPECT_EQ(l.dropped, (std::vector<size_t>{1, 2}));
+  // Text columns given back their room are no longer listed as cut.
+  auto back = tbl::fit({10, 14, 30}, {true, true, false}, 30);
+  EXPECT_EQ(back.shown, (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(back.widths, (std::vector<size_t>{10, 14}));
+  EXPECT_TRUE(back.cut.empty());
 }
 
 TEST(TableFit, CutEndsWithAnEllipsis) {
