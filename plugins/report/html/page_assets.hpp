@@ -59,7 +59,7 @@ th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: le
          background: #fff; }
 th:first-child, td:first-child { position: sticky; left: 0; z-index: 1; }
 thead th { border-bottom: 2px solid #aab4be; font-weight: 600; white-space: nowrap; }
-thead th button { all: inherit; cursor: pointer; }
+thead th button { all: unset; font: inherit; color: inherit; cursor: pointer; }
 thead th button:focus-visible { outline: 2px solid var(--accent); }
 thead th[aria-sort="ascending"] button::after { content: " ▲"; font-size: 11px; }
 thead th[aria-sort="descending"] button::after { content: " ▼"; font-size: 11px; }

@@ -60,6 +60,31 @@ inline std::vector<FloatingBar> waterfall_bars(const std::vector<double>& v) {
   return out;
 }
 
+// The value axis of a waterfall: from zero, unless every bar ends far from
+// zero (all ends positive and the lowest above half the highest, as in an
+// ARR bridge of $40M with $0.3M movements); then from a round value below
+// the lowest end, so the movements are not dwarfed by the totals. The
+// totals then start at the axis, drawn with a break mark, and the axis
+// title says where it starts.
+inline Scale waterfall_scale(const std::vector<FloatingBar>& bars, sdk::Unit unit, bool& truncated) {
+  double lo_end = INFINITY, hi = 0, lo = 0;
+  for (const auto& b : bars) {
+    for (double v : {b.from, b.to}) hi = std::max(hi, v), lo = std::min(lo, v);
+    lo_end = std::min(lo_end, b.to);
+    if (!b.total) lo_end = std::min(lo_end, b.from);
+  }
+  truncated = false;
+  if (!(lo_end > 0) || !(lo_end > 0.5 * hi) || !std::isfinite(lo_end)) return nice_scale(lo, hi, unit);
+  const double span = hi - lo_end;
+  Scale s = nice_scale(0, span > 0 ? span : hi, unit);
+  const double step = s.step;
+  s.lo = std::max(0.0, std::floor((lo_end - 0.1 * span) / step + 1e-9) * step);
+  s.hi = std::ceil(hi / step - 1e-9) * step;
+  if (s.hi <= s.lo) s.hi = s.lo + step;
+  truncated = s.lo > 0;
+  return s;
+}
+
 // How many leading rows of `y` are a running total of `increment`:
 // y[0], then y[i] = y[i-1] + increment[i]. 0 when fewer than two are.
 inline size_t cumulative_run(const std::vector<std::optional<double>>& y,
@@ -88,7 +113,7 @@ inline std::string category_text(double x, double y, const std::string& shown, c
 }
 
 inline std::string value_axis(const Scale& scale, double x0, double x1, double top, double bottom,
-                              const ChartData& c) {
+                              const ChartData& c, const std::string& title_suffix = "") {
   std::string s = "<g class=\"axis axis-x\" aria-hidden=\"true\">";
   for (double t : scale.ticks()) {
     double x = scale.at(t, x0, x1);
@@ -96,7 +121,8 @@ inline std::string value_axis(const Scale& scale, double x0, double x1, double t
          num(bottom) + "\" stroke=\"" + (t == 0 ? "#888" : "#e3e3e3") + "\"/>";
     s += text(x, bottom + 18, fmt::compact(t, c.unit, c.currency), "middle", " class=\"tick\" fill=\"#555\"");
   }
-  s += text((x0 + x1) / 2, bottom + 40, axis_title(c), "middle", " class=\"axis-title\" fill=\"#333\"");
+  s += text((x0 + x1) / 2, bottom + 40, axis_title(c) + title_suffix, "middle",
+            " class=\"axis-title\" fill=\"#333\"");
   return s + "</g>";
 }
 
@@ -116,19 +142,21 @@ inline std::string waterfall_chart(const ChartData& c) {
   const double left = label_margin(labels), right = 90, top = 12, bar = 24, band = 34;
   const double plot_h = band * static_cast<double>(n), height = top + plot_h + 52;
   const double x0 = left, x1 = kChartWidth - right;
-  double lo = 0, hi = 0;
-  for (const auto& b : bars) lo = std::min({lo, b.from, b.to}), hi = std::max({hi, b.from, b.to});
-  const Scale scale = nice_scale(lo, hi, c.unit);
+  bool truncated = false;
+  const Scale scale = waterfall_scale(bars, c.unit, truncated);
+  const std::string axis_from = fmt::compact(scale.lo, c.unit, c.currency);
 
   std::string description = "Waterfall of " + c.title + ": starts at " + labels.front() + " " +
                             exact(v.front(), c) + ", ends at " + labels.back() + " " + exact(v.back(), c) +
                             ";";
   for (size_t i = 1; i + 1 < n; ++i)
     description += (i > 1 ? ", " : " ") + labels[i] + " " + (values[i] >= 0 ? "+" : "") + exact(v[i], c);
-  description += ". The table below lists every value.";
+  description += ".";
+  if (truncated) description += " The value axis starts at " + axis_from + " so the movements can be seen.";
+  description += " The table below lists every value.";
 
   std::string s = open_svg(c, "waterfall", kChartWidth, height, description);
-  s += value_axis(scale, x0, x1, top, top + plot_h, c);
+  s += value_axis(scale, x0, x1, top, top + plot_h, c, truncated ? " — axis starts at " + axis_from : "");
   s += "<g class=\"axis axis-y\" aria-hidden=\"true\">";
   for (size_t i = 0; i < n; ++i)
     s += category_text(x0 - 8, top + band * static_cast<double>(i) + band / 2 + 5, labels[i], labels[i]);
@@ -136,12 +164,17 @@ inline std::string waterfall_chart(const ChartData& c) {
   for (size_t i = 0; i < n; ++i) {
     const auto& b = bars[i];
     double y = top + band * static_cast<double>(i) + (band - bar) / 2;
-    double xa = scale.at(std::min(b.from, b.to), x0, x1), xb = scale.at(std::max(b.from, b.to), x0, x1);
+    double xa = scale.at(std::max(scale.lo, std::min(b.from, b.to)), x0, x1);
+    double xb = scale.at(std::max(b.from, b.to), x0, x1);
     const char* colour = b.total ? series_colour(0) : b.to >= b.from ? "#59a14f" : "#e15759";
     std::string tip = labels[i] + ": " + exact(v[i], c);
     s += "<rect class=\"bar" + std::string(b.total ? " total" : " step") + "\" x=\"" + num(xa) + "\" y=\"" +
          num(y) + "\" width=\"" + num(std::max(1.0, xb - xa)) + "\" height=\"" + num(bar) + "\" fill=\"" +
          colour + "\"><title>" + escape(tip) + "</title></rect>";
+    if (b.total && truncated)  // the bar is cut at the axis: a break mark says so
+      s += "<path class=\"break\" d=\"M" + num(xa + 6) + " " + num(y - 1) + " l6 " + num(bar + 2) + " M" +
+           num(xa + 11) + " " + num(y - 1) + " l6 " + num(bar + 2) +
+           "\" stroke=\"#fff\" stroke-width=\"3\"/>";
     std::string label = (b.total || values[i] < 0 ? "" : "+") + fmt::compact(values[i], c.unit, c.currency);
     s += text(xb + 5, y + bar - 7, label, "start", " class=\"value\" fill=\"#333\"");
     if (i + 1 < n) {  // connector at the running total
@@ -160,7 +193,7 @@ inline std::string cumulative_chart(const ChartData& c, size_t run) {
   const size_t n = v.size();
   std::vector<std::string> labels;
   for (const auto& cat : c.categories) labels.push_back(category_label(cat));
-  const double left = label_margin(labels), right = 90, top = 34, bar = 24, band = 34, divider = 26;
+  const double left = label_margin(labels), right = 90, top = 34, bar = 24, band = 34, divider = 34;
   const double plot_h = band * static_cast<double>(n) + (run < n ? divider : 0), height = top + plot_h + 52;
   const double x0 = left, x1 = kChartWidth - right;
   double lo = 0, hi = 0;
@@ -193,10 +226,10 @@ inline std::string cumulative_chart(const ChartData& c, size_t run) {
   s += "<g class=\"axis axis-y\" aria-hidden=\"true\">";
   for (size_t i = 0; i < n; ++i) s += category_text(x0 - 8, y_of(i) + bar - 7, labels[i], labels[i]);
   if (run < n) {
-    double yd = top + band * static_cast<double>(run) + divider / 2;
+    double yd = top + band * static_cast<double>(run) + 8;
     s += "<line class=\"divider\" x1=\"8\" y1=\"" + num(yd) + "\" x2=\"" + num(x1) + "\" y2=\"" + num(yd) +
          "\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>";
-    s += text(x1, yd - 4, "below: not cumulative", "end", " class=\"note\" fill=\"#555\"");
+    s += text(x1, yd + 17, "below: not part of the running total", "end", " class=\"note\" fill=\"#555\"");
   }
   s += "</g><g class=\"marks\">";
   const double zero = scale.at(0, x0, x1);

@@ -684,6 +684,21 @@ TEST(Waterfall, MovementsFloatFromTheRunningTotal) {
   EXPECT_EQ(bars[3].to, 40.2e6);
 }
 
+TEST(Waterfall, AxisStartsNearTheTotalsWhenMovementsAreSmall) {
+  // Ends at 40M, 40.3M, 40.2M: span 0.3M, a step of 0.1M; the axis starts at
+  // floor((40M - 0.03M) / 0.1M) * 0.1M = 39.9M and ends at 40.3M.
+  bool truncated = false;
+  auto s = html::waterfall_scale(html::waterfall_bars({40e6, 0.3e6, -0.1e6, 40.2e6}), Unit::Money, truncated);
+  EXPECT_TRUE(truncated);
+  EXPECT_DOUBLE_EQ(s.step, 1e5);
+  EXPECT_DOUBLE_EQ(s.lo, 39.9e6);
+  EXPECT_DOUBLE_EQ(s.hi, 40.3e6);
+  // Movements as large as the totals: from zero.
+  auto z = html::waterfall_scale(html::waterfall_bars({10.0, 30.0, -5.0, 35.0}), Unit::Money, truncated);
+  EXPECT_FALSE(truncated);
+  EXPECT_EQ(z.lo, 0);
+}
+
 TEST(Waterfall, CumulativeRowsAreFoundAndTheRestKeptApart) {
   // forecast: closed 100, commit = 100 + 50, best case = 150 + 30, then a
   // pipeline figure that is not a running total.
@@ -724,6 +739,9 @@ TEST(Waterfall, TheArrBridgeIsDrawnAsAWaterfall) {
   EXPECT_EQ(steps[0]->attr("fill"), "#59a14f");  // a rise
   EXPECT_EQ(steps[1]->attr("fill"), "#e15759");  // a fall
   EXPECT_NE(svg.children[1].text.find("New +$300,000"), std::string::npos) << svg.children[1].text;
+  EXPECT_NE(svg.children[1].text.find("The value axis starts at $39.9M"), std::string::npos)
+      << svg.children[1].text;
+  EXPECT_EQ(svg.all("path", "break").size(), 2u);  // both totals are cut at the axis
 }
 
 TEST(Charts, GoalLineWhereTheKpiHasATarget) {
