@@ -211,6 +211,7 @@ TEST(Cli, JsonFollowsTheContract) {
       for (const auto& c : t["columns"]) {
         EXPECT_TRUE(c["name"].is_string());
         EXPECT_TRUE(c["type"].is_string());
+        EXPECT_TRUE(c["label"].is_string());
       }
     }
   }

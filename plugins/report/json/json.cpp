@@ -81,7 +81,9 @@ class JsonReport final : public tally::sdk::Report {
       for (const auto& t : m.tables) {
         json columns = json::array();
         for (const auto& c : t.columns)
-          columns.push_back({{"name", c.name}, {"type", tally::format::unit_name(c.unit)}});
+          columns.push_back({{"name", c.name},
+                             {"type", tally::format::unit_name(c.unit)},
+                             {"label", fmt::humanize(c.name)}});
         json rows = json::array();
         for (const auto& r : t.rows) {
           json row = json::array();
