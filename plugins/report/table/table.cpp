@@ -72,10 +72,9 @@ class TableReport final : public tally::sdk::Report {
     out << "Period " << fmt::period(ctx.period());
     if (ctx.has_compare()) out << ", compared with " << fmt::period(ctx.period(tally::sdk::Which::Compare));
     out << '\n';
-    std::string about;
-    for (const auto& [label, text] : fmt::provenance(ctx.facts()))
-      about += (about.empty() ? "" : " · ") + label + ": " + text;
-    if (!about.empty()) out << style.dim(about) << '\n';
+    std::vector<std::string> about;
+    for (const auto& [label, text] : fmt::provenance(ctx.facts())) about.push_back(label + ": " + text);
+    for (const auto& line : tally::table::join_lines(about, " · ", width)) out << style.dim(line) << '\n';
     // Warnings about the whole run come first, where they cannot be missed.
     for (const auto& w : ctx.warnings()) out << style.error("Warning: ") << w << '\n';
 
@@ -173,16 +172,19 @@ class TableReport final : public tally::sdk::Report {
     line(rule, false);
     for (const auto& row : cells) line(row, false);
     if (!layout.dropped.empty() || !layout.cut.empty()) {
-      std::string said;
+      std::vector<std::string> said;
       if (!layout.dropped.empty()) {
-        said = "Not shown to fit " + std::to_string(max_width) + " columns: ";
+        said.push_back("Not shown to fit " + std::to_string(max_width) + " columns:");
         for (size_t i = 0; i < layout.dropped.size(); ++i)
-          said += (i ? ", " : "") + header[layout.dropped[i]];
-        said += ".";
+          said.push_back(header[layout.dropped[i]] + (i + 1 < layout.dropped.size() ? "," : "."));
       }
-      if (!layout.cut.empty()) said += std::string(said.empty() ? "" : " ") + "Long text cut (…).";
-      out << "  " << style.dim(said + " Every column: a wider terminal, or --format csv/json/markdown.")
-          << '\n';
+      if (!layout.cut.empty())
+        for (const char* w : {"Long", "text", "cut", "(…)."}) said.push_back(w);
+      for (const char* w :
+           {"Every", "column:", "a", "wider", "terminal,", "or", "--format", "csv/json/markdown."})
+        said.push_back(w);
+      for (const auto& line : tally::table::join_lines(said, " ", max_width > 2 ? max_width - 2 : 0))
+        out << "  " << style.dim(line) << '\n';
     }
     if (shown < table.rows.size())
       out << "  "

@@ -90,6 +90,21 @@ inline Layout fit(const std::vector<size_t>& widths, const std::vector<bool>& is
   return l;
 }
 
+// Items joined by `sep`, broken into lines of at most `width` (0 = one
+// line); an item longer than the width gets a line of its own.
+inline std::vector<std::string> join_lines(const std::vector<std::string>& items, const std::string& sep,
+                                           size_t width) {
+  std::vector<std::string> lines;
+  for (const auto& item : items) {
+    if (!lines.empty() &&
+        (width == 0 || display_width(lines.back()) + display_width(sep) + display_width(item) <= width))
+      lines.back() += sep + item;
+    else
+      lines.push_back(item);
+  }
+  return lines;
+}
+
 // The width to fit: the terminal's columns when the output is one
 // (`tty_columns` from TIOCGWINSZ, 0 if unknown), else $COLUMNS when set;
 // 0 (no fitting) for a pipe or file without $COLUMNS, so a script gets

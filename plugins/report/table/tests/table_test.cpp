@@ -53,6 +53,14 @@ TEST(TableFit, CutEndsWithAnEllipsis) {
   EXPECT_EQ(tbl::cut("Mid‑market ünïcode text", 5), "Mid‑…");
 }
 
+TEST(TableFit, NotesBreakIntoLinesOfTheWidth) {
+  // "a · bb" is 6 wide; adding " · ccc" would make 12 > 10.
+  EXPECT_EQ(tbl::join_lines({"a", "bb", "ccc"}, " · ", 10), (std::vector<std::string>{"a · bb", "ccc"}));
+  EXPECT_EQ(tbl::join_lines({"a", "bb", "ccc"}, " · ", 0), (std::vector<std::string>{"a · bb · ccc"}));
+  EXPECT_EQ(tbl::join_lines({"a-very-long-item", "b"}, " ", 5),
+            (std::vector<std::string>{"a-very-long-item", "b"}));
+}
+
 TEST(TableFit, WidthFromTheTerminalOrColumnsNeverForAPipe) {
   EXPECT_EQ(tbl::target_width(true, 80, nullptr), 80u);
   EXPECT_EQ(tbl::target_width(true, 80, "120"), 120u);
