@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include <SQLiteCpp/Database.h>
 
 #include "support/command.hpp"
@@ -148,7 +150,7 @@ TEST(Cli, OlderSchemaIsRefusedWithTheUpgradeCommand) {
 TEST(Cli, DemoConfigRunsAsTablesOnTheTerminal) {
   auto r = run_tally("run '" + source("configs/demo.yaml") + "' --data '" + demo_db() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  EXPECT_NE(r.out.find("Period 2025-10-01 .. 2026-01-01"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Period 1 Oct 2025 – 31 Dec 2025 (inclusive)"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("\x1b["), std::string::npos) << "no colour when not a TTY";
   EXPECT_EQ(r.out.find("failed"), std::string::npos) << r.out;
 }
@@ -162,6 +164,17 @@ TEST(Cli, JsonFollowsTheContract) {
   EXPECT_EQ(doc["period"]["to"], "2026-01-01");
   EXPECT_EQ(doc["compare"]["from"], "2025-07-01");
   EXPECT_EQ(doc["compare"]["to"], "2025-10-01");
+  EXPECT_EQ(doc["period"]["text"], "1 Oct 2025 – 31 Dec 2025 (inclusive)");
+  EXPECT_EQ(doc["compare"]["text"], "1 Jul 2025 – 30 Sep 2025 (inclusive)");
+  EXPECT_TRUE(doc["warnings"].is_array());
+  // Provenance: where the data came from, the dates it covers, when and by what.
+  const auto& p = doc["provenance"];
+  EXPECT_EQ(p["data_source"], "sqlite:" + demo_db());
+  EXPECT_EQ(p["data_from"].get<std::string>().size(), 10u) << p.dump();
+  EXPECT_EQ(p["data_to"].get<std::string>().size(), 10u) << p.dump();
+  EXPECT_LE(p["data_from"].get<std::string>(), p["data_to"].get<std::string>());
+  EXPECT_EQ(p["generated_at"].get<std::string>().back(), 'Z');
+  EXPECT_EQ(p["tally_version"], TALLY_VERSION);
   ASSERT_EQ(doc["metrics"].size(), 4u);
   for (const auto& m : doc["metrics"]) {
     EXPECT_EQ(m["status"], "ok") << m.dump();
@@ -174,12 +187,31 @@ TEST(Cli, JsonFollowsTheContract) {
       EXPECT_TRUE(k["value"].is_number() || k["value"].is_null());
       EXPECT_TRUE(k.contains("previous"));
       EXPECT_TRUE(k.contains("target"));
+      EXPECT_TRUE(k["note"].is_string());
+      EXPECT_TRUE(k["target_source"].is_string());
+      const std::string status = k["compare_status"];
+      EXPECT_TRUE(status == "ok" || status == "no_data" || status == "not_comparable") << status;
+      if (k["unit"] == "money" && k["value"].is_number()) {
+        double cents = k["value"].get<double>() * 100.0;
+        EXPECT_NEAR(cents, std::round(cents), 1e-6) << k.dump();
+      }
     }
+    EXPECT_TRUE(m["notes"].is_array());
     for (const auto& t : m["tables"]) {
-      for (const auto& row : t["rows"]) EXPECT_EQ(row.size(), t["columns"].size());
+      for (const auto& row : t["rows"]) {
+        ASSERT_EQ(row.size(), t["columns"].size());
+        // Money to the cent: no 448113.799999997.
+        for (size_t c = 0; c < row.size(); ++c)
+          if (t["columns"][c]["type"] == "money" && row[c].is_number_float()) {
+            const std::string text = row[c].dump();
+            auto dot = text.find('.');
+            EXPECT_TRUE(dot == std::string::npos || text.size() - dot - 1 <= 2) << text;
+          }
+      }
       for (const auto& c : t["columns"]) {
         EXPECT_TRUE(c["name"].is_string());
         EXPECT_TRUE(c["type"].is_string());
+        EXPECT_TRUE(c["label"].is_string());
       }
     }
   }

@@ -11,6 +11,7 @@
 #include "plugins/plugin_call.hpp"
 #include "run/compare_data.hpp"
 #include "run/context.hpp"
+#include "run/provenance.hpp"
 #include "util/text.hpp"
 
 namespace tally::run {
@@ -142,6 +143,7 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
   result.compare_mode = compare_mode_name(config.compare_period ? config.compare : config::CompareMode::None);
   result.currency = config.currency;
   result.data_source = backend.describe();
+  record_provenance(result, backend, result.data_source);
   result.metrics.resize(config.metrics.size());
 
   const query::Scope scope = scope_of(config);

@@ -38,8 +38,11 @@ class CsvReport final : public tally::sdk::Report {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw tally::sdk::Error("cannot create folder " + dir + ": " + ec.message());
-    size_t files = 1;
+    size_t files = 2;
     write_file(fs::path(dir) / "kpis.csv", tally::csv::kpis(metrics, guard));
+    tally::csv::RunInfo run{ctx.title(), ctx.period(), std::nullopt, ctx.facts(), ctx.warnings()};
+    if (ctx.has_compare()) run.compare = ctx.period(tally::sdk::Which::Compare);
+    write_file(fs::path(dir) / "run.csv", tally::csv::run_info(run, metrics));
     for (const auto& m : metrics)
       for (const auto& t : m.tables) {
         write_file(fs::path(dir) / tally::csv::file_name(m.name, t.name), tally::csv::table(t, guard));

@@ -58,15 +58,16 @@ inline std::string field(const std::string& raw, bool formula_guard = true) {
   return out + "\"";
 }
 
-inline std::string cell(const sdk::Value& v, bool formula_guard = true) {
+// Money is rounded to cents (448113.8, not 448113.799999997).
+inline std::string cell(const sdk::Value& v, sdk::Unit unit = sdk::Unit::Number, bool formula_guard = true) {
   if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  if (auto* d = std::get_if<double>(&v)) return fmt::plain(*d);
+  if (auto* d = std::get_if<double>(&v)) return fmt::plain(fmt::for_machines(*d, unit));
   if (auto* s = std::get_if<std::string>(&v)) return field(*s, formula_guard);
   return "";
 }
 
-inline std::string optional(const std::optional<double>& v) {
-  return v ? fmt::plain(*v) : std::string();
+inline std::string optional(const std::optional<double>& v, sdk::Unit unit = sdk::Unit::Number) {
+  return v ? fmt::plain(fmt::for_machines(*v, unit)) : std::string();
 }
 
 inline std::string line(const std::vector<std::string>& fields) {
@@ -85,25 +86,55 @@ inline std::string table(const sdk::TableView& t, bool formula_guard = true) {
   for (const auto& row : t.rows) {
     std::vector<std::string> fields;
     for (size_t i = 0; i < t.columns.size(); ++i)
-      fields.push_back(i < row.size() ? cell(row[i], formula_guard) : std::string());
+      fields.push_back(i < row.size() ? cell(row[i], t.columns[i].unit, formula_guard) : std::string());
     out += line(fields);
   }
   return out;
 }
 
-// metric,kpi,label,unit,value,previous,change,target: change = value - previous.
+// metric,kpi,label,unit,value,previous,change,target,compare_status,note,
+// target_source: change = value - previous, empty when the two are not
+// comparable (compare_status no_data or not_comparable).
 inline std::string kpis(const std::vector<sdk::MetricView>& metrics, bool formula_guard = true) {
-  std::string out = line({"metric", "kpi", "label", "unit", "value", "previous", "change", "target"});
+  std::string out = line({"metric", "kpi", "label", "unit", "value", "previous", "change", "target",
+                          "compare_status", "note", "target_source"});
   for (const auto& m : metrics) {
     if (!m.ok) continue;
     for (const auto& k : m.kpis) {
       std::optional<double> change;
-      if (k.value && k.previous) change = *k.value - *k.previous;
+      if (k.value && k.previous && fmt::comparable(k)) change = *k.value - *k.previous;
       out += line({field(m.name, formula_guard), field(k.name, formula_guard), field(k.label, formula_guard),
-                   fmt::unit_name(k.unit), optional(k.value), optional(k.previous), optional(change),
-                   optional(k.target)});
+                   fmt::unit_name(k.unit), optional(k.value, k.unit), optional(k.previous, k.unit),
+                   optional(change, k.unit), optional(k.target, k.unit), fmt::compare_status_name(k.compare_status),
+                   field(k.note, formula_guard), field(k.target_source, formula_guard)});
     }
   }
+  return out;
+}
+
+// What the run was: run.csv, "field,value" rows: title, period (as every
+// report states it), the comparison period, each provenance fact (the data
+// source without a password), each run warning and each metric note.
+struct RunInfo {
+  std::string title;
+  sdk::Period period;
+  std::optional<sdk::Period> compare;
+  std::vector<std::pair<std::string, std::string>> facts;
+  std::vector<std::string> warnings;
+};
+
+inline std::string run_info(const RunInfo& run, const std::vector<sdk::MetricView>& metrics) {
+  std::string out = line({"field", "value"});
+  out += line({"title", field(run.title)});
+  out += line({"period", field(fmt::period(run.period))});
+  out += line({"period_from", run.period.from});
+  out += line({"period_to_exclusive", run.period.to});
+  if (run.compare) out += line({"compare", field(fmt::period(*run.compare))});
+  for (const auto& [name, value] : run.facts)
+    out += line({field(name), field(name == "data_source" ? fmt::redact_source(value) : value)});
+  for (const auto& w : run.warnings) out += line({"warning", field(w)});
+  for (const auto& m : metrics)
+    for (const auto& n : m.notes) out += line({field("note:" + m.name), field(n)});
   return out;
 }
 

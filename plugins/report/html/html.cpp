@@ -19,6 +19,8 @@ class HtmlReport final : public tally::sdk::Report {
     if (ctx.has_compare()) doc.compare = ctx.period(tally::sdk::Which::Compare);
     doc.currency = ctx.currency();
     doc.metrics = ctx.metrics();
+    doc.warnings = ctx.warnings();
+    doc.facts = ctx.facts();
     const std::string page = tally::html::render(doc);
 
     const std::string path = ctx.text("path");

@@ -5,6 +5,9 @@
 // Every chart is an accessible image: role="img", a <title> and a <desc> that
 // aria-labelledby points at, and a <title> tooltip on every mark. The exact
 // numbers stay in the table the report writes below each chart.
+//
+// Over 400 lines on purpose: the four charts share the scale, label and
+// tooltip helpers above them; the running-total charts are in waterfall.hpp.
 #pragma once
 
 #include <tally/format.hpp>
@@ -86,6 +89,9 @@ struct ChartData {
   sdk::Unit unit = sdk::Unit::Number;
   std::string currency = "USD";
   size_t total_rows = 0;  // rows in the table; more than categories when cut
+  // A goal line: the target of the KPI this chart's series shows.
+  std::optional<double> goal;
+  std::string goal_label;
 };
 
 // A "nice" value axis: 0 included, steps of 1, 2, 2.5 or 5 times a power of ten.
@@ -156,6 +162,61 @@ inline size_t text_chars(const std::string& s) {
   return n;
 }
 
+// Labels cut to `max_chars`, but never so far that two read the same:
+// labels that would collide are given more characters until they differ
+// (or are whole). The full text is in each label's <title> and the table.
+inline std::vector<std::string> distinct_labels(const std::vector<std::string>& labels, size_t max_chars) {
+  std::vector<size_t> room(labels.size(), max_chars);
+  std::vector<std::string> out(labels.size());
+  for (int round = 0; round < 64; ++round) {
+    for (size_t i = 0; i < labels.size(); ++i) out[i] = shorten(labels[i], room[i]);
+    bool grew = false;
+    for (size_t i = 0; i < labels.size(); ++i)
+      for (size_t j = i + 1; j < labels.size(); ++j)
+        if (out[i] == out[j] && labels[i] != labels[j]) {
+          for (size_t k : {i, j})
+            if (out[k] != labels[k]) room[k] += 4, grew = true;
+        }
+    if (!grew) break;
+  }
+  return out;
+}
+
+// A category label (right-aligned at x) that shows its full text on hover.
+inline std::string category_label_text(double x, double y, const std::string& shown, const std::string& full,
+                                       const char* anchor = "end", const char* fill = "#333") {
+  return "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" text-anchor=\"" + anchor +
+         "\" class=\"category\" fill=\"" + fill + "\">" +
+         (shown != full ? "<title>" + escape(full) + "</title>" : std::string()) + escape(shown) + "</text>";
+}
+
+inline double label_width(const std::vector<std::string>& shown) {
+  size_t longest = 4;
+  for (const auto& l : shown) longest = std::max(longest, text_chars(l));
+  return std::clamp(14.0 + 7.2 * static_cast<double>(longest), 70.0, 300.0);
+}
+
+// A dashed goal line at the target, across a horizontal value axis (bars)
+// or a vertical one (lines), labelled "Target $1.2M".
+inline std::string goal_line(const ChartData& c, double at, double a0, double a1, bool vertical) {
+  std::string label = c.goal_label.empty() ? "Target" : c.goal_label;
+  label += " " + fmt::compact(*c.goal, c.unit, c.currency);
+  std::string s = "<g class=\"goal\"><line x1=\"" + num(vertical ? at : a0) + "\" y1=\"" +
+                  num(vertical ? a0 : at) + "\" x2=\"" + num(vertical ? at : a1) + "\" y2=\"" +
+                  num(vertical ? a1 : at) +
+                  "\" stroke=\"#b8860b\" stroke-width=\"2\" stroke-dasharray=\"6 4\"><title>" +
+                  escape(label + " (" + fmt::optional(c.goal, c.unit, c.currency) + ")") + "</title></line>";
+  if (vertical)
+    s += "<text x=\"" + num(at + 4) + "\" y=\"" + num(a0 + 12) + "\" fill=\"#8a6408\" class=\"goal-label\">" +
+         escape(label) + "</text>";
+  else
+    s += "<text x=\"" + num(a1) + "\" y=\"" + num(at - 5) +
+         "\" text-anchor=\"end\" fill=\"#8a6408\" "
+         "class=\"goal-label\">" +
+         escape(label) + "</text>";
+  return s + "</g>";
+}
+
 inline std::string category_label(const std::string& category) {
   return category.empty() ? "(none)" : category;
 }
@@ -167,7 +228,7 @@ inline std::string open_svg(const ChartData& c, const char* kind, double width, 
        "\" role=\"img\" aria-labelledby=\"" + c.id + "-title " + c.id + "-desc\" viewBox=\"0 0 " +
        num(width) + " " + num(height) + "\" width=\"" + num(width) + "\" height=\"" + num(height) +
        "\" font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" "
-       "font-size=\"12\">";
+       "font-size=\"13\">";
   s += "<title id=\"" + c.id + "-title\">" + escape(c.title) + "</title>";
   s += "<desc id=\"" + c.id + "-desc\">" + escape(description) + "</desc>";
   return s;
@@ -234,12 +295,12 @@ inline std::string bar_chart(const ChartData& c) {
   using namespace detail;
   const size_t n = c.categories.size();
   const size_t k = std::max<size_t>(c.series.size(), 1);
-  size_t longest = 4;
-  for (const auto& cat : c.categories)
-    longest = std::max(longest, std::min<size_t>(text_chars(category_label(cat)), 28));
-  const double left = std::clamp(12.0 + 6.6 * static_cast<double>(longest), 70.0, 210.0);
+  std::vector<std::string> full;
+  for (const auto& cat : c.categories) full.push_back(category_label(cat));
+  const auto shown = distinct_labels(full, 28);
+  const double left = label_width(shown);
   const double right = 64;
-  const double top = c.series.size() > 1 ? 34 : 12;
+  const double top = c.series.size() > 1 || c.goal ? 34 : 12;
   const double bar = k == 1 ? 20 : std::max(9.0, 22.0 - 3.0 * static_cast<double>(k));
   const double band = bar * static_cast<double>(k) + 10;
   const double plot_h = band * static_cast<double>(n);
@@ -250,6 +311,7 @@ inline std::string bar_chart(const ChartData& c) {
   for (const auto& s : c.series)
     for (const auto& v : s.values)
       if (v) lo = std::min(lo, *v), hi = std::max(hi, *v);
+  if (c.goal) lo = std::min(lo, *c.goal), hi = std::max(hi, *c.goal);
   const Scale scale = nice_scale(lo, hi, c.unit);
 
   std::string description = "Bar chart of " + series_names(c) + " by " + fmt::humanize(c.x_name) + ", " +
@@ -258,7 +320,11 @@ inline std::string bar_chart(const ChartData& c) {
     if (i) description += "; ";
     description += fmt::humanize(c.series[i].name) + ": " + extremes(c, c.series[i]);
   }
-  description += "." + cut_note(c) + " The table below lists every value.";
+  description += ".";
+  if (c.goal)
+    description += " " + (c.goal_label.empty() ? std::string("Target") : c.goal_label) + " " +
+                   fmt::optional(c.goal, c.unit, c.currency) + " drawn as a dashed line.";
+  description += cut_note(c) + " The table below lists every value.";
 
   std::string s = open_svg(c, "bar", kChartWidth, height, description);
   s += legend(c, x0, 18);
@@ -282,10 +348,10 @@ inline std::string bar_chart(const ChartData& c) {
        num(top + plot_h) + "\" stroke=\"#888\"/>";
   for (size_t i = 0; i < n; ++i) {
     double y = top + band * static_cast<double>(i) + band / 2 + 4;
-    s += text(x0 - 8, y, shorten(category_label(c.categories[i]), 28), "end",
-              " class=\"category\" fill=\"#333\"");
+    s += category_label_text(x0 - 8, y, shown[i], full[i]);
   }
   s += "</g>";
+  if (c.goal) s += goal_line(c, scale.at(*c.goal, x0, x1), top - 18, top + plot_h, true);
   // Bars.
   s += "<g class=\"marks\">";
   for (size_t i = 0; i < n; ++i) {
@@ -305,7 +371,7 @@ inline std::string bar_chart(const ChartData& c) {
            "</title></rect>";
       bool negative = *v < 0;
       s += text(negative ? bx - 4 : bx + bw + 4, y + bar - 5, fmt::compact(*v, c.unit, c.currency),
-                negative ? "end" : "start", " class=\"value\" fill=\"#333\" font-size=\"11\"");
+                negative ? "end" : "start", " class=\"value\" fill=\"#333\" ");
     }
   }
   s += "</g></svg>";
@@ -317,10 +383,10 @@ inline std::string bar_chart(const ChartData& c) {
 inline std::string stacked_bar_chart(const ChartData& c) {
   using namespace detail;
   const size_t n = c.categories.size();
-  size_t longest = 4;
-  for (const auto& cat : c.categories)
-    longest = std::max(longest, std::min<size_t>(text_chars(category_label(cat)), 28));
-  const double left = std::clamp(12.0 + 6.6 * static_cast<double>(longest), 70.0, 210.0);
+  std::vector<std::string> full;
+  for (const auto& cat : c.categories) full.push_back(category_label(cat));
+  const auto shown = distinct_labels(full, 28);
+  const double left = label_width(shown);
   const double right = 64, top = 34, bar = 22, band = 30;
   const double plot_h = band * static_cast<double>(n);
   const double height = top + plot_h + 46;
@@ -363,8 +429,7 @@ inline std::string stacked_bar_chart(const ChartData& c) {
   s += "<line x1=\"" + num(zero) + "\" y1=\"" + num(top) + "\" x2=\"" + num(zero) + "\" y2=\"" +
        num(top + plot_h) + "\" stroke=\"#888\"/>";
   for (size_t i = 0; i < n; ++i)
-    s += text(x0 - 8, top + band * static_cast<double>(i) + band / 2 + 4,
-              shorten(category_label(c.categories[i]), 28), "end", " class=\"category\" fill=\"#333\"");
+    s += category_label_text(x0 - 8, top + band * static_cast<double>(i) + band / 2 + 4, shown[i], full[i]);
   s += "</g>";
   s += "<g class=\"marks\">";
   for (size_t i = 0; i < n; ++i) {
@@ -385,7 +450,7 @@ inline std::string stacked_bar_chart(const ChartData& c) {
     }
     s += text(scale.at(right_end, x0, x1) + 4, y + bar - 6,
               fmt::compact(right_end + left_end, c.unit, c.currency), "start",
-              " class=\"value total\" fill=\"#333\" font-size=\"11\"");
+              " class=\"value total\" fill=\"#333\" ");
   }
   s += "</g></svg>";
   return s;
@@ -406,6 +471,7 @@ inline std::string line_chart(const ChartData& c) {
   for (const auto& s : c.series)
     for (const auto& v : s.values)
       if (v) lo = std::min(lo, *v), hi = std::max(hi, *v);
+  if (c.goal) lo = std::min(lo, *c.goal), hi = std::max(hi, *c.goal);
   const Scale scale = nice_scale(lo, hi, c.unit);
   auto x_at = [&](size_t i) {
     return n <= 1 ? (x0 + x1) / 2 : x0 + (x1 - x0) * static_cast<double>(i) / static_cast<double>(n - 1);
@@ -452,11 +518,12 @@ inline std::string line_chart(const ChartData& c) {
     if (!shown) continue;
     s += "<line x1=\"" + num(x_at(i)) + "\" y1=\"" + num(y0) + "\" x2=\"" + num(x_at(i)) + "\" y2=\"" +
          num(y0 + 4) + "\" stroke=\"#888\"/>";
-    s += text(x_at(i), y0 + 17, shorten(category_label(c.categories[i]), 12), "middle",
-              " class=\"category\" fill=\"#555\"");
+    const std::string full = category_label(c.categories[i]);
+    s += category_label_text(x_at(i), y0 + 17, shorten(full, 12), full, "middle", "#555");
   }
   s += text((x0 + x1) / 2, y0 + 40, fmt::humanize(c.x_name), "middle", " class=\"axis-title\" fill=\"#333\"");
   s += "</g>";
+  if (c.goal) s += goal_line(c, scale.at(*c.goal, y0, y1), x0, x1, false);
   s += "<g class=\"marks\">";
   for (size_t j = 0; j < c.series.size(); ++j) {
     const auto& values = c.series[j].values;
@@ -530,6 +597,9 @@ inline std::string funnel_chart(const ChartData& c) {
   }
   description += cut_note(c) + " The table below lists every value.";
 
+  std::vector<std::string> full;
+  for (const auto& cat : c.categories) full.push_back(category_label(cat));
+  const auto funnel_labels = distinct_labels(full, 24);
   std::string s = open_svg(c, "funnel", kChartWidth, height, description);
   s += "<g class=\"marks\">";
   for (size_t i = 0; i < n; ++i) {
@@ -546,8 +616,7 @@ inline std::string funnel_chart(const ChartData& c) {
     s += "<rect class=\"stage\" x=\"" + num(mid - w / 2) + "\" y=\"" + num(y) + "\" width=\"" + num(w) +
          "\" height=\"" + num(bar) + "\" fill=\"" + series_colour(0) + "\"><title>" + escape(tip) +
          "</title></rect>";
-    s += text(x0 - 10, y + bar / 2 + 4, shorten(category_label(c.categories[i]), 26), "end",
-              " class=\"category\" fill=\"#333\"");
+    s += category_label_text(x0 - 10, y + bar / 2 + 4, funnel_labels[i], category_label(c.categories[i]));
     std::string note = exact(values[i], c);
     if (i > 0) {
       auto step = conversion(values[i], values[i - 1]);
@@ -568,7 +637,7 @@ inline ChartData chart_data(const sdk::TableView& t, const std::string& id, cons
                             size_t max_categories) {
   ChartData c;
   c.id = id;
-  c.title = t.title.empty() ? fmt::humanize(t.name) : t.title;
+  c.title = fmt::label(t.title.empty() ? t.name : t.title);
   c.currency = currency;
   auto is_numeric = [](sdk::Unit u) {
     return u != sdk::Unit::Text && u != sdk::Unit::Date && u != sdk::Unit::Flag;
@@ -598,10 +667,11 @@ inline ChartData chart_data(const sdk::TableView& t, const std::string& id, cons
   c.total_rows = t.rows.size();
   size_t rows = std::min(t.rows.size(), max_categories);
   for (size_t y : ys) c.series.push_back(Series{t.columns[y].name, {}});
+  const fmt::ColumnFormat x_format = fmt::column_format(t, *x);
   for (size_t r = 0; r < rows; ++r) {
     const auto& row = t.rows[r];
-    c.categories.push_back(row.size() > *x ? fmt::value(row[*x], t.columns[*x].unit, currency)
-                                           : std::string());
+    c.categories.push_back(row.size() > *x && !sdk::is_null(row[*x]) ? fmt::cell(row[*x], x_format, currency)
+                                                                     : std::string());
     for (size_t j = 0; j < ys.size(); ++j) {
       const auto& v = row.size() > ys[j] ? row[ys[j]] : sdk::Value{};
       std::optional<double> d;

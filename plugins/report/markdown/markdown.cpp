@@ -18,6 +18,8 @@ class MarkdownReport final : public tally::sdk::Report {
     if (ctx.has_compare()) doc.compare = ctx.period(tally::sdk::Which::Compare);
     doc.currency = ctx.currency();
     doc.metrics = ctx.metrics();
+    doc.warnings = ctx.warnings();
+    doc.facts = ctx.facts();
     const std::string text = tally::markdown::render(doc);
 
     const std::string path = ctx.text("path");

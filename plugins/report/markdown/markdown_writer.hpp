@@ -21,6 +21,8 @@ struct Document {
   std::optional<sdk::Period> compare;
   std::string currency = "USD";
   std::vector<sdk::MetricView> metrics;
+  std::vector<std::string> warnings;                       // about the whole run
+  std::vector<std::pair<std::string, std::string>> facts;  // provenance, as the host gives them
 };
 
 // Text safe inside a table cell or list item: no pipes, no line breaks, no
@@ -53,15 +55,21 @@ inline bool is_numeric(sdk::Unit u) {
 }
 
 inline std::string kpi_line(const sdk::Kpi& k, const std::string& currency, bool has_compare) {
-  std::string line = "- **" + escape(k.label.empty() ? fmt::humanize(k.name) : k.label) +
+  std::string line = "- **" + escape(fmt::label(k.label.empty() ? k.name : k.label)) +
                      "**: " + fmt::optional(k.value, k.unit, currency);
   if (has_compare) {
-    if (k.value && k.previous) {
-      auto good = fmt::is_improvement(k);
-      line += " " + std::string(fmt::arrow(fmt::trend(k))) + " " + fmt::change(k, currency);
-      if (good) line += *good ? " (better)" : " (worse)";
+    if (k.compare_status == TALLY_COMPARE_NO_DATA) {
+      line += ", no data to compare";
+    } else if (k.compare_status == TALLY_COMPARE_NOT_COMPARABLE) {
+      line += ", not comparable";
+    } else {
+      if (k.value && k.previous) {
+        auto good = fmt::is_improvement(k);
+        line += " " + std::string(fmt::arrow(fmt::trend(k))) + " " + fmt::change(k, currency);
+        if (good) line += *good ? " (better)" : " (worse)";
+      }
+      line += ", was " + fmt::optional(k.previous, k.unit, currency);
     }
-    line += ", was " + fmt::optional(k.previous, k.unit, currency);
   }
   if (k.target) {
     line += "; target " + std::string(k.higher_is_better ? "" : "at most ") +
@@ -72,24 +80,27 @@ inline std::string kpi_line(const sdk::Kpi& k, const std::string& currency, bool
       else if (!k.higher_is_better)
         line += *k.value <= *k.target ? " (met)" : " (not met)";
     }
+    if (!k.target_source.empty()) line += ", from " + escape(k.target_source);
   }
+  if (!k.note.empty()) line += " — _" + escape(k.note) + "_";
   return line + "\n";
 }
 
 inline std::string table(const sdk::TableView& t, const std::string& currency) {
-  std::string s = "### " + escape(t.title.empty() ? fmt::humanize(t.name) : t.title) + "\n\n";
+  std::string s = "### " + escape(fmt::label(t.title.empty() ? t.name : t.title)) + "\n\n";
   if (t.columns.empty()) return s + "_No columns._\n\n";
   std::string header = "|", rule = "|";
   for (const auto& c : t.columns) {
-    header += " " + escape(c.name) + " |";
+    header += " " + escape(fmt::humanize(c.name)) + " |";
     rule += is_numeric(c.unit) ? " --: |" : " --- |";
   }
   s += header + "\n" + rule + "\n";
+  const auto formats = fmt::column_formats(t);
   for (const auto& row : t.rows) {
     s += "|";
     for (size_t i = 0; i < t.columns.size(); ++i) {
       const sdk::Value& v = i < row.size() ? row[i] : sdk::Value{};
-      s += " " + escape(fmt::value(v, t.columns[i].unit, currency)) + " |";
+      s += " " + escape(fmt::cell(v, formats[i], currency)) + " |";
     }
     s += "\n";
   }
@@ -113,7 +124,7 @@ inline std::string table(const sdk::TableView& t, const std::string& currency) {
         else
           series.emplace_back(std::nullopt);
       }
-      s += "Trend of " + escape(col.name) + ": `" + fmt::sparkline(series) + "`  \n";
+      s += "Trend of " + escape(fmt::humanize(col.name)) + ": `" + fmt::sparkline(series) + "`  \n";
     }
   }
   return s + "\n";
@@ -121,15 +132,24 @@ inline std::string table(const sdk::TableView& t, const std::string& currency) {
 
 inline std::string render(const Document& doc) {
   std::string s = "# " + escape(doc.title.empty() ? "Tally report" : doc.title) + "\n\n";
-  s += "Period " + doc.period.from + " to " + doc.period.to + " (end exclusive)";
-  if (doc.compare) s += ", compared with " + doc.compare->from + " to " + doc.compare->to;
+  s += "Period " + fmt::period(doc.period);
+  if (doc.compare) s += ", compared with " + fmt::period(*doc.compare);
   s += ". Money in " + doc.currency + ".\n\n";
+  // Warnings about the whole run come first, where they cannot be missed.
+  for (size_t i = 0; i < doc.warnings.size(); ++i)
+    s += std::string(i ? ">\n" : "") + "> **Warning:** " + escape(doc.warnings[i]) + "\n";
+  if (!doc.warnings.empty()) s += "\n";
+  auto about = fmt::provenance(doc.facts);
+  for (size_t i = 0; i < about.size(); ++i)
+    s += (i ? " · " : "") + about[i].first + ": " + escape(about[i].second) +
+         (i + 1 == about.size() ? "\n\n" : "");
   for (const auto& m : doc.metrics) {
-    s += "## " + escape(m.title.empty() ? m.name : m.title) + "\n\n";
+    s += "## " + escape(fmt::label(m.title.empty() ? m.name : m.title)) + "\n\n";
     if (!m.ok) {
       s += "> **Failed:** " + escape(m.error) + "\n\n";
       continue;
     }
+    for (const auto& n : m.notes) s += "> **Note:** " + escape(n) + "\n\n";
     for (const auto& k : m.kpis) s += kpi_line(k, doc.currency, doc.compare.has_value());
     if (!m.kpis.empty()) s += "\n";
     for (const auto& t : m.tables) s += table(t, doc.currency);

@@ -1,9 +1,16 @@
-// table: renders a run as aligned plain-text tables for the terminal.
+// table: renders a run as aligned plain-text tables for the terminal,
+// fitted to its width (see table_layout.hpp).
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <tally/format.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
+
+#include "table_layout.hpp"
 
 namespace {
 
@@ -68,12 +75,13 @@ std::string safe(const std::string& text) {
   return out;
 }
 
-// Columns are aligned on display width: count code points, not bytes.
-size_t display_width(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
+using tally::table::display_width;
+
+// The terminal's columns (0 when unknown or not a terminal).
+size_t terminal_columns() {
+  winsize ws{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 0;
 }
 
 std::string pad_right(const std::string& s, size_t width) {
@@ -101,7 +109,9 @@ class Style {
   bool colour_;
 };
 
-bool is_numeric(Unit u) { return u != Unit::Text && u != Unit::Date; }
+bool is_numeric(Unit u) {
+  return u != Unit::Text && u != Unit::Date;
+}
 
 class TableReport final : public tally::sdk::Report {
  public:
@@ -112,23 +122,31 @@ class TableReport final : public tally::sdk::Report {
     const bool sparklines = ctx.flag("sparklines");
     std::ostringstream out;
 
+    const size_t width = tally::table::target_width(
+        ctx.output_is_tty(), ctx.output_is_tty() ? terminal_columns() : 0, std::getenv("COLUMNS"));
+
     out << style.bold(ctx.title().empty() ? "Tally report" : safe(ctx.title())) << '\n';
-    auto period = ctx.period();
-    out << "Period " << period.from << " .. " << period.to << " (to is exclusive)";
-    if (ctx.has_compare()) {
-      auto previous = ctx.period(tally::sdk::Which::Compare);
-      out << ", compared with " << previous.from << " .. " << previous.to;
-    }
+    out << "Period " << fmt::period(ctx.period());
+    if (ctx.has_compare()) out << ", compared with " << fmt::period(ctx.period(tally::sdk::Which::Compare));
     out << '\n';
+    std::vector<std::string> about;
+    for (const auto& [label, text] : fmt::provenance(ctx.facts())) about.push_back(label + ": " + safe(text));
+    for (const auto& line : tally::table::join_lines(about, " · ", width)) out << style.dim(line) << '\n';
+    // Warnings about the whole run come first, where they cannot be missed.
+    for (const auto& w : ctx.warnings()) out << style.error("Warning: ") << safe(w) << '\n';
 
     for (const auto& metric : ctx.metrics()) {
-      out << '\n' << style.bold("== " + safe(metric.title) + " ==") << '\n';
+      out << '\n'
+          << style.bold("== " + safe(fmt::label(metric.title.empty() ? metric.name : metric.title)) + " ==")
+          << '\n';
       if (!metric.ok) {
         out << "  " << style.error("failed: ") << safe(metric.error) << '\n';
         continue;
       }
+      for (const auto& n : metric.notes) out << "  " << style.bold("Note: ") << safe(n) << '\n';
       render_kpis(out, metric.kpis, style, currency);
-      for (const auto& table : metric.tables) render_table(out, table, style, currency, max_rows, sparklines);
+      for (const auto& table : metric.tables)
+        render_table(out, table, style, currency, max_rows, sparklines, width);
     }
     ctx.write(out.str());
   }
@@ -138,77 +156,105 @@ class TableReport final : public tally::sdk::Report {
                           const std::string& currency) {
     if (kpis.empty()) return;
     size_t label_w = 0, value_w = 0;
+    auto label_of = [](const Kpi& k) { return safe(fmt::label(k.label.empty() ? k.name : k.label)); };
     for (const auto& k : kpis) {
-      label_w = std::max(label_w, display_width(safe(k.label.empty() ? k.name : k.label)));
+      label_w = std::max(label_w, display_width(label_of(k)));
       value_w = std::max(value_w, display_width(fmt::optional(k.value, k.unit, currency)));
     }
     for (const auto& k : kpis) {
-      out << "  " << pad_right(safe(k.label.empty() ? k.name : k.label), label_w) << "  "
+      out << "  " << pad_right(label_of(k), label_w) << "  "
           << pad_left(fmt::optional(k.value, k.unit, currency), value_w);
-      if (k.previous || k.value) {
-        if (k.previous) {
-          std::string change = std::string(fmt::arrow(fmt::trend(k))) + " " + fmt::change(k, currency);
-          auto good = fmt::is_improvement(k);
-          out << "  " << (good ? (*good ? style.good(change) : style.bad(change)) : change)
-              << style.dim(" (was " + fmt::optional(k.previous, k.unit, currency) + ")");
-        }
+      if (k.compare_status == TALLY_COMPARE_NO_DATA) {
+        out << "  " << style.dim("no data to compare");
+      } else if (k.compare_status == TALLY_COMPARE_NOT_COMPARABLE) {
+        out << "  " << style.dim("not comparable");
+      } else if (k.previous) {
+        std::string change = std::string(fmt::arrow(fmt::trend(k))) + " " + fmt::change(k, currency);
+        auto good = fmt::is_improvement(k);
+        out << "  " << (good ? (*good ? style.good(change) : style.bad(change)) : change)
+            << style.dim(" (was " + fmt::optional(k.previous, k.unit, currency) + ")");
       }
       if (k.target) {
         out << "  target " << fmt::with_unit(*k.target, k.unit, currency);
         if (k.value && *k.target != 0) out << " (" << fmt::percent(*k.value / *k.target, 0) << " of target)";
+        if (!k.target_source.empty()) out << style.dim(" from " + safe(k.target_source));
       }
+      if (!k.note.empty()) out << style.dim(" — " + safe(k.note));
       out << '\n';
     }
   }
 
   static void render_table(std::ostringstream& out, const tally::sdk::TableView& table, const Style& style,
-                           const std::string& currency, int64_t max_rows, bool sparklines) {
-    out << '\n' << "  " << style.bold(safe(table.title.empty() ? table.name : table.title)) << '\n';
+                           const std::string& currency, int64_t max_rows, bool sparklines, size_t max_width) {
+    out << '\n' << "  " << style.bold(safe(fmt::label(table.title.empty() ? table.name : table.title))) << '\n';
     if (table.rows.empty()) {
       out << "  " << style.dim("(no rows)") << '\n';
       return;
     }
-    const size_t shown = max_rows > 0 ? std::min<size_t>(table.rows.size(), static_cast<size_t>(max_rows))
-                                      : table.rows.size();
+    const size_t shown =
+        max_rows > 0 ? std::min<size_t>(table.rows.size(), static_cast<size_t>(max_rows)) : table.rows.size();
     std::vector<std::vector<std::string>> cells(shown);
     std::vector<size_t> widths;
-    for (const auto& c : table.columns) widths.push_back(display_width(safe(c.name)));
+    std::vector<bool> is_text;
+    std::vector<std::string> header;
+    for (const auto& c : table.columns) {
+      header.push_back(safe(fmt::humanize(c.name)));
+      widths.push_back(display_width(header.back()));
+      is_text.push_back(!is_numeric(c.unit));
+    }
+    const auto formats = fmt::column_formats(table);
     for (size_t r = 0; r < shown; ++r)
       for (size_t c = 0; c < table.columns.size(); ++c) {
-        cells[r].push_back(safe(fmt::value(table.rows[r][c], table.columns[c].unit, currency)));
+        cells[r].push_back(safe(fmt::cell(table.rows[r][c], formats[c], currency)));
         widths[c] = std::max(widths[c], display_width(cells[r][c]));
       }
-    auto line = [&](const std::vector<std::string>& values, bool header) {
+    const auto layout = tally::table::fit(widths, is_text, max_width);
+    auto line = [&](const std::vector<std::string>& values, bool is_header) {
       std::string text = " ";
-      for (size_t c = 0; c < values.size(); ++c) {
+      for (size_t i = 0; i < layout.shown.size(); ++i) {
+        const size_t c = layout.shown[i];
+        const std::string value = tally::table::cut(values[c], layout.widths[i]);
         bool right = is_numeric(table.columns[c].unit);
         text += ' ';
-        text += right ? pad_left(values[c], widths[c]) : pad_right(values[c], widths[c]);
-        if (c + 1 < values.size()) text += ' ';
+        text += right ? pad_left(value, layout.widths[i]) : pad_right(value, layout.widths[i]);
+        if (i + 1 < layout.shown.size()) text += ' ';
       }
       while (!text.empty() && text.back() == ' ') text.pop_back();
-      out << (header ? style.bold(text) : text) << '\n';
+      out << (is_header ? style.bold(text) : text) << '\n';
     };
-    std::vector<std::string> header;
-    std::vector<std::string> rule;
-    for (size_t c = 0; c < table.columns.size(); ++c) {
-      header.push_back(safe(table.columns[c].name));
-      rule.push_back(std::string(widths[c], '-'));
-    }
+    std::vector<std::string> rule(table.columns.size());
+    for (size_t i = 0; i < layout.shown.size(); ++i)
+      rule[layout.shown[i]] = std::string(layout.widths[i], '-');
     line(header, true);
     line(rule, false);
     for (const auto& row : cells) line(row, false);
+    if (!layout.dropped.empty() || !layout.cut.empty()) {
+      std::vector<std::string> said;
+      if (!layout.dropped.empty()) {
+        said.push_back("Not shown to fit " + std::to_string(max_width) + " columns:");
+        for (size_t i = 0; i < layout.dropped.size(); ++i)
+          said.push_back(header[layout.dropped[i]] + (i + 1 < layout.dropped.size() ? "," : "."));
+      }
+      if (!layout.cut.empty())
+        for (const char* w : {"Long", "text", "cut", "(…)."}) said.push_back(w);
+      for (const char* w :
+           {"Every", "column:", "a", "wider", "terminal,", "or", "--format", "csv/json/markdown."})
+        said.push_back(w);
+      for (const auto& line : tally::table::join_lines(said, " ", max_width > 2 ? max_width - 2 : 0))
+        out << "  " << style.dim(line) << '\n';
+    }
     if (shown < table.rows.size())
-      out << "  " << style.dim("… " + std::to_string(table.rows.size() - shown) +
-                               " more rows (set max_rows: 0, or use --format csv/json for all)")
+      out << "  "
+          << style.dim("… " + std::to_string(table.rows.size() - shown) +
+                       " more rows (set max_rows: 0, or use --format csv/json for all)")
           << '\n';
 
     if (sparklines && table.chart == tally::sdk::Chart::Line && table.rows.size() > 1) {
       for (size_t c = 0; c < table.columns.size(); ++c) {
         const auto& col = table.columns[c];
         bool wanted = table.chart_ys.empty() ? is_numeric(col.unit) && col.name != table.chart_x
-                                             : std::find(table.chart_ys.begin(), table.chart_ys.end(), col.name) !=
-                                                   table.chart_ys.end();
+                                             : std::find(table.chart_ys.begin(), table.chart_ys.end(),
+                                                         col.name) != table.chart_ys.end();
         if (!wanted) continue;
         std::vector<std::optional<double>> series;
         for (const auto& row : table.rows) {
@@ -220,7 +266,7 @@ class TableReport final : public tally::sdk::Report {
           else
             series.emplace_back(std::nullopt);
         }
-        out << "  trend " << safe(col.name) << ": " << fmt::sparkline(series) << '\n';
+        out << "  trend " << safe(fmt::humanize(col.name)) << ": " << fmt::sparkline(series) << '\n';
       }
     }
   }

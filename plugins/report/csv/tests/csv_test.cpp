@@ -63,9 +63,62 @@ TEST(Csv, KpisOfEveryMetric) {
   failed.ok = false;
   failed.kpis = {rate};
   EXPECT_EQ(csv::kpis({m, failed}),
-            "metric,kpi,label,unit,value,previous,change,target\r\n"
-            "win_loss,win_rate,\"Win rate, closed\",percent,0.5,0.25,0.25,\r\n"
-            "win_loss,lost,Lost,money,,,,100\r\n");
+            "metric,kpi,label,unit,value,previous,change,target,compare_status,note,target_source\r\n"
+            "win_loss,win_rate,\"Win rate, closed\",percent,0.5,0.25,0.25,,ok,,\r\n"
+            "win_loss,lost,Lost,money,,,,100,ok,,\r\n");
+}
+
+TEST(Csv, KpisSayWhenTheComparisonIsNotLikeForLike) {
+  MetricView m;
+  m.name = "lead_funnel";
+  Kpi k;
+  k.name = "won";
+  k.label = "Won";
+  k.unit = Unit::Money;
+  k.value = 448113.799999997;
+  k.previous = 0.0;
+  k.compare_status = TALLY_COMPARE_NO_DATA;
+  k.target = 500000.004;
+  k.target_source = "quotas table, sum of 12 reps";
+  Kpi c = k;
+  c.name = "conv";
+  c.compare_status = TALLY_COMPARE_NOT_COMPARABLE;
+  c.note = "cohort still maturing";
+  m.kpis = {k, c};
+  // No change when not comparable; money to the cent.
+  EXPECT_EQ(csv::kpis({m}),
+            "metric,kpi,label,unit,value,previous,change,target,compare_status,note,target_source\r\n"
+            "lead_funnel,won,Won,money,448113.8,0,,500000,no_data,,\"quotas table, sum of 12 reps\"\r\n"
+            "lead_funnel,conv,Won,money,448113.8,0,,500000,not_comparable,cohort still maturing,"
+            "\"quotas table, sum of 12 reps\"\r\n");
+}
+
+TEST(Csv, MoneyColumnsAreRoundedToCents) {
+  TableView t;
+  t.columns = {{"amount", Unit::Money}, {"ratio", Unit::Number}};
+  t.rows = {{448113.799999997, 0.123456789}};
+  EXPECT_EQ(csv::table(t), "amount,ratio\r\n448113.8,0.123456789\r\n");
+}
+
+TEST(Csv, RunFileStatesPeriodProvenanceWarningsAndNotes) {
+  csv::RunInfo run;
+  run.title = "Review";
+  run.period = {"2025-10-01", "2026-01-01"};
+  run.facts = {{"data_source", "postgresql://ann:pw@db/sales"}, {"tally_version", "0.1.0"}};
+  run.warnings = {"target for 'x' matches no KPI"};
+  MetricView m;
+  m.name = "churn";
+  m.notes = {"breakdown covers churned accounts only"};
+  EXPECT_EQ(csv::run_info(run, {m}),
+            "field,value\r\n"
+            "title,Review\r\n"
+            "period,1 Oct 2025 – 31 Dec 2025 (inclusive)\r\n"
+            "period_from,2025-10-01\r\n"
+            "period_to_exclusive,2026-01-01\r\n"
+            "data_source,postgresql://ann@db/sales\r\n"
+            "tally_version,0.1.0\r\n"
+            "warning,target for 'x' matches no KPI\r\n"
+            "note:churn,breakdown covers churned accounts only\r\n");
 }
 
 TEST(Csv, FileNamesStayInTheFolder) {

@@ -571,10 +571,12 @@ TEST(Page, SelfContainedWithNoRequests) {
 TEST(Page, HeaderCardsChartsTablesAndErrors) {
   std::string page = tally::html::render(sample_document());
   EXPECT_NE(page.find("<h1>Q4 &lt;review&gt; &amp; more</h1>"), std::string::npos);
-  EXPECT_NE(page.find("1 Oct 2025</time> – 31 Dec 2025"),
-            std::string::npos);  // exclusive end shown inclusive
-  EXPECT_NE(page.find("compared with <time datetime=\"2025-07-01\">1 Jul 2025</time> – 30 Sep 2025"),
+  // The exclusive end shown inclusive, worded as in every report.
+  EXPECT_NE(page.find("<time datetime=\"2025-10-01\">1 Oct 2025 – 31 Dec 2025 (inclusive)</time>"),
             std::string::npos);
+  EXPECT_NE(
+      page.find("compared with <time datetime=\"2025-07-01\">1 Jul 2025 – 30 Sep 2025 (inclusive)</time>"),
+      std::string::npos);
   // KPI: value, change with arrow and colour, progress against target.
   EXPECT_NE(page.find("<div class=\"kpi-value\">$1,250,000</div>"), std::string::npos);
   EXPECT_NE(page.find("<div class=\"kpi-change good\"><span aria-hidden=\"true\">▲</span> +25.0%"),
@@ -591,8 +593,13 @@ TEST(Page, HeaderCardsChartsTablesAndErrors) {
   ASSERT_NE(figure, std::string::npos);
   size_t figure_end = page.find("</figure>", figure);
   EXPECT_EQ(page.compare(figure_end + 9, 26, "<div class=\"table-scroll\">"), 0);
-  EXPECT_NE(page.find("<td class=\"num\">$1,000</td>"), std::string::npos);
-  EXPECT_NE(page.find("<td class=\"num na\">n/a</td>"), std::string::npos);
+  EXPECT_NE(page.find("<td class=\"num\" data-v=\"1000\">$1,000</td>"), std::string::npos);
+  EXPECT_NE(page.find("<td class=\"num na\" data-v=\"\">n/a</td>"), std::string::npos);
+  // Sortable, humanised headers; no plugin ids under headings.
+  EXPECT_NE(
+      page.find("<th scope=\"col\" class=\"num\"><button type=\"button\">Weighted amount</button></th>"),
+      std::string::npos);
+  EXPECT_EQ(page.find("class=\"plugin\""), std::string::npos);
   // No hint: table only.
   EXPECT_EQ(page.find("metric-churn-plain-figure"), std::string::npos);
   EXPECT_NE(page.find("id=\"metric-churn-plain-table\""), std::string::npos);
@@ -612,4 +619,158 @@ TEST(Page, EveryEmbeddedSvgIsWellFormed) {
     ++count;
   }
   EXPECT_EQ(count, 1u);
+}
+
+TEST(Page, WarningsProvenanceNotesAndCompareStatus) {
+  auto doc = sample_document();
+  doc.warnings = {"config target <x> matches no KPI"};
+  doc.facts = {{"data_source", "postgresql://ann:s3cret@db/sales"},
+               {"data_from", "2024-01-02"},
+               {"data_to", "2025-12-31"},
+               {"generated_at", "2026-12-02T01:00:00Z"},
+               {"tally_version", "0.1.0"}};
+  doc.metrics[0].notes = {"Deals without stage history: 3."};
+  doc.metrics[0].kpis[0].compare_status = TALLY_COMPARE_NO_DATA;
+  doc.metrics[1].kpis[0].compare_status = TALLY_COMPARE_NOT_COMPARABLE;
+  doc.metrics[1].kpis[0].note = "cohort still maturing";
+  doc.metrics[1].kpis[0].target_source = "config";
+  std::string page = tally::html::render(doc);
+  size_t warnings = page.find("<section class=\"warnings\" role=\"alert\"");
+  ASSERT_NE(warnings, std::string::npos);
+  EXPECT_LT(warnings, page.find("<nav class=\"toc\""));  // at the top
+  EXPECT_NE(page.find("<li>config target &lt;x&gt; matches no KPI</li>"), std::string::npos);
+  EXPECT_NE(page.find("<dt>Data source</dt><dd>postgresql://ann@db/sales</dd>"), std::string::npos);
+  EXPECT_EQ(page.find("s3cret"), std::string::npos);
+  EXPECT_NE(page.find("<dt>Data covers</dt><dd>2 Jan 2024 – 31 Dec 2025</dd>"), std::string::npos);
+  EXPECT_NE(page.find("<dt>Tally version</dt><dd>0.1.0</dd>"), std::string::npos);
+  EXPECT_NE(page.find("<p class=\"note\"><strong>Note:</strong> Deals without stage history: 3.</p>"),
+            std::string::npos);
+  EXPECT_NE(page.find("<div class=\"kpi-change neutral\" data-compare=\"no_data\">no data to compare</div>"),
+            std::string::npos);
+  EXPECT_NE(
+      page.find("data-compare=\"not_comparable\">not comparable</div><div class=\"kpi-note\">cohort still "
+                "maturing</div>"),
+      std::string::npos);
+  EXPECT_NE(page.find("<span class=\"target-source\">(config)</span>"), std::string::npos);
+  // Neither shows a change.
+  EXPECT_EQ(page.find("+25.0%"), std::string::npos);
+  EXPECT_EQ(page.find("+1.0 pp"), std::string::npos);
+}
+
+// ---- running totals ----
+
+TEST(Waterfall, BridgeIsRecognisedFromItsSums) {
+  EXPECT_TRUE(html::is_bridge({100.0, 20.0, -5.0, 115.0}));
+  EXPECT_TRUE(html::is_bridge({100.0, 0.1, 0.2, 100.3}));  // float noise is not a difference
+  EXPECT_FALSE(html::is_bridge({100.0, 20.0, -5.0, 120.0}));
+  EXPECT_FALSE(html::is_bridge({100.0, 100.0}));
+  EXPECT_FALSE(html::is_bridge({100.0, std::nullopt, 100.0}));
+}
+
+TEST(Waterfall, MovementsFloatFromTheRunningTotal) {
+  // 40M start, +0.3M, -0.1M, 40.2M end: the movements sit at 40M, not at 0.
+  auto bars = html::waterfall_bars({40e6, 0.3e6, -0.1e6, 40.2e6});
+  ASSERT_EQ(bars.size(), 4u);
+  EXPECT_TRUE(bars[0].total);
+  EXPECT_EQ(bars[0].from, 0);
+  EXPECT_EQ(bars[0].to, 40e6);
+  EXPECT_FALSE(bars[1].total);
+  EXPECT_EQ(bars[1].from, 40e6);
+  EXPECT_EQ(bars[1].to, 40.3e6);
+  EXPECT_EQ(bars[2].from, 40.3e6);
+  EXPECT_DOUBLE_EQ(bars[2].to, 40.2e6);
+  EXPECT_TRUE(bars[3].total);
+  EXPECT_EQ(bars[3].from, 0);
+  EXPECT_EQ(bars[3].to, 40.2e6);
+}
+
+TEST(Waterfall, AxisStartsNearTheTotalsWhenMovementsAreSmall) {
+  // Ends at 40M, 40.3M, 40.2M: span 0.3M, a step of 0.1M; the axis starts at
+  // floor((40M - 0.03M) / 0.1M) * 0.1M = 39.9M and ends at 40.3M.
+  bool truncated = false;
+  auto s = html::waterfall_scale(html::waterfall_bars({40e6, 0.3e6, -0.1e6, 40.2e6}), Unit::Money, truncated);
+  EXPECT_TRUE(truncated);
+  EXPECT_DOUBLE_EQ(s.step, 1e5);
+  EXPECT_DOUBLE_EQ(s.lo, 39.9e6);
+  EXPECT_DOUBLE_EQ(s.hi, 40.3e6);
+  // Movements as large as the totals: from zero.
+  auto z = html::waterfall_scale(html::waterfall_bars({10.0, 30.0, -5.0, 35.0}), Unit::Money, truncated);
+  EXPECT_FALSE(truncated);
+  EXPECT_EQ(z.lo, 0);
+}
+
+TEST(Waterfall, CumulativeRowsAreFoundAndTheRestKeptApart) {
+  // forecast: closed 100, commit = 100 + 50, best case = 150 + 30, then a
+  // pipeline figure that is not a running total.
+  std::vector<std::optional<double>> forecast = {100.0, 150.0, 180.0, 400.0, std::nullopt};
+  std::vector<std::optional<double>> amount = {100.0, 50.0, 30.0, 90.0, 10.0};
+  EXPECT_EQ(html::cumulative_run(forecast, amount), 3u);
+  EXPECT_EQ(html::cumulative_run({1.0, 5.0}, {1.0, 1.0}), 0u);
+}
+
+TableView bridge_table() {
+  TableView t;
+  t.name = "bridge";
+  t.title = "ARR bridge";
+  t.chart = Chart::Bar;
+  t.chart_x = "step";
+  t.chart_ys = {"arr"};
+  t.columns = {{"step", Unit::Text}, {"arr", Unit::Money}};
+  t.rows = {{std::string("Starting ARR"), 40e6},
+            {std::string("New"), 0.3e6},
+            {std::string("Churned"), -0.1e6},
+            {std::string("Ending ARR"), 40.2e6}};
+  return t;
+}
+
+TEST(Waterfall, TheArrBridgeIsDrawnAsAWaterfall) {
+  tally::sdk::MetricView m;
+  Node svg = parse(html::detail::pick_chart(bridge_table(), m, "w", "USD"));
+  EXPECT_EQ(svg.attr("data-chart"), "waterfall");
+  auto totals = svg.all("rect", "total");
+  auto steps = svg.all("rect", "step");
+  ASSERT_EQ(totals.size(), 2u);
+  ASSERT_EQ(steps.size(), 2u);
+  // The "New" step starts where the starting total ends.
+  EXPECT_EQ(steps[0]->attr("x"), [&] {
+    double x = std::stod(totals[0]->attr("x")) + std::stod(totals[0]->attr("width"));
+    return html::num(x);
+  }());
+  EXPECT_EQ(steps[0]->attr("fill"), "#59a14f");  // a rise
+  EXPECT_EQ(steps[1]->attr("fill"), "#e15759");  // a fall
+  EXPECT_NE(svg.children[1].text.find("New +$300,000"), std::string::npos) << svg.children[1].text;
+  EXPECT_NE(svg.children[1].text.find("The value axis starts at $39.9M"), std::string::npos)
+      << svg.children[1].text;
+  EXPECT_EQ(svg.all("path", "break").size(), 2u);  // both totals are cut at the axis
+}
+
+TEST(Charts, GoalLineWhereTheKpiHasATarget) {
+  TableView t = stage_table(Chart::Bar);
+  t.chart_ys = {"win_rate"};
+  tally::sdk::MetricView m;
+  m.kpis = {Kpi{.name = "win_rate", .label = "Win rate", .unit = Unit::Percent, .value = 0.3, .target = 0.4}};
+  Node svg = parse(html::detail::pick_chart(t, m, "g", "USD"));
+  auto goal = svg.all("g", "goal");
+  ASSERT_EQ(goal.size(), 1u);
+  EXPECT_NE(svg.children[1].text.find("Target 40.0% drawn as a dashed line"), std::string::npos);
+  m.kpis[0].target.reset();
+  EXPECT_TRUE(parse(html::detail::pick_chart(t, m, "g", "USD")).all("g", "goal").empty());
+}
+
+TEST(Charts, LabelsAreNeverCutSoFarThatTheyLookAlike) {
+  auto labels = html::detail::distinct_labels(
+      {"Competitive Battlecard: Sales Engineering", "Competitive Battlecard: Sales Leadership", "Short"}, 28);
+  EXPECT_NE(labels[0], labels[1]);
+  EXPECT_EQ(labels[2], "Short");
+  EXPECT_EQ(labels[0].rfind("Competitive Battlecard: Sales E", 0), 0u) << labels[0];
+  // The full text is on hover.
+  TableView t = stage_table(Chart::Bar);
+  t.rows[0][0] = std::string("Competitive Battlecard: Sales Engineering");
+  t.rows[1][0] = std::string("Competitive Battlecard: Sales Leadership");
+  Node svg = parse(html::chart_svg(t, "l", "USD"));
+  auto cats = svg.all("text", "category");
+  ASSERT_EQ(cats.size(), 2u);
+  ASSERT_FALSE(cats[0]->children.empty());
+  EXPECT_EQ(cats[0]->children[0].name, "title");
+  EXPECT_EQ(cats[0]->children[0].text, "Competitive Battlecard: Sales Engineering");
 }

@@ -68,11 +68,10 @@ md::Document sample() {
 
 TEST(Markdown, HeaderAndKpiList) {
   std::string s = md::render(sample());
-  EXPECT_EQ(
-      s.rfind("# Q4 review\n\nPeriod 2025-10-01 to 2026-01-01 (end exclusive), compared with 2025-07-01 to "
-              "2025-10-01. Money in USD.\n\n## Win/loss\n\n",
-              0),
-      0u)
+  EXPECT_EQ(s.rfind("# Q4 review\n\nPeriod 1 Oct 2025 – 31 Dec 2025 (inclusive), compared with 1 Jul 2025 – "
+                    "30 Sep 2025 (inclusive). Money in USD.\n\n## Win/loss\n\n",
+                    0),
+            0u)
       << s;
   EXPECT_NE(s.find("- **Win rate**: 32.0% ▲ +4.0 pp (better), was 28.0%; target 40.0% (80% of target)\n"),
             std::string::npos)
@@ -83,13 +82,45 @@ TEST(Markdown, HeaderAndKpiList) {
 TEST(Markdown, GithubTablesWithAlignedNumbersAndEscaping) {
   std::string s = md::render(sample());
   EXPECT_NE(s.find("### Lost deals by reason\n\n"
-                   "| reason | lost | amount | share |\n"
+                   "| Reason | Lost | Amount | Share |\n"
                    "| --- | --: | --: | --: |\n"
                    "| price \\| too high | 12 | $45,001 | 50.0% |\n"
-                   "| timing | 3 | n/a | n/a |\n"),
+                   "| Timing | 3 | n/a | n/a |\n"),
             std::string::npos)
       << s;
-  EXPECT_NE(s.find("Trend of won: `▁█▄`"), std::string::npos) << s;
+  EXPECT_NE(s.find("Trend of Won: `▁█▄`"), std::string::npos) << s;
+  // Month starts read as months.
+  EXPECT_NE(s.find("| Month | Won |\n| --- | --: |\n| Oct 2025 | 1 |\n"), std::string::npos) << s;
+}
+
+TEST(Markdown, WarningsAndProvenanceUnderTheTitle) {
+  md::Document doc = sample();
+  doc.warnings = {"one", "two"};
+  doc.facts = {{"data_source", "postgresql://ann:pw@db/sales"}, {"tally_version", "0.1.0"}};
+  std::string s = md::render(doc);
+  EXPECT_NE(s.find("Money in USD.\n\n> **Warning:** one\n>\n> **Warning:** two\n\n"
+                   "Data source: postgresql://ann@db/sales · Tally version: 0.1.0\n\n## Win/loss"),
+            std::string::npos)
+      << s;
+  EXPECT_EQ(s.find("pw@"), std::string::npos);
+}
+
+TEST(Markdown, CompareStatusNotesAndTargetSource) {
+  md::Document doc = sample();
+  auto& m = doc.metrics[0];
+  m.notes = {"New business only."};
+  m.kpis[0].compare_status = TALLY_COMPARE_NOT_COMPARABLE;
+  m.kpis[0].note = "cohort still maturing";
+  m.kpis[0].target_source = "config";
+  m.kpis[1].compare_status = TALLY_COMPARE_NO_DATA;
+  m.kpis[1].previous = 0.0;
+  std::string s = md::render(doc);
+  EXPECT_NE(s.find("## Win/loss\n\n> **Note:** New business only.\n\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("- **Win rate**: 32.0%, not comparable; target 40.0% (80% of target), from config — "
+                   "_cohort still maturing_\n"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("- **Lost amount**: $1,234,567, no data to compare\n"), std::string::npos) << s;
 }
 
 TEST(Markdown, FailedMetricIsAQuote) {
