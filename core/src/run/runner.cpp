@@ -42,7 +42,8 @@ query::Scope scope_of(const config::Config& config) {
 // that names no KPI of the metric is a warning, never silently ignored.
 void apply_config_targets(const config::PluginUse& use, MetricResult& result) {
   for (const auto& [name, value] : use.targets) {
-    auto it = std::find_if(result.kpis.begin(), result.kpis.end(), [&](const Kpi& k) { return k.name == name; });
+    auto it = std::find_if(result.kpis.begin(), result.kpis.end(),
+                           [&name = name](const Kpi& k) { return k.name == name; });
     if (it != result.kpis.end()) {
       it->target = value;
       continue;
