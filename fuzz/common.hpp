@@ -11,22 +11,27 @@
 
 namespace tally_fuzz {
 
-// The directory, created on first use (mkdtemp under $TMPDIR or /tmp).
+// The directory, created on first use (mkdtemp under $TMPDIR or /tmp). The
+// string lives to the end (never destroyed), as the exit handler needs it.
 inline const std::string& temp_dir() {
-  static const std::string dir = [] {
+  static const std::string* const dir = [] {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/tally-fuzz-XXXXXX";
-    if (!::mkdtemp(pattern.data())) {
+    auto* path = new std::string(std::string(base && *base ? base : "/tmp") + "/tally-fuzz-XXXXXX");
+    if (!::mkdtemp(path->data())) {
       std::perror("tally fuzz: mkdtemp");
       std::abort();
     }
+    return path;
+  }();
+  static const bool cleanup = [] {
     std::atexit([] {
       std::error_code ec;
-      std::filesystem::remove_all(temp_dir(), ec);
+      std::filesystem::remove_all(*dir, ec);
     });
-    return pattern;
+    return true;
   }();
-  return dir;
+  (void)cleanup;
+  return *dir;
 }
 
 // Writes `bytes` to `path`, replacing it.
