@@ -61,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const tally::Date today = *tally::Date::parse("2025-06-15");
   std::vector<tally::Diagnostic> problems;
   try {
-    tally::config::Config config =
-        tally::config::load_config_text(std::string(tally_fuzz::as_text(data, size)), path, env, today, problems);
+    tally::config::Config config = tally::config::load_config_text(
+        std::string(tally_fuzz::as_text(data, size)), path, env, today, problems);
     auto find = [&](const std::string& name) -> const tally::plugins::Manifest* {
       for (const auto& m : known.all)
         if (m.name == name) return &m;

@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tally_csv::CsvOptions options;
   options.delimiter = delimiters[data[0] & 3];
   options.buffer_bytes = 3 + ((data[0] >> 2) & 15);  // 3..18: the BOM check needs the first 3 bytes
-  options.max_field_bytes = 4096;                     // reachable by a fuzzed input
+  options.max_field_bytes = 4096;                    // reachable by a fuzzed input
   const std::string text(tally_fuzz::as_text(data + 1, size - 1));
   const std::string path = tally_fuzz::temp_dir() + "/input.csv";
 

@@ -76,7 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   scope.compare_to = "2025-01-01";
   scope.fiscal_year_start = 4;
   // The report's filters, on a dimension the dataset has.
-  if (!info.dimensions.empty()) scope.filters[info.dimensions[data[0] % info.dimensions.size()]] = {"EMEA", "NA"};
+  if (!info.dimensions.empty())
+    scope.filters[info.dimensions[data[0] % info.dimensions.size()]] = {"EMEA", "NA"};
 
   for (const auto* dialect : {sqlite.get(), postgres.get(), clickhouse.get()}) {
     try {
@@ -84,7 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (dialect != sqlite.get()) continue;
       try {
         SQLite::Statement statement(schema_db(), compiled.sql);
-        if (static_cast<size_t>(statement.getBindParameterCount()) != compiled.params.size()) __builtin_trap();
+        if (static_cast<size_t>(statement.getBindParameterCount()) != compiled.params.size())
+          __builtin_trap();
       } catch (const SQLite::Exception& e) {
         std::fprintf(stderr, "compiled SQL does not prepare: %s\n%s\n", e.what(), compiled.sql.c_str());
         __builtin_trap();

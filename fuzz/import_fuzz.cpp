@@ -39,7 +39,8 @@ files:
       closed_at: {column: Closed, type: datetime}
 )";
 
-const char* const kHeader = "Id,Name,Account,Owner,Amount,Currency,Stage,Status,Probability,Created,Close,Closed\n";
+const char* const kHeader =
+    "Id,Name,Account,Owner,Amount,Currency,Stage,Status,Probability,Created,Close,Closed\n";
 
 // The csv source plugin's reader, seen as the importer sees every source.
 class CsvSource final : public tally::import::RecordSource {
@@ -86,7 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opts.dry_run = true;
   try {
     auto summary = tally::import::run_import(
-        opts, [](const std::string&, const std::string& path) -> std::unique_ptr<tally::import::RecordSource> {
+        opts,
+        [](const std::string&, const std::string& path) -> std::unique_ptr<tally::import::RecordSource> {
           return std::make_unique<CsvSource>(path);
         });
     (void)tally::import::format_summary(summary);

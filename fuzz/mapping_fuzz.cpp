@@ -8,7 +8,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = tally_fuzz::temp_dir() + "/fuzz-mapping.yaml";  // only names the text
   try {
-    tally::import::Mapping mapping = tally::import::parse_mapping_text(std::string(tally_fuzz::as_text(data, size)), path);
+    tally::import::Mapping mapping =
+        tally::import::parse_mapping_text(std::string(tally_fuzz::as_text(data, size)), path);
     // Walk what the importer walks before it reads a file.
     for (auto& file : mapping.files)
       tally::import::for_each_column_ref(file, [](tally::import::FieldSpec& f, size_t i) {
