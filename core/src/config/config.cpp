@@ -456,7 +456,12 @@ Config load_config(const std::string& path, const EnvLookup& env, Date today,
   std::string read_error;
   auto text = detail::read_file(path, read_error);
   if (!text) throw DiagnosticError({Diagnostic{{path, 0, 0}, "cannot read config: " + read_error}});
-  auto root = detail::load_yaml(*text, path, diagnostics);
+  return load_config_text(*text, path, env, today, diagnostics);
+}
+
+Config load_config_text(const std::string& text, const std::string& path, const EnvLookup& env, Date today,
+                        std::vector<Diagnostic>& diagnostics) {
+  auto root = detail::load_yaml(text, path, diagnostics);
   if (!root) throw DiagnosticError(std::move(diagnostics));
   if (root->IsNull())
     throw DiagnosticError(

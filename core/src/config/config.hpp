@@ -79,6 +79,10 @@ Config load_config(const std::string& path, const EnvLookup& env, Date today);
 // syntax errors and a config that is not a map are still thrown.
 Config load_config(const std::string& path, const EnvLookup& env, Date today,
                    std::vector<Diagnostic>& problems);
+// The same from config text already read; `path` names it in messages and
+// anchors relative paths (the fuzz target and embedding use it).
+Config load_config_text(const std::string& text, const std::string& path, const EnvLookup& env, Date today,
+                        std::vector<Diagnostic>& problems);
 
 // Checks every metric and report use against the manifests: unknown plugin
 // (with the installed ones of that kind as choices), wrong kind, unknown

@@ -218,7 +218,17 @@ class Parser {
 
  private:
   // Deep nesting is someone probing, not a query; keep the stack bounded.
-  static constexpr int kMaxDepth = 200;
+  // Each parenthesis level costs 3, a `not`, a minus sign or an operator of a
+  // chain 1. SQLite's parser refuses SQL nested past about 46 negations or 31
+  // function calls ("parser stack overflow", found by fuzz/expression_fuzz),
+  // so a deeper expression is refused here with a clear message instead.
+  static constexpr int kMaxDepth = 40;
+
+  // One more operator of a chain (a + b + c nests to the left).
+  void chained(int& count) {
+    ++count;
+    if (++depth_ > kMaxDepth) fail("expression nested too deeply", peek().offset);
+  }
 
   [[noreturn]] void fail(const std::string& problem, size_t offset) const {
     throw QueryError(expression_error(text_, problem, offset));
@@ -261,21 +271,27 @@ class Parser {
   Node parse_or() {
     DepthGuard guard(*this);
     Node left = parse_and();
+    int chain = 0;
     while (is_keyword("or")) {
       take();
+      chained(chain);
       const size_t offset = left.offset;
       left = binary("OR", std::move(left), parse_and(), offset);
     }
+    depth_ -= chain;
     return left;
   }
 
   Node parse_and() {
     Node left = parse_not();
+    int chain = 0;
     while (is_keyword("and")) {
       take();
+      chained(chain);
       const size_t offset = left.offset;
       left = binary("AND", std::move(left), parse_not(), offset);
     }
+    depth_ -= chain;
     return left;
   }
 
@@ -339,21 +355,27 @@ class Parser {
 
   Node parse_add() {
     Node left = parse_mul();
+    int chain = 0;
     while (is_symbol("+") || is_symbol("-")) {
       const std::string op = take().text;
+      chained(chain);
       const size_t offset = left.offset;
       left = binary(op, std::move(left), parse_mul(), offset);
     }
+    depth_ -= chain;
     return left;
   }
 
   Node parse_mul() {
     Node left = parse_unary();
+    int chain = 0;
     while (is_symbol("*") || is_symbol("/")) {
       const std::string op = take().text;
+      chained(chain);
       const size_t offset = left.offset;
       left = binary(op, std::move(left), parse_unary(), offset);
     }
+    depth_ -= chain;
     return left;
   }
 

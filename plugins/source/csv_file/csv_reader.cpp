@@ -7,10 +7,6 @@
 
 namespace tally_csv {
 
-namespace {
-constexpr size_t kBufferBytes = size_t{1} << 20;
-}
-
 size_t find_invalid_utf8(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
@@ -66,7 +62,7 @@ CsvReader::CsvReader(const std::string& path, CsvOptions options) : CsvReader(In
     file_ = nullptr;
     throw CsvError(path + ": is a directory, not a CSV file");
   }
-  buffer_.resize(kBufferBytes);
+  buffer_.resize(options.buffer_bytes > 0 ? options.buffer_bytes : 1);
 }
 
 CsvReader CsvReader::from_string(std::string text, CsvOptions options, std::string name) {

@@ -25,6 +25,9 @@ struct CsvOptions {
   char delimiter = ',';
   // Longest field accepted; a longer one is almost always an unbalanced quote.
   size_t max_field_bytes = size_t{64} << 20;
+  // How much is read from a file at a time. Only the fuzz target changes it,
+  // to make records cross the ends of the buffer.
+  size_t buffer_bytes = size_t{1} << 20;
 };
 
 class CsvReader {
