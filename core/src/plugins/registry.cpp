@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -41,8 +42,18 @@ struct SealedLibrary {
   SealedLibrary(const SealedLibrary&) = delete;
   SealedLibrary& operator=(const SealedLibrary&) = delete;
   ~SealedLibrary() {
+    const std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
     lib.unload();
-    if (fd >= 0) ::close(fd);
+    if (fd < 0) return;
+    // The dynamic loader finds a library by its name first: a library that
+    // stays mapped after dlclose (C++ plugins with unique symbols are never
+    // unloaded) would be returned for the next library given this fd number,
+    // so its number is kept for the rest of the process.
+    if (void* still = ::dlopen(proc_path.c_str(), RTLD_LAZY | RTLD_NOLOAD)) {
+      ::dlclose(still);
+      return;
+    }
+    ::close(fd);
   }
 };
 

@@ -160,5 +160,6 @@ TEST(Csv, TheGuardCoversTableCellsAndKpiLabels) {
   k.value = -2;
   m.kpis = {k};
   EXPECT_EQ(csv::kpis({m}),
-            "metric,kpi,label,unit,value,previous,change,target\r\nm,k,'@label,count,-2,,,\r\n");
+            "metric,kpi,label,unit,value,previous,change,target,compare_status,note,target_source\r\n"
+            "m,k,'@label,count,-2,,,,ok,,\r\n");
 }
