@@ -1,6 +1,6 @@
 // tally: runs sales-analytics reports described in YAML.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a report config");
   run->add_option("config", run_args.config, "Report config (YAML)")->required();
   run->add_option("--data", run_args.data, "Data source, overriding the config's `data:`");
-  run->add_option("--format", run_args.format, "Use one report of this format instead of the config's: table, json, markdown to stdout; csv, html as files under --out")
+  run->add_option("--format", run_args.format,
+                  "Use one report of this format instead of the config's: table, json, markdown to stdout; "
+                  "csv, html as files under --out")
       ->check(CLI::IsMember({"table", "json", "csv", "markdown", "html"}));
   run->add_option("--out", run_args.out_dir, "Folder for report files with relative paths");
   run->add_option("--jobs", run_args.jobs, "Metrics run at once (default: one per core)");
@@ -65,7 +67,8 @@ int main(int argc, char** argv) {
   import->add_option("--mapping", import_args.mapping, "Mapping (YAML) from the files' columns to Tally's")
       ->required();
   import->add_option("--db", import_args.db, "Database to import into (created when missing)")->required();
-  import->add_flag("--dry-run", import_args.dry_run, "Show what would be imported and every reject; change nothing");
+  import->add_flag("--dry-run", import_args.dry_run,
+                   "Show what would be imported and every reject; change nothing");
   import->add_flag("--strict", import_args.strict, "Stop at the first rejected row");
   import
       ->add_option("--busy-timeout", import_args.busy_timeout,

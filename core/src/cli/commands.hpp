@@ -15,9 +15,9 @@ enum ExitCode : int { kOk = 0, kSomethingFailed = 1, kInvalid = 2 };
 
 struct RunArgs {
   std::string config;
-  std::string data;    // --data: overrides the config's data
-  std::string format;  // --format: replaces the config's reports with one to stdout
-  std::string out_dir; // --out
+  std::string data;     // --data: overrides the config's data
+  std::string format;   // --format: replaces the config's reports with one to stdout
+  std::string out_dir;  // --out
   unsigned jobs = 0;
   double busy_timeout = 5;  // --busy-timeout SECONDS: wait this long for an import's lock
 };

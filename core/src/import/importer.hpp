@@ -38,7 +38,7 @@ struct Reject {
   uint64_t line = 0;
   std::string column;  // the input column at fault ("" when the whole row is)
   std::string reason;
-  std::string raw;     // the record as CSV
+  std::string raw;  // the record as CSV
 };
 
 struct FileSummary {
@@ -73,7 +73,8 @@ using SourceOpener =
 ImportSummary run_import(const ImportOptions& opts, plugins::Registry& registry);
 // The same with another way to open sources (tests, embedding).
 ImportSummary run_import(const ImportOptions& opts, const SourceOpener& open,
-                         const std::vector<std::pair<std::string, std::string>>& extension_plugins = {{"csv", "csv_file"}});
+                         const std::vector<std::pair<std::string, std::string>>& extension_plugins = {
+                             {"csv", "csv_file"}});
 
 // The table the CLI prints: per file rows read, inserted, updated, rejected;
 // then lookups' created rows, defaults used and where the rejects are.

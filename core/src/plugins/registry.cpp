@@ -2,8 +2,8 @@
 
 // Boost.DLL on std::filesystem paths.
 #define BOOST_DLL_USE_STD_FS
-#include <boost/dll/shared_library.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -30,7 +30,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string version_text(int major, int minor) { return std::to_string(major) + "." + std::to_string(minor); }
+std::string version_text(int major, int minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
 
 // A library loaded from a sealed memory file. The memory file stays open as
 // long as the library is loaded: its /proc/self/fd/N name is what the dynamic
@@ -320,7 +322,8 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
     std::vector<std::string> known;
     for (const auto& m : manifests_) known.push_back(m.name);
     std::string hint = closest_match(name, known);
-    throw PluginError("unknown plugin '" + name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
+    throw PluginError("unknown plugin '" + name + "'" +
+                      (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
                       " installed: " + (known.empty() ? "none" : join(known, ", ")));
   }
   const std::string where = manifest->manifest_path;
@@ -330,10 +333,11 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
   if (manifest->sdk_major != TALLY_SDK_VERSION_MAJOR)
     throw PluginError("plugin '" + name + "' is built against SDK " +
                       version_text(manifest->sdk_major, manifest->sdk_minor) + ", this tally has SDK " +
-                      host_version + "; plugins must use SDK major " + std::to_string(TALLY_SDK_VERSION_MAJOR) +
-                      " (" + where + ")");
+                      host_version + "; plugins must use SDK major " +
+                      std::to_string(TALLY_SDK_VERSION_MAJOR) + " (" + where + ")");
   if (manifest->sdk_minor > TALLY_SDK_VERSION_MINOR)
-    throw PluginError("plugin '" + name + "' needs SDK " + version_text(manifest->sdk_major, manifest->sdk_minor) +
+    throw PluginError("plugin '" + name + "' needs SDK " +
+                      version_text(manifest->sdk_major, manifest->sdk_minor) +
                       ", newer than this tally's SDK " + host_version + "; upgrade tally (" + where + ")");
 
   // 2. Read the library once, check those bytes, and load those same bytes
@@ -346,8 +350,8 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
     throw PluginError("plugin '" + name + "': cannot compute the sha256 of '" + library_path + "'");
   if (*digest != manifest->sha256)
     throw PluginError("plugin '" + name + "': library '" + library_path +
-                      "' does not match its manifest (sha256 " + *digest + ", manifest says " + manifest->sha256 +
-                      "); reinstall the plugin or rebuild it");
+                      "' does not match its manifest (sha256 " + *digest + ", manifest says " +
+                      manifest->sha256 + "); reinstall the plugin or rebuild it");
   auto library = load_sealed(name, library_path, bytes.data);
   if (!library->lib.has(TALLY_PLUGIN_SDK_VERSION_SYMBOL))
     throw PluginError("plugin '" + name + "': '" + library_path + "' is not a Tally plugin (no " +
@@ -360,8 +364,9 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
   const int lib_major = static_cast<int>(TALLY_SDK_MAJOR_OF(sdk_version));
   const int lib_minor = static_cast<int>(TALLY_SDK_MINOR_OF(sdk_version));
   if (lib_major != TALLY_SDK_VERSION_MAJOR || lib_minor > TALLY_SDK_VERSION_MINOR)
-    throw PluginError("plugin '" + name + "': library is built against SDK " + version_text(lib_major, lib_minor) +
-                      ", this tally has SDK " + host_version + "; refused");
+    throw PluginError("plugin '" + name + "': library is built against SDK " +
+                      version_text(lib_major, lib_minor) + ", this tally has SDK " + host_version +
+                      "; refused");
   if (lib_major != manifest->sdk_major || lib_minor != manifest->sdk_minor)
     throw PluginError("plugin '" + name + "': library says SDK " + version_text(lib_major, lib_minor) +
                       " but its manifest says " + version_text(manifest->sdk_major, manifest->sdk_minor) +
@@ -375,7 +380,8 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
   PluginCall call(name, "initialisation");
   int32_t rc = library->lib.get<int32_t(const tally_host_api*, tally_plugin_info*)>(TALLY_PLUGIN_INIT_SYMBOL)(
       &host_api(), &info);
-  if (rc != TALLY_OK) throw PluginError("plugin '" + name + "': initialisation failed (code " + std::to_string(rc) + ")");
+  if (rc != TALLY_OK)
+    throw PluginError("plugin '" + name + "': initialisation failed (code " + std::to_string(rc) + ")");
 
   const int expected_kind = manifest->kind == Kind::Metric   ? TALLY_KIND_METRIC
                             : manifest->kind == Kind::Report ? TALLY_KIND_REPORT
@@ -387,16 +393,16 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
   constexpr size_t metric_1_0 = offsetof(tally_metric_api, run) + sizeof(void*);
   constexpr size_t report_1_0 = offsetof(tally_report_api, render) + sizeof(void*);
   constexpr size_t source_1_0 = offsetof(tally_source_api, close) + sizeof(void*);
-  bool table_ok =
-      (info.kind == TALLY_KIND_METRIC && info.metric && info.metric->struct_size >= metric_1_0 && info.metric->run) ||
-      (info.kind == TALLY_KIND_REPORT && info.report && info.report->struct_size >= report_1_0 &&
-       info.report->render) ||
-      (info.kind == TALLY_KIND_SOURCE && info.source && info.source->struct_size >= source_1_0 && info.source->open &&
-       info.source->columns && info.source->next && info.source->close);
+  bool table_ok = (info.kind == TALLY_KIND_METRIC && info.metric && info.metric->struct_size >= metric_1_0 &&
+                   info.metric->run) ||
+                  (info.kind == TALLY_KIND_REPORT && info.report && info.report->struct_size >= report_1_0 &&
+                   info.report->render) ||
+                  (info.kind == TALLY_KIND_SOURCE && info.source && info.source->struct_size >= source_1_0 &&
+                   info.source->open && info.source->columns && info.source->next && info.source->close);
   if (!table_ok) throw PluginError("plugin '" + name + "': library returned an incomplete function table");
 
-  spdlog::debug("loaded plugin {} {} (SDK {}) from {}", name, manifest->version, version_text(lib_major, lib_minor),
-                library_path);
+  spdlog::debug("loaded plugin {} {} (SDK {}) from {}", name, manifest->version,
+                version_text(lib_major, lib_minor), library_path);
   auto plugin = std::make_shared<DllPlugin>(*manifest, std::move(library), info);
   loaded_[name] = plugin;
   return plugin;

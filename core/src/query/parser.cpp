@@ -83,8 +83,12 @@ struct Token {
   size_t offset = 0;
 };
 
-bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool ident_start(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -411,8 +415,7 @@ class Parser {
         n.text = t.text;
         take();
         return n;
-      case Tok::End:
-        fail("expression ends too early", t.offset);
+      case Tok::End: fail("expression ends too early", t.offset);
       case Tok::Symbol:
         if (t.text == "(") {
           take();
@@ -422,8 +425,7 @@ class Parser {
         }
         if (t.text == "*") fail("'*' is only allowed as count(*)", t.offset);
         fail("unexpected '" + t.text + "'", t.offset);
-      case Tok::Ident:
-        break;
+      case Tok::Ident: break;
     }
     const std::string name = take().text;
     if (is_symbol("(")) return parse_call(name, n.offset);

@@ -57,7 +57,8 @@ class Dialect {
   virtual std::string days_between(const std::string& a, const std::string& b) const = 0;
   // The start date ('YYYY-MM-DD' text) of the bucket holding `ts`:
   // unit is day|week|month|quarter|year; quarters and years fiscal-aware.
-  virtual std::string bucket_start(const std::string& unit, const std::string& ts, int fiscal_year_start) const = 0;
+  virtual std::string bucket_start(const std::string& unit, const std::string& ts,
+                                   int fiscal_year_start) const = 0;
   // The date part ('YYYY-MM-DD') of a timestamp expression.
   virtual std::string date_of(const std::string& ts) const = 0;
   // Aggregate: the p-quantile (0..1) of x, linear interpolation (percentile_cont).

@@ -15,8 +15,12 @@ namespace {
 
 using tally::Value;
 
-std::string str(tally_str s) { return s.data ? std::string(s.data, s.size) : std::string(); }
-tally_str view(const std::string& s) { return tally_str{s.data(), s.size()}; }
+std::string str(tally_str s) {
+  return s.data ? std::string(s.data, s.size) : std::string();
+}
+tally_str view(const std::string& s) {
+  return tally_str{s.data(), s.size()};
+}
 
 int32_t fail(tally_ctx* ctx, std::string message) {
   if (ctx) ctx->last_error = std::move(message);
@@ -62,22 +66,27 @@ Value from_c(const tally_value* v) {
   }
 }
 
-bool valid_unit(int32_t unit) { return unit >= TALLY_UNIT_TEXT && unit <= TALLY_UNIT_FLAG; }
+bool valid_unit(int32_t unit) {
+  return unit >= TALLY_UNIT_TEXT && unit <= TALLY_UNIT_FLAG;
+}
 
 // ---- every kind ----
 
 void host_log(tally_ctx* ctx, int32_t level, tally_str message) {
   try {
-    auto lvl = level <= TALLY_LOG_DEBUG ? spdlog::level::debug
+    auto lvl = level <= TALLY_LOG_DEBUG  ? spdlog::level::debug
                : level == TALLY_LOG_INFO ? spdlog::level::info
                : level == TALLY_LOG_WARN ? spdlog::level::warn
                                          : spdlog::level::err;
-    spdlog::log(lvl, "[{}] {}", ctx ? ctx->name : std::string("plugin"), std::string_view(message.data, message.size));
+    spdlog::log(lvl, "[{}] {}", ctx ? ctx->name : std::string("plugin"),
+                std::string_view(message.data, message.size));
   } catch (...) {
   }
 }
 
-tally_str host_last_error(tally_ctx* ctx) { return ctx ? view(ctx->last_error) : tally_str{nullptr, 0}; }
+tally_str host_last_error(tally_ctx* ctx) {
+  return ctx ? view(ctx->last_error) : tally_str{nullptr, 0};
+}
 
 void host_set_error(tally_ctx* ctx, tally_str message) {
   try {
@@ -142,7 +151,9 @@ int32_t host_param_list_item(tally_ctx* ctx, tally_str name, uint64_t index, tal
   });
 }
 
-int32_t host_has_compare(tally_ctx* ctx) { return ctx && ctx->scope.compare_from.has_value() ? 1 : 0; }
+int32_t host_has_compare(tally_ctx* ctx) {
+  return ctx && ctx->scope.compare_from.has_value() ? 1 : 0;
+}
 
 int32_t host_period(tally_ctx* ctx, int32_t which, tally_period* out) {
   return guarded(ctx, [&]() -> int32_t {
@@ -158,8 +169,12 @@ int32_t host_period(tally_ctx* ctx, int32_t which, tally_period* out) {
   });
 }
 
-int32_t host_fiscal_year_start(tally_ctx* ctx) { return ctx ? ctx->scope.fiscal_year_start : 1; }
-tally_str host_currency(tally_ctx* ctx) { return ctx ? view(ctx->currency) : tally_str{"USD", 3}; }
+int32_t host_fiscal_year_start(tally_ctx* ctx) {
+  return ctx ? ctx->scope.fiscal_year_start : 1;
+}
+tally_str host_currency(tally_ctx* ctx) {
+  return ctx ? view(ctx->currency) : tally_str{"USD", 3};
+}
 
 // ---- metrics: data ----
 
@@ -231,14 +246,17 @@ tally_rows* host_query_run(tally_query* q) {
   return nullptr;
 }
 
-void host_query_free(tally_query* q) { delete q; }
+void host_query_free(tally_query* q) {
+  delete q;
+}
 
 // For -vv: the time from running a query to reading its last row, once.
 void log_query_time(tally_rows* rows) {
   if (rows->sql.empty()) return;
-  spdlog::trace("[{}] {} row(s) in {:.1f} ms: {}", rows->ctx->name, rows->row_count,
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rows->started).count(),
-                rows->sql);
+  spdlog::trace(
+      "[{}] {} row(s) in {:.1f} ms: {}", rows->ctx->name, rows->row_count,
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - rows->started).count(),
+      rows->sql);
   rows->sql.clear();
 }
 
@@ -289,7 +307,8 @@ void host_rows_free(tally_rows* rows) {
 int32_t host_add_kpi(tally_ctx* ctx, const tally_kpi* kpi) {
   return guarded(ctx, [&]() -> int32_t {
     if (!ctx->result) return fail(ctx, "results can only be added by metric plugins");
-    if (!kpi || kpi->struct_size < offsetof(tally_kpi, higher_is_better)) return fail(ctx, "bad tally_kpi struct");
+    if (!kpi || kpi->struct_size < offsetof(tally_kpi, higher_is_better))
+      return fail(ctx, "bad tally_kpi struct");
     run::Kpi k;
     k.name = str(kpi->name);
     if (k.name.empty()) return fail(ctx, "a KPI needs a name");
@@ -344,7 +363,9 @@ tally_table* host_add_table(tally_ctx* ctx, tally_str name, tally_str title) {
   return nullptr;
 }
 
-run::Table& table_of(tally_table* t) { return t->ctx->result->tables[t->index]; }
+run::Table& table_of(tally_table* t) {
+  return t->ctx->result->tables[t->index];
+}
 
 int32_t host_table_add_column(tally_table* t, tally_str name, int32_t unit) {
   if (!t) return TALLY_FAILED;
@@ -378,8 +399,8 @@ int32_t host_table_add_row(tally_table* t, const tally_value* cells, uint32_t co
   return guarded(t->ctx, [&]() -> int32_t {
     run::Table& table = table_of(t);
     if (count != table.columns.size())
-      return fail(t->ctx, "table '" + table.name + "': row has " + std::to_string(count) + " cells, table has " +
-                              std::to_string(table.columns.size()) + " columns");
+      return fail(t->ctx, "table '" + table.name + "': row has " + std::to_string(count) +
+                              " cells, table has " + std::to_string(table.columns.size()) + " columns");
     std::vector<Value> row;
     row.reserve(count);
     for (uint32_t i = 0; i < count; ++i) row.push_back(from_c(&cells[i]));
@@ -398,7 +419,9 @@ int32_t host_config_target(tally_ctx* ctx, tally_str kpi_name, double* out) {
 
 // ---- reports ----
 
-tally_str host_run_title(tally_ctx* ctx) { return ctx && ctx->run ? view(ctx->run->title) : tally_str{nullptr, 0}; }
+tally_str host_run_title(tally_ctx* ctx) {
+  return ctx && ctx->run ? view(ctx->run->title) : tally_str{nullptr, 0};
+}
 
 uint32_t host_metric_count(tally_ctx* ctx) {
   return ctx && ctx->run ? static_cast<uint32_t>(ctx->run->metrics.size()) : 0;
@@ -489,7 +512,9 @@ int32_t host_write_output(tally_ctx* ctx, tally_str text) {
   });
 }
 
-int32_t host_output_is_tty(tally_ctx* ctx) { return ctx && ctx->output_is_tty ? 1 : 0; }
+int32_t host_output_is_tty(tally_ctx* ctx) {
+  return ctx && ctx->output_is_tty ? 1 : 0;
+}
 
 // ---- 1.1: notes, run warnings, provenance ----
 
@@ -598,6 +623,8 @@ const tally_host_api kHostApi = {
 
 }  // namespace
 
-const tally_host_api& host_api() { return kHostApi; }
+const tally_host_api& host_api() {
+  return kHostApi;
+}
 
 }  // namespace tally::plugins

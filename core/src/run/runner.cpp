@@ -48,7 +48,8 @@ void apply_config_targets(const config::PluginUse& use, MetricResult& result) {
   for (const auto& target : use.targets) {
     const std::string& name = target.first;  // clang 14 cannot capture a structured binding
     const double value = target.second;
-    auto it = std::find_if(result.kpis.begin(), result.kpis.end(), [&](const Kpi& k) { return k.name == name; });
+    auto it =
+        std::find_if(result.kpis.begin(), result.kpis.end(), [&](const Kpi& k) { return k.name == name; });
     if (it != result.kpis.end()) {
       it->target = value;
       it->target_source = "config targets: " + name;
@@ -162,7 +163,8 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
   return result;
 }
 
-std::string expand_output_path(const std::string& pattern, const RunResult& result, const std::string& out_dir) {
+std::string expand_output_path(const std::string& pattern, const RunResult& result,
+                               const std::string& out_dir) {
   auto slug = [](const std::string& text) {
     std::string out;
     for (char c : text) {
@@ -211,7 +213,8 @@ std::vector<ReportOutcome> render_reports(const config::Config& config, const Ru
         if (spec.type != plugins::ParamType::Path) continue;
         auto it = params.find(spec.name);
         if (it == params.end() || !std::holds_alternative<std::string>(it->second.scalar)) continue;
-        std::string path = expand_output_path(std::get<std::string>(it->second.scalar), result, options.out_dir);
+        std::string path =
+            expand_output_path(std::get<std::string>(it->second.scalar), result, options.out_dir);
         fs::path parent = fs::path(path).parent_path();
         if (!parent.empty()) fs::create_directories(parent);
         it->second.scalar = path;

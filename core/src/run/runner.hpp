@@ -41,6 +41,7 @@ std::string display_title(const config::PluginUse& use, const std::string& manif
 
 // Expands {title}, {from}, {to} in an output path and resolves it under
 // out_dir when relative.
-std::string expand_output_path(const std::string& pattern, const RunResult& result, const std::string& out_dir);
+std::string expand_output_path(const std::string& pattern, const RunResult& result,
+                               const std::string& out_dir);
 
 }  // namespace tally::run

@@ -21,7 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 class SqliteCursor final : public Cursor {
  public:
@@ -46,12 +48,9 @@ class SqliteCursor final : public Cursor {
     try {
       const SQLite::Column column = statement_->getColumn(static_cast<int>(i));
       switch (column.getType()) {
-        case SQLITE_INTEGER:
-          return Value{static_cast<int64_t>(column.getInt64())};
-        case SQLITE_FLOAT:
-          return Value{column.getDouble()};
-        case SQLITE_NULL:
-          return Value{};
+        case SQLITE_INTEGER: return Value{static_cast<int64_t>(column.getInt64())};
+        case SQLITE_FLOAT: return Value{column.getDouble()};
+        case SQLITE_NULL: return Value{};
         default:  // TEXT (and BLOB, read as bytes)
           return Value{column.getString()};
       }

@@ -54,7 +54,9 @@ std::string profile_expression(const std::string& profile) {
   return profile;  // title, industry: the lead's own columns
 }
 
-std::string label_or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
+std::string label_or_none(const std::string& text) {
+  return text.empty() ? "(none)" : text;
+}
 
 struct Steps {
   std::array<double, 6> count{};  // lead, mql, sal, sql, opportunity, customer

@@ -124,7 +124,7 @@ class Pipeline final : public tally::sdk::Metric {
 
  private:
   int64_t top_n_ = 20;
-  std::map<std::string, double> p90_[2];  // per stage: [0] current period, [1] comparison period
+  std::map<std::string, double> p90_[2];        // per stage: [0] current period, [1] comparison period
   int64_t without_history_at_end_[2] = {0, 0};  // deals open at the end without a covering history row
 
   static void emit(Context& ctx, std::string name, std::string label, Unit unit, std::optional<double> value,
@@ -392,7 +392,8 @@ class Pipeline final : public tally::sdk::Metric {
     const Period period = ctx.period(which);
     int64_t lookback = ctx.integer("avg_deal_lookback");
     const std::string average_from =
-        lookback > 0 ? tally::sdk::parse_date(period.to).add_months(-static_cast<int>(lookback)).iso() : period.from;
+        lookback > 0 ? tally::sdk::parse_date(period.to).add_months(-static_cast<int>(lookback)).iso()
+                     : period.from;
     auto won = ctx.query("opportunities")
                    .use_period(which)
                    .select("won", "sum_if(amount, in_period(closed_at))")

@@ -105,8 +105,9 @@ inline std::string kpis(const std::vector<sdk::MetricView>& metrics, bool formul
       if (k.value && k.previous && fmt::comparable(k)) change = *k.value - *k.previous;
       out += line({field(m.name, formula_guard), field(k.name, formula_guard), field(k.label, formula_guard),
                    fmt::unit_name(k.unit), optional(k.value, k.unit), optional(k.previous, k.unit),
-                   optional(change, k.unit), optional(k.target, k.unit), fmt::compare_status_name(k.compare_status),
-                   field(k.note, formula_guard), field(k.target_source, formula_guard)});
+                   optional(change, k.unit), optional(k.target, k.unit),
+                   fmt::compare_status_name(k.compare_status), field(k.note, formula_guard),
+                   field(k.target_source, formula_guard)});
     }
   }
   return out;

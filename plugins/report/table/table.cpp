@@ -186,7 +186,8 @@ class TableReport final : public tally::sdk::Report {
 
   static void render_table(std::ostringstream& out, const tally::sdk::TableView& table, const Style& style,
                            const std::string& currency, int64_t max_rows, bool sparklines, size_t max_width) {
-    out << '\n' << "  " << style.bold(safe(fmt::label(table.title.empty() ? table.name : table.title))) << '\n';
+    out << '\n'
+        << "  " << style.bold(safe(fmt::label(table.title.empty() ? table.name : table.title))) << '\n';
     if (table.rows.empty()) {
       out << "  " << style.dim("(no rows)") << '\n';
       return;

@@ -1,9 +1,9 @@
 #include "csv_reader.hpp"
 
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstring>
 #include <utility>
-#include <sys/stat.h>
 
 namespace tally_csv {
 
@@ -50,13 +50,15 @@ size_t find_invalid_utf8(std::string_view text) {
   return std::string_view::npos;
 }
 
-CsvReader::CsvReader(InMemory, std::string name, CsvOptions options) : name_(std::move(name)), options_(options) {}
+CsvReader::CsvReader(InMemory, std::string name, CsvOptions options)
+    : name_(std::move(name)), options_(options) {}
 
 CsvReader::CsvReader(const std::string& path, CsvOptions options) : CsvReader(InMemory{}, path, options) {
   file_ = std::fopen(path.c_str(), "rb");
   if (!file_) throw CsvError(path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fileno(file_), &st) == 0 && S_ISREG(st.st_mode)) total_bytes_ = static_cast<uint64_t>(st.st_size);
+  if (::fstat(fileno(file_), &st) == 0 && S_ISREG(st.st_mode))
+    total_bytes_ = static_cast<uint64_t>(st.st_size);
   if (S_ISDIR(st.st_mode)) {
     std::fclose(file_);
     file_ = nullptr;
@@ -190,7 +192,8 @@ bool CsvReader::next(std::vector<std::string>& fields, uint64_t& line) {
     const char* begin = buffer_.data() + pos_;
     const char* stop = buffer_.data() + end_;
     if (in_quotes) {
-      const char* quote = static_cast<const char*>(std::memchr(begin, '"', static_cast<size_t>(stop - begin)));
+      const char* quote =
+          static_cast<const char*>(std::memchr(begin, '"', static_cast<size_t>(stop - begin)));
       const char* chunk_end = quote ? quote : stop;
       for (const char* p = begin; p < chunk_end; ++p)
         if (*p == '\n') ++line_;

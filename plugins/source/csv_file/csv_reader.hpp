@@ -65,8 +65,8 @@ class CsvReader {
   size_t pos_ = 0;
   size_t end_ = 0;
   bool eof_ = false;
-  bool started_ = false;  // BOM checked
-  uint64_t line_ = 1;     // current physical line
+  bool started_ = false;          // BOM checked
+  uint64_t line_ = 1;             // current physical line
   uint64_t consumed_before_ = 0;  // bytes of earlier buffers
   uint64_t consumed_total_ = 0;
   uint64_t total_bytes_ = 0;
