@@ -8,6 +8,7 @@
 // today). A deal without a history row covering the end is counted in a note: a still-open one
 // stays in its current stage, a closed one goes under "(no stage)" unweighted.
 #include <tally/calendar.hpp>
+#include <tally/format.hpp>
 #include <tally/sdk.hpp>
 #include <tally/targets.hpp>
 
@@ -109,9 +110,10 @@ class Pipeline final : public tally::sdk::Metric {
     for (int i = 0; i < 2; ++i) {
       if (without_history_at_end_[i] == 0) continue;
       const auto p = ctx.period(i == 0 ? Which::Current : Which::Compare);
-      ctx.note(std::to_string(without_history_at_end_[i]) + " deals open at the end of " + p.from + " to " +
-               tally::sdk::parse_date(p.to).add_days(-1).iso() +
-               " have no stage history covering that date: still-open ones are shown in their current stage "
+      const int64_t n = without_history_at_end_[i];
+      ctx.note(std::to_string(n) + (n == 1 ? " deal open on " : " deals open on ") +
+               tally::format::human_date(p.to, -1) + (n == 1 ? " has" : " have") +
+               " no stage history covering that date: still-open ones are shown in their current stage "
                "with their current probability, closed ones under " +
                kNoStage + " unweighted.");
     }

@@ -263,6 +263,6 @@ TEST(Pipeline, OpenAndWeightedPipelineAtEachPeriodsEndFromStageHistory) {
   EXPECT_DOUBLE_EQ(number(stages, row(stages, "stage", "Prospecting"), "amount"), 100);
   EXPECT_DOUBLE_EQ(number(stages, row(stages, "stage", "Negotiation"), "amount"), 400);
   int said = 0;
-  for (const auto& n : m.notes) said += n.find("1 deals open at the end of") != std::string::npos;
+  for (const auto& n : m.notes) said += n.find("1 deal open on ") != std::string::npos;
   EXPECT_EQ(said, 2) << "C has no history at either end";
 }
