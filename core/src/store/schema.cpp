@@ -253,6 +253,26 @@ CREATE INDEX collateral_usage_collateral ON collateral_usage(collateral_id, used
 -- millions of activities.
 CREATE INDEX activities_assisted ON activities(opportunity_id) WHERE assisting_rep_id IS NOT NULL;
 )SQL"},
+      {4, "import records; subscription events importable", R"SQL(
+-- One row per `tally import`: what was read and what became of it, so a run
+-- can say when its numbers rest on an import that rejected rows.
+CREATE TABLE imports (
+  id             INTEGER PRIMARY KEY,
+  started_at     TEXT NOT NULL,              -- UTC 'YYYY-MM-DD HH:MM:SS'
+  finished_at    TEXT NOT NULL,
+  files          TEXT NOT NULL,              -- JSON array of the files read
+  tables         TEXT NOT NULL,              -- JSON array of the tables fed
+  mapping_sha256 TEXT NOT NULL,
+  rows_read      INTEGER NOT NULL,
+  inserted       INTEGER NOT NULL,
+  updated        INTEGER NOT NULL,
+  rejected       INTEGER NOT NULL,
+  warnings       INTEGER NOT NULL DEFAULT 0
+);
+-- Subscription events from a billing export re-import without duplicating.
+ALTER TABLE subscription_events ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX subscription_events_external_id ON subscription_events(external_id);
+)SQL"},
   };
   return all;
 }
