@@ -168,7 +168,7 @@ TEST(RunDataChecks, LeadToDealLinkCountsFromEitherSide) {
       " (12,3,300,'open','2025-01-12',NULL);"
       "INSERT INTO leads(id,created_at,opportunity_id) VALUES"
       " (1,'2025-01-01',10),(2,'2025-01-02',NULL),(3,'2025-01-03',NULL),(4,'2025-01-04',NULL)");
-  auto m = f.run_metric("lead_funnel", {.from = "2025-01-01", .to = "2025-04-01"});
+  auto m = f.run_metric("lead_funnel", span("2025-01-01", "2025-04-01"));
   ASSERT_TRUE(m.ok) << m.error;
   EXPECT_DOUBLE_EQ(*kpi(m, "customers").value, 2);
   EXPECT_DOUBLE_EQ(*kpi(m, "lead_to_customer").value, 0.5);
@@ -198,7 +198,7 @@ void seed_snapshot(const StoreFixture& f) {
 TEST(RunDataChecks, SubscriptionsWithoutEventsGiveRevenueChurn) {
   StoreFixture f;
   seed_snapshot(f);
-  auto churn = f.run_metric("churn", {.from = "2025-01-01", .to = "2025-04-01"});
+  auto churn = f.run_metric("churn", span("2025-01-01", "2025-04-01"));
   ASSERT_TRUE(churn.ok) << churn.error;
   EXPECT_NEAR(*kpi(churn, "churned_mrr").value, 110, 1e-9);
   EXPECT_NEAR(*kpi(churn, "gross_revenue_churn").value, 110.0 / 210.0, 1e-9);
@@ -208,7 +208,7 @@ TEST(RunDataChecks, SubscriptionsWithoutEventsGiveRevenueChurn) {
                         "3 subscriptions have no events: their starts count as new events with their MRR, "
                         "their ends as churn") != churn.notes.end());
 
-  auto arr = f.run_metric("arr", {.from = "2025-01-01", .to = "2025-04-01"});
+  auto arr = f.run_metric("arr", span("2025-01-01", "2025-04-01"));
   ASSERT_TRUE(arr.ok) << arr.error;
   EXPECT_NEAR(*kpi(arr, "starting_arr").value, 2520, 1e-9);
   EXPECT_NEAR(*kpi(arr, "new_arr").value, 360, 1e-9);
@@ -224,7 +224,7 @@ TEST(RunDataChecks, RealEventsEverywhereDeriveNothing) {
       "(1,1,'2024-01-01','2025-02-01',10);"
       "INSERT INTO subscription_events(subscription_id,account_id,type,occurred_at,mrr_delta) VALUES"
       " (1,1,'new','2024-01-01',10),(1,1,'churn','2025-02-01',-10)");
-  auto arr = f.run_metric("arr", {.from = "2025-01-01", .to = "2025-04-01"});
+  auto arr = f.run_metric("arr", span("2025-01-01", "2025-04-01"));
   ASSERT_TRUE(arr.ok) << arr.error;
   EXPECT_NEAR(*kpi(arr, "starting_arr").value, 120, 1e-9);
   EXPECT_NEAR(*kpi(arr, "churned_arr").value, 120, 1e-9);
