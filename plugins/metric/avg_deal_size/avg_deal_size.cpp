@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 namespace {
@@ -31,6 +32,9 @@ class AvgDealSize final : public tally::sdk::Metric {
             [&](Which w) -> std::optional<double> { return pick(w).deals; });
     ctx.kpi("won_amount", "Won amount", Unit::Money,
             [&](Which w) -> std::optional<double> { return pick(w).amount; });
+    // Every headline rests on the same records: the deals won in the period.
+    for (const char* kpi : {"avg_deal_size", "won_deals", "won_amount"})
+      tally::sdk::drilldown(ctx, kpi, "opportunities", kWonInPeriod);
 
     const std::string trend = ctx.text("trend");
     if (trend != "none") trend_table(ctx, trend);

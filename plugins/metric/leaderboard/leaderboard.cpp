@@ -6,6 +6,7 @@
 // rank_by value is n/a come last without a rank.
 // With `level` team, manager or region the board ranks those groups instead, on the sums of their
 // reps' figures (won, lost, revenue, rep quotas); a NULL group is kept as "(none)".
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -120,6 +121,12 @@ std::map<std::string, Rep> load_groups(const Context& ctx, const std::string& le
   return groups;
 }
 
+tally::sdk::Query won_query(const Context& ctx, const std::string& condition) {
+  auto q = ctx.query("opportunities");
+  q.where(condition);
+  return q;
+}
+
 class Leaderboard final : public tally::sdk::Metric {
  public:
   void run(Context& ctx) override {
@@ -156,6 +163,9 @@ class Leaderboard final : public tally::sdk::Metric {
         .column("attainment", Unit::Percent);
     t.chart(Chart::Bar, level, rank_by);  // every rank_by value is also a column
 
+    // Per rep row: the deals the rep won and lost in the period (rep level only).
+    std::map<const Rep*, int64_t> id_of;
+    for (const auto& [id, r] : reps) id_of[&r] = id;
     int64_t rank = 0;
     std::optional<double> last;
     for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top_n; ++i) {
@@ -165,6 +175,13 @@ class Leaderboard final : public tally::sdk::Metric {
       last = value;
       t.row({value ? Value{rank} : Value{}, r.name, r.won, r.revenue, tally::sdk::opt(r.avg_deal_size()),
              tally::sdk::opt(r.win_rate()), tally::sdk::opt(r.quota), tally::sdk::opt(r.attainment())});
+      if (auto id = id_of.find(&r); id != id_of.end()) {
+        const std::string owner = "owner_id = " + std::to_string(id->second) + " and in_period(closed_at)";
+        tally::sdk::drilldown_row(ctx, "deals_won", r.name, won_query(ctx, owner + " and status = 'won'"));
+        tally::sdk::drilldown_row_ratio(ctx, "win_rate", r.name,
+                                        won_query(ctx, owner + " and status = 'won'"),
+                                        won_query(ctx, owner + " and status in ('won', 'lost')"));
+      }
     }
   }
 };

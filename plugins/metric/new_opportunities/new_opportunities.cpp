@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 namespace {
@@ -32,6 +33,8 @@ class NewOpportunities final : public tally::sdk::Metric {
             [&](Which w) -> std::optional<double> { return pick(w).count; });
     ctx.kpi("new_opportunity_amount", "New opportunity amount", Unit::Money,
             [&](Which w) -> std::optional<double> { return pick(w).amount; });
+    for (const char* kpi : {"new_opportunities", "new_opportunity_amount"})
+      tally::sdk::drilldown(ctx, kpi, "opportunities", "in_period(created_at)");
 
     if (group_by != "none") breakdown(ctx, group_by, top_n, current.count);
     if (trend != "none") trend_table(ctx, trend);
@@ -77,6 +80,8 @@ class NewOpportunities final : public tally::sdk::Metric {
       const int64_t deals = rows.integer(1);
       t.row({label_or_none(rows.text(0)), deals, rows.number(2),
              tally::sdk::ratio(static_cast<double>(deals), all)});
+      tally::sdk::drilldown_group(ctx, "new_opportunities", label_or_none(rows.text(0)), "opportunities",
+                                  "in_period(created_at)", group_by);
     }
   }
 

@@ -6,6 +6,7 @@
 // run's period are summed. Headline targets use rows without a rep (rep_id null): company rows
 // (team_id null too) when there are any, otherwise the team rows, so a company target and its
 // team split are never counted twice. Per-rep targets use the rep's own 'revenue' rows.
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 #include <tally/targets.hpp>
 
@@ -125,6 +126,13 @@ class Revenue final : public tally::sdk::Metric {
       ctx.kpi(k);
     }
 
+    tally::sdk::drilldown(ctx, "revenue", "opportunities", kWonInPeriod);
+    tally::sdk::drilldown(ctx, "revenue_new_business", "opportunities",
+                          std::string(kWonInPeriod) + " and type = 'new_business'");
+    tally::sdk::drilldown(ctx, "revenue_renewal", "opportunities",
+                          std::string(kWonInPeriod) + " and type = 'renewal'");
+    tally::sdk::drilldown(ctx, "revenue_expansion", "opportunities",
+                          std::string(kWonInPeriod) + " and type = 'expansion'");
     by_rep(ctx);
     std::string dimension = ctx.text("group_by");
     if (dimension != "none" && dimension != "rep") by_group(ctx, dimension);

@@ -7,6 +7,7 @@
 // win rate:           won / (won + lost) among deals closed in the period;
 // average deal size:  won amount / won deals, closed in the period;
 // average cycle:      mean of (closed_at - created_at) in days over deals won in the period.
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 #include <optional>
@@ -88,6 +89,16 @@ class SalesVelocity final : public tally::sdk::Metric {
         [&](Which w) { return pick(w).cycle_days; },
         /*higher_is_better=*/false);
 
+    tally::sdk::drilldown(ctx, "open_opportunities", "opportunities",
+                          "created_at < period_to and (status = 'open' or closed_at >= period_to)");
+    tally::sdk::drilldown_ratio(ctx, "win_rate", "opportunities", kWonInPeriod,
+                                "status in ('won', 'lost') and in_period(closed_at)");
+    tally::sdk::drilldown(ctx, "avg_deal_size", "opportunities", kWonInPeriod);
+    tally::sdk::drilldown(ctx, "avg_sales_cycle_days", "opportunities", kWonInPeriod);
+    // Velocity multiplies the open deals by the won deals' rate and size.
+    tally::sdk::drilldown_ratio(ctx, "sales_velocity", "opportunities",
+                                "created_at < period_to and (status = 'open' or closed_at >= period_to)",
+                                kWonInPeriod);
     std::string dimension = ctx.text("group_by");
     if (dimension != "none") by_group(ctx, dimension);
   }

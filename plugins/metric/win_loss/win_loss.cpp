@@ -4,6 +4,7 @@
 //
 // Closed in period: status won or lost and closed_at in [from, to).
 // Assisted: a closed deal with at least one activity on it whose assisting_rep_id is set.
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 #include <optional>
@@ -62,6 +63,12 @@ class WinLoss final : public tally::sdk::Metric {
     kpis.add("assisted_share", "Won deals with an assisting rep", Unit::Percent, true, [](const Result& r) {
       return tally::sdk::ratio_opt(static_cast<double>(r.assisted.won), static_cast<double>(r.all.won));
     });
+
+    tally::sdk::drilldown_ratio(ctx, "win_rate", "opportunities", "status = 'won' and in_period(closed_at)",
+                                kClosedInPeriod);
+    tally::sdk::drilldown(ctx, "won_deals", "opportunities", "status = 'won' and in_period(closed_at)");
+    tally::sdk::drilldown(ctx, "won_amount", "opportunities", "status = 'won' and in_period(closed_at)");
+    tally::sdk::drilldown(ctx, "lost_deals", "opportunities", "status = 'lost' and in_period(closed_at)");
 
     std::string group = ctx.text("group_by");
     int64_t top_n = ctx.integer("top_n");
@@ -152,6 +159,8 @@ class WinLoss final : public tally::sdk::Metric {
       if (shown++ >= top_n) break;
       t.row({r.reason, r.lost, r.amount,
              tally::sdk::ratio(static_cast<double>(r.lost), static_cast<double>(total))});
+      tally::sdk::drilldown_group(ctx, "lost_deals", r.reason, "opportunities",
+                                  "status = 'lost' and in_period(closed_at)", "loss_reason", kNone);
     }
   }
 
