@@ -14,6 +14,8 @@ namespace {
 namespace fmt = tally::format;
 
 RecordList read_records(const Drilldown& drill, store::Backend& backend) {
+  if (!drill.error.empty())
+    throw ExplainError("the records behind " + drill.kpi + " cannot be listed: " + drill.error);
   RecordList list;
   list.dataset = drill.dataset;
   list.columns = drill.records.columns;
@@ -165,7 +167,8 @@ nlohmann::json explanation_json(const Explanation& e) {
       {"formula", e.formula.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.formula)},
       {"period", {{"from", e.period_from}, {"to", e.period_to}}},
       {"filters", e.filters}};
-  for (auto& [key, value] : records_json(e.records).items()) doc[key] = value;
+  const nlohmann::json records = records_json(e.records);
+  for (const auto& [key, value] : records.items()) doc[key] = value;
   doc["denominator"] = e.denominator ? records_json(*e.denominator) : nlohmann::json(nullptr);
   return doc;
 }

@@ -586,9 +586,12 @@ int32_t host_add_drilldown(tally_ctx* ctx, const tally_drilldown* d) {
     drill.row = str(d->row);
     drill.part = d->part;
     if (drill.kpi.empty()) return fail(ctx, "add_drilldown: the KPI name is empty");
-    const query::QueryBuilder records = d->query->builder.records_query();
-    drill.dataset = records.dataset();
-    drill.records = records.compile(*ctx->dialect, ctx->scope);
+    drill.dataset = d->query->builder.dataset();
+    try {
+      drill.records = d->query->builder.records_query().compile(*ctx->dialect, ctx->scope);
+    } catch (const query::QueryError& e) {
+      drill.error = e.what();  // listed when asked; the KPI itself is fine
+    }
     auto& all = ctx->result->drilldowns;
     auto same = std::find_if(all.begin(), all.end(), [&](const run::Drilldown& x) {
       return x.kpi == drill.kpi && x.row == drill.row && x.part == drill.part;

@@ -58,6 +58,9 @@ struct Drilldown {
   int32_t part = TALLY_DRILLDOWN_RECORDS;  // tally_drilldown_part
   std::string dataset;
   query::CompiledQuery records;
+  // Why the records cannot be listed (e.g. the report filters by a dimension
+  // the dataset lacks); the run itself is not failed for it.
+  std::string error;
 };
 
 struct MetricResult {

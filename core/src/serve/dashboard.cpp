@@ -145,9 +145,10 @@ Dashboard::Prepared Dashboard::prepare(const Inputs& in, const std::string& repo
   }
   ServedConfig& served = *p.served;
   std::vector<Diagnostic> problems;
-  if (!in.period && !in.compare && !in.filters) {
-    p.config = served.config;
-  } else {
+  // Always read from the text, as `tally run` does, so every request is
+  // validated once from what the admin wrote.
+  std::string text = served.text;
+  if (in.period || in.compare || in.filters) {
     YAML::Node root = YAML::Load(served.text);
     if (in.period || in.compare) {
       YAML::Node period = in.period ? period_node(*in.period) : YAML::Clone(root["period"]);
@@ -166,14 +167,14 @@ Dashboard::Prepared Dashboard::prepare(const Inputs& in, const std::string& repo
       else
         root["filters"] = filters;
     }
-    YAML::Emitter text;
-    text << root;
-    try {
-      p.config =
-          config::load_config_text(text.c_str(), served.path, config::process_env(), today_utc(), problems);
-    } catch (const DiagnosticError& e) {
-      throw RequestError{400, problems_text(e.diagnostics())};
-    }
+    YAML::Emitter emitted;
+    emitted << root;
+    text = emitted.c_str();
+  }
+  try {
+    p.config = config::load_config_text(text, served.path, config::process_env(), today_utc(), problems);
+  } catch (const DiagnosticError& e) {
+    throw RequestError{400, problems_text(e.diagnostics())};
   }
   p.config.reports = {report_use(report)};
   auto* registry = served.registry;
