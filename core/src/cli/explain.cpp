@@ -15,7 +15,8 @@ namespace tally::cli {
 int explain(const ExplainArgs& args) {
   std::unique_ptr<plugins::Registry> holder;
   plugins::Registry* registry = nullptr;
-  auto cfg = load_valid_config(args.config, "", registry, holder);
+  // Nothing is rendered: the config's reports are replaced by one that is always there.
+  auto cfg = load_valid_config(args.config, "json", registry, holder);
   if (!cfg) return kInvalid;
   std::vector<std::string> names;
   for (const auto& m : cfg->metrics) names.push_back(m.name);
