@@ -126,6 +126,8 @@ TEST(DashboardBrowser, PeriodAndFilterChangesMatchTheApiAndAClickListsTheKpisRec
   auto api = c.Get(
       ("/api/report?config=dash&period=last:year&filters=" + encoded(filters)).c_str());
   ASSERT_TRUE(api && api->status == 200);
+  for (const auto& m : json::parse(api->body)["metrics"])
+    EXPECT_EQ(m["status"], "ok") << m.dump();
   std::map<std::string, std::optional<double>> expected;
   for (const auto& m : json::parse(api->body)["metrics"])
     for (const auto& k : m["kpis"])
