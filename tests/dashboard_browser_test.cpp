@@ -126,10 +126,10 @@ TEST(DashboardBrowser, PeriodAndFilterChangesMatchTheApiAndAClickListsTheKpisRec
   auto api = c.Get(
       ("/api/report?config=dash&period=last:year&filters=" + encoded(filters)).c_str());
   ASSERT_TRUE(api && api->status == 200);
-  for (const auto& m : json::parse(api->body)["metrics"])
-    EXPECT_EQ(m["status"], "ok") << m.dump();
+  const json report = json::parse(api->body);  // named: a loop over a temporary's member dangles
+  for (const auto& m : report["metrics"]) EXPECT_EQ(m["status"], "ok") << m.dump();
   std::map<std::string, std::optional<double>> expected;
-  for (const auto& m : json::parse(api->body)["metrics"])
+  for (const auto& m : report["metrics"])
     for (const auto& k : m["kpis"])
       expected[m["name"].get<std::string>() + "." + k["name"].get<std::string>()] =
           k["value"].is_null() ? std::nullopt : std::optional<double>(k["value"].get<double>());
