@@ -20,8 +20,9 @@ std::string text(tally_str s) {
 TEST(HostApi, TableOfSdk11ReachesTheNewEntries) {
   const tally_host_api& h = tally::plugins::host_api();
   EXPECT_EQ(h.struct_size, sizeof(tally_host_api));
-  EXPECT_EQ(TALLY_SDK_MINOR_OF(h.sdk_version), 1u);
+  EXPECT_EQ(TALLY_SDK_MINOR_OF(h.sdk_version), 2u);  // 1.2 added add_drilldown
   EXPECT_GT(h.struct_size, offsetof(tally_host_api, run_fact));
+  EXPECT_GT(h.struct_size, offsetof(tally_host_api, add_drilldown));
 }
 
 TEST(HostApi, MetricNotesAndKpiQualifiersReachReports) {

@@ -26,7 +26,7 @@ std::string load_error(const std::string& name) {
 TEST(Loader, RefusesAnotherSdkMajorFromTheManifestNamingBothVersions) {
   std::string e = load_error("major2_manifest");
   EXPECT_NE(e.find("built against SDK 2.0"), std::string::npos) << e;
-  EXPECT_NE(e.find("this tally has SDK 1.1"), std::string::npos) << e;
+  EXPECT_NE(e.find("this tally has SDK 1.2"), std::string::npos) << e;
 }
 
 TEST(Loader, RefusesANewerMinorThanTheHost) {

@@ -171,7 +171,7 @@ TEST(Manifest, UnknownKeysAndTypes) {
       "m.plugin.yaml:19:23: unknown key 'requird' in param 'owner'; did you mean 'required'? valid: type, "
       "default, values, min, max, required, doc\n"
       "m.plugin.yaml:20:1: unknown key 'autor'; valid: name, kind, version, sdk, library, sha256, summary, "
-      "title, needs, extensions, params\n");
+      "title, needs, extensions, params, kpis\n");
 }
 
 TEST(Manifest, ParamSpecConsistency) {

@@ -22,7 +22,7 @@ tally="$work/prefix/bin/tally"
 step "$cmake" -S "$work/deal_mix" -B "$work/deal_mix/build" -DCMAKE_PREFIX_PATH="$work/prefix"
 step "$cmake" --build "$work/deal_mix/build"
 grep -q '^sha256: [0-9a-f]\{64\}$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"
-grep -q '^sdk: "1.1"$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"
+grep -q '^sdk: "1.2"$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"
 
 export TALLY_PLUGIN_PATH="$work/deal_mix/build/plugins"
 "$tally" describe deal_mix >"$work/describe.txt"

@@ -4,6 +4,10 @@
 
 #include <iostream>
 
+#include <tally/plugin.h>
+
+#include <string>
+
 #include "cli/commands.hpp"
 #include "cli/logging.hpp"
 #include "util/text.hpp"
@@ -13,7 +17,9 @@ int main(int argc, char** argv) {
   tally::cli::install_stderr_logger();
 
   CLI::App app{"tally: sales analytics reports from YAML configs and plugins"};
-  app.set_version_flag("--version", std::string("tally ") + TALLY_VERSION + " (plugin SDK 1.0)");
+  app.set_version_flag("--version", std::string("tally ") + TALLY_VERSION + " (plugin SDK " +
+                                        std::to_string(TALLY_SDK_VERSION_MAJOR) + "." +
+                                        std::to_string(TALLY_SDK_VERSION_MINOR) + ")");
   app.require_subcommand(1);
   int verbosity = 0;
   bool quiet = false;
@@ -43,6 +49,38 @@ int main(int argc, char** argv) {
   check->add_option("--data", check_data, "Data source, overriding the config's `data:`");
   double check_busy_timeout = 5;
   check->add_option("--busy-timeout", check_busy_timeout, busy_help)
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
+
+  tally::cli::ExplainArgs explain_args;
+  auto* explain =
+      app.add_subcommand("explain", "Show the formula and the records behind one KPI of a report");
+  explain->add_option("config", explain_args.config, "Report config (YAML)")->required();
+  explain->add_option("--metric", explain_args.metric, "The metric (its `as:` name, else its plugin)")
+      ->required();
+  explain->add_option("--kpi", explain_args.kpi, "The KPI's name, as in `tally run --format json`")
+      ->required();
+  explain->add_option("--row", explain_args.row, "One row of the KPI's breakdown (e.g. a stage or a rep)");
+  explain->add_option("--format", explain_args.format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  explain->add_option("--data", explain_args.data, "Data source, overriding the config's `data:`");
+  explain->add_option("--busy-timeout", explain_args.busy_timeout, busy_help)
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
+
+  tally::cli::ServeArgs serve_args;
+  auto* serve = app.add_subcommand("serve", "Serve a live dashboard of report configs (read-only)");
+  serve->add_option("configs", serve_args.configs, "Report config(s) (YAML); the first is shown first")
+      ->required();
+  serve->add_option("--data", serve_args.data, "Data source, overriding every config's `data:`");
+  serve->add_option("--port", serve_args.port, "TCP port (0: any free port, printed at start)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  serve->add_option("--bind", serve_args.bind, "Address to listen on")->capture_default_str();
+  serve->add_option("--max-runs", serve_args.max_runs, "Reports computed at once; others wait, then get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 64u));
+  serve->add_option("--busy-timeout", serve_args.busy_timeout, busy_help)
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
 
@@ -109,6 +147,8 @@ int main(int argc, char** argv) {
 
   try {
     if (*run) return tally::cli::run(run_args);
+    if (*explain) return tally::cli::explain(explain_args);
+    if (*serve) return tally::cli::serve(serve_args);
     if (*check) return tally::cli::check(check_config, check_data, check_busy_timeout);
     if (*plugins) return tally::cli::list_plugins(plugin_path);
     if (*describe) return tally::cli::describe(describe_name, plugin_path);

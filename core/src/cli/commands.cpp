@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/config_loading.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -26,12 +27,12 @@ namespace tally::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 void print_diagnostics(const std::vector<Diagnostic>& diagnostics) {
   for (const auto& d : diagnostics) std::cerr << escape_for_terminal(d.format()) << '\n';
   if (diagnostics.size() > 1) std::cerr << diagnostics.size() << " problems found\n";
 }
+
+namespace {
 
 std::vector<std::string> plugin_dirs(const std::vector<std::string>& first) {
   std::vector<std::string> dirs = first;
@@ -47,8 +48,8 @@ bool stdout_is_color_tty() {
   return isatty(fileno(stdout)) && !std::getenv("NO_COLOR");
 }
 
-// Loads and validates a config; prints every problem and returns nullopt
-// when there are any.
+}  // namespace
+
 std::optional<config::Config> load_valid_config(const std::string& path, const std::string& format,
                                                 plugins::Registry*& registry_out,
                                                 std::unique_ptr<plugins::Registry>& registry_holder) {
@@ -97,6 +98,26 @@ std::optional<config::Config> load_valid_config(const std::string& path, const s
   }
   return cfg;
 }
+
+std::unique_ptr<store::Backend> open_data(const config::Config& cfg, const std::string& config_path,
+                                          const std::string& data_override, double busy_timeout) {
+  std::string source = data_override.empty() ? cfg.data : data_override;
+  if (source.empty()) {
+    std::cerr << config_path << ": no data source: set `data:` in the config or pass --data\n";
+    return nullptr;
+  }
+  try {
+    return store::open_backend(source, {static_cast<int>(busy_timeout * 1000)});
+  } catch (const std::exception& e) {
+    std::cerr << (data_override.empty()
+                      ? cfg.data_where.file.empty() ? config_path : Diagnostic{cfg.data_where, ""}.format()
+                      : std::string("--data: "))
+              << escape_for_terminal(e.what()) << '\n';
+    return nullptr;
+  }
+}
+
+namespace {
 
 std::string describe_period(const config::Config& cfg) {
   std::string text = cfg.period.from.iso() + " .. " + cfg.period.to.iso();

@@ -26,6 +26,27 @@ int check(const std::string& config_path, const std::string& data_override, doub
 int list_plugins(const std::vector<std::string>& extra_dirs);
 int describe(const std::string& plugin, const std::vector<std::string>& extra_dirs);
 
+struct ExplainArgs {
+  std::string config;
+  std::string metric;  // the `as:` name (or the plugin name)
+  std::string kpi;
+  std::string row;     // "" = the headline KPI
+  std::string format;  // "" (text) or json
+  std::string data;
+  double busy_timeout = 5;
+};
+int explain(const ExplainArgs& args);
+
+struct ServeArgs {
+  std::vector<std::string> configs;
+  std::string data;
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+  unsigned max_runs = 2;  // reports computed at once; more wait, then get 503
+  double busy_timeout = 5;
+};
+int serve(const ServeArgs& args);
+
 struct DemoArgs {
   std::string db = "data/demo.db";
   int scale = 1;

@@ -51,6 +51,12 @@ const ParamSpec* Manifest::find_param(const std::string& param_name) const {
   return nullptr;
 }
 
+std::string Manifest::kpi_formula(const std::string& kpi) const {
+  for (const auto& [name, formula] : kpi_formulas)
+    if (name == kpi) return formula;
+  return {};
+}
+
 std::string Manifest::library_path() const {
   const std::filesystem::path lib(library);
   if (lib.is_absolute()) return library;
@@ -209,7 +215,7 @@ using Entry = YamlReader::Entry;
 
 const std::vector<std::string> kManifestKeys = {"name",    "kind",       "version", "sdk",
                                                 "library", "sha256",     "summary", "title",
-                                                "needs",   "extensions", "params"};
+                                                "needs",   "extensions", "params",  "kpis"};
 const std::vector<std::string> kParamKeys = {"type", "default", "values", "min", "max", "required", "doc"};
 const std::vector<std::string> kKinds = {"metric", "report", "source"};
 
@@ -283,9 +289,31 @@ class ManifestReader {
                                       std::string(kind_name(manifest_.kind)) + " plugin");
     }
     if (auto* e = detail::find_entry(entries, "params")) read_params(*e);
+    if (auto* e = detail::find_entry(entries, "kpis")) read_kpis(*e);
   }
 
  private:
+  // `kpis: {win_rate: "won / (won + lost) among deals closed in the period"}`:
+  // the formula `tally explain` and the dashboard show beside a KPI's records.
+  void read_kpis(const Entry& e) {
+    if (!e.value.IsMap()) {
+      yaml_.error(e.value_where,
+                  "kpis must be a map of KPI name to its formula, like {win_rate: \"won / closed\"}");
+      return;
+    }
+    for (const auto& kpi : yaml_.entries(e.value, nullptr, "kpis")) {
+      if (!detail::is_identifier(kpi.key)) {
+        yaml_.error(kpi.key_where, "KPI name '" + kpi.key + "' must be lowercase letters, digits and _");
+        continue;
+      }
+      auto formula = yaml_.text(kpi, "the formula of " + kpi.key);
+      if (formula && formula->empty())
+        yaml_.error(kpi.value_where, "the formula of " + kpi.key + " is empty");
+      else if (formula)
+        manifest_.kpi_formulas.emplace_back(kpi.key, *formula);
+    }
+  }
+
   void read_kind(const std::string& text, const Entry& e) {
     if (text == "metric")
       manifest_.kind = Kind::Metric;

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/diagnostic.hpp"
@@ -59,11 +60,15 @@ struct Manifest {
   std::vector<std::string> needs;       // datasets it reads (metrics)
   std::vector<std::string> extensions;  // file extensions it reads (sources)
   std::vector<ParamSpec> params;
+  // Metrics: each headline KPI's formula in words (`kpis:`), in manifest order.
+  std::vector<std::pair<std::string, std::string>> kpi_formulas;
 
   std::string manifest_path;  // where it was read from
   SourceLocation where;       // its location, for messages
 
   const ParamSpec* find_param(const std::string& name) const;
+  // The KPI's formula, or "" when the manifest gives none.
+  std::string kpi_formula(const std::string& kpi) const;
   std::string library_path() const;  // library resolved against the manifest's directory
 };
 

@@ -408,6 +408,32 @@ Which QueryBuilder::period() const {
   return impl_->period;
 }
 
+QueryBuilder QueryBuilder::records_query() const {
+  // What identifies a record and what a reader checks it by, in the order
+  // they are listed; a dataset shows those it has.
+  static const std::vector<std::string> kIdentity = {
+      "id", "external_id", "name", "account_name", "rep", "type", "source", "stage", "status", "category"};
+  static const std::vector<std::string> kAmounts = {"amount", "mrr", "mrr_delta", "minutes",
+                                                    "duration_minutes"};
+  const detail::DatasetDef& d = *impl_->dataset;
+  QueryBuilder out(d.name);
+  out.impl_->wheres = impl_->wheres;
+  out.impl_->binds = impl_->binds;
+  out.impl_->period = impl_->period;
+  auto has = [&](const std::string& name) { return d.find_column(name) || d.find_dimension(name); };
+  for (const auto* list : {&kIdentity, &kAmounts})
+    for (const auto& name : *list)
+      if (has(name)) out.select(name, name);
+  for (const auto& c : d.columns) {
+    const bool own = c.sql == "t." + c.name;
+    const bool date =
+        c.name == "day" || (c.name.size() > 3 && c.name.compare(c.name.size() - 3, 3, "_at") == 0);
+    if (own && date && !out.impl_->has_alias(c.name)) out.select(c.name, c.name);
+  }
+  if (out.impl_->has_alias("id")) out.order_by("id", false);
+  return out;
+}
+
 CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) const {
   const auto* sql_dialect = dynamic_cast<const detail::SqlDialect*>(&dialect);
   if (!sql_dialect) throw QueryError("dialect '" + dialect.name() + "' is not one Tally made");

@@ -103,6 +103,12 @@ class QueryBuilder {
   const std::string& dataset() const;
   Which period() const;
 
+  // The records the query's rows are made of, for drill-down: the same
+  // dataset, where() conditions, bound parameters and period, selecting each
+  // record's id, names, amounts and dates (those of RecordColumns the dataset
+  // has), ordered by id. Its own selects, groups, order and limit are dropped.
+  QueryBuilder records_query() const;
+
   // Result columns: group-by aliases in order, then select aliases in order.
   CompiledQuery compile(const Dialect& dialect, const Scope& scope) const;
 

@@ -2,6 +2,7 @@
 // into a status plus ctx->last_error, so nothing C++ crosses the boundary.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string_view>
@@ -569,6 +570,41 @@ tally_str host_run_fact(tally_ctx* ctx, tally_str name) {
   return tally_str{nullptr, 0};
 }
 
+// ---- 1.2: drill-down ----
+
+int32_t host_add_drilldown(tally_ctx* ctx, const tally_drilldown* d) {
+  return guarded(ctx, [&]() -> int32_t {
+    if (!ctx->result || !ctx->dialect)
+      return fail(ctx, "add_drilldown: only metric plugins declare drill-downs");
+    if (!d || d->struct_size < offsetof(tally_drilldown, query) + sizeof d->query || !d->query)
+      return fail(ctx, "add_drilldown: no drill-down or no query given");
+    if (d->part != TALLY_DRILLDOWN_RECORDS && d->part != TALLY_DRILLDOWN_DENOMINATOR)
+      return fail(ctx,
+                  "add_drilldown: part must be TALLY_DRILLDOWN_RECORDS or TALLY_DRILLDOWN_DENOMINATOR, got " +
+                      std::to_string(d->part));
+    run::Drilldown drill;
+    drill.kpi = str(d->kpi);
+    drill.row = str(d->row);
+    drill.part = d->part;
+    if (drill.kpi.empty()) return fail(ctx, "add_drilldown: the KPI name is empty");
+    drill.dataset = d->query->builder.dataset();
+    try {
+      drill.records = d->query->builder.records_query().compile(*ctx->dialect, ctx->scope);
+    } catch (const query::QueryError& e) {
+      drill.error = e.what();  // listed when asked; the KPI itself is fine
+    }
+    auto& all = ctx->result->drilldowns;
+    auto same = std::find_if(all.begin(), all.end(), [&](const run::Drilldown& x) {
+      return x.kpi == drill.kpi && x.row == drill.row && x.part == drill.part;
+    });
+    if (same != all.end())
+      *same = std::move(drill);
+    else
+      all.push_back(std::move(drill));
+    return TALLY_OK;
+  });
+}
+
 const tally_host_api kHostApi = {
     sizeof(tally_host_api),
     TALLY_SDK_VERSION,
@@ -620,6 +656,7 @@ const tally_host_api kHostApi = {
     &host_run_fact_count,
     &host_run_fact_name,
     &host_run_fact,
+    &host_add_drilldown,
 };
 
 }  // namespace

@@ -32,6 +32,13 @@ const Table* MetricResult::find_table(const std::string& n) const {
   return nullptr;
 }
 
+const Drilldown* MetricResult::find_drilldown(const std::string& kpi, const std::string& row,
+                                              int32_t part) const {
+  for (const auto& d : drilldowns)
+    if (d.kpi == kpi && d.row == row && d.part == part) return &d;
+  return nullptr;
+}
+
 bool RunResult::all_ok() const {
   for (const auto& m : metrics)
     if (!m.ok) return false;

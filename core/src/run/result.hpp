@@ -10,6 +10,7 @@
 
 #include <tally/plugin.h>
 
+#include "query/query.hpp"
 #include "util/value.hpp"
 
 namespace tally::run {
@@ -49,6 +50,19 @@ struct Table {
   int column_index(const std::string& name) const;
 };
 
+// The records behind a KPI (or one row of its breakdown), as the plugin
+// declared them (SDK 1.2): compiled when declared, run only when asked.
+struct Drilldown {
+  std::string kpi;
+  std::string row;                         // "" = the headline KPI
+  int32_t part = TALLY_DRILLDOWN_RECORDS;  // tally_drilldown_part
+  std::string dataset;
+  query::CompiledQuery records;
+  // Why the records cannot be listed (e.g. the report filters by a dimension
+  // the dataset lacks); the run itself is not failed for it.
+  std::string error;
+};
+
 struct MetricResult {
   std::string name;  // `as:` or plugin name
   std::string plugin;
@@ -59,6 +73,10 @@ struct MetricResult {
   std::vector<Kpi> kpis;
   std::vector<Table> tables;
   std::vector<std::string> notes;  // data-quality and scope notes, shown with the results
+  std::vector<Drilldown> drilldowns;
+
+  // The declared drill-down, or nullptr.
+  const Drilldown* find_drilldown(const std::string& kpi, const std::string& row, int32_t part) const;
 
   const Kpi* find_kpi(const std::string& name) const;
   const Table* find_table(const std::string& name) const;

@@ -211,6 +211,7 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
 
 std::string expand_output_path(const std::string& pattern, const RunResult& result,
                                const std::string& out_dir) {
+  if (pattern == "-") return pattern;  // standard output, for the reports that take it
   auto slug = [](const std::string& text) {
     std::string out;
     for (char c : text) {

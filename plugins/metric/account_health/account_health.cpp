@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <tally/calendar.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 #include <utility>
 #include <vector>
@@ -105,11 +106,31 @@ class AccountHealth final : public tally::sdk::Metric {
                                             static_cast<double>(s.customers.size()));
              });
 
+    declare_drilldowns(ctx, now);
     account_table(ctx, now, ctx.text("rank_by"), static_cast<size_t>(ctx.integer("top_n")));
     if (const std::string dim = ctx.text("group_by"); dim != "none") group_table(ctx, now, dim);
   }
 
  private:
+  // The customers (accounts dataset) and their conversations and tickets.
+  static void declare_drilldowns(const Context& ctx, const Snapshot& s) {
+    std::string ids;
+    for (const auto& [id, account] : s.customers) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+    if (ids.empty()) ids = "-1";  // an id no row has: an empty list
+    const std::string customers = "id in (" + ids + ")";
+    const std::string tickets = "in_period(opened_at) and account_id in (" + ids + ")";
+    tally::sdk::drilldown(ctx, "customers", "accounts", customers);
+    auto ticket_rows = ctx.query("support_tickets");
+    ticket_rows.where(tickets);
+    auto customer_rows = ctx.query("accounts");
+    customer_rows.where(customers);
+    tally::sdk::drilldown_ratio(ctx, "tickets_per_customer", ticket_rows, customer_rows);
+    auto conversations = ctx.query("activities");
+    conversations.where("type in ('conversation', 'call', 'meeting') and in_period(occurred_at)")
+        .where("account_id in (" + ids + ")");
+    tally::sdk::drilldown_ratio(ctx, "conversations_per_customer_month", conversations, customer_rows);
+  }
+
   static Snapshot snapshot(Context& ctx, Which which) {
     Snapshot s;
     const auto period = ctx.period(which);

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <tally/calendar.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -105,6 +106,8 @@ class Activity final : public tally::sdk::Metric {
 
     kpi(ctx, "activities", "Activities", Unit::Count, true,
         both([](const Snapshot& s) { return std::optional<double>(static_cast<double>(s.total)); }));
+    tally::sdk::drilldown(ctx, "activities", "activities", "in_period(occurred_at)");
+    tally::sdk::drilldown(ctx, "activities_per_rep_per_day", "activities", "in_period(occurred_at)");
     kpi(ctx, "activities_per_rep_per_day", "Activities per rep per working day", Unit::Number, true,
         both([](const Snapshot& s) {
           return tally::sdk::ratio_opt(static_cast<double>(s.total),

@@ -8,6 +8,7 @@
 // ending ARR   = 12 x sum(mrr_delta) of events before the period end, computed on its own.
 // Everything is summed in integer cents (each event's delta rounded to cents) so the bridge
 // must balance exactly; when it does not, the metric fails instead of showing a wrong number.
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 #include <cmath>
@@ -133,6 +134,14 @@ class Arr final : public tally::sdk::Metric {
       ctx.kpi(k);
     }
 
+    // The subscription events each line of the bridge sums.
+    tally::sdk::drilldown(ctx, "starting_arr", "subscription_events", "occurred_at < period_from");
+    for (const char* type : {"new", "expansion", "contraction", "churn", "reactivation"})
+      tally::sdk::drilldown(ctx, std::string(type == std::string("churn") ? "churned" : type) + "_arr",
+                            "subscription_events",
+                            "type = '" + std::string(type) + "' and in_period(occurred_at)");
+    tally::sdk::drilldown(ctx, "net_new_arr", "subscription_events", "in_period(occurred_at)");
+    tally::sdk::drilldown(ctx, "ending_arr", "subscription_events", "occurred_at < period_to");
     bridge_table(ctx, current);
     std::string dimension = ctx.text("group_by");
     if (dimension != "none") by_group(ctx, dimension);

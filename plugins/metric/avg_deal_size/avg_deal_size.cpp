@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tally/drilldown.hpp>
 #include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
@@ -39,6 +40,9 @@ class AvgDealSize final : public tally::sdk::Metric {
 
     tally::sdk::quality::note_unknown_amounts(ctx, current.unknown(), "won deal", "won deals",
                                               "Won amount and average deal size");
+    // Every headline rests on the same records: the deals won in the period.
+    for (const char* kpi : {"avg_deal_size", "won_deals", "won_amount"})
+      tally::sdk::drilldown(ctx, kpi, "opportunities", kWonInPeriod);
 
     const std::string trend = ctx.text("trend");
     if (trend != "none") trend_table(ctx, trend);

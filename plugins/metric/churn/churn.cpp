@@ -8,6 +8,7 @@
 // in the period of subscriptions that started before the period start, so new customers'
 // revenue never enters NRR.
 #include <tally/calendar.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/format.hpp>
 #include <tally/sdk.hpp>
 
@@ -111,6 +112,7 @@ class Churn final : public tally::sdk::Metric {
     kpis.add("churned_mrr", "Churned MRR", Unit::Money, false,
              [](const Period& p) -> std::optional<double> { return p.churned_mrr; });
 
+    declare_drilldowns(ctx, current);
     breakdowns(ctx, current);
     std::string trend = ctx.text("trend");
     if (trend != "none") trend_table(ctx, current, trend);
@@ -118,6 +120,26 @@ class Churn final : public tally::sdk::Metric {
 
  private:
   std::string group_;
+
+  // The accounts behind the customer counts (accounts dataset) and the
+  // subscription events behind the MRR figures.
+  static void declare_drilldowns(const Context& ctx, const Period& p) {
+    std::string at_start, churned;
+    for (const auto& [id, index] : p.index) {
+      at_start += (at_start.empty() ? "" : ", ") + std::to_string(id);
+      if (p.accounts[index].churned) churned += (churned.empty() ? "" : ", ") + std::to_string(id);
+    }
+    if (at_start.empty()) at_start = "-1";  // an id no row has: an empty list
+    if (churned.empty()) churned = "-1";
+    tally::sdk::drilldown(ctx, "churned_customers", "accounts", "id in (" + churned + ")");
+    tally::sdk::drilldown_ratio(ctx, "logo_churn_rate", "accounts", "id in (" + churned + ")",
+                                "id in (" + at_start + ")");
+    tally::sdk::drilldown(ctx, "churned_mrr", "subscription_events",
+                          "type = 'churn' and " + kStartCohortInPeriod);
+    tally::sdk::drilldown_ratio(ctx, "gross_revenue_churn", "subscription_events",
+                                "type in ('churn', 'contraction') and " + kStartCohortInPeriod,
+                                "occurred_at < period_from");
+  }
 
   Period compute(Context& ctx, Which which) const {
     Period p;

@@ -3,6 +3,7 @@
 // the period where the item (or any collateral) was used vs the deals where it was not.
 // group_by <dimension>: uses, reps and the with/without win rates per group (by_<dimension>).
 #include <tally/calendar.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -94,6 +95,7 @@ class CollateralUsage final : public tally::sdk::Metric {
     kpis.add("win_rate_without_collateral", "Win rate without collateral, " + scope, Unit::Percent, true,
              [](const Result& r) { return r.win_rate_without(); });
 
+    declare_drilldowns(ctx, current);
     items_table(ctx, current);
     unused_table(ctx, current);
     const std::string dim = ctx.text("group_by");
@@ -114,6 +116,18 @@ class CollateralUsage final : public tally::sdk::Metric {
       list += (i ? ", :deal_type_" : ":deal_type_") + std::to_string(i);
     return " and " + column + " in (" + list + ")";
   }
+  // The items counted (collateral dataset).
+  static void declare_drilldowns(const Context& ctx, const Result& r) {
+    std::string used, unused;
+    for (const auto& [id, i] : r.items) {
+      if (i.uses > 0) used += (used.empty() ? "" : ", ") + std::to_string(id);
+      if (i.unused) unused += (unused.empty() ? "" : ", ") + std::to_string(id);
+    }
+    tally::sdk::drilldown(ctx, "items_used", "collateral", "id in (" + (used.empty() ? "-1" : used) + ")");
+    tally::sdk::drilldown(ctx, "items_unused", "collateral",
+                          "id in (" + (unused.empty() ? "-1" : unused) + ")");
+  }
+
   void bind_types(tally::sdk::Query& q) const {
     if (deal_types_.size() >= 3) return;
     for (size_t i = 0; i < deal_types_.size(); ++i) q.bind("deal_type_" + std::to_string(i), deal_types_[i]);

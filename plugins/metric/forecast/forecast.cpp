@@ -28,6 +28,7 @@
 //                      group of the dimension (NULL groups as "(none)").
 #include <tally/calendar.hpp>
 #include <tally/compare.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <tally/targets.hpp>
@@ -197,6 +198,7 @@ class Forecast final : public tally::sdk::Metric {
         "leads_needed", "Leads needed to reach target", Unit::Count,
         [&](Which w) { return pick(w).leads_needed(); }, false);
 
+    tally::sdk::drilldown(ctx, "closed_won", "opportunities", "status = 'won' and in_period(closed_at)");
     categories_table(ctx, current);
     if (const std::string dim = ctx.text("group_by"); dim != "none") group_table(ctx, dim);
   }

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <tally/compare.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -103,6 +104,7 @@ class LeadFunnel final : public tally::sdk::Metric {
                " days after their period's end: steps reached before " + cutoffs_.current +
                " (comparison cohort: before " + *cutoffs_.compare + ").");
 
+    declare_drilldowns(ctx, cutoffs_.current);
     funnel_table(ctx, current);
     profile_table(ctx, profile, ctx.integer("top_n"), cutoffs_.current);
     const std::string dim = ctx.text("group_by");
@@ -133,6 +135,24 @@ class LeadFunnel final : public tally::sdk::Metric {
       }
     }
     ctx.kpi(k);
+  }
+
+  // The leads of the current cohort behind each KPI, and behind each step
+  // of the funnel table (kpi "leads", row = the step).
+  static void declare_drilldowns(const Context& ctx, const std::string& cutoff) {
+    const std::array<std::string, 6> step_condition = {"true", kMql, kSal, kSql, kConverted, kCustomer};
+    auto cohort = [&](size_t step) {
+      auto q = ctx.query("leads");
+      q.where("in_period(created_at)").where(step_condition[step]).bind("cutoff", tally::sdk::Value{cutoff});
+      return q;
+    };
+    tally::sdk::drilldown(ctx, "leads", cohort(0));
+    tally::sdk::drilldown(ctx, "customers", cohort(5));
+    tally::sdk::drilldown_ratio(ctx, "mql_to_sal", cohort(2), cohort(1));
+    tally::sdk::drilldown_ratio(ctx, "mql_to_sql", cohort(3), cohort(1));
+    tally::sdk::drilldown_ratio(ctx, "lead_to_customer", cohort(5), cohort(0));
+    static const std::array<const char*, 6> names = {"lead", "mql", "sal", "sql", "opportunity", "customer"};
+    for (size_t i = 0; i < names.size(); ++i) tally::sdk::drilldown_row(ctx, "leads", names[i], cohort(i));
   }
 
   static Steps steps(const Context& ctx, Which which, const std::string& cutoff) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/drilldown.hpp>
 #include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
@@ -65,6 +66,7 @@ class LeadResponse final : public tally::sdk::Metric {
     kpis.add("answered_within_threshold", "Share answered within the threshold", Unit::Percent, true,
              [](const Stats& s) { return s.within_share(); });
 
+    declare_drilldowns(ctx);
     if (group != "none") {
       auto groups = grouped(ctx, group);
       std::vector<std::pair<std::string, Stats>> sorted(groups.begin(), groups.end());
@@ -126,6 +128,22 @@ class LeadResponse final : public tally::sdk::Metric {
             "minutes_between(created_at, first_response_at) >= 0")
         .bind("threshold", Value{threshold_});
     return q;
+  }
+
+  // The leads behind the KPIs: the time statistics rest on the answered ones.
+  void declare_drilldowns(Context& ctx) const {
+    tally::sdk::drilldown(ctx, "leads", "leads", "in_period(created_at)");
+    tally::sdk::drilldown(ctx, "unanswered_leads", "leads",
+                          "in_period(created_at) and first_response_at is null");
+    for (const char* kpi : {"mean_response_minutes", "median_response_minutes", "p90_response_minutes"})
+      tally::sdk::drilldown(ctx, kpi, "leads", "in_period(created_at) and first_response_at is not null");
+    auto within = ctx.query("leads");
+    within.where("in_period(created_at) and first_response_at is not null")
+        .where(std::string(kMinutes) + " <= :threshold")
+        .bind("threshold", Value{threshold_});
+    auto answered = ctx.query("leads");
+    answered.where("in_period(created_at) and first_response_at is not null");
+    tally::sdk::drilldown_ratio(ctx, "answered_within_threshold", within, answered);
   }
 
   static void read_times(tally::sdk::Rows& rows, uint32_t first, Stats& s) {

@@ -9,6 +9,7 @@
 // A won deal without an amount is unknown, not $0: revenue covers the known amounts (n/a when
 // none is known), the average divides by the deals with one, and a note counts the others.
 #include <tally/quality.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -131,6 +132,12 @@ std::map<std::string, Rep> load_groups(const Context& ctx, const std::string& le
   return groups;
 }
 
+tally::sdk::Query won_query(const Context& ctx, const std::string& condition) {
+  auto q = ctx.query("opportunities");
+  q.where(condition);
+  return q;
+}
+
 class Leaderboard final : public tally::sdk::Metric {
  public:
   void run(Context& ctx) override {
@@ -172,6 +179,9 @@ class Leaderboard final : public tally::sdk::Metric {
     tally::sdk::quality::note_unknown_amounts(ctx, unknown, "won deal", "won deals",
                                               "Revenue, average deal size and attainment");
 
+    // Per rep row: the deals the rep won and lost in the period (rep level only).
+    std::map<const Rep*, int64_t> id_of;
+    for (const auto& [id, r] : reps) id_of[&r] = id;
     int64_t rank = 0;
     std::optional<double> last;
     for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top_n; ++i) {
@@ -182,6 +192,13 @@ class Leaderboard final : public tally::sdk::Metric {
       t.row({value ? Value{rank} : Value{}, r.name, r.won, tally::sdk::opt(r.revenue()),
              tally::sdk::opt(r.avg_deal_size()), tally::sdk::opt(r.win_rate()), tally::sdk::opt(r.quota),
              tally::sdk::opt(r.attainment())});
+      if (auto id = id_of.find(&r); id != id_of.end()) {
+        const std::string owner = "owner_id = " + std::to_string(id->second) + " and in_period(closed_at)";
+        tally::sdk::drilldown_row(ctx, "deals_won", r.name, won_query(ctx, owner + " and status = 'won'"));
+        tally::sdk::drilldown_row_ratio(ctx, "win_rate", r.name,
+                                        won_query(ctx, owner + " and status = 'won'"),
+                                        won_query(ctx, owner + " and status in ('won', 'lost')"));
+      }
     }
   }
 };

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tally/drilldown.hpp>
 #include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
@@ -41,6 +42,8 @@ class NewOpportunities final : public tally::sdk::Metric {
             });
     tally::sdk::quality::note_unknown_amounts(ctx, current.unknown, "new deal", "new deals",
                                               "New opportunity amounts");
+    for (const char* kpi : {"new_opportunities", "new_opportunity_amount"})
+      tally::sdk::drilldown(ctx, kpi, "opportunities", "in_period(created_at)");
 
     if (group_by != "none") breakdown(ctx, group_by, top_n, current.count);
     if (trend != "none") trend_table(ctx, trend);
@@ -89,6 +92,8 @@ class NewOpportunities final : public tally::sdk::Metric {
       const int64_t deals = rows.integer(1);
       t.row({label_or_none(rows.text(0)), deals, tally::sdk::opt(rows.optional_number(2)),
              tally::sdk::ratio(static_cast<double>(deals), all)});
+      tally::sdk::drilldown_group(ctx, "new_opportunities", label_or_none(rows.text(0)), "opportunities",
+                                  "in_period(created_at)", group_by);
     }
   }
 

@@ -8,6 +8,7 @@
 // today). A deal without a history row covering the end is counted in a note: a still-open one
 // stays in its current stage, a closed one goes under "(no stage)" unweighted.
 #include <tally/calendar.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/format.hpp>
 #include <tally/quality.hpp>
 #include <tally/sdk.hpp>
@@ -127,6 +128,9 @@ class Pipeline final : public tally::sdk::Metric {
                "with their current probability, closed ones under " +
                kNoStage + " unweighted.");
     }
+    // Open, weighted and counted pipeline rest on the same deals: those open at the period end.
+    for (const char* kpi : {"open_pipeline", "weighted_pipeline", "open_deals"})
+      tally::sdk::drilldown(ctx, kpi, "opportunities", kOpenAtEnd);
     stage_table(ctx, current);
     at_risk_table(ctx, current);
     needed_table(ctx, current);

@@ -4,6 +4,7 @@
 // Team KPI: the share of reps with a quota whose attainment is at or above 100 %.
 // A won deal without an amount adds nothing to attainment; a note counts them.
 #include <tally/quality.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -129,11 +130,37 @@ class QuotaAttainment final : public tally::sdk::Metric {
     ctx.kpi("reps_at_quota", "Reps at or above 100 %", Unit::Count,
             [&](Which w) { return std::optional<double>(static_cast<double>(pick(w).at_quota)); });
 
+    declare_drilldowns(ctx, reps);
     by_rep(ctx, reps, dimension);
     if (dimension != "none") by_group(ctx, reps, dimension);
   }
 
  private:
+  // The reps counted (reps dataset), and the won deals and quota rows behind
+  // the team's attainment, of the reps with a quota in the period.
+  static void declare_drilldowns(const Context& ctx, const std::map<int64_t, Rep>& reps) {
+    std::string with_quota, at_quota;
+    for (const auto& [id, r] : reps) {
+      const auto a = r.attainment();
+      if (!a) continue;
+      with_quota += (with_quota.empty() ? "" : ", ") + std::to_string(id);
+      if (*a >= 1.0) at_quota += (at_quota.empty() ? "" : ", ") + std::to_string(id);
+    }
+    // No rep: an id no row has, so the list is empty rather than absent.
+    if (with_quota.empty()) with_quota = "-1";
+    if (at_quota.empty()) at_quota = "-1";
+    tally::sdk::drilldown(ctx, "reps_with_quota", "reps", "id in (" + with_quota + ")");
+    tally::sdk::drilldown(ctx, "reps_at_quota", "reps", "id in (" + at_quota + ")");
+    tally::sdk::drilldown_ratio(ctx, "share_at_quota", "reps", "id in (" + at_quota + ")",
+                                "id in (" + with_quota + ")");
+    auto quotas = ctx.query("quotas");
+    quotas.where("rep_id in (" + with_quota +
+                 ") and period_start >= period_from and date(period_end) <= period_to");
+    auto won = ctx.query("opportunities");
+    won.where("status = 'won' and in_period(closed_at) and owner_id in (" + with_quota + ")");
+    tally::sdk::drilldown_ratio(ctx, "team_attainment", won, quotas);
+  }
+
   static void by_rep(const Context& ctx, const std::map<int64_t, Rep>& reps, const std::string& dimension) {
     std::vector<std::pair<int64_t, const Rep*>> order;
     for (const auto& [id, r] : reps) order.emplace_back(id, &r);

@@ -10,6 +10,7 @@
 // A won deal without an amount is unknown, not $0: sums cover the known amounts,
 // a note counts the others, and a sum with no known amount is n/a.
 #include <tally/quality.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 #include <tally/targets.hpp>
 
@@ -144,6 +145,13 @@ class Revenue final : public tally::sdk::Metric {
 
     tally::sdk::quality::note_unknown_amounts(ctx, current.unknown, "won deal", "won deals",
                                               "Revenue figures");
+    tally::sdk::drilldown(ctx, "revenue", "opportunities", kWonInPeriod);
+    tally::sdk::drilldown(ctx, "revenue_new_business", "opportunities",
+                          std::string(kWonInPeriod) + " and type = 'new_business'");
+    tally::sdk::drilldown(ctx, "revenue_renewal", "opportunities",
+                          std::string(kWonInPeriod) + " and type = 'renewal'");
+    tally::sdk::drilldown(ctx, "revenue_expansion", "opportunities",
+                          std::string(kWonInPeriod) + " and type = 'expansion'");
     by_rep(ctx);
     std::string dimension = ctx.text("group_by");
     if (dimension != "none" && dimension != "rep") by_group(ctx, dimension);

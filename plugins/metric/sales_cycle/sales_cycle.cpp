@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/drilldown.hpp>
 #include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <utility>
@@ -95,6 +96,8 @@ class SalesCycle final : public tally::sdk::Metric {
           return slowest < 0 ? std::nullopt : stages[slowest].p50;
         },
         /*higher_is_better=*/false);
+    for (const char* kpi : {"mean_cycle_days", "median_cycle_days", "won_deals"})
+      tally::sdk::drilldown(ctx, kpi, "opportunities", kWonInPeriod);
     rep_table(ctx, current.reps, top_n);
     stage_tables(ctx, current.stages);
     backwards_notes(ctx, current.cycle, current.stages);

@@ -10,6 +10,7 @@
 // average cycle:      mean of (closed_at - created_at) in days over deals won in the period,
 //                     without those closed before they were created (a data error).
 #include <tally/quality.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 #include <optional>
@@ -105,6 +106,16 @@ class SalesVelocity final : public tally::sdk::Metric {
     quality::note_backwards(ctx, current.backwards, "won deal", "won deals", "closed before created",
                             "the average sales cycle");
 
+    tally::sdk::drilldown(ctx, "open_opportunities", "opportunities",
+                          "created_at < period_to and (status = 'open' or closed_at >= period_to)");
+    tally::sdk::drilldown_ratio(ctx, "win_rate", "opportunities", kWonInPeriod,
+                                "status in ('won', 'lost') and in_period(closed_at)");
+    tally::sdk::drilldown(ctx, "avg_deal_size", "opportunities", kWonInPeriod);
+    tally::sdk::drilldown(ctx, "avg_sales_cycle_days", "opportunities", kWonInPeriod);
+    // Velocity multiplies the open deals by the won deals' rate and size.
+    tally::sdk::drilldown_ratio(ctx, "sales_velocity", "opportunities",
+                                "created_at < period_to and (status = 'open' or closed_at >= period_to)",
+                                kWonInPeriod);
     std::string dimension = ctx.text("group_by");
     if (dimension != "none") by_group(ctx, dimension);
   }

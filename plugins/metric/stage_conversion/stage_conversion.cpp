@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <tally/compare.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -101,6 +102,7 @@ class StageConversion final : public tally::sdk::Metric {
         Unit::Count, [&](Which w) -> std::optional<double> { return pick(w).skipped; },
         /*higher_is_better=*/false);
 
+    tally::sdk::drilldown(ctx, "cohort_deals", "opportunities", "in_period(created_at)");
     funnel_table(ctx, steps, current);
     cohort_table(ctx, current, ordered);
     const std::string dim = ctx.text("group_by");

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/drilldown.hpp>
 #include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
@@ -113,6 +114,10 @@ class TerritoryBalance final : public tally::sdk::Metric {
       return std::optional<double>(static_cast<double>(n));
     });
 
+    tally::sdk::drilldown(ctx, "open_pipeline", "opportunities", kOpenAtEnd);
+    // Per region (or team): the deals open at the period end there.
+    for (const auto& [name, r] : now.regions)
+      tally::sdk::drilldown_group(ctx, "open_pipeline", name, "opportunities", kOpenAtEnd, by_);
     region_table(ctx, now);
   }
 

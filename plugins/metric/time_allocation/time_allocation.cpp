@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -65,6 +66,9 @@ class TimeAllocation final : public tally::sdk::Metric {
     }
     ctx.kpi(selling);
     ctx.kpi(hours);
+    tally::sdk::drilldown_ratio(ctx, "selling_share", "time_entries",
+                                "in_period(day) and category = 'selling'", "in_period(day)");
+    tally::sdk::drilldown(ctx, "logged_hours", "time_entries", "in_period(day)");
 
     category_table(ctx, by_category, total);
     rep_table(ctx, top_n);

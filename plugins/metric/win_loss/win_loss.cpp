@@ -7,6 +7,7 @@
 // A deal without an amount is unknown, not $0: amounts cover the known ones, a note
 // counts the others, and an amount with none known is n/a.
 #include <tally/quality.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 #include <optional>
@@ -80,6 +81,11 @@ class WinLoss final : public tally::sdk::Metric {
 
     tally::sdk::quality::note_unknown_amounts(ctx, current.all.won_unknown + current.all.lost_unknown,
                                               "closed deal", "closed deals", "Won and lost amounts");
+    tally::sdk::drilldown_ratio(ctx, "win_rate", "opportunities", "status = 'won' and in_period(closed_at)",
+                                kClosedInPeriod);
+    tally::sdk::drilldown(ctx, "won_deals", "opportunities", "status = 'won' and in_period(closed_at)");
+    tally::sdk::drilldown(ctx, "won_amount", "opportunities", "status = 'won' and in_period(closed_at)");
+    tally::sdk::drilldown(ctx, "lost_deals", "opportunities", "status = 'lost' and in_period(closed_at)");
 
     std::string group = ctx.text("group_by");
     int64_t top_n = ctx.integer("top_n");
@@ -174,6 +180,8 @@ class WinLoss final : public tally::sdk::Metric {
       if (shown++ >= top_n) break;
       t.row({r.reason, r.lost, tally::sdk::opt(r.amount),
              tally::sdk::ratio(static_cast<double>(r.lost), static_cast<double>(total))});
+      tally::sdk::drilldown_group(ctx, "lost_deals", r.reason, "opportunities",
+                                  "status = 'lost' and in_period(closed_at)", "loss_reason", kNone);
     }
   }
 

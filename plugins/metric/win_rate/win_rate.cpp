@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tally/drilldown.hpp>
 #include <tally/sdk.hpp>
 
 namespace {
@@ -34,6 +35,7 @@ class WinRate final : public tally::sdk::Metric {
     ctx.kpi(on_created ? "created" : "closed", on_created ? "Deals created" : "Deals closed", Unit::Count,
             [&](Which w) -> std::optional<double> { return pick(w).base; });
 
+    declare_drilldowns(ctx, on_created, "", "");
     if (group_by != "none") breakdown(ctx, group_by, on_created, ctx.integer("top_n"));
   }
 
@@ -53,6 +55,27 @@ class WinRate final : public tally::sdk::Metric {
       q.select("base", "count_if(status = 'won' or status = 'lost')")
           .where("in_period(closed_at) and status in ('won', 'lost')");
     }
+  }
+
+  // The deals behind the KPIs (or behind one row of the breakdown, where
+  // the group's value is `row`; "(none)" is the group without one).
+  static void declare_drilldowns(const Context& ctx, bool on_created, const std::string& group_by,
+                                 const std::string& row) {
+    auto base = ctx.query("opportunities");
+    base.where(on_created ? "in_period(created_at)" : "in_period(closed_at) and status in ('won', 'lost')");
+    auto won = ctx.query("opportunities");
+    won.where(on_created ? "in_period(created_at)" : "in_period(closed_at) and status in ('won', 'lost')")
+        .where("status = 'won'");
+    if (!group_by.empty()) {
+      const std::string in_group = "coalesce(" + group_by + ", '') = :group_value";
+      const std::string value = row == "(none)" ? "" : row;
+      for (auto* q : {&base, &won}) q->where(in_group).bind("group_value", value);
+      tally::sdk::drilldown_row_ratio(ctx, "win_rate", row, won, base);
+      return;
+    }
+    tally::sdk::drilldown_ratio(ctx, "win_rate", won, base);
+    tally::sdk::drilldown(ctx, "won", won);
+    tally::sdk::drilldown(ctx, on_created ? "created" : "closed", base);
   }
 
   static Counts counts(const Context& ctx, Which which, bool on_created) {
@@ -85,6 +108,7 @@ class WinRate final : public tally::sdk::Metric {
       const int64_t base = rows.integer(2);
       t.row({label_or_none(rows.text(0)), won, base - won, base,
              tally::sdk::ratio(static_cast<double>(won), static_cast<double>(base))});
+      declare_drilldowns(ctx, on_created, group_by, label_or_none(rows.text(0)));
     }
   }
 };

@@ -25,6 +25,10 @@ class HtmlReport final : public tally::sdk::Report {
 
     const std::string path = ctx.text("path");
     if (path.empty()) throw tally::sdk::Error("html report: `path:` is empty; set the .html file to write");
+    if (path == "-") {  // the run's standard output (the dashboard renders this way)
+      ctx.write(page);
+      return;
+    }
     errno = 0;
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     if (!file)

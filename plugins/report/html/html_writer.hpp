@@ -49,10 +49,14 @@ inline bool is_numeric(sdk::Unit u) {
   return u != sdk::Unit::Text && u != sdk::Unit::Date;
 }
 
+// data-metric, data-kpi and data-value (the number as the JSON report gives
+// it, "" for n/a) let the dashboard open a card's drill-down and tests read it.
 inline std::string kpi_card(const sdk::Kpi& k, const std::string& currency, const std::string& metric_title,
-                            bool has_compare) {
+                            bool has_compare, const std::string& metric_name) {
   std::string label = fmt::label(k.label.empty() ? k.name : k.label);
-  std::string s = "<div class=\"kpi\" data-kpi=\"" + escape(k.name) + "\">";
+  std::string s = "<div class=\"kpi\" data-metric=\"" + escape(metric_name) + "\" data-kpi=\"" +
+                  escape(k.name) + "\" data-value=\"" +
+                  (k.value ? fmt::plain(fmt::for_machines(*k.value, k.unit)) : "") + "\">";
   if (!metric_title.empty()) s += "<div class=\"kpi-metric\">" + escape(metric_title) + "</div>";
   s += "<div class=\"kpi-label\">" + escape(label) + "</div>";
   s += "<div class=\"kpi-value\">" + escape(fmt::optional(k.value, k.unit, currency)) + "</div>";
@@ -246,7 +250,7 @@ inline std::string render(const Document& doc) {
   for (const auto& m : doc.metrics)
     if (m.ok && !m.kpis.empty())
       headline_cards += kpi_card(m.kpis.front(), doc.currency, fmt::label(m.title.empty() ? m.name : m.title),
-                                 doc.compare.has_value());
+                                 doc.compare.has_value(), m.name);
   if (!headline_cards.empty())
     s += "<section class=\"headlines\" aria-labelledby=\"headlines-title\"><h2 "
          "id=\"headlines-title\">Headlines</h2>"
@@ -266,7 +270,7 @@ inline std::string render(const Document& doc) {
     for (const auto& n : m.notes) s += "<p class=\"note\"><strong>Note:</strong> " + escape(n) + "</p>\n";
     if (!m.kpis.empty()) {
       s += "<div class=\"cards\">";
-      for (const auto& k : m.kpis) s += kpi_card(k, doc.currency, "", doc.compare.has_value());
+      for (const auto& k : m.kpis) s += kpi_card(k, doc.currency, "", doc.compare.has_value(), m.name);
       s += "</div>\n";
     }
     for (const auto& t : m.tables) {

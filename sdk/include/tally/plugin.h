@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define TALLY_SDK_VERSION_MAJOR 1
-#define TALLY_SDK_VERSION_MINOR 1
+#define TALLY_SDK_VERSION_MINOR 2
 #define TALLY_SDK_VERSION ((uint32_t)((TALLY_SDK_VERSION_MAJOR << 16) | TALLY_SDK_VERSION_MINOR))
 #define TALLY_SDK_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define TALLY_SDK_MINOR_OF(v) ((uint32_t)(v)&0xFFFFu)
@@ -196,6 +196,25 @@ typedef struct tally_column_info {
   int32_t unit; /* tally_unit */
 } tally_column_info;
 
+/* Which records a number rests on (1.2), declared by a metric plugin with
+ * host->add_drilldown while it runs. The query's dataset, where() conditions,
+ * bound parameters and period say which records; its selects, groups, order
+ * and limit are ignored (the host lists each record's id, name, amounts and
+ * dates). The host keeps the declaration and runs it only when asked
+ * (`tally explain`, the dashboard), so declaring costs no query. */
+typedef enum tally_drilldown_part {
+  TALLY_DRILLDOWN_RECORDS = 0,    /* the records counted (a ratio's numerator) */
+  TALLY_DRILLDOWN_DENOMINATOR = 1 /* a ratio's denominator */
+} tally_drilldown_part;
+
+typedef struct tally_drilldown {
+  uint32_t struct_size;
+  tally_str kpi;       /* the KPI's machine name */
+  tally_str row;       /* empty: the headline KPI; else the key of a table row */
+  int32_t part;        /* tally_drilldown_part */
+  tally_query *query;  /* borrowed; still owned (and freed) by the plugin */
+} tally_drilldown;
+
 /* One record read by a source plugin. */
 typedef struct tally_record {
   uint32_t struct_size;
@@ -307,6 +326,12 @@ typedef struct tally_host_api {
   uint32_t (*run_fact_count)(tally_ctx *ctx);
   tally_str (*run_fact_name)(tally_ctx *ctx, uint32_t fact);
   tally_str (*run_fact)(tally_ctx *ctx, tally_str name);
+
+  /* ---- 1.2: metric plugins: drill-down ----
+   * Declares the records behind a KPI (or one table row of it): see
+   * tally_drilldown. A later declaration for the same kpi, row and part
+   * replaces the earlier one. */
+  int32_t (*add_drilldown)(tally_ctx *ctx, const tally_drilldown *drilldown);
 } tally_host_api;
 
 /* ---- What a plugin provides ---- */

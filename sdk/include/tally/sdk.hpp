@@ -227,6 +227,8 @@ class Query {
   Query& use_period(Which which) {
     return check(detail::host().query_use_period(q_, static_cast<int32_t>(which)));
   }
+  // The handle, for <tally/drilldown.hpp>.
+  tally_query* raw() const { return q_; }
   Rows run() {
     tally_rows* rows = detail::host().query_run(q_);
     if (!rows) throw Error(detail::str_of(detail::host().last_error(ctx_)));

@@ -1,0 +1,108 @@
+// Drill-down (SDK 1.2): which records make a number.
+//
+// A metric declares, per headline KPI (and per table row where a row is a
+// slice of records), the query whose rows are the records behind it. Only the
+// query's dataset, where() conditions, bound parameters and period count; the
+// host lists each record's id, name, amounts and dates when a user asks
+// (`tally explain`, a click on the dashboard), so declaring runs nothing.
+//
+//   tally::sdk::Query won = ctx.query("opportunities");
+//   won.where("status = 'won'").where("in_period(closed_at)");
+//   tally::sdk::drilldown(ctx, "won_deals", won);
+//   // a ratio: the numerator's records, and the denominator's beside them
+//   tally::sdk::drilldown_ratio(ctx, "win_rate", won, closed);
+//
+// On a host older than 1.2 the calls do nothing: the KPI simply offers no
+// drill-down.
+#pragma once
+
+#include <tally/sdk.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace tally::sdk {
+
+namespace detail {
+inline bool host_has_drilldown() {
+  return host_has(offsetof(tally_host_api, add_drilldown));
+}
+
+inline void declare_drilldown(const Context& ctx, std::string_view kpi, std::string_view row, int32_t part,
+                              const Query& query) {
+  if (!host_has_drilldown()) return;
+  tally_drilldown d{};
+  d.struct_size = sizeof d;
+  d.kpi = str_c(kpi);
+  d.row = str_c(row);
+  d.part = part;
+  d.query = query.raw();
+  if (host().add_drilldown(ctx.raw(), &d) != TALLY_OK) throw Error(str_of(host().last_error(ctx.raw())));
+}
+}  // namespace detail
+
+// Whether this host lists drill-down records (1.2 and later).
+inline bool drilldown_supported() {
+  return detail::host_has_drilldown();
+}
+
+// The records a KPI counts or sums.
+inline void drilldown(const Context& ctx, std::string_view kpi, const Query& records) {
+  detail::declare_drilldown(ctx, kpi, {}, TALLY_DRILLDOWN_RECORDS, records);
+}
+
+// The same for the common case: the rows of `dataset` where `condition` holds
+// (in the current period).
+inline void drilldown(const Context& ctx, std::string_view kpi, std::string_view dataset,
+                      std::string_view condition) {
+  if (!detail::host_has_drilldown()) return;
+  Query records = ctx.query(dataset);
+  records.where(condition);
+  drilldown(ctx, kpi, records);
+}
+
+// A ratio: the numerator's records, and the denominator's beside them.
+inline void drilldown_ratio(const Context& ctx, std::string_view kpi, const Query& numerator,
+                            const Query& denominator) {
+  detail::declare_drilldown(ctx, kpi, {}, TALLY_DRILLDOWN_RECORDS, numerator);
+  detail::declare_drilldown(ctx, kpi, {}, TALLY_DRILLDOWN_DENOMINATOR, denominator);
+}
+
+inline void drilldown_ratio(const Context& ctx, std::string_view kpi, std::string_view dataset,
+                            std::string_view numerator, std::string_view denominator) {
+  if (!detail::host_has_drilldown()) return;
+  Query top = ctx.query(dataset);
+  top.where(numerator);
+  Query bottom = ctx.query(dataset);
+  bottom.where(denominator);
+  drilldown_ratio(ctx, kpi, top, bottom);
+}
+
+// The records behind one row of a KPI's breakdown (`row` is the row's key as
+// the table shows it, e.g. a stage or a rep's name).
+inline void drilldown_row(const Context& ctx, std::string_view kpi, std::string_view row,
+                          const Query& records) {
+  detail::declare_drilldown(ctx, kpi, row, TALLY_DRILLDOWN_RECORDS, records);
+}
+inline void drilldown_row_ratio(const Context& ctx, std::string_view kpi, std::string_view row,
+                                const Query& numerator, const Query& denominator) {
+  detail::declare_drilldown(ctx, kpi, row, TALLY_DRILLDOWN_RECORDS, numerator);
+  detail::declare_drilldown(ctx, kpi, row, TALLY_DRILLDOWN_DENOMINATOR, denominator);
+}
+
+// The records of one row of a breakdown by `dimension` (a dimension or
+// column name): those where `condition` holds and the dimension's value is
+// `row`; the row labelled `none_label` is the group without a value.
+inline void drilldown_group(const Context& ctx, std::string_view kpi, std::string_view row,
+                            std::string_view dataset, std::string_view condition, std::string_view dimension,
+                            std::string_view none_label = "(none)") {
+  if (!detail::host_has_drilldown()) return;
+  Query records = ctx.query(dataset);
+  records.where(condition)
+      .where("coalesce(" + std::string(dimension) + ", '') = :drilldown_group")
+      .bind("drilldown_group", Value{row == none_label ? std::string() : std::string(row)});
+  drilldown_row(ctx, kpi, row, records);
+}
+
+}  // namespace tally::sdk
