@@ -52,7 +52,7 @@ constexpr int kMaxFailedInserts = 16;
 constexpr size_t kRowsPerBatch = 512;
 constexpr size_t kBatchesInFlight = 4;
 
-double seconds_since(Clock::time_point start) {
+inline double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
@@ -226,10 +226,10 @@ class Importer {
     size_t width = 0;                                 // fields in the header
     int failed_inserts = 0;
     int filter_column = -1;  // `where:`
-    std::vector<IntervalCheck> intervals;
+    std::vector<IntervalCheck> intervals = {};
     // The line each row id was first written from by this file (0 = not
     // yet): a later row with the same id is a repeat. 4 bytes per row id.
-    std::vector<uint32_t> first_line;
+    std::vector<uint32_t> first_line = {};
     void remember(int64_t row_id, uint64_t line) {
       if (row_id < 0) return;
       if (static_cast<size_t>(row_id) >= first_line.size())

@@ -1,15 +1,14 @@
 // Parsing and checking of import mappings (see mapping.hpp, docs/import.md).
+// Over 400 lines: one parser class, whose methods share the YAML reader and
+// the diagnostics of one pass, one method per key of the mapping language;
+// the canonical schema it checks against is in canonical_schema.cpp.
 #include "import/mapping.hpp"
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
 #include <set>
 
 #include "config/detail.hpp"
 #include "import/encoding.hpp"
-#include "store/schema.hpp"
 
 namespace tally::import {
 
@@ -19,22 +18,6 @@ using tally::detail::YamlReader;
 using Entry = YamlReader::Entry;
 
 // Value vocabularies of canonical columns (schema.cpp comments).
-const std::map<std::string, std::vector<std::string>>& vocabularies() {
-  static const std::map<std::string, std::vector<std::string>> all = {
-      {"reps.role", {"rep", "manager", "sdr"}},
-      {"accounts.segment", {"smb", "mid_market", "enterprise"}},
-      {"leads.segment", {"smb", "mid_market", "enterprise"}},
-      {"opportunities.type", {"new_business", "renewal", "expansion"}},
-      {"opportunities.forecast_category", {"pipeline", "best_case", "commit", "closed", "omitted"}},
-      {"opportunities.status", {"open", "won", "lost"}},
-      {"subscription_events.type", {"new", "expansion", "contraction", "churn", "reactivation"}},
-      {"activities.type",
-       {"call", "email", "reply", "conversation", "meeting", "demo", "proposal", "referral_request",
-        "social"}},
-  };
-  return all;
-}
-
 bool is_money_column(const std::string& column) {
   return column == "amount" || column == "list_price" || column == "annual_revenue" || column == "mrr" ||
          column == "mrr_delta";
@@ -342,8 +325,7 @@ class Parser {
     f.target = target;
     f.where = e.key_where;
     const ColumnInfo* column = target == "external_id" ? nullptr : table.find(target);
-    if (auto it = vocabularies().find(table.name + "." + target); it != vocabularies().end())
-      f.allowed = it->second;
+    if (auto* vocabulary = field_vocabulary(table.name, target)) f.allowed = *vocabulary;
     if (column && column->not_null && column->default_value) {
       f.has_schema_default = true;
       f.schema_default = *column->default_value;
@@ -744,67 +726,6 @@ class Parser {
 };
 
 }  // namespace
-
-const std::vector<std::string>* field_vocabulary(const std::string& table, const std::string& column) {
-  auto it = vocabularies().find(table + "." + column);
-  return it == vocabularies().end() ? nullptr : &it->second;
-}
-
-const char* value_type_name(ValueType type) {
-  switch (type) {
-    case ValueType::Text: return "text";
-    case ValueType::Int: return "int";
-    case ValueType::Number: return "number";
-    case ValueType::Money: return "money";
-    case ValueType::Percent: return "percent";
-    case ValueType::Date: return "date";
-    case ValueType::DateTime: return "datetime";
-    case ValueType::Bool: return "bool";
-  }
-  return "text";
-}
-
-const ColumnInfo* TableInfo::find(const std::string& column) const {
-  for (const auto& c : columns)
-    if (c.name == column) return &c;
-  return nullptr;
-}
-
-const std::map<std::string, TableInfo>& schema_tables() {
-  static const std::map<std::string, TableInfo> tables = [] {
-    std::map<std::string, TableInfo> out;
-    SQLite::Database db(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    for (const auto& m : store::migrations()) db.exec(m.sql);
-    SQLite::Statement names(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-    while (names.executeStep()) {
-      TableInfo t;
-      t.name = names.getColumn(0).getString();
-      SQLite::Statement cols(db, "PRAGMA table_info(\"" + t.name + "\")");
-      while (cols.executeStep()) {
-        ColumnInfo c;
-        c.name = cols.getColumn(1).getString();
-        c.type = cols.getColumn(2).getString();
-        c.not_null = cols.getColumn(3).getInt() != 0;
-        if (!cols.getColumn(4).isNull()) {
-          std::string d = cols.getColumn(4).getString();
-          if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') d = d.substr(1, d.size() - 2);
-          c.default_value = d;
-        }
-        t.columns.push_back(std::move(c));
-      }
-      out.emplace(t.name, std::move(t));
-    }
-    return out;
-  }();
-  return tables;
-}
-
-std::vector<std::string> importable_tables() {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : schema_tables())
-    if (t.has_external_id()) out.push_back(name);
-  return out;
-}
 
 Mapping parse_mapping_text(const std::string& yaml_text, const std::string& display_path) {
   std::vector<Diagnostic> diagnostics;

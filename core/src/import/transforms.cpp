@@ -1,3 +1,6 @@
+// Value transforms (transforms.hpp). Over 400 lines: dates in every form CRM
+// exports write them, then money and numbers; the two share the low-level
+// readers at the top.
 #include "import/transforms.hpp"
 
 #include <array>
