@@ -506,11 +506,14 @@ TEST(ImportRejects, NonUtf8InputFailsNamingTheLineAndChangesNothing) {
 }
 
 // A new table is filled with multi-row INSERTs; ids repeated within the file
-// and rejects between good rows must still give what row-by-row upserts
-// give: the last row wins, repeats count as updates, rejects in line order.
+// (with `on_duplicate: last`) and rejects between good rows must still give
+// what row-by-row upserts give: the last row wins, repeats are counted as
+// repeats (not updates: the rows are new), rejects in line order.
 TEST(ImportRejects, RepeatedIdsAndRejectsInOneFileCountLikeRowByRow) {
   TempDir dir;
-  std::string mapping = dir.write("m.yaml", kDealsMapping);
+  std::string yaml = kDealsMapping;
+  yaml.replace(yaml.find("    id: id\n"), 11, "    id: id\n    on_duplicate: last\n");
+  std::string mapping = dir.write("m.yaml", yaml);
   const std::string db_path = dir.file("d.db");
   std::ofstream(dir.file("deals.csv")) << "placeholder";
   const uint64_t n = 5000;
@@ -541,7 +544,8 @@ TEST(ImportRejects, RepeatedIdsAndRejectsInOneFileCountLikeRowByRow) {
   }
   EXPECT_EQ(s.files[0].read, static_cast<int64_t>(n));
   EXPECT_EQ(s.files[0].inserted, inserted);
-  EXPECT_EQ(s.files[0].updated, updated);
+  EXPECT_EQ(s.files[0].updated, 0);
+  EXPECT_EQ(s.files[0].repeated, updated);
   EXPECT_EQ(s.files[0].rejected, rejected);
 
   SQLite::Database db(db_path);

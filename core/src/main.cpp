@@ -127,6 +127,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
 
+  bool schema_markdown = false;
+  auto* schema = app.add_subcommand("schema", "Print the fields of the canonical tables a mapping can fill");
+  schema->add_flag("--markdown", schema_markdown, "As Markdown (the field reference of docs/import.md)")
+      ->required();
+
   tally::cli::NewPluginArgs new_args;
   auto* new_plugin = app.add_subcommand("new-plugin", "Create an out-of-tree plugin project");
   new_plugin->add_option("name", new_args.name, "Plugin name (lower_snake_case)")->required();
@@ -157,6 +162,7 @@ int main(int argc, char** argv) {
     if (*migrate) return tally::cli::migrate(migrate_db);
     if (*recover) return tally::cli::recover(recover_db, recover_busy_timeout);
     if (*new_plugin) return tally::cli::new_plugin(new_args);
+    if (*schema) return tally::cli::schema_markdown();
   } catch (const std::exception& e) {
     // Last line of defence: one clear message, never a stack trace.
     std::cerr << "tally: " << tally::escape_for_terminal(e.what()) << '\n';

@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "config/detail.hpp"
 #include "demo/demo.hpp"
+#include "import/field_reference.hpp"
 #include "import/importer.hpp"
 #include "plugins/registry.hpp"
 #include "run/runner.hpp"
@@ -335,6 +336,11 @@ int migrate(const std::string& db) {
     std::cerr << "tally migrate: " << escape_for_terminal(e.what()) << '\n';
     return kSomethingFailed;
   }
+}
+
+int schema_markdown() {
+  std::cout << import::field_reference_markdown();
+  return kOk;
 }
 
 int recover(const std::string& db, double busy_timeout) {

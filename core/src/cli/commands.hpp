@@ -65,6 +65,8 @@ struct ImportArgs {
 int import_files(const ImportArgs& args);
 
 int migrate(const std::string& db);
+// `tally schema --markdown`: the field reference of docs/import.md.
+int schema_markdown();
 // `tally recover --db FILE`: rolls back an interrupted import.
 int recover(const std::string& db, double busy_timeout);
 

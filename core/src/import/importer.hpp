@@ -47,9 +47,24 @@ struct FileSummary {
   int64_t read = 0, inserted = 0, updated = 0, rejected = 0;
   bool skipped = false;
   std::map<std::string, int64_t> created;  // rows created by lookups, by table
-  // Empty values replaced by the mapping's `default:`, by field:
-  // "created_at" -> {count, "2017-12-31"}.
+                                           // Empty values replaced by the mapping's `default:`, by field:
+                                           // "created_at" -> {count, "2017-12-31"}.
   std::map<std::string, std::pair<int64_t, std::string>> defaulted;
+  int64_t filtered = 0;  // rows left out by the entry's `where:` (counted in read)
+  int64_t repeated = 0;  // rows whose id an earlier row of the file had
+  std::string repeated_column;
+  std::string on_duplicate = "reject";  // reject | first | last
+  int64_t completed = 0;  // rows an earlier file of this import inserted, filled further by this one
+  // Date fields and the format their values were read with.
+  std::vector<std::pair<std::string, std::string>> date_formats;
+  // Times that run backwards (kept, with a warning): "closed_at before
+  // created_at" -> {rows, the first few lines}.
+  std::map<std::string, std::pair<int64_t, std::vector<uint64_t>>> backwards;
+  int64_t warnings() const {
+    int64_t n = 0;
+    for (const auto& [what, b] : backwards) n += b.first;
+    return n;
+  }
 };
 
 struct ImportSummary {

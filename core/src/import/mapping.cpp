@@ -1,14 +1,14 @@
 // Parsing and checking of import mappings (see mapping.hpp, docs/import.md).
+// Over 400 lines: one parser class, whose methods share the YAML reader and
+// the diagnostics of one pass, one method per key of the mapping language;
+// the canonical schema it checks against is in canonical_schema.cpp.
 #include "import/mapping.hpp"
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
 #include <set>
 
 #include "config/detail.hpp"
-#include "store/schema.hpp"
+#include "import/encoding.hpp"
 
 namespace tally::import {
 
@@ -18,20 +18,6 @@ using tally::detail::YamlReader;
 using Entry = YamlReader::Entry;
 
 // Value vocabularies of canonical columns (schema.cpp comments).
-const std::map<std::string, std::vector<std::string>>& vocabularies() {
-  static const std::map<std::string, std::vector<std::string>> all = {
-      {"reps.role", {"rep", "manager", "sdr"}},
-      {"accounts.segment", {"smb", "mid_market", "enterprise"}},
-      {"leads.segment", {"smb", "mid_market", "enterprise"}},
-      {"opportunities.type", {"new_business", "renewal", "expansion"}},
-      {"opportunities.forecast_category", {"pipeline", "best_case", "commit", "closed", "omitted"}},
-      {"opportunities.status", {"open", "won", "lost"}},
-      {"activities.type",
-       {"call", "email", "reply", "conversation", "meeting", "demo", "proposal", "referral_request", "social"}},
-  };
-  return all;
-}
-
 bool is_money_column(const std::string& column) {
   return column == "amount" || column == "list_price" || column == "annual_revenue" || column == "mrr" ||
          column == "mrr_delta";
@@ -41,10 +27,27 @@ bool is_time_column(const std::string& column) {
   return column.ends_with("_at") || column == "day" || column == "period_start" || column == "period_end";
 }
 
+// The value types that can fill a canonical column.
+std::vector<ValueType> fitting_types(const std::string& target, const ColumnInfo& column) {
+  using T = ValueType;
+  if (is_time_column(target)) return {T::Date, T::DateTime};
+  if (column.type == "REAL") return {T::Money, T::Number, T::Int, T::Percent};
+  if (column.type == "INTEGER") return {T::Int, T::Number, T::Bool};
+  return {T::Text, T::Int, T::Number, T::Date, T::DateTime};
+}
+
+// What a column holds, in words.
+std::string column_kind(const std::string& target, const ColumnInfo& column) {
+  if (is_time_column(target)) return "a date or time";
+  if (column.type == "REAL") return is_money_column(target) ? "an amount of money" : "a number";
+  if (column.type == "INTEGER") return target.ends_with("_id") ? "the id of a row" : "a whole number";
+  return "text";
+}
+
 std::optional<ValueType> parse_type(const std::string& text) {
   static const std::map<std::string, ValueType> types = {
-      {"text", ValueType::Text},       {"int", ValueType::Int},         {"number", ValueType::Number},
-      {"money", ValueType::Money},     {"percent", ValueType::Percent}, {"date", ValueType::Date},
+      {"text", ValueType::Text},         {"int", ValueType::Int},         {"number", ValueType::Number},
+      {"money", ValueType::Money},       {"percent", ValueType::Percent}, {"date", ValueType::Date},
       {"datetime", ValueType::DateTime}, {"bool", ValueType::Bool}};
   auto it = types.find(text);
   if (it == types.end()) return std::nullopt;
@@ -130,7 +133,8 @@ class Parser {
           auto t = r_.text(se, "probability");
           auto v = t ? tally::detail::parse_number(*t) : std::nullopt;
           if (!v || *v < 0 || *v > 1)
-            r_.error(se.value_where, "probability must be a number from 0 to 1, not '" + t.value_or("") + "'");
+            r_.error(se.value_where,
+                     "probability must be a number from 0 to 1, not '" + t.value_or("") + "'");
           else
             s.probability = *v;
         } else if (auto f = parse_flag(r_, se, se.key)) {
@@ -149,15 +153,39 @@ class Parser {
     }
   }
 
+  // A file's entry: a map, or a list of maps when one file feeds several
+  // tables (each item reads the whole file).
   void parse_file(const Entry& e, Mapping& m) {
+    if (e.value.IsSequence()) {
+      if (e.value.size() == 0) r_.error(e.value_where, "the list for '" + e.key + "' is empty");
+      for (const YAML::Node& item : e.value) {
+        Entry one = e;
+        one.value.reset(item);  // a Node copy shares its node: assigning would change e's
+        one.value_where = r_.at(item);
+        if (!item.IsMap()) {
+          r_.error(one.value_where,
+                   "each item for '" + e.key + "' must be a map with `table:`, `id:` and `fields:`");
+          continue;
+        }
+        parse_one_file(one, m);
+      }
+      return;
+    }
+    parse_one_file(e, m);
+  }
+
+  void parse_one_file(const Entry& e, Mapping& m) {
     FileSpec f;
     f.pattern = e.key;
     f.where = e.key_where;
     if (!e.value.IsMap()) {
-      r_.error(e.value_where, "the mapping of '" + e.key + "' must be a map with `table:`, `id:` and `fields:`");
+      r_.error(e.value_where, "the mapping of '" + e.key +
+                                  "' must be a map with `table:`, `id:` and `fields:` "
+                                  "(or a list of such maps, one per table the file feeds)");
       return;
     }
-    static const std::vector<std::string> keys = {"table", "id", "fields", "skip", "source", "empty"};
+    static const std::vector<std::string> keys = {"table", "id",    "fields",       "skip",    "source",
+                                                  "empty", "where", "on_duplicate", "encoding"};
     auto entries = r_.entries(e.value, &keys, "'" + e.key + "'");
     if (const Entry* skip = tally::detail::find_entry(entries, "skip")) {
       if (auto v = parse_flag(r_, *skip, "skip")) f.skip = *v;
@@ -170,10 +198,12 @@ class Parser {
     const TableInfo* info = nullptr;
     const auto tables = importable_tables();
     if (!table) {
-      r_.error(e.key_where, "'" + e.key + "' needs `table:` (one of: " + tally::detail::join(tables) + ") or `skip: true`");
+      r_.error(e.key_where, "'" + e.key + "' needs `table:` (one of: " + tally::detail::join(tables) +
+                                ") or `skip: true`");
     } else if (auto t = r_.text(*table, "table")) {
       if (std::find(tables.begin(), tables.end(), *t) == tables.end()) {
-        r_.error(table->value_where, "unknown table '" + *t + "'; " + tally::detail::did_you_mean(*t, tables) +
+        r_.error(table->value_where, "unknown table '" + *t + "'; " +
+                                         tally::detail::did_you_mean(*t, tables) +
                                          "valid: " + tally::detail::join(tables));
       } else {
         f.table = *t;
@@ -185,20 +215,44 @@ class Parser {
         if (auto t = r_.text(fe, "source")) f.source = *t;
       } else if (fe.key == "empty") {
         if (auto l = r_.text_list(fe, "empty")) f.empty_values = *l;
+      } else if (fe.key == "encoding") {
+        if (auto t = r_.text(fe, "encoding")) {
+          if (!encoding_supported(*t))
+            r_.error(fe.value_where,
+                     "unknown encoding '" + *t +
+                         "'; iconv names like windows-1252, latin1, utf-16 (with a byte order "
+                         "mark), utf-16le, utf-8; see `iconv --list`");
+          f.encoding = *t;
+        }
+      } else if (fe.key == "on_duplicate") {
+        auto t = r_.text(fe, "on_duplicate");
+        if (t && *t == "reject")
+          f.on_duplicate = OnDuplicate::Reject;
+        else if (t && *t == "first")
+          f.on_duplicate = OnDuplicate::First;
+        else if (t && *t == "last")
+          f.on_duplicate = OnDuplicate::Last;
+        else if (t)
+          r_.error(fe.value_where,
+                   "unknown on_duplicate '" + *t + "'; valid: reject (the default), first, last");
+      } else if (fe.key == "where") {
+        parse_where(fe, f);
       }
     }
     if (!info) return;
     const Entry* id = tally::detail::find_entry(entries, "id");
     if (!id) {
-      r_.error(e.key_where, "'" + e.key + "' needs `id:`: the column that identifies a row in the export "
-                            "(re-imports update rows by it)");
+      r_.error(e.key_where, "'" + e.key +
+                                "' needs `id:`: the column that identifies a row in the export "
+                                "(re-imports update rows by it)");
     } else if (auto spec = parse_field(*id, "external_id", *info, {}, "the id")) {
       f.id = std::move(*spec);
     }
     const Entry* fields = tally::detail::find_entry(entries, "fields");
     if (!fields || !fields->value.IsMap()) {
-      r_.error(fields ? fields->value_where : e.key_where,
-               "'" + e.key + "' needs `fields:`, a map of canonical field to column, e.g. {name: Account Name}");
+      r_.error(
+          fields ? fields->value_where : e.key_where,
+          "'" + e.key + "' needs `fields:`, a map of canonical field to column, e.g. {name: Account Name}");
     } else {
       for (const auto& fe : r_.entries(fields->value, nullptr, "fields")) {
         if (fe.key == "id" || fe.key == "external_id") {
@@ -208,7 +262,8 @@ class Parser {
         if (!info->find(fe.key)) {
           auto names = column_names(*info);
           r_.error(fe.key_where, "unknown field '" + fe.key + "' for table " + f.table + "; " +
-                                     tally::detail::did_you_mean(fe.key, names) + "valid: " + tally::detail::join(names));
+                                     tally::detail::did_you_mean(fe.key, names) +
+                                     "valid: " + tally::detail::join(names));
           continue;
         }
         if (auto spec = parse_field(fe, fe.key, *info, f.fields, "field '" + fe.key + "'"))
@@ -217,13 +272,41 @@ class Parser {
       // NOT NULL columns without a default must be filled.
       for (const auto& c : info->columns) {
         if (!c.not_null || c.default_value || c.name == "id") continue;
-        bool mapped = std::any_of(f.fields.begin(), f.fields.end(), [&](const auto& x) { return x.target == c.name; });
+        bool mapped =
+            std::any_of(f.fields.begin(), f.fields.end(), [&](const auto& x) { return x.target == c.name; });
         if (!mapped)
           r_.error(fields->key_where, "table " + f.table + " needs field '" + c.name +
                                           "' (it cannot be empty); map a column to it or give a `value:`");
       }
     }
     m.files.push_back(std::move(f));
+  }
+
+  void parse_where(const Entry& e, FileSpec& f) {
+    if (!e.value.IsMap()) {
+      r_.error(e.value_where,
+               "`where:` must be a map like {column: Type, is: [Deal]} (or `not:` instead of `is:`)");
+      return;
+    }
+    static const std::vector<std::string> keys = {"column", "is", "not"};
+    auto entries = r_.entries(e.value, &keys, "where");
+    RowFilter filter;
+    const Entry* column = tally::detail::find_entry(entries, "column");
+    const Entry* is = tally::detail::find_entry(entries, "is");
+    const Entry* is_not = tally::detail::find_entry(entries, "not");
+    if (!column || (!is == !is_not)) {
+      r_.error(e.key_where, "`where:` needs `column:` and one of `is:` or `not:`");
+      return;
+    }
+    if (auto t = r_.text(*column, "column")) filter.column = *t, filter.column_where = column->value_where;
+    const Entry* values = is ? is : is_not;
+    filter.negate = is_not != nullptr;
+    if (values->value.IsNull()) {
+      filter.values = {""};
+    } else if (auto l = r_.text_list(*values, values->key)) {
+      filter.values = *l;
+    }
+    f.filter = std::move(filter);
   }
 
   // One field: `column` shorthand or a map of options.
@@ -242,13 +325,14 @@ class Parser {
     f.target = target;
     f.where = e.key_where;
     const ColumnInfo* column = target == "external_id" ? nullptr : table.find(target);
-    if (auto it = vocabularies().find(table.name + "." + target); it != vocabularies().end()) f.allowed = it->second;
+    if (auto* vocabulary = field_vocabulary(table.name, target)) f.allowed = *vocabulary;
     if (column && column->not_null && column->default_value) {
       f.has_schema_default = true;
       f.schema_default = *column->default_value;
     }
     if (target == "probability") f.min = 0, f.max = 1;
     bool type_given = false;
+    SourceLocation type_where = e.key_where;
     if (e.value.IsScalar() || e.value.IsNull()) {
       auto text = r_.text(e, what);
       if (!text || text->empty()) {
@@ -262,9 +346,9 @@ class Parser {
       return std::nullopt;
     } else {
       static const std::vector<std::string> keys = {
-          "column", "columns", "value", "from", "derive",  "type",     "format", "decimal", "thousands", "scale",
-          "trim",   "case",    "empty", "map",  "else",    "default",  "required", "bands", "lookup",   "min",
-          "max",    "when"};
+          "column",    "columns", "value",  "from", "derive", "type", "format", "decimal",
+          "thousands", "scale",   "trim",   "case", "empty",  "map",  "else",   "default",
+          "required",  "bands",   "lookup", "min",  "max",    "when", "plus",   "minus"};
       auto entries = r_.entries(e.value, &keys, what);
       for (const auto& o : entries) {
         if (o.key == "column") {
@@ -282,9 +366,11 @@ class Parser {
           if (auto t = r_.text(o, "value")) f.constant = *t;
         } else if (o.key == "from") {
           if (auto t = r_.text(o, "from")) {
-            bool found = std::any_of(earlier.begin(), earlier.end(), [&](const auto& x) { return x.target == *t; });
+            bool found =
+                std::any_of(earlier.begin(), earlier.end(), [&](const auto& x) { return x.target == *t; });
             if (!found)
-              r_.error(o.value_where, "`from: " + *t + "` must name a field listed before '" + target + "' in this file");
+              r_.error(o.value_where,
+                       "`from: " + *t + "` must name a field listed before '" + target + "' in this file");
             f.from = *t;
           }
         } else if (o.key == "derive") {
@@ -294,9 +380,10 @@ class Parser {
           } else if (t) {
             if (table.name != "opportunities" || target != "status")
               r_.error(o.value_where, "`derive: stage_status` fills opportunities.status only");
-            bool has_stage =
-                std::any_of(earlier.begin(), earlier.end(), [](const auto& x) { return x.target == "stage"; });
-            if (!has_stage) r_.error(o.value_where, "`derive: stage_status` needs the `stage` field mapped before it");
+            bool has_stage = std::any_of(earlier.begin(), earlier.end(),
+                                         [](const auto& x) { return x.target == "stage"; });
+            if (!has_stage)
+              r_.error(o.value_where, "`derive: stage_status` needs the `stage` field mapped before it");
             f.derive_stage_status = true;
           }
         } else if (o.key == "type") {
@@ -304,9 +391,11 @@ class Parser {
             if (auto type = parse_type(*t)) {
               f.type = *type;
               type_given = true;
+              type_where = o.value_where;
             } else {
-              r_.error(o.value_where, "unknown type '" + *t + "'; valid: text, int, number, money, percent, date, "
-                                      "datetime, bool");
+              r_.error(o.value_where, "unknown type '" + *t +
+                                          "'; valid: text, int, number, money, percent, date, "
+                                          "datetime, bool");
             }
           }
         } else if (o.key == "decimal" || o.key == "thousands") {
@@ -352,6 +441,8 @@ class Parser {
           parse_lookup(o, f, column);
         } else if (o.key == "when") {
           parse_when(o, f, earlier);
+        } else if (o.key == "plus" || o.key == "minus") {
+          parse_shift(o, f, table, earlier);
         }
       }
       // Date formats are compiled once the type is known.
@@ -359,8 +450,8 @@ class Parser {
         if (auto t = r_.text(*fmt, "format")) {
           if (!type_given) f.type = ValueType::Date, type_given = true;
           if (f.type != ValueType::Date && f.type != ValueType::DateTime) {
-            r_.error(fmt->key_where, "`format:` is for dates; this field's type is " +
-                                         std::string(value_type_name(f.type)));
+            r_.error(fmt->key_where,
+                     "`format:` is for dates; this field's type is " + std::string(value_type_name(f.type)));
           } else {
             std::string error;
             if (auto df = DateFormat::compile(*t, error))
@@ -371,10 +462,13 @@ class Parser {
         }
       }
     }
-    const int sources = (!f.columns.empty()) + f.constant.has_value() + !f.from.empty() + f.derive_stage_status;
+    const int sources =
+        (!f.columns.empty()) + f.constant.has_value() + !f.from.empty() + f.derive_stage_status;
     if (sources != 1)
-      r_.error(e.key_where, what + (sources == 0 ? " needs one of `column:`, `columns:`, `value:`, `from:` or `derive:`"
-                                                 : " takes only one of `column:`, `columns:`, `value:`, `from:`, `derive:`"));
+      r_.error(
+          e.key_where,
+          what + (sources == 0 ? " needs one of `column:`, `columns:`, `value:`, `from:` or `derive:`"
+                               : " takes only one of `column:`, `columns:`, `value:`, `from:`, `derive:`"));
     if (!type_given && !f.bands.empty()) f.type = ValueType::Number;
     if (!type_given && f.bands.empty() && column && !f.lookup) {
       if (column->type == "INTEGER")
@@ -388,9 +482,21 @@ class Parser {
       r_.error(e.key_where, what + ": `bands:` need a numeric type (int, number, money, percent)");
     if (column && !f.lookup && f.bands.empty() && column->type == "INTEGER" && target.ends_with("_id"))
       r_.error(e.key_where, what + " holds the id of another row: use `lookup: {table: ..., by: name}`");
-    if (column && !f.lookup && column->type == "TEXT" && is_numeric(f.type) && f.bands.empty() &&
-        is_time_column(target))
-      r_.error(e.key_where, what + " is a date: use type date or datetime");
+    // A value the column cannot hold is refused here, never stored as
+    // garbage (a bool's 0/1 in a timestamp counted every lead converted).
+    if (column && !f.lookup && f.bands.empty() && !(column->type == "INTEGER" && target.ends_with("_id"))) {
+      const auto valid = fitting_types(target, *column);
+      if (std::find(valid.begin(), valid.end(), f.type) == valid.end()) {
+        std::vector<std::string> names;
+        for (auto t : valid) names.push_back(value_type_name(t));
+        r_.error(type_where, what + ": type " + value_type_name(f.type) + " cannot fill " + table.name + "." +
+                                 target + " (" + column_kind(target, *column) +
+                                 "); valid: " + tally::detail::join(names));
+      }
+    }
+    if (!f.shifts.empty() && f.type != ValueType::Date && f.type != ValueType::DateTime)
+      r_.error(e.key_where, what + ": `plus:` and `minus:` shift dates; this field's type is " +
+                                std::string(value_type_name(f.type)));
     if (f.default_value && *f.default_value == "import_date") {
       if (f.type != ValueType::Date && f.type != ValueType::DateTime)
         r_.error(e.key_where, what + ": `default: import_date` is for date fields");
@@ -400,6 +506,34 @@ class Parser {
     check_vocabulary(e, f, what);
     if (errors() != errors_before) return std::nullopt;
     return f;
+  }
+
+  // `minus: {months: tenure}`: the date moved by a number of units read like
+  // any field (a column name, or a map with `column:`, `value:`, `from:`).
+  void parse_shift(const Entry& o, FieldSpec& f, const TableInfo& table,
+                   const std::vector<FieldSpec>& earlier) {
+    if (!o.value.IsMap()) {
+      r_.error(o.value_where,
+               "`" + o.key + ":` must be a map like {months: tenure} (days, weeks, months, years)");
+      return;
+    }
+    static const std::vector<std::string> units = {"days", "weeks", "months", "years"};
+    for (const auto& u : r_.entries(o.value, &units, o.key)) {
+      DateShift shift;
+      shift.sign = o.key == "minus" ? -1 : 1;
+      shift.unit = u.key == "days"     ? DateShift::Days
+                   : u.key == "weeks"  ? DateShift::Weeks
+                   : u.key == "months" ? DateShift::Months
+                                       : DateShift::Years;
+      auto amount = parse_field(u, u.key, table, earlier, "`" + o.key + ": {" + u.key + "}`");
+      if (!amount) continue;
+      if (amount->type == ValueType::Text) amount->type = ValueType::Number;
+      if (!is_numeric(amount->type))
+        r_.error(u.value_where, "`" + o.key + ": {" + u.key + "}` needs a number, not type " +
+                                    std::string(value_type_name(amount->type)));
+      shift.amount = std::make_shared<FieldSpec>(std::move(*amount));
+      f.shifts.push_back(std::move(shift));
+    }
   }
 
   void parse_when(const Entry& o, FieldSpec& f, const std::vector<FieldSpec>& earlier) {
@@ -417,7 +551,8 @@ class Parser {
     }
     if (auto t = r_.text(*field, "field")) {
       if (std::none_of(earlier.begin(), earlier.end(), [&](const auto& x) { return x.target == *t; }))
-        r_.error(field->value_where, "`when:` must name a field listed before '" + f.target + "' in this file");
+        r_.error(field->value_where,
+                 "`when:` must name a field listed before '" + f.target + "' in this file");
       f.when_field = *t;
     }
     if (auto l = r_.text_list(*is, "is")) f.when_values = *l;
@@ -479,14 +614,19 @@ class Parser {
   void parse_lookup(const Entry& o, FieldSpec& f, const ColumnInfo* column) {
     auto lookup = std::make_shared<LookupSpec>();
     lookup->where = o.key_where;
-    if (column && column->type != "INTEGER")
-      r_.error(o.key_where, "`lookup:` fills an id field (like owner_id or account_id), not '" + f.target + "'");
     if (!o.value.IsMap()) {
       r_.error(o.value_where, "`lookup:` must be a map like {table: reps, by: name, create: true}");
       return;
     }
-    static const std::vector<std::string> keys = {"table", "by", "create"};
+    static const std::vector<std::string> keys = {"table", "by", "create", "field"};
     auto entries = r_.entries(o.value, &keys, "lookup");
+    const Entry* field = tally::detail::find_entry(entries, "field");
+    if (field) {
+      if (auto t = r_.text(*field, "field")) lookup->field = *t;
+    } else if (column && column->type != "INTEGER") {
+      r_.error(o.key_where, "`lookup:` fills an id field (like owner_id or account_id), not '" + f.target +
+                                "'; to copy a field of the found row, add `field:` (e.g. field: created_at)");
+    }
     const TableInfo* target = nullptr;
     const auto& tables = schema_tables();
     if (const Entry* t = tally::detail::find_entry(entries, "table")) {
@@ -495,7 +635,8 @@ class Parser {
         std::vector<std::string> names;
         for (const auto& [n, _] : tables) names.push_back(n);
         if (it == tables.end())
-          r_.error(t->value_where, "unknown table '" + *name + "'; " + tally::detail::did_you_mean(*name, names) +
+          r_.error(t->value_where, "unknown table '" + *name + "'; " +
+                                       tally::detail::did_you_mean(*name, names) +
                                        "valid: " + tally::detail::join(names));
         else
           target = &it->second, lookup->table = *name;
@@ -509,18 +650,36 @@ class Parser {
         if (target && !target->find(*t)) {
           auto names = column_names(*target);
           r_.error(by->value_where, "table " + lookup->table + " has no column '" + *t + "'; " +
-                                        tally::detail::did_you_mean(*t, names) + "valid: " + tally::detail::join(names));
+                                        tally::detail::did_you_mean(*t, names) +
+                                        "valid: " + tally::detail::join(names));
         }
       }
     }
-    if (const Entry* create = tally::detail::find_entry(entries, "create"); create && target) {
+    if (field && target && !lookup->field.empty()) {
+      const ColumnInfo* found = target->find(lookup->field);
+      if (!found) {
+        auto names = column_names(*target);
+        r_.error(field->value_where, "table " + lookup->table + " has no column '" + lookup->field + "'; " +
+                                         tally::detail::did_you_mean(lookup->field, names) +
+                                         "valid: " + tally::detail::join(names));
+      } else if (column && column_kind(f.target, *column) != column_kind(lookup->field, *found)) {
+        r_.error(field->value_where, lookup->table + "." + lookup->field + " (" +
+                                         column_kind(lookup->field, *found) + ") cannot fill '" + f.target +
+                                         "' (" + column_kind(f.target, *column) + ")");
+      }
+      if (tally::detail::find_entry(entries, "create"))
+        r_.error(field->key_where,
+                 "`field:` copies a value from an existing row; it cannot be used with `create:`");
+    }
+    if (const Entry* create = tally::detail::find_entry(entries, "create"); create && target && !field) {
       if (create->value.IsMap()) {
         lookup->create = true;
         for (const auto& ce : r_.entries(create->value, nullptr, "create")) {
           if (!target->find(ce.key) || ce.key == "id" || ce.key == "external_id" || ce.key == lookup->by) {
             auto names = column_names(*target);
             r_.error(ce.key_where, "'" + ce.key + "' cannot be set on a created " + lookup->table + " row; " +
-                                       tally::detail::did_you_mean(ce.key, names) + "valid: " + tally::detail::join(names));
+                                       tally::detail::did_you_mean(ce.key, names) +
+                                       "valid: " + tally::detail::join(names));
             continue;
           }
           if (auto spec = parse_field(ce, ce.key, *target, {}, "created " + lookup->table + "." + ce.key))
@@ -531,7 +690,8 @@ class Parser {
       }
       if (lookup->create) {
         for (const auto& c : target->columns) {
-          if (!c.not_null || c.default_value || c.name == "id" || c.name == lookup->by || c.name == "name") continue;
+          if (!c.not_null || c.default_value || c.name == "id" || c.name == lookup->by || c.name == "name")
+            continue;
           bool given = std::any_of(lookup->create_fields.begin(), lookup->create_fields.end(),
                                    [&](const auto& x) { return x.target == c.name; });
           if (!given)
@@ -552,7 +712,8 @@ class Parser {
     if (f.default_value) values.emplace_back(*f.default_value, e.value_where);
     for (const auto& [value, where] : values) {
       if (value.empty() || std::find(f.allowed.begin(), f.allowed.end(), value) != f.allowed.end()) continue;
-      r_.error(where, "'" + value + "' is not a valid " + what + "; " + tally::detail::did_you_mean(value, f.allowed) +
+      r_.error(where, "'" + value + "' is not a valid " + what + "; " +
+                          tally::detail::did_you_mean(value, f.allowed) +
                           "valid: " + tally::detail::join(f.allowed));
     }
   }
@@ -565,62 +726,6 @@ class Parser {
 };
 
 }  // namespace
-
-const char* value_type_name(ValueType type) {
-  switch (type) {
-    case ValueType::Text: return "text";
-    case ValueType::Int: return "int";
-    case ValueType::Number: return "number";
-    case ValueType::Money: return "money";
-    case ValueType::Percent: return "percent";
-    case ValueType::Date: return "date";
-    case ValueType::DateTime: return "datetime";
-    case ValueType::Bool: return "bool";
-  }
-  return "text";
-}
-
-const ColumnInfo* TableInfo::find(const std::string& column) const {
-  for (const auto& c : columns)
-    if (c.name == column) return &c;
-  return nullptr;
-}
-
-const std::map<std::string, TableInfo>& schema_tables() {
-  static const std::map<std::string, TableInfo> tables = [] {
-    std::map<std::string, TableInfo> out;
-    SQLite::Database db(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    for (const auto& m : store::migrations()) db.exec(m.sql);
-    SQLite::Statement names(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-    while (names.executeStep()) {
-      TableInfo t;
-      t.name = names.getColumn(0).getString();
-      SQLite::Statement cols(db, "PRAGMA table_info(\"" + t.name + "\")");
-      while (cols.executeStep()) {
-        ColumnInfo c;
-        c.name = cols.getColumn(1).getString();
-        c.type = cols.getColumn(2).getString();
-        c.not_null = cols.getColumn(3).getInt() != 0;
-        if (!cols.getColumn(4).isNull()) {
-          std::string d = cols.getColumn(4).getString();
-          if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') d = d.substr(1, d.size() - 2);
-          c.default_value = d;
-        }
-        t.columns.push_back(std::move(c));
-      }
-      out.emplace(t.name, std::move(t));
-    }
-    return out;
-  }();
-  return tables;
-}
-
-std::vector<std::string> importable_tables() {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : schema_tables())
-    if (t.has_external_id()) out.push_back(name);
-  return out;
-}
 
 Mapping parse_mapping_text(const std::string& yaml_text, const std::string& display_path) {
   std::vector<Diagnostic> diagnostics;

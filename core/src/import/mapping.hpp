@@ -30,6 +30,14 @@ struct Band {
 
 struct FieldSpec;
 
+// `plus:` / `minus:` on a date field: a number of days, weeks, months or
+// years from a column, a constant or an earlier field, added to the date.
+struct DateShift {
+  enum Unit { Days, Weeks, Months, Years } unit = Days;
+  int sign = 1;                       // -1 for `minus:`
+  std::shared_ptr<FieldSpec> amount;  // a number field (type int)
+};
+
 // Resolves a value to the id of a row in another table by a natural key
 // (reps by name, accounts by name, ...), creating it on first sight when
 // `create` says so.
@@ -38,6 +46,9 @@ struct LookupSpec {
   std::string by = "name";
   bool create = false;
   std::vector<FieldSpec> create_fields;  // extra fields of a created row
+  // `field:` the value of this column of the found row instead of its id
+  // (a deal's lead's created_at); empty = the id.
+  std::string field;
   SourceLocation where;
 };
 
@@ -63,24 +74,40 @@ struct FieldSpec {
   double scale = 1.0;
   bool trim = true;
   CaseFold fold = CaseFold::None;
-  std::vector<std::string> empty_values;          // besides "" and the file's/mapping's
+  std::vector<std::string> empty_values;                       // besides "" and the file's/mapping's
   std::vector<std::pair<std::string, std::string>> value_map;  // matched ignoring case
-  std::optional<std::string> otherwise;           // `else:` for values the map lacks
-  std::optional<std::string> default_value;       // when empty
-  bool default_import_date = false;               // `default: import_date`
+  std::optional<std::string> otherwise;                        // `else:` for values the map lacks
+  std::optional<std::string> default_value;                    // when empty
+  bool default_import_date = false;                            // `default: import_date`
   bool required = false;
   std::vector<Band> bands;
   std::shared_ptr<LookupSpec> lookup;
+  std::vector<DateShift> shifts;     // `plus:` / `minus:`, applied to the date in order
   std::vector<std::string> allowed;  // the column's vocabulary (status: open|won|lost ...)
   std::optional<double> min, max;    // range the value must be in (probability: 0..1)
   std::string schema_default;        // used when empty and the column is NOT NULL
   bool has_schema_default = false;
 };
 
+// What to do with a row whose id an earlier row of the same file had.
+enum class OnDuplicate { Reject, First, Last };
+
+// `where: {column: Type, is: [Deal, Upsell]}` (or `not:`): only matching
+// rows are imported; the others are counted as skipped.
+struct RowFilter {
+  std::string column;
+  SourceLocation column_where;
+  std::vector<std::string> values;  // matched after trimming, ignoring case; "" = empty
+  bool negate = false;              // `not:`
+};
+
 struct FileSpec {
   std::string pattern;  // file name or glob, matched against the file's name
   SourceLocation where;
   bool skip = false;
+  OnDuplicate on_duplicate = OnDuplicate::Reject;
+  std::optional<RowFilter> filter;  // `where:`
+  std::string encoding;             // `encoding:` (iconv name); empty = UTF-8
   std::string table;
   std::string source;  // source plugin; empty = by file extension
   FieldSpec id;        // -> external_id
@@ -124,11 +151,15 @@ struct TableInfo {
 };
 // Every table of the latest schema, read from the migrations themselves.
 const std::map<std::string, TableInfo>& schema_tables();
+// The values a canonical column accepts (opportunities.status: open, won,
+// lost), or nullptr when any text goes.
+const std::vector<std::string>* field_vocabulary(const std::string& table, const std::string& column);
 // Tables a file can feed: those with an external_id, so re-imports update.
 std::vector<std::string> importable_tables();
 
 // Calls `fn` for every input-column reference in `file` (fields, id,
-// lookups' create fields), so the importer can check them against a header.
+// lookups' create fields, date shifts), so the importer can check them
+// against a header. (`where:` columns are checked on their own.)
 template <typename Fn>
 void for_each_column_ref(FileSpec& file, Fn&& fn);
 
@@ -139,6 +170,8 @@ void visit_field(FieldSpec& f, Fn& fn) {
   for (size_t i = 0; i < f.columns.size(); ++i) fn(f, i);
   if (f.lookup)
     for (auto& c : f.lookup->create_fields) visit_field(c, fn);
+  for (auto& shift : f.shifts)
+    if (shift.amount) visit_field(*shift.amount, fn);
 }
 }  // namespace mapping_detail
 

@@ -10,7 +10,6 @@ namespace tally::import {
 
 namespace {
 
-
 class PluginRecordSource final : public RecordSource {
  public:
   PluginRecordSource(std::shared_ptr<plugins::LoadedPlugin> plugin, const std::string& location)
@@ -44,7 +43,8 @@ class PluginRecordSource final : public RecordSource {
     if (rc == 0) return false;
     out.line = record.line;
     out.fields.resize(record.field_count);
-    for (uint32_t i = 0; i < record.field_count; ++i) out.fields[i].assign(record.fields[i].data, record.fields[i].size);
+    for (uint32_t i = 0; i < record.field_count; ++i)
+      out.fields[i].assign(record.fields[i].data, record.fields[i].size);
     return true;
   }
 

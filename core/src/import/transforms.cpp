@@ -1,3 +1,6 @@
+// Value transforms (transforms.hpp). Over 400 lines: dates in every form CRM
+// exports write them, then money and numbers; the two share the low-level
+// readers at the top.
 #include "import/transforms.hpp"
 
 #include <array>
@@ -11,17 +14,25 @@ namespace tally::import {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quoted(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
 
 // 1-12 for an English month name or its abbreviation ("Sep", "Sept"), else 0.
 int month_from_name(std::string_view word) {
-  static constexpr std::array<std::string_view, 12> names = {"january", "february", "march",     "april",
-                                                             "may",     "june",     "july",      "august",
-                                                             "september", "october", "november", "december"};
+  static constexpr std::array<std::string_view, 12> names = {"january",   "february", "march",    "april",
+                                                             "may",       "june",     "july",     "august",
+                                                             "september", "october",  "november", "december"};
   if (word.size() < 3) return 0;
   for (size_t m = 0; m < names.size(); ++m) {
     const auto& name = names[m];
@@ -117,7 +128,8 @@ struct DatePart {
   size_t digits = 0;  // 0 = a month name
 };
 
-bool parse_loose(std::string_view s, DateFormat::Kind kind, DateTime& out, std::string& error) {
+bool parse_loose(std::string_view s, DateFormat::Kind kind, DateTime& out, std::string& error,
+                 DateColumn* column) {
   const std::string_view original = s;
   auto unrecognised = [&] {
     error = quoted(original) + " is not a date this mapping understands; set `format:` (e.g. \"M/D/YYYY\")";
@@ -134,7 +146,8 @@ bool parse_loose(std::string_view s, DateFormat::Kind kind, DateTime& out, std::
     if (before != ' ' && before != 'T' && before != 't') return unrecognised();
     date_part = s.substr(0, h - 1);
     time_part = s.substr(h);
-    while (!date_part.empty() && (date_part.back() == ' ' || date_part.back() == ',')) date_part.remove_suffix(1);
+    while (!date_part.empty() && (date_part.back() == ' ' || date_part.back() == ','))
+      date_part.remove_suffix(1);
   }
   DatePart parts[3];
   size_t count = 0;
@@ -146,7 +159,8 @@ bool parse_loose(std::string_view s, DateFormat::Kind kind, DateTime& out, std::
       size_t start = i;
       if (is_digit(c)) {
         int v = 0;
-        while (i < date_part.size() && is_digit(date_part[i]) && i - start < 9) v = v * 10 + (date_part[i++] - '0');
+        while (i < date_part.size() && is_digit(date_part[i]) && i - start < 9)
+          v = v * 10 + (date_part[i++] - '0');
         if (i < date_part.size() && is_digit(date_part[i])) return unrecognised();
         parts[count++] = DatePart{v, i - start};
       } else {
@@ -168,6 +182,7 @@ bool parse_loose(std::string_view s, DateFormat::Kind kind, DateTime& out, std::
   out = DateTime{};
   if (names == 1) {
     if (kind == DateFormat::Kind::Iso) return unrecognised();
+    if (column) column->named_month = true;
     // The month is named: the 4-digit number is the year, the other the day.
     int year = -1, day = -1;
     for (const auto& p : parts) {
@@ -188,20 +203,39 @@ bool parse_loose(std::string_view s, DateFormat::Kind kind, DateTime& out, std::
     out.year = parts[0].value;
     out.month = parts[1].value;
     out.day = parts[2].value;
+    if (column) column->iso = true;
   } else if (parts[2].digits == 4 && parts[0].digits <= 2 && parts[1].digits <= 2) {
     if (kind == DateFormat::Kind::Iso) return unrecognised();
     const int a = parts[0].value, b = parts[1].value;
     out.year = parts[2].value;
     bool month_first = kind == DateFormat::Kind::MonthFirst;
     if (kind == DateFormat::Kind::Auto) {
-      if (a > 12 && b <= 12) {
-        month_first = false;
-      } else if (b > 12 && a <= 12) {
-        month_first = true;
-      } else if (a != b) {
-        error = quoted(original) + " could be day-first or month-first; set `format:` to \"M/D/YYYY\" or \"D/M/YYYY\"";
+      using Order = DateColumn::Order;
+      const Order known = column ? column->order : Order::Unknown;
+      Order order = Order::Unknown;
+      if (a > 12 && b <= 12)
+        order = Order::DayFirst;
+      else if (b > 12 && a <= 12)
+        order = Order::MonthFirst;
+      if (column) column->numeric = true;
+      if (order != Order::Unknown && known != Order::Unknown && order != known) {
+        error = quoted(original) + " is " + (order == Order::DayFirst ? "day-first" : "month-first") +
+                ", but this column's dates are " + (known == Order::DayFirst ? "day-first" : "month-first") +
+                " (settled by '" + column->settled_by + "' at line " + std::to_string(column->settled_line) +
+                ")";
         return false;
       }
+      if (order == Order::Unknown && a != b) {
+        if (known == Order::Unknown) {
+          if (column) column->ambiguous = true;
+          error = quoted(original) +
+                  " could be day-first or month-first; set `format:` to \"M/D/YYYY\" or \"D/M/YYYY\"";
+          return false;
+        }
+        order = known;
+      }
+      if (column && known == Order::Unknown && order != Order::Unknown) column->order = order;
+      month_first = order == Order::MonthFirst;
     }
     out.month = month_first ? a : b;
     out.day = month_first ? b : a;
@@ -235,8 +269,8 @@ void append_date(std::string& out, int y, int m, int d) {
 
 // Removes a currency symbol or ISO code at the front (`front`) or back.
 bool strip_currency(std::string_view& s, bool front) {
-  static constexpr std::array<std::string_view, 8> symbols = {"$", "\xE2\x82\xAC", "\xC2\xA3", "\xC2\xA5",
-                                                              "\xE2\x82\xB9", "\xE2\x82\xA9", "R$", "kr"};
+  static constexpr std::array<std::string_view, 8> symbols = {
+      "$", "\xE2\x82\xAC", "\xC2\xA3", "\xC2\xA5", "\xE2\x82\xB9", "\xE2\x82\xA9", "R$", "kr"};
   for (auto sym : symbols) {
     if (front ? s.starts_with(sym) : s.ends_with(sym)) {
       if (front)
@@ -367,8 +401,10 @@ std::optional<DateFormat> DateFormat::compile(std::string_view spec, std::string
   f.spec_ = std::string(spec);
   if (spec.empty() || spec == "auto") return f;
   if (spec == "iso") return f.kind_ = Kind::Iso, f;
-  if (spec == "us" || spec == "M/D/YYYY") return f.kind_ = Kind::MonthFirst, f;
-  if (spec == "eu" || spec == "D/M/YYYY") return f.kind_ = Kind::DayFirst, f;
+  // Only the names are loose about separators; a pattern's characters match
+  // literally ("M/D/YYYY" does not read 3-4-2021).
+  if (spec == "us") return f.kind_ = Kind::MonthFirst, f;
+  if (spec == "eu") return f.kind_ = Kind::DayFirst, f;
   f.kind_ = Kind::Pattern;
   bool has_year = false, has_month = false, has_day = false, has_hour12 = false, has_ampm = false;
   for (size_t i = 0; i < spec.size();) {
@@ -438,19 +474,50 @@ std::optional<DateFormat> DateFormat::compile(std::string_view spec, std::string
     i += n;
   }
   if (!has_year || !has_month || !has_day) {
-    error = "date format '" + std::string(spec) + "' needs a year (YYYY), a month (M, MM or MMM) and a day (D or DD)";
+    error = "date format '" + std::string(spec) +
+            "' needs a year (YYYY), a month (M, MM or MMM) and a day (D or DD)";
     return std::nullopt;
   }
   if (has_hour12 != has_ampm) {
-    error = "date format '" + std::string(spec) + "': 12-hour times (h, hh) need an AM/PM marker (A), and A needs h";
+    error = "date format '" + std::string(spec) +
+            "': 12-hour times (h, hh) need an AM/PM marker (A), and A needs h";
     return std::nullopt;
   }
   return f;
 }
 
+bool DateFormat::parse(std::string_view text, DateTime& out, std::string& error, DateColumn& column) const {
+  column.ambiguous = false;
+  if (kind_ != Kind::Pattern) return parse_loose(trim(text), kind_, out, error, &column);
+  return parse(text, out, error);
+}
+
+std::string DateFormat::describe(const DateColumn& column) const {
+  switch (kind_) {
+    case Kind::Iso: return "iso (YYYY-MM-DD)";
+    case Kind::MonthFirst: return "us (M/D/YYYY)";
+    case Kind::DayFirst: return "eu (D/M/YYYY)";
+    case Kind::Pattern: return "\"" + spec_ + "\"";
+    case Kind::Auto: break;
+  }
+  std::string forms;
+  auto add = [&](const std::string& form) { forms += (forms.empty() ? "" : ", ") + form; };
+  if (column.iso) add("YYYY-MM-DD");
+  if (column.named_month) add("month names");
+  if (column.numeric) {
+    if (column.order == DateColumn::Order::Unknown)
+      add("day and month equal or unambiguous");
+    else
+      add(std::string(column.order == DateColumn::Order::MonthFirst ? "M/D/YYYY (month first"
+                                                                    : "D/M/YYYY (day first") +
+          ", settled by '" + column.settled_by + "' at line " + std::to_string(column.settled_line) + ")");
+  }
+  return "auto: " + (forms.empty() ? std::string("no dates") : forms);
+}
+
 bool DateFormat::parse(std::string_view text, DateTime& out, std::string& error) const {
   text = trim(text);
-  if (kind_ != Kind::Pattern) return parse_loose(text, kind_, out, error);
+  if (kind_ != Kind::Pattern) return parse_loose(text, kind_, out, error, nullptr);
   out = DateTime{};
   size_t pos = 0;
   bool pm = false, has_ampm = false;

@@ -30,6 +30,17 @@ struct DateTime {
 // `eu` D/M/YYYY (any of / - . as separator, optional time). Anything else
 // is a pattern: YYYY YY MMMM MMM MM M DD D HH H hh h mm ss A, other
 // characters literal, e.g. "D-M-YYYY", "M/D/YYYY h:mm A", "D MMM, YYYY HH:mm:ss".
+// What one column's dates have shown so far (auto format): the day/month
+// order once a value settles it, and the forms met, for the summary.
+struct DateColumn {
+  enum class Order { Unknown, MonthFirst, DayFirst };
+  Order order = Order::Unknown;
+  std::string settled_by;  // the value that settled the order
+  uint64_t settled_line = 0;
+  bool ambiguous = false;  // set by parse: the value could be either, and the order is unknown
+  bool iso = false, named_month = false, numeric = false;  // forms met
+};
+
 class DateFormat {
  public:
   // nullopt and `error` set when the spec is not a valid pattern.
@@ -38,12 +49,35 @@ class DateFormat {
 
   // False and `error` set ("'31/02/2021' is not a real date").
   bool parse(std::string_view text, DateTime& out, std::string& error) const;
+  // The same for a column in `auto`: a numeric day/month value follows the
+  // column's order once one has settled it, and settles it when it can (the
+  // caller records where). An ambiguous value while the order is unknown
+  // fails with `column.ambiguous` set.
+  bool parse(std::string_view text, DateTime& out, std::string& error, DateColumn& column) const;
+  bool is_auto() const { return kind_ == Kind::Auto; }
+  // How the summary names a column's format ("M/D/YYYY (month first, ...)").
+  std::string describe(const DateColumn& column) const;
   const std::string& spec() const { return spec_; }
 
   enum class Kind { Auto, Iso, MonthFirst, DayFirst, Pattern };
   struct Token {
-    enum Type { Year4, Year2, MonthName, MonthNum, MonthNum2, Day, Day2, Hour, Hour2, Hour12, Hour12_2, Minute2,
-                Second2, AmPm, Literal } type;
+    enum Type {
+      Year4,
+      Year2,
+      MonthName,
+      MonthNum,
+      MonthNum2,
+      Day,
+      Day2,
+      Hour,
+      Hour2,
+      Hour12,
+      Hour12_2,
+      Minute2,
+      Second2,
+      AmPm,
+      Literal
+    } type;
     char literal = 0;
   };
 
@@ -78,8 +112,8 @@ bool parse_bool(std::string_view text, bool& out, std::string& error);
 
 // Without leading/trailing spaces, tabs, and non-breaking spaces.
 std::string_view trim(std::string_view text);
-void to_lower(std::string& text);  // ASCII
-void to_upper(std::string& text);  // ASCII
+void to_lower(std::string& text);                      // ASCII
+void to_upper(std::string& text);                      // ASCII
 bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
 
 }  // namespace tally::import
