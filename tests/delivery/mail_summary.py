@@ -1,0 +1,27 @@
+#!/usr/bin/env python3
+"""Prints the messages of a maildir (written by `python3 -m aiosmtpd -c
+aiosmtpd.handlers.Mailbox DIR`) as JSON for tests/delivery_test.cpp: per
+message its headers, text and html bodies and attachments (name, type, text)."""
+import email
+import email.policy
+import json
+import mailbox
+import sys
+
+out = []
+for message in mailbox.Maildir(sys.argv[1], factory=None, create=False):
+    msg = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    item = {"subject": str(msg["subject"]), "from": str(msg["from"]), "to": str(msg["to"]),
+            "text": "", "html": "", "attachments": []}
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        if part.get_filename():
+            item["attachments"].append({"name": part.get_filename(), "type": part.get_content_type(),
+                                        "content": part.get_content()})
+        elif part.get_content_type() == "text/plain":
+            item["text"] = part.get_content()
+        elif part.get_content_type() == "text/html":
+            item["html"] = part.get_content()
+    out.append(item)
+json.dump(out, sys.stdout)
