@@ -486,8 +486,8 @@ TEST(DeliveryConfig, EveryProblemWithFileLineColumnAndNoSecretQuoted) {
   EXPECT_TRUE(contains(
       r.err, config + ":9:13: unknown webhook format 'slak'; did you mean 'slack'? valid: json, slack"))
       << r.err;
-  EXPECT_TRUE(contains(r.err, config + ":10:18: to: 'not-an-address' is not a mail address")) << r.err;
-  EXPECT_TRUE(contains(r.err, config + ":10:71: unknown key 'form' in email; did you mean 'from'?")) << r.err;
+  EXPECT_TRUE(contains(r.err, config + ":10:17: to: 'not-an-address' is not a mail address")) << r.err;
+  EXPECT_TRUE(contains(r.err, config + ":10:66: unknown key 'form' in email; did you mean 'from'?")) << r.err;
   EXPECT_TRUE(contains(r.err, config + ":10:5: email needs `from:`")) << r.err;
   EXPECT_TRUE(contains(r.err, config + ":11:5: a deliver target is either `webhook:` or `email:`, not both"))
       << r.err;
@@ -502,9 +502,24 @@ TEST(DeliveryConfig, EveryProblemWithFileLineColumnAndNoSecretQuoted) {
   EXPECT_TRUE(contains(
       r.err, config + ":15:28: below must be a number like 0.25 or a percentage like 25%; got 'low'"))
       << r.err;
-  EXPECT_TRUE(contains(r.err, config + ":15:35: an alert has one condition; `below` is already given"))
+  EXPECT_TRUE(contains(r.err, config + ":15:33: an alert has one condition; `below` is already given"))
       << r.err;
   EXPECT_FALSE(contains(r.err, "sekrit")) << r.err;
+  EXPECT_FALSE(contains(r.err, "alerts decide when")) << "deliver: is there, its items are wrong";
+}
+
+TEST(DeliveryConfig, AlertsWithoutDeliverTargets) {
+  StoreFixture f;
+  TempDir d;
+  const std::string config = d.write("c.yaml", "title: x\ndata: " + f.db_path() +
+                                                   "\nperiod: {from: 2025-01-01, to: 2025-04-01}\nmetrics: "
+                                                   "[win_rate]\nalerts:\n  - {kpi: win_rate, below: 0.3}\n");
+  auto r = run_tally("check '" + config + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(
+      contains(r.err, config + ":6:5: alerts decide when the deliver: targets are sent, but the config has "
+                               "none"))
+      << r.err;
 }
 
 TEST(DeliveryConfig, UnsetSecretVariableIsAConfigError) {

@@ -106,7 +106,8 @@ TEST(Schedule, PrintsSystemdUnitsWithAbsolutePaths) {
       r.out, "ExecStart=\"" + fs::canonical(TALLY_EXE).string() + "\" run \"" + config + "\" --deliver\n"))
       << r.out;
   EXPECT_TRUE(contains(r.out, "WorkingDirectory=" + d.path() + "\n")) << r.out;
-  EXPECT_TRUE(contains(r.out, "OnCalendar=Mon *-*-* 08:00:00\nPersistent=true\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "[Timer]\nOnCalendar=Mon *-*-* 08:00:00\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "Persistent=true\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "WantedBy=timers.target")) << r.out;
   EXPECT_TRUE(contains(r.out,
                        "systemctl --user daemon-reload && systemctl --user enable --now "

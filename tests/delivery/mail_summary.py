@@ -5,12 +5,18 @@ message its headers, text and html bodies and attachments (name, type, text)."""
 import email
 import email.policy
 import json
-import mailbox
+import os
 import sys
 
 out = []
-for message in mailbox.Maildir(sys.argv[1], factory=None, create=False):
-    msg = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+files = []
+for sub in ("new", "cur"):
+    folder = os.path.join(sys.argv[1], sub)
+    if os.path.isdir(folder):
+        files += [os.path.join(folder, name) for name in sorted(os.listdir(folder))]
+for path in files:
+    with open(path, "rb") as f:
+        msg = email.message_from_bytes(f.read(), policy=email.policy.default)
     item = {"subject": str(msg["subject"]), "from": str(msg["from"]), "to": str(msg["to"]),
             "text": "", "html": "", "attachments": []}
     for part in msg.walk():

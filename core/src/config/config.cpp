@@ -81,7 +81,12 @@ class ConfigReader {
                   "metrics is required: list the metric plugins to run, e.g. `metrics: [{use: pipeline}]`");
     if (auto* e = entry("reports")) read_uses(*e, /*is_report=*/true, config_.reports);
     if (auto* e = entry("deliver")) detail::read_delivery_targets(yaml_, *e, config_.deliver);
-    if (auto* e = entry("alerts")) detail::read_alerts(yaml_, *e, config_, config_.alerts);
+    if (auto* e = entry("alerts")) {
+      detail::read_alerts(yaml_, *e, config_, config_.alerts);
+      if (!entry("deliver") && !config_.alerts.empty())
+        yaml_.error(config_.alerts.front().where,
+                    "alerts decide when the deliver: targets are sent, but the config has none");
+    }
   }
 
  private:

@@ -329,9 +329,6 @@ void read_alerts(YamlReader& yaml, const YamlReader::Entry& entry, const config:
                  "change_below compares with the comparison period, but the config has none: add `compare: "
                  "previous_period` (or previous_year) to period:");
   }
-  if (!out.empty() && config.deliver.empty())
-    yaml.error(out.front().where,
-               "alerts decide when the deliver: targets are sent, but the config has none");
 }
 
 }  // namespace tally::detail

@@ -86,7 +86,12 @@ RenderedRun render(const config::Config& config, const run::RunResult& result, p
   std::ostringstream out;
   run::RenderOptions options;
   options.output = &out;
-  for (const auto& outcome : run::render_reports(c, result, registry, options))
+  // The files written here are temporary: their "wrote ..." lines would only mislead.
+  const auto level = spdlog::get_level();
+  if (level < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
+  auto outcomes = run::render_reports(c, result, registry, options);
+  spdlog::set_level(level);
+  for (const auto& outcome : outcomes)
     if (!outcome.ok)
       throw std::runtime_error("the " + outcome.name.substr(8) + " report failed: " + outcome.error);
   RenderedRun rendered;
@@ -146,7 +151,9 @@ SendResult send_once(const config::DeliveryTarget& target, const std::string& pa
 }
 
 std::string seconds_text(double seconds) {
-  return format::number(std::round(seconds * 10) / 10) + " s";
+  std::ostringstream text;
+  text << std::round(seconds * 100) / 100 << " s";
+  return text.str();
 }
 
 // Sends with the retry policy; the error of the last attempt, scrubbed, on failure.
