@@ -43,6 +43,57 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
 
+  // Delivery (docs/delivery.md): retries and the outbox, shared by run --deliver and deliver --retry.
+  auto add_delivery_options = [](CLI::App* command, tally::cli::DeliveryArgs& delivery) {
+    command->add_option("--retries", delivery.retries, "Attempts after the first failed one, per target")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 10));
+    command
+        ->add_option("--retry-delay", delivery.retry_delay,
+                     "Seconds before the first retry; doubled after each (at most 300)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 300.0));
+    command->add_option("--outbox", delivery.outbox,
+                        "Folder of undelivered messages (default: $TALLY_OUTBOX, else "
+                        "$XDG_STATE_HOME/tally/outbox, else ~/.local/state/tally/outbox)");
+  };
+  run->add_flag(
+      "--deliver", run_args.deliver,
+      "After a successful run, send it to the config's deliver: targets (when an alert holds, if any)");
+  add_delivery_options(run, run_args.delivery);
+
+  tally::cli::DeliveryArgs outbox_args;
+  bool outbox_retry = false, outbox_list = false;
+  auto* deliver = app.add_subcommand("deliver", "Send or list deliveries kept in the outbox after failing");
+  deliver->add_flag("--retry", outbox_retry,
+                    "Send every message in the outbox again; delivered ones are removed");
+  deliver->add_flag("--list", outbox_list, "List the outbox (targets named without secrets)");
+  add_delivery_options(deliver, outbox_args);
+
+  tally::cli::ScheduleArgs schedule_args;
+  auto* schedule = app.add_subcommand("schedule",
+                                      "Print or install a systemd timer or crontab line that runs "
+                                      "a config with --deliver");
+  schedule->add_option("config", schedule_args.config, "Report config (YAML)")->required();
+  schedule
+      ->add_option(
+          "--every", schedule_args.every,
+          "When: DAYS-HH:MM (daily, weekdays, weekends, monday, mon,thu), monthly-DD-HH:MM, hourly[-MM]")
+      ->required();
+  schedule->add_option("--as", schedule_args.as, "systemd (a timer and a service) or cron (a crontab line)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"systemd", "cron"}));
+  schedule->add_flag("--system", schedule_args.system,
+                     "A system unit in /etc/systemd/system (default: a user unit)");
+  schedule->add_flag(
+      "--install", schedule_args.install,
+      "Write and enable the units (systemctl), or add the line to the crontab, instead of printing");
+  schedule->add_option("--name", schedule_args.name,
+                       "Unit name / crontab marker (default: tally-<config name>)");
+  schedule->add_option("--env-file", schedule_args.env_file,
+                       "KEY=value file read before each run, for the ${VAR}s of secrets");
+  schedule->add_option("--unit-dir", schedule_args.unit_dir, "Where --install writes systemd units");
+
   std::string check_config, check_data;
   auto* check = app.add_subcommand("check", "Validate a report config without running it");
   check->add_option("config", check_config, "Report config (YAML)")->required();
@@ -163,6 +214,8 @@ int main(int argc, char** argv) {
     if (*recover) return tally::cli::recover(recover_db, recover_busy_timeout);
     if (*new_plugin) return tally::cli::new_plugin(new_args);
     if (*schema) return tally::cli::schema_markdown();
+    if (*deliver) return tally::cli::deliver_outbox(outbox_args, outbox_retry, outbox_list);
+    if (*schedule) return tally::cli::schedule(schedule_args);
   } catch (const std::exception& e) {
     // Last line of defence: one clear message, never a stack trace.
     std::cerr << "tally: " << tally::escape_for_terminal(e.what()) << '\n';

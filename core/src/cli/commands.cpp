@@ -1,6 +1,8 @@
 #include "cli/commands.hpp"
 #include "cli/config_loading.hpp"
 
+#include "cli/config_loading.hpp"
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -134,6 +136,11 @@ int run(const RunArgs& args) {
   plugins::Registry* registry = nullptr;
   auto cfg = load_valid_config(args.config, args.format, registry, holder);
   if (!cfg) return kInvalid;
+  if (args.deliver && cfg->deliver.empty()) {
+    std::cerr << args.config
+              << ": --deliver, but the config has no `deliver:` targets (see docs/delivery.md)\n";
+    return kInvalid;
+  }
   std::string source = args.data.empty() ? cfg->data : args.data;
   if (source.empty()) {
     std::cerr << args.config << ": no data source: set `data:` in the config or pass --data\n";
@@ -165,7 +172,9 @@ int run(const RunArgs& args) {
   options.out_dir = args.out_dir;
   auto outcomes = run::render_reports(*cfg, result, *registry, options);
   bool reports_ok = std::all_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.ok; });
-  return result.all_ok() && reports_ok ? kOk : kSomethingFailed;
+  const bool ran_ok = result.all_ok() && reports_ok;
+  if (args.deliver) return deliver_after_run(args, *cfg, result, *registry, ran_ok);
+  return ran_ok ? kOk : kSomethingFailed;
 }
 
 int check(const std::string& config_path, const std::string& data_override, double busy_timeout) {

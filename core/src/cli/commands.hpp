@@ -13,6 +13,13 @@ namespace tally::cli {
 // 2 invalid config or command line (nothing ran).
 enum ExitCode : int { kOk = 0, kSomethingFailed = 1, kInvalid = 2 };
 
+// Retries and the outbox of `tally run --deliver` and `tally deliver --retry`.
+struct DeliveryArgs {
+  int retries = 3;         // --retries: attempts after the first
+  double retry_delay = 5;  // --retry-delay SECONDS before the first retry, doubled after each
+  std::string outbox;      // --outbox DIR
+};
+
 struct RunArgs {
   std::string config;
   std::string data;     // --data: overrides the config's data
@@ -20,8 +27,25 @@ struct RunArgs {
   std::string out_dir;  // --out
   unsigned jobs = 0;
   double busy_timeout = 5;  // --busy-timeout SECONDS: wait this long for an import's lock
+  bool deliver = false;     // --deliver: send to the config's deliver: targets after a successful run
+  DeliveryArgs delivery;
 };
 int run(const RunArgs& args);
+
+// `tally deliver --retry | --list`: the outbox of failed deliveries.
+int deliver_outbox(const DeliveryArgs& args, bool retry, bool list);
+
+struct ScheduleArgs {
+  std::string config;
+  std::string every;           // --every, see deliver/schedule.hpp
+  std::string as = "systemd";  // systemd | cron
+  bool system = false;         // --system: a system unit (default: a user unit)
+  bool install = false;        // --install: write and enable it instead of printing
+  std::string name;            // --name: unit / crontab marker
+  std::string env_file;        // --env-file: secrets for ${VAR}s
+  std::string unit_dir;        // --unit-dir: where --install writes the units
+};
+int schedule(const ScheduleArgs& args);
 int check(const std::string& config_path, const std::string& data_override, double busy_timeout = 5);
 int list_plugins(const std::vector<std::string>& extra_dirs);
 int describe(const std::string& plugin, const std::vector<std::string>& extra_dirs);

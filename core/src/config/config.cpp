@@ -21,9 +21,9 @@ namespace {
 using detail::YamlReader;
 using Entry = YamlReader::Entry;
 
-const std::vector<std::string> kTopKeys = {"title",        "data",    "currency", "fiscal_year_start",
-                                           "as_of",        "period",  "compare",  "filters",
-                                           "plugin_paths", "metrics", "reports"};
+const std::vector<std::string> kTopKeys = {"title",   "data",    "currency", "fiscal_year_start", "as_of",
+                                           "period",  "compare", "filters",  "plugin_paths",      "metrics",
+                                           "reports", "deliver", "alerts"};
 const std::vector<std::string> kPeriodKeys = {"from", "to", "last", "this", "compare"};
 const std::vector<std::string> kMetricKeys = {"use", "as", "title", "params", "targets"};
 // Keys of a report entry that are not params; anything else is an inline param.
@@ -80,6 +80,13 @@ class ConfigReader {
       yaml_.error(root_where,
                   "metrics is required: list the metric plugins to run, e.g. `metrics: [{use: pipeline}]`");
     if (auto* e = entry("reports")) read_uses(*e, /*is_report=*/true, config_.reports);
+    if (auto* e = entry("deliver")) detail::read_delivery_targets(yaml_, *e, config_.deliver);
+    if (auto* e = entry("alerts")) {
+      detail::read_alerts(yaml_, *e, config_, config_.alerts);
+      if (!entry("deliver") && !config_.alerts.empty())
+        yaml_.error(config_.alerts.front().where,
+                    "alerts decide when the deliver: targets are sent, but the config has none");
+    }
   }
 
  private:

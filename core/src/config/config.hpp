@@ -46,6 +46,39 @@ struct PluginPath {
   SourceLocation where;  // the entry
 };
 
+// One `deliver:` target (docs/delivery.md). Values are taken after ${VAR}
+// substitution; passwords, tokens and URLs may be secrets, so messages name a
+// target by describe() in deliver/, never by these raw values.
+struct DeliveryTarget {
+  enum class Kind { Webhook, Email };
+  Kind kind = Kind::Webhook;
+  std::string name;  // `name:`, else "webhook N" / "email N" (1-based position)
+  int timeout_seconds = 30;
+  SourceLocation where;  // the list item
+  // webhook: a JSON POST of the run, or a Slack-compatible body (format: slack)
+  std::string url;
+  bool slack = false;
+  std::vector<std::pair<std::string, std::string>> headers;  // values may hold tokens
+  // email: SMTP (smtp:// with STARTTLS when offered, smtps:// TLS)
+  std::vector<std::string> to;
+  std::string smtp;  // URL; user:password@ in it is taken as the login
+  std::string from;
+  std::string username, password;
+  std::string subject;       // default: the title and the period
+  bool require_tls = false;  // `tls: required`: refuse a server without STARTTLS
+};
+
+// One `alerts:` entry: delivery happens only when some alert holds.
+struct Alert {
+  enum class Condition { Below, Above, ChangeBelow };
+  std::string metric;  // a metric's name (`as:`); empty = the metric that has the KPI
+  std::string kpi;
+  Condition condition = Condition::Below;
+  double threshold = 0;
+  std::string threshold_text;  // as written: 0.25, 25%
+  SourceLocation where;        // the list item
+};
+
 struct Config {
   std::string path;
   std::string title;
@@ -61,6 +94,8 @@ struct Config {
   std::vector<PluginPath> plugin_path_entries;              // the same paths, with override: and location
   std::vector<PluginUse> metrics;
   std::vector<PluginUse> reports;
+  std::vector<DeliveryTarget> deliver;
+  std::vector<Alert> alerts;
   SourceLocation data_where;
 };
 

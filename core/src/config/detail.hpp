@@ -84,6 +84,13 @@ class YamlReader {
 
 const YamlReader::Entry* find_entry(const std::vector<YamlReader::Entry>& entries, std::string_view key);
 
+// The `deliver:` and `alerts:` sections (config/delivery.cpp). read_alerts
+// checks metric names and compare against `config`, so it runs after them.
+void read_delivery_targets(YamlReader& yaml, const YamlReader::Entry& entry,
+                           std::vector<config::DeliveryTarget>& out);
+void read_alerts(YamlReader& yaml, const YamlReader::Entry& entry, const config::Config& config,
+                 std::vector<config::Alert>& out);
+
 // File order, which is how an admin reads and fixes them.
 void sort_by_position(std::vector<Diagnostic>& diagnostics);
 
