@@ -5,8 +5,9 @@ set -euo pipefail
 
 build_packages=(cmake ninja-build g++ make pkg-config
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libsqlitecpp-dev libsqlite3-dev libcli11-dev nlohmann-json3-dev libssl-dev)
+  libsqlitecpp-dev libsqlite3-dev libcli11-dev nlohmann-json3-dev libssl-dev libpq-dev)
 test_packages=(libgtest-dev libgmock-dev chromium fonts-dejavu-core python3
+  postgresql  # initdb, pg_ctl and psql: the throwaway server of the `postgres` tests (tests/postgres/)
   clang libclang-rt-14-dev)  # clang + libFuzzer runtime: the fuzz tests (fuzz/)
 bench_packages=(time sqlite3)
 
