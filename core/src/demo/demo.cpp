@@ -13,8 +13,12 @@ DemoSummary generate(const DemoOptions& opts, const std::function<void(const std
     throw std::invalid_argument("demo scale must be at least 1, got " + std::to_string(opts.scale));
   const auto started = std::chrono::steady_clock::now();
   auto store = store::create_replacement(opts.db_path);
-  generation::Generator generator(*store, opts, progress);
-  DemoSummary summary = generator.run();
+  DemoSummary summary;
+  {
+    // Its statements end before the store is published (SQLite closes the file then).
+    generation::Generator generator(*store, opts, progress);
+    summary = generator.run();
+  }
   store->sync_id_sequences();
   store->publish();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

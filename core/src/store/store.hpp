@@ -103,7 +103,8 @@ class Store {
 
   // For a store made by create_replacement(): commits everything and puts it
   // in place of the old one (rename on SQLite; COMMIT on PostgreSQL), then
-  // refreshes statistics. Without it, the destructor throws the new store away.
+  // refreshes statistics. Every Statement and RowSink must be gone by then.
+  // Without it, the destructor throws the new store away.
   virtual void publish() = 0;
 };
 
