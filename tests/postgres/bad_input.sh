@@ -34,7 +34,7 @@ run_on "postgresql://tally_admin:$SECRET@$PGHOST:$PGPORT/bad"
 expect_message "the server refused the password of user 'tally_admin' on $PGHOST:$PGPORT"
 PGPASSWORD=$SECRET run_on "$(url_of bad)"
 expect_message "refused the password"
-env -u PGPASSWORD PGPASSFILE=/dev/null "$TALLY" run "$CONFIG" --data "$(url_of bad)" >"$WORK/out" 2>"$WORK/err" && fail "ran without a password"
+env -u PGPASSWORD PGPASSFILE="$WORK/no-such-pgpass" "$TALLY" run "$CONFIG" --data "$(url_of bad)" >"$WORK/out" 2>"$WORK/err" && fail "ran without a password"
 expect_message "wants a password for user 'tally_admin' and none was given"
 
 # A database that does not exist; one that is not a Tally store.
