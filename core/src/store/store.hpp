@@ -36,7 +36,7 @@ class Statement {
 // Appends rows to one table the fastest way the engine has (prepared
 // INSERTs on SQLite, COPY on PostgreSQL). Values go column by column in the
 // order given to bulk_insert(), then end_row(). Rows may be buffered until
-// flush() (or the next transaction boundary of the Store).
+// flush(), the Store's next statement or the sink's end, whichever comes first.
 class RowSink {
  public:
   virtual ~RowSink() = default;

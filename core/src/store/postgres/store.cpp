@@ -313,6 +313,9 @@ class PgStore final : public Store {
 
   Connection& connection() { return conn_; }
   void add(CopySink* sink) { sinks_.insert(sink); }
+  void fail_later(const std::string& message) {
+    if (pending_error_.empty()) pending_error_ = message;
+  }
   void remove(CopySink* sink) { sinks_.erase(sink); }
 
  private:
@@ -321,6 +324,7 @@ class PgStore final : public Store {
     conn_.exec(sql);
   }
   void flush_all() {
+    if (!pending_error_.empty()) throw StoreError(pending_error_);
     for (auto* sink : sinks_) sink->flush();
   }
   // A database without schema_version whose tables carry Tally's names is
@@ -350,6 +354,7 @@ class PgStore final : public Store {
   Connection conn_;
   bool replacing_;
   std::set<CopySink*> sinks_;
+  std::string pending_error_;  // a sink's failure to send its last rows
   std::unique_ptr<query::Dialect> dialect_;
 };
 
@@ -357,7 +362,14 @@ CopySink::CopySink(PgStore& store, Connection& conn, std::string table, std::vec
     : store_(store), conn_(conn), table_(std::move(table)), columns_(std::move(columns)) {
   store_.add(this);
 }
+// Rows still buffered are sent now; a failure there is thrown by the
+// store's next operation (a destructor must not throw).
 CopySink::~CopySink() {
+  try {
+    flush();
+  } catch (const std::exception& e) {
+    store_.fail_later(e.what());
+  }
   store_.remove(this);
 }
 
