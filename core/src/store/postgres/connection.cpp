@@ -109,7 +109,7 @@ Connection::Connection(const std::string& url) {
     // Canonical text for values read back whatever the server's defaults.
     exec(
         "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3;"
-         "SET client_min_messages = WARNING;"
+        "SET client_min_messages = WARNING;"
         "SET TimeZone = 'UTC'",
         "cannot set up the session");
     return;
