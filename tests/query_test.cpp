@@ -15,6 +15,7 @@
 #include "store/backend.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
+#include "store/store.hpp"
 #include "util/date.hpp"
 
 namespace tally {
