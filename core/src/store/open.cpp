@@ -36,7 +36,8 @@ std::string engine_of(const std::string& source) {
   const bool url = source.find("://") != std::string::npos;
   const bool looks_like_postgres = !scheme.empty() && closest_match(scheme, {"postgresql", "postgres"}) != "";
   if (url || looks_like_postgres) {
-    const std::string shown = format::redact_source(source);
+    // Without "//" the user part cannot be told apart: only the scheme is shown.
+    const std::string shown = url ? format::redact_source(source) : scheme + ":\u2026";
     if (scheme == "clickhouse")
       throw StoreError("data source '" + shown +
                        "': clickhouse sources are not supported yet in this build; use PostgreSQL or SQLite");
