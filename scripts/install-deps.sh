@@ -5,11 +5,12 @@ set -euo pipefail
 
 build_packages=(cmake ninja-build g++ make pkg-config
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libsqlitecpp-dev libsqlite3-dev libcli11-dev nlohmann-json3-dev libssl-dev
+  libsqlitecpp-dev libsqlite3-dev libcli11-dev nlohmann-json3-dev libssl-dev libpq-dev
   libcpp-httplib-dev  # tally serve (docs/decisions.md)
   libcurl4-openssl-dev)  # libcurl: delivery by SMTP and webhooks (core/src/deliver/)
 test_packages=(libgtest-dev libgmock-dev chromium fonts-dejavu-core python3
   python3-aiosmtpd systemd  # delivery_test.cpp: the SMTP sink; schedule_test.cpp: systemd-analyze
+  postgresql  # initdb, pg_ctl and psql: the throwaway server of the `postgres` tests (tests/postgres/)
   clang libclang-rt-14-dev)  # clang + libFuzzer runtime: the fuzz tests (fuzz/)
 bench_packages=(time sqlite3)
 

@@ -15,6 +15,7 @@
 #include "store/backend.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
+#include "store/store.hpp"
 #include "util/date.hpp"
 
 namespace tally {
@@ -736,6 +737,56 @@ TEST(QueryDialects, PostgresNumbersParametersAndReusesThemInGroupBy) {
       "t.owner_id WHERE (j_owner.region IN ($1))");
 }
 
+// Issue 9: what PostgreSQL refused or answered differently with the SQL of
+// the shipped configs.
+TEST(QueryDialects, PostgresTruthValuesAreNumbersWhereValuesAreExpected) {
+  auto pg = query::make_postgres_dialect();
+  auto sqlite = query::make_sqlite_dialect();
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
+  QueryBuilder q("opportunities");
+  q.select("won", "count_if(stage_is_won = true)");
+  q.select("open", "sum(stage_is_closed = false)");
+  q.select("flag", "if(stage_is_won, 1, 0)");
+  q.select("both", "(amount > 1) = (amount > 2)");
+  q.where("stage_is_closed or status = 'open'");
+  const auto c = q.compile(*pg, scope);
+  EXPECT_NE(c.sql.find("sum(CASE WHEN (j_stage.is_won = 1) THEN 1 ELSE 0 END)"), std::string::npos) << c.sql;
+  EXPECT_NE(c.sql.find("sum(CAST((j_stage.is_closed = 0) AS integer))"), std::string::npos) << c.sql;
+  EXPECT_NE(c.sql.find("(CASE WHEN (j_stage.is_won <> 0) THEN $1 ELSE $2 END)"), std::string::npos) << c.sql;
+  EXPECT_NE(c.sql.find("CAST(((t.amount > $3) = (t.amount > $4)) AS integer)"), std::string::npos) << c.sql;
+  EXPECT_NE(c.sql.find("WHERE (((j_stage.is_closed <> 0) OR (t.status = $5)))"), std::string::npos) << c.sql;
+  // SQLite's SQL is what it was: truth values are numbers there.
+  const auto s = q.compile(*sqlite, scope);
+  EXPECT_NE(s.sql.find("sum(CASE WHEN (j_stage.is_won = 1) THEN 1 ELSE 0 END)"), std::string::npos) << s.sql;
+  EXPECT_NE(s.sql.find("WHERE ((j_stage.is_closed OR (t.status = ?)))"), std::string::npos) << s.sql;
+}
+
+TEST(QueryDialects, NullParametersAreTheNullLiteral) {
+  auto pg = query::make_postgres_dialect();
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
+  QueryBuilder q("opportunities");
+  q.select("capped", "least(amount, :cap)");
+  q.select("no_cap", ":cap is null");
+  q.select("owner", "coalesce(owner_id, -:none)");
+  q.bind("cap", Value{});
+  q.bind("none", int64_t{1});
+  const auto c = q.compile(*pg, scope);
+  EXPECT_NE(c.sql.find("LEAST(t.amount, NULL)"), std::string::npos) << c.sql;
+  EXPECT_NE(c.sql.find("(NULL IS NULL)"), std::string::npos) << c.sql;
+  EXPECT_NE(c.sql.find("coalesce(t.owner_id, (-$1))"), std::string::npos) << c.sql;
+  EXPECT_EQ(c.params, (std::vector<Value>{int64_t{1}}));
+}
+
+TEST(QueryDialects, PostgresDaysBetweenStaysInDoublePrecision) {
+  auto pg = query::make_postgres_dialect();
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
+  QueryBuilder q("opportunities");
+  q.select("p90", "quantile(days_between(created_at, closed_at), 0.9)");
+  const auto sql = q.compile(*pg, scope).sql;
+  EXPECT_EQ(sql.find("EXTRACT"), std::string::npos) << sql;  // numeric: several times slower
+  EXPECT_NE(sql.find("date_part('epoch', CAST(t.closed_at AS timestamp))"), std::string::npos) << sql;
+}
+
 TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
   auto ch = query::make_clickhouse_dialect();
   Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
@@ -865,14 +916,40 @@ TEST(SqliteBackend, NewerSchemaAndForeignFilesAreRefused) {
   EXPECT_THROW(store::open_backend(text_file), store::StoreError);
 }
 
-TEST(SqliteBackend, ServerSourcesAreNotSupportedYet) {
-  for (const std::string source : {"postgresql://db/sales", "clickhouse://ch:9000/sales"}) {
+TEST(SqliteBackend, ClickhouseSourcesAreNotSupportedYet) {
+  try {
+    store::open_backend("clickhouse://ch:9000/sales");
+    FAIL() << "no error";
+  } catch (const store::StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("not supported yet in this build"), std::string::npos) << e.what();
+  }
+}
+
+TEST(StoreSources, TyposInTheSchemeAreNamedWithoutThePassword) {
+  for (const std::string source : {"postgressql://ann:pw123@db/sales", "postgresq://ann:pw123@db/sales",
+                                   "postgresql:/ann:pw123@db/sales"}) {
     try {
       store::open_backend(source);
       FAIL() << "no error for " << source;
     } catch (const store::StoreError& e) {
-      EXPECT_NE(std::string(e.what()).find("not supported yet in this build"), std::string::npos) << e.what();
+      const std::string message = e.what();
+      EXPECT_NE(message.find("postgresql://"), std::string::npos) << message;
+      EXPECT_EQ(message.find("pw123"), std::string::npos) << message;
     }
+  }
+  EXPECT_EQ(store::engine_of("postgres://db/sales"), "postgresql");
+  EXPECT_EQ(store::engine_of("data/demo.db"), "sqlite");
+  EXPECT_EQ(store::engine_of("sqlite:data/demo.db"), "sqlite");
+}
+
+TEST(StoreSources, AnUnreachableServerIsNamedWithoutThePassword) {
+  try {
+    store::open_backend("postgresql://ann:pw123@127.0.0.1:1/sales");
+    FAIL() << "no error";
+  } catch (const store::StoreError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("cannot reach a PostgreSQL server on 127.0.0.1:1"), std::string::npos) << message;
+    EXPECT_EQ(message.find("pw123"), std::string::npos) << message;
   }
 }
 

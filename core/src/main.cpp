@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   run->add_option("--busy-timeout", run_args.busy_timeout, busy_help)
       ->capture_default_str()
       ->check(CLI::Range(0.0, 86400.0));
+  run->add_option("--statement-timeout", run_args.statement_timeout,
+                  "PostgreSQL: seconds one query may run before the server stops it (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
 
   // Delivery (docs/delivery.md): retries and the outbox, shared by run --deliver and deliver --retry.
   auto add_delivery_options = [](CLI::App* command, tally::cli::DeliveryArgs& delivery) {
@@ -146,7 +150,8 @@ int main(int argc, char** argv) {
 
   tally::cli::DemoArgs demo_args;
   auto* demo = app.add_subcommand("demo", "Write the demo database");
-  demo->add_option("--db", demo_args.db, "Where to write it")->capture_default_str();
+  demo->add_option("--db", demo_args.db, "Where to write it: an SQLite file or a postgresql:// URL")
+      ->capture_default_str();
   demo->add_option("--scale", demo_args.scale, "Volume multiplier (100 = about 1M opportunities)")
       ->capture_default_str();
   demo->add_option("--seed", demo_args.seed, "Random seed")->capture_default_str();
@@ -168,7 +173,8 @@ int main(int argc, char** argv) {
 
   std::string migrate_db;
   auto* migrate = app.add_subcommand("migrate", "Upgrade a database to the current schema");
-  migrate->add_option("--db", migrate_db, "Database")->required();
+  migrate->add_option("--db", migrate_db, "Store to upgrade: an SQLite file or a postgresql:// URL")
+      ->required();
 
   std::string recover_db;
   double recover_busy_timeout = 5;

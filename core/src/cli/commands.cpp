@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <tally/format.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -23,7 +24,7 @@
 #include "run/runner.hpp"
 #include "store/backend.hpp"
 #include "store/schema.hpp"
-#include "store/sqlite.hpp"
+#include "store/store.hpp"
 #include "util/text.hpp"
 
 namespace tally::cli {
@@ -148,7 +149,8 @@ int run(const RunArgs& args) {
   }
   std::unique_ptr<store::Backend> backend;
   try {
-    backend = store::open_backend(source, {static_cast<int>(args.busy_timeout * 1000)});
+    backend = store::open_backend(source, {static_cast<int>(args.busy_timeout * 1000),
+                                           static_cast<int>(args.statement_timeout * 1000)});
   } catch (const std::exception& e) {
     std::cerr << (args.data.empty()
                       ? cfg->data_where.file.empty() ? args.config : Diagnostic{cfg->data_where, ""}.format()
@@ -289,11 +291,11 @@ int demo(const DemoArgs& args) {
   options.seed = args.seed;
   try {
     auto summary = demo::generate(options, [](const std::string& status) { spdlog::debug("{}", status); });
-    std::cout << "wrote " << args.db << " (scale " << args.scale << ", seed " << args.seed << ") in "
-              << fmt::format("{:.1f}", summary.seconds) << " s: " << summary.reps << " reps in "
-              << summary.teams << " teams, " << summary.accounts << " accounts, " << summary.leads
-              << " leads, " << summary.opportunities << " opportunities, " << summary.activities
-              << " activities, " << summary.subscriptions << " subscriptions\n";
+    std::cout << "wrote " << format::redact_source(args.db) << " (scale " << args.scale << ", seed "
+              << args.seed << ") in " << fmt::format("{:.1f}", summary.seconds) << " s: " << summary.reps
+              << " reps in " << summary.teams << " teams, " << summary.accounts << " accounts, "
+              << summary.leads << " leads, " << summary.opportunities << " opportunities, "
+              << summary.activities << " activities, " << summary.subscriptions << " subscriptions\n";
     return kOk;
   } catch (const std::exception& e) {
     std::cerr << "tally demo: " << escape_for_terminal(e.what()) << '\n';
@@ -328,18 +330,17 @@ int import_files(const ImportArgs& args) {
 }
 
 int migrate(const std::string& db) {
+  const std::string shown = format::redact_source(db);
+  int before = 0;
   try {
-    if (!fs::exists(db)) {
-      std::cerr << "tally migrate: database '" << db << "' does not exist\n";
-      return kInvalid;
-    }
-    int before = 0;
-    {
-      SQLite::Database probe(db, SQLite::OPEN_READONLY);
-      before = store::schema_version(probe);
-    }
-    auto database = store::open_for_writing(db, false);
-    std::cout << db << ": schema version " << before << " -> " << store::schema_version(database) << '\n';
+    before = store::peek_schema_version(db);
+  } catch (const std::exception& e) {
+    std::cerr << "tally migrate: " << escape_for_terminal(e.what()) << '\n';
+    return kInvalid;
+  }
+  try {
+    auto database = store::open_store(db);
+    std::cout << shown << ": schema version " << before << " -> " << database->schema_version() << '\n';
     return kOk;
   } catch (const std::exception& e) {
     std::cerr << "tally migrate: " << escape_for_terminal(e.what()) << '\n';

@@ -26,7 +26,8 @@ struct RunArgs {
   std::string format;   // --format: replaces the config's reports with one to stdout
   std::string out_dir;  // --out
   unsigned jobs = 0;
-  double busy_timeout = 5;  // --busy-timeout SECONDS: wait this long for an import's lock
+  double busy_timeout = 5;         // --busy-timeout SECONDS: wait this long for an import's lock
+  double statement_timeout = 300;  // --statement-timeout SECONDS (PostgreSQL; 0 = no limit)
   bool deliver = false;     // --deliver: send to the config's deliver: targets after a successful run
   DeliveryArgs delivery;
 };

@@ -1,5 +1,6 @@
 // `tally demo`: writes a realistic, deterministic demo company into a fresh
-// SQLite store, so every KPI in docs/KPIS.md has meaningful data.
+// store (an SQLite file or a PostgreSQL database), so every KPI in
+// docs/KPIS.md has meaningful data.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +12,8 @@
 namespace tally::demo {
 
 struct DemoOptions {
-  std::string db_path = "data/demo.db";
-  int scale = 1;  // volumes grow linearly with it, headcount with its square root
+  std::string db_path = "data/demo.db";  // a data source: file path or postgresql:// URL
+  int scale = 1;                         // volumes grow linearly with it, headcount with its square root
   uint64_t seed = 42;
   tally::Date end = {2026, 1, 1};  // exclusive: the data covers the two years before
 };
@@ -24,9 +25,9 @@ struct DemoSummary {
   double seconds = 0;
 };
 
-// Writes a fresh demo store at opts.db_path, replacing an existing file there.
-// The data is built in a temporary file next to it and renamed into place at the
-// end, so a failed or killed run never leaves a half-written store at the path.
+// Writes a fresh demo store at opts.db_path, replacing the store there
+// (store::create_replacement): a failed or killed run never leaves a
+// half-written store, and the old one stays as it was.
 // Same seed, scale and end give identical table contents.
 // Throws tally::store::StoreError (e.g. for a missing directory) and
 // std::invalid_argument for a scale < 1.

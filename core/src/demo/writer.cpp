@@ -1,6 +1,5 @@
 #include "demo/writer.hpp"
 
-#include "store/backend.hpp"
 #include "util/date.hpp"
 
 namespace tally::demo {
@@ -38,36 +37,6 @@ size_t format_timestamp_into(char* out, int64_t seconds) {
   *p++ = ':';
   p = put_digits(p, rem % 60, 2);
   return static_cast<size_t>(p - out);
-}
-
-void BulkWriter::exec(const std::string& sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string message = error ? error : "unknown error";
-    sqlite3_free(error);
-    throw store::StoreError("demo generator: '" + sql + "' failed: " + message);
-  }
-}
-
-Insert::Insert(BulkWriter& writer, const std::string& sql) : writer_(writer), sql_(sql) {
-  if (sqlite3_prepare_v2(writer.db(), sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK)
-    throw store::StoreError("demo generator: cannot prepare '" + sql + "': " + sqlite3_errmsg(writer.db()));
-}
-
-Insert::~Insert() { sqlite3_finalize(stmt_); }
-
-void Insert::check(int rc) {
-  if (rc != SQLITE_OK)
-    throw store::StoreError("demo generator: cannot bind a value for '" + sql_ + "': " + sqlite3_errstr(rc));
-}
-
-void Insert::step() {
-  const int rc = sqlite3_step(stmt_);
-  sqlite3_reset(stmt_);
-  if (rc != SQLITE_DONE)
-    throw store::StoreError("demo generator: '" + sql_ + "' failed: " + sqlite3_errmsg(writer_.db()));
-  ++count_;
-  writer_.row_written();
 }
 
 }  // namespace tally::demo

@@ -1,15 +1,16 @@
-// Bulk writing for the demo generator: reused prepared INSERTs bound by index,
-// inside large transactions committed every N rows, so memory stays flat at
-// any scale.
+// Bulk writing for the demo generator: typed rows into the store's bulk
+// path (store/store.hpp), on any engine.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
+
+#include "store/store.hpp"
 
 namespace tally::demo {
 
@@ -26,89 +27,57 @@ struct Day {
 size_t format_timestamp_into(char* out, int64_t seconds);
 size_t format_day_into(char* out, int64_t days);
 
-// Owns the open transaction and commits it every `rows_per_commit` rows.
-class BulkWriter {
- public:
-  BulkWriter(sqlite3* db, int64_t rows_per_commit) : db_(db), rows_per_commit_(rows_per_commit) {}
-  void exec(const std::string& sql);
-  void begin() { exec("BEGIN"); }
-  void commit() { exec("COMMIT"); }
-  void row_written() {
-    if (++rows_since_commit_ >= rows_per_commit_) {
-      commit();
-      begin();
-      rows_since_commit_ = 0;
-    }
-  }
-  sqlite3* db() const { return db_; }
-
- private:
-  sqlite3* db_;
-  int64_t rows_per_commit_;
-  int64_t rows_since_commit_ = 0;
-};
-
 template <class T>
 struct is_optional : std::false_type {};
 template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
 
-// One prepared INSERT, reused for every row of its table.
+// The rows of one table, written through the store's bulk path with each
+// value's type (integers, reals, text; nullopt and nullptr are NULL).
 class Insert {
  public:
-  Insert(BulkWriter& writer, const std::string& sql);
-  ~Insert();
-  Insert(const Insert&) = delete;
-  Insert& operator=(const Insert&) = delete;
+  Insert(store::Store& store, const std::string& table, const std::vector<std::string>& columns)
+      : sink_(store.bulk_insert(table, columns)) {}
 
-  // Binds the values to parameters 1..N in order and inserts the row.
+  // One row: the values in the order of the columns.
   template <class... Values>
   void operator()(const Values&... values) {
-    int index = 0;
-    (bind(++index, values), ...);
-    step();
+    (put(values), ...);
+    sink_->end_row();
   }
-  int64_t count() const { return count_; }
+  int64_t count() const { return sink_->rows(); }
 
  private:
   template <class T>
-  void bind(int index, const T& value) {
+  void put(const T& value) {
     if constexpr (std::is_same_v<T, std::nullopt_t>) {
-      check(sqlite3_bind_null(stmt_, index));
+      sink_->null();
     } else if constexpr (is_optional<T>::value) {
       if (value)
-        bind(index, *value);
+        put(*value);
       else
-        check(sqlite3_bind_null(stmt_, index));
+        sink_->null();
     } else if constexpr (std::is_integral_v<T>) {
-      check(sqlite3_bind_int64(stmt_, index, static_cast<sqlite3_int64>(value)));
+      sink_->integer(static_cast<int64_t>(value));
     } else if constexpr (std::is_floating_point_v<T>) {
-      check(sqlite3_bind_double(stmt_, index, static_cast<double>(value)));
+      sink_->real(static_cast<double>(value));
     } else if constexpr (std::is_same_v<T, Timestamp>) {
       char buf[24];
-      size_t n = format_timestamp_into(buf, value.seconds);
-      check(sqlite3_bind_text(stmt_, index, buf, static_cast<int>(n), SQLITE_TRANSIENT));
+      sink_->text(std::string_view(buf, format_timestamp_into(buf, value.seconds)));
     } else if constexpr (std::is_same_v<T, Day>) {
       char buf[24];
-      size_t n = format_day_into(buf, value.days);
-      check(sqlite3_bind_text(stmt_, index, buf, static_cast<int>(n), SQLITE_TRANSIENT));
+      sink_->text(std::string_view(buf, format_day_into(buf, value.days)));
     } else if constexpr (std::is_pointer_v<T>) {  // a C string; nullptr is SQL NULL
       if (value)
-        bind(index, std::string_view(value));
+        sink_->text(std::string_view(value));
       else
-        check(sqlite3_bind_null(stmt_, index));
+        sink_->null();
     } else {
-      std::string_view text = value;
-      check(sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
+      sink_->text(std::string_view(value));
     }
   }
-  void check(int rc);
-  void step();
 
-  BulkWriter& writer_;
-  sqlite3_stmt* stmt_ = nullptr;
-  std::string sql_;
-  int64_t count_ = 0;
+  std::unique_ptr<store::RowSink> sink_;
 };
 
 }  // namespace tally::demo

@@ -84,7 +84,12 @@ class PostgresDialect final : public detail::SqlDialect {
   std::string name() const override { return "postgresql"; }
   std::string placeholder(size_t index) const override { return "$" + std::to_string(index + 1); }
   std::string days_between(const std::string& a, const std::string& b) const override {
-    return "(EXTRACT(EPOCH FROM (CAST(" + b + " AS timestamp) - CAST(" + a + " AS timestamp))) / 86400.0)";
+    // date_part gives double precision seconds; EXTRACT gives numeric, whose
+    // arithmetic and sorting made the per-stage p90 several times slower.
+    // Whole seconds divided once: the same double as SQLite's
+    // tally_days_between.
+    return "((date_part('epoch', CAST(" + b + " AS timestamp)) - date_part('epoch', CAST(" + a +
+           " AS timestamp))) / 86400.0)";
   }
   std::string bucket_start(const std::string& unit, const std::string& ts,
                            int fiscal_year_start) const override {
@@ -131,6 +136,11 @@ class PostgresDialect final : public detail::SqlDialect {
     return "NULLIF(" + a + ", " + b + ")";
   }
   std::string boolean(bool value) const override { return value ? "TRUE" : "FALSE"; }
+  // Flags are bigint columns (0/1), as in SQLite: truth values convert both ways.
+  std::string condition_as_value(const std::string& condition) const override {
+    return "CAST(" + condition + " AS integer)";
+  }
+  std::string value_as_condition(const std::string& value) const override { return "(" + value + " <> 0)"; }
   // Values are text: the column is compared as text.
   std::string in_json_list(const std::string& column, const std::string& placeholder) const override {
     return "CAST(" + column + " AS text) = ANY(ARRAY(SELECT json_array_elements_text(CAST(" + placeholder +

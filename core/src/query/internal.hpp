@@ -110,7 +110,17 @@ class SqlDialect : public Dialect {
   virtual std::string greatest(const std::string& a, const std::string& b) const = 0;
   virtual std::string round(const std::string& x, const std::string* digits) const = 0;
   virtual std::string nullif(const std::string& a, const std::string& b) const = 0;
+  // A truth-value literal where a condition is expected.
   virtual std::string boolean(bool value) const = 0;
+  // A condition where a value is expected: 1, 0 or NULL (SQLite's own
+  // meaning of a comparison's result).
+  virtual std::string condition_as_value(const std::string& condition) const { return condition; }
+  // A value where a condition is expected: true when not 0.
+  virtual std::string value_as_condition(const std::string& value) const { return value; }
+  // sum(x) over the rows where `condition` holds; 0 when none does.
+  virtual std::string sum_if(const std::string& x, const std::string& condition) const {
+    return "sum(CASE WHEN " + condition + " THEN " + x + " ELSE 0 END)";
+  }
   // ClickHouse cannot take the quantile level as a parameter: it is inlined.
   virtual bool inline_quantile_level() const { return false; }
   // The left side of `timestamp < bound` (an upper bound only). Sales history

@@ -120,8 +120,15 @@ class Compiler {
     current_ = &e;
     return render(e.ast);
   }
+  // A WHERE condition.
+  std::string render_condition(const Expression& e) {
+    current_ = &e;
+    return render_condition(e.ast);
+  }
 
   std::string bound(Value v) {
+    // NULL has no type to send; the literal takes its type from where it stands.
+    if (is_null(v)) return "NULL";
     values_.push_back(std::move(v));
     return std::string(1, kMarkOpen) + std::to_string(values_.size() - 1) + kMarkClose;
   }
@@ -180,13 +187,48 @@ class Compiler {
     return it->second;
   }
 
+  // Truth values and numbers (docs/query-language.md): where a value is
+  // expected, a condition is 1 or 0 (true/false are 1 and 0, as in SQLite);
+  // where a condition is expected, a value is true when it is not 0. Engines
+  // with a boolean type (PostgreSQL) need both conversions spelled out.
+  static bool is_condition(const Node& n) {
+    using Kind = Node::Kind;
+    switch (n.kind) {
+      case Kind::Not:
+      case Kind::IsNull:
+      case Kind::In: return true;
+      case Kind::Binary: return n.text != "+" && n.text != "-" && n.text != "*" && n.text != "/";
+      case Kind::Call: return n.text == "in_period";
+      default: return false;
+    }
+  }
+
   std::string render(const Node& n) {
+    if (is_condition(n)) return dialect_.condition_as_value(render_node(n));
+    return render_node(n);
+  }
+
+  std::string render_condition(const Node& n) {
+    if (n.kind == Node::Kind::Boolean) return dialect_.boolean(n.flag);
+    if (is_condition(n)) return render_node(n);
+    return dialect_.value_as_condition(render_node(n));
+  }
+
+  // `a = b`: two conditions compare as truth values (`(x > 1) = true`),
+  // anything else as values (`is_won = true` is `is_won = 1`).
+  std::string render_operand(const Node& n, const Node& other) {
+    const bool truth = (is_condition(n) || n.kind == Node::Kind::Boolean) &&
+                       (is_condition(other) || other.kind == Node::Kind::Boolean);
+    return truth ? render_condition(n) : render(n);
+  }
+
+  std::string render_node(const Node& n) {
     using Kind = Node::Kind;
     switch (n.kind) {
       case Kind::Number:
       case Kind::String: return bound(n.value);
       case Kind::Param: return bound(bound_value(n));
-      case Kind::Boolean: return dialect_.boolean(n.flag);
+      case Kind::Boolean: return n.flag ? "1" : "0";
       case Kind::Null: return "NULL";
       case Kind::Column: need_joins(n.column->joins); return n.column->sql;
       case Kind::PeriodBound:
@@ -197,11 +239,13 @@ class Compiler {
         return bound(n.text == "period_from" ? from_ : to_);
       case Kind::Star: return "*";
       case Kind::Negate: return "(-" + render(n.args[0]) + ")";
-      case Kind::Not: return "(NOT " + render(n.args[0]) + ")";
+      case Kind::Not: return "(NOT " + render_condition(n.args[0]) + ")";
       case Kind::Binary: {
         if (n.text == "AND") return render_and(n);
-        std::string left = render(n.args[0]);
-        const std::string right = render(n.args[1]);
+        if (n.text == "OR")
+          return "(" + render_condition(n.args[0]) + " OR " + render_condition(n.args[1]) + ")";
+        std::string left = render_operand(n.args[0], n.args[1]);
+        const std::string right = render_operand(n.args[1], n.args[0]);
         if (is_timestamp_upper_bound(n) && !lower_bounded_.contains(n.args[0].column->sql))
           left = dialect_.upper_bound_column(left);
         if (n.text == "/") return dialect_.divide(left, right);
@@ -231,8 +275,8 @@ class Compiler {
       if (column.kind == Node::Kind::Column && lower_bounded_.insert(column.column->sql).second)
         added.push_back(column.column->sql);
     }
-    const std::string left = render(n.args[0]);
-    const std::string right = render(n.args[1]);
+    const std::string left = render_condition(n.args[0]);
+    const std::string right = render_condition(n.args[1]);
     for (const auto& column : added) lower_bounded_.erase(column);
     return "(" + left + " AND " + right + ")";
   }
@@ -285,10 +329,11 @@ class Compiler {
     auto arg = [&](size_t i) { return render(n.args[i]); };
     if (f == "count") return "count(" + arg(0) + ")";
     if (f == "count_distinct") return dialect_.count_distinct(arg(0));
-    if (f == "count_if") return "sum(CASE WHEN " + arg(0) + " THEN 1 ELSE 0 END)";
+    auto condition = [&](size_t i) { return render_condition(n.args[i]); };
+    if (f == "count_if") return "sum(CASE WHEN " + condition(0) + " THEN 1 ELSE 0 END)";
     if (f == "sum" || f == "avg" || f == "min" || f == "max") return f + "(" + arg(0) + ")";
-    if (f == "sum_if") return "sum(CASE WHEN " + arg(1) + " THEN " + arg(0) + " ELSE 0 END)";
-    if (f == "avg_if") return "avg(CASE WHEN " + arg(1) + " THEN " + arg(0) + " END)";
+    if (f == "sum_if") return dialect_.sum_if(arg(0), condition(1));
+    if (f == "avg_if") return "avg(CASE WHEN " + condition(1) + " THEN " + arg(0) + " END)";
     if (f == "quantile") return dialect_.quantile(arg(0), quantile_level(n.args[1]));
     if (f == "median") {
       Node half;
@@ -311,7 +356,7 @@ class Compiler {
       for (size_t i = 0; i < n.args.size(); ++i) items.push_back(arg(i));
       return "coalesce(" + join(items, ", ") + ")";
     }
-    if (f == "if") return "(CASE WHEN " + arg(0) + " THEN " + arg(1) + " ELSE " + arg(2) + " END)";
+    if (f == "if") return "(CASE WHEN " + condition(0) + " THEN " + arg(1) + " ELSE " + arg(2) + " END)";
     if (f == "nullif") return dialect_.nullif(arg(0), arg(1));
     if (f == "abs" || f == "lower" || f == "upper") return f + "(" + arg(0) + ")";
     if (f == "round") {
@@ -490,7 +535,7 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
     for (const auto& v : values) marks.push_back(compiler.bound(v));
     conditions.push_back(dim->sql + " IN (" + join(marks, ", ") + ")");
   }
-  for (const auto& w : q.wheres) conditions.push_back(compiler.render(w));
+  for (const auto& w : q.wheres) conditions.push_back(compiler.render_condition(w));
 
   std::string sql =
       "SELECT " + join(columns_sql, ", ") + " FROM " + q.dataset->from + " AS t" + compiler.join_clauses();

@@ -45,15 +45,17 @@ class Backend {
 
 struct OpenOptions {
   int busy_timeout_ms = 5000;  // --busy-timeout: how long to wait while an import holds the lock
+  // PostgreSQL: --statement-timeout, the longest one query may run (0 = no limit).
+  int statement_timeout_ms = 300000;
 };
 
 // Opens a data source for reading: an SQLite file path (sqlite:PATH also
-// accepted). Checks that the file exists and its schema_version is the
-// current one; an older schema is refused with a message that says how to
-// upgrade (`tally migrate`), never silently read. A store that cannot be
-// written (read-only file, folder or mount) is opened immutable, so a
-// WAL-mode store needs no -shm file. An interrupted import's journal and a
-// lock held by an import are reported as such.
+// accepted) or a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE, with
+// libpq's PGPASSWORD, PGPASSFILE and PGSERVICE honoured; store/postgres/). Checks that the file exists and
+// its schema_version is the current one; an older schema is refused with a message that says how to upgrade
+// (`tally migrate`), never silently read. A store that cannot be written (read-only file, folder or mount) is
+// opened immutable, so a WAL-mode store needs no -shm file. An interrupted import's journal and a lock held
+// by an import are reported as such.
 std::unique_ptr<Backend> open_backend(const std::string& source, const OpenOptions& options = {});
 
 }  // namespace tally::store

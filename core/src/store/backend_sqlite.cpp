@@ -14,16 +14,13 @@
 #include "store/engine_error.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace tally::store {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
 
 class SqliteCursor final : public Cursor {
  public:
@@ -241,20 +238,7 @@ class SqliteBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> open_backend(const std::string& source, const OpenOptions& options) {
-  for (const char* scheme : {"postgresql://", "postgres://", "clickhouse://"}) {
-    if (starts_with(source, scheme))
-      throw StoreError("data source '" + source +
-                       "': " + std::string(scheme, std::string(scheme).size() - 3) +
-                       " sources are not supported yet in this build; use an SQLite file");
-  }
-  std::string path = source;
-  if (starts_with(path, "sqlite://"))
-    path = path.substr(9);
-  else if (starts_with(path, "sqlite:"))
-    path = path.substr(7);
-  if (path.empty()) throw StoreError("data source '" + source + "' names no file");
-
+std::unique_ptr<Backend> open_sqlite_backend(const std::string& path, const OpenOptions& options) {
   std::error_code ec;
   if (!fs::exists(path, ec))
     throw StoreError("database '" + path + "' does not exist (create the demo with `tally demo --db " + path +

@@ -90,7 +90,7 @@ SQLite::Database open_for_writing(const std::string& path, bool create, const Wr
   }
 }
 
-std::string recover(const std::string& path, int busy_timeout_ms) {
+std::string recover_sqlite(const std::string& path, int busy_timeout_ms) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw StoreError("database '" + path + "' does not exist");
   auto size_of = [&](const std::string& file) -> uintmax_t {

@@ -23,10 +23,10 @@ struct WriteOptions {
 // when the engine fails (locked, read-only, disk full...).
 SQLite::Database open_for_writing(const std::string& path, bool create, const WriteOptions& options = {});
 
-// `tally recover`: rolls back what an interrupted import left (a hot
+// `tally recover` on an SQLite file (store::recover): rolls back what an interrupted import left (a hot
 // journal; uncommitted write-ahead log frames), checks the store and says
 // what it did, one line. Throws StoreError (EngineError when locked).
-std::string recover(const std::string& path, int busy_timeout_ms);
+std::string recover_sqlite(const std::string& path, int busy_timeout_ms);
 
 // The schema_version of an open store (0 = not a Tally store).
 int schema_version(SQLite::Database& db);

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Benchmark: `tally run configs/demo.yaml` on SQLite and on PostgreSQL, same
+# demo (seed 42) at each scale, on this machine in the same run. Starts its
+# own throwaway PostgreSQL server (tests/postgres/pg_server.sh) and stops it
+# at the end, even on failure. Prints best and median of RUNS timed runs
+# (default 5) after one warm-up run each; asserts nothing.
+# Usage: [RUNS=N] [BENCH_DIR=dir] bench/postgres.sh [scales...]   (default: 10 100)
+# Target (issue 9): PostgreSQL no slower than SQLite at scale 100.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TALLY=${TALLY:-build/tally}
+WORK=${BENCH_DIR:-/tmp/tally-bench-pg}
+RUNS=${RUNS:-5}
+scales=("${@:-10 100}")
+read -r -a scales <<<"${scales[*]}"
+[[ -x "$TALLY" ]] || { echo "build first: make build" >&2; exit 2; }
+mkdir -p "$WORK"
+STATE="$WORK/server"
+trap 'tests/postgres/pg_server.sh stop "$STATE"' EXIT
+tests/postgres/pg_server.sh start "$STATE" >/dev/null
+# shellcheck disable=SC1091
+source "$STATE/env"
+
+seconds() {  # wall seconds of a command, output discarded
+  local start=$EPOCHREALTIME
+  "$@" >/dev/null
+  awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f\n", b - a}'
+}
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+echo "tally run configs/demo.yaml: $RUNS timed runs after a warm-up; $(nproc) cores; PostgreSQL $(psql -XAtc 'SHOW server_version' -d postgres)"
+printf '%-6s %-10s %9s %10s %12s\n' scale engine demo_s run_best_s run_median_s
+for scale in "${scales[@]}"; do
+  db="$WORK/demo-$scale.db"
+  psql -q -X -d postgres -c "DROP DATABASE IF EXISTS demo$scale" -c "CREATE DATABASE demo$scale" >/dev/null
+  url="postgresql://$PGUSER@$PGHOST:$PGPORT/demo$scale"
+  sqlite_demo=$(seconds "$TALLY" demo --db "$db" --scale "$scale")
+  pg_demo=$(seconds "$TALLY" demo --db "$url" --scale "$scale")
+  for engine in sqlite postgresql; do
+    source_=$db demo_s=$sqlite_demo
+    [[ $engine == postgresql ]] && source_=$url demo_s=$pg_demo
+    "$TALLY" run configs/demo.yaml --data "$source_" --format json >/dev/null  # warm caches
+    times=()
+    for ((i = 0; i < RUNS; i++)); do times+=("$(seconds "$TALLY" run configs/demo.yaml --data "$source_" --format json)"); done
+    best=$(printf '%s\n' "${times[@]}" | sort -n | head -1)
+    med=$(printf '%s\n' "${times[@]}" | median)
+    printf '%-6s %-10s %9s %10s %12s\n' "$scale" "$engine" "$demo_s" "$best" "$med"
+  done
+done
