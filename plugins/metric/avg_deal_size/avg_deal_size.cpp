@@ -40,9 +40,11 @@ class AvgDealSize final : public tally::sdk::Metric {
 
     tally::sdk::quality::note_unknown_amounts(ctx, current.unknown(), "won deal", "won deals",
                                               "Won amount and average deal size");
-    // Every headline rests on the same records: the deals won in the period.
-    for (const char* kpi : {"avg_deal_size", "won_deals", "won_amount"})
+    // The deals won in the period; the average divides by those with a known amount only.
+    for (const char* kpi : {"won_deals", "won_amount"})
       tally::sdk::drilldown(ctx, kpi, "opportunities", kWonInPeriod);
+    tally::sdk::drilldown(ctx, "avg_deal_size", "opportunities",
+                          std::string(kWonInPeriod) + " and amount is not null");
 
     const std::string trend = ctx.text("trend");
     if (trend != "none") trend_table(ctx, trend);
