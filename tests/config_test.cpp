@@ -343,7 +343,9 @@ class PeriodTest : public ConfigTest {
   }
 };
 
-std::string text(const Period& period) { return period.from.iso() + ".." + period.to.iso(); }
+std::string text(const Period& period) {
+  return period.from.iso() + ".." + period.to.iso();
+}
 
 TEST_F(PeriodTest, LastAndThisCalendar) {
   EXPECT_EQ(text(resolve("{last: quarter}", "2026-01-15")), "2025-10-01..2026-01-01");

@@ -123,8 +123,7 @@ TEST(DashboardBrowser, PeriodAndFilterChangesMatchTheApiAndAClickListsTheKpisRec
 
   // The JSON API for the inputs the page ended on.
   const std::string filters = json{{"region", {region}}}.dump();
-  auto api = c.Get(
-      ("/api/report?config=dash&period=last:year&filters=" + encoded(filters)).c_str());
+  auto api = c.Get(("/api/report?config=dash&period=last:year&filters=" + encoded(filters)).c_str());
   ASSERT_TRUE(api && api->status == 200);
   const json report = json::parse(api->body);  // named: a loop over a temporary's member dangles
   for (const auto& m : report["metrics"]) EXPECT_EQ(m["status"], "ok") << m.dump();

@@ -77,9 +77,12 @@ TEST(Loader, KeepsOneLoadedInstancePerPlugin) {
 
 TEST(Runner, FailingPluginsAreReportedAndTheOthersStillRun) {
   StoreFixture f;
-  f.exec("INSERT INTO opportunities(id, created_at, status) VALUES (1, '2025-01-10', 'open'), (2, '2025-02-10', 'open')");
+  f.exec(
+      "INSERT INTO opportunities(id, created_at, status) VALUES (1, '2025-01-10', 'open'), (2, '2025-02-10', "
+      "'open')");
   auto result = f.run_config(std::string("title: t\ndata: ") + f.db_path() +
-                             "\nplugin_paths: [" TALLY_TEST_BAD_PLUGIN_DIR "]\n"
+                             "\nplugin_paths: [" TALLY_TEST_BAD_PLUGIN_DIR
+                             "]\n"
                              "period: {from: 2025-01-01, to: 2025-04-01}\n"
                              "metrics:\n"
                              "  - use: thrower\n"
@@ -110,7 +113,8 @@ TEST(Cli, AFailedMetricGivesExitCode1AndTheOthersStillRender) {
   StoreFixture f;
   f.exec("INSERT INTO opportunities(id, created_at, status) VALUES (1, '2025-01-10', 'open')");
   std::string config = f.dir().write("c.yaml", std::string("title: t\ndata: ") + f.db_path() +
-                                                   "\nplugin_paths: [" TALLY_TEST_BAD_PLUGIN_DIR "]\n"
+                                                   "\nplugin_paths: [" TALLY_TEST_BAD_PLUGIN_DIR
+                                                   "]\n"
                                                    "period: {from: 2025-01-01, to: 2025-04-01}\n"
                                                    "metrics: [{use: thrower}, {use: good_metric}]\n");
   auto r = run_tally("run '" + config + "' --format json");

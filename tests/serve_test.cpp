@@ -157,8 +157,7 @@ TEST_F(Serve, BadRequestsGetA4xxJsonErrorWithTheMessageTallyCheckGives) {
       << backwards["error"] << " vs " << check.err;
   EXPECT_NE(backwards["error"].get<std::string>().find("must be after from"), std::string::npos);
 
-  auto dimension =
-      get_json(c, "/api/report?filters=" + encoded(R"({"regoin":["NA"]})"), 400);
+  auto dimension = get_json(c, "/api/report?filters=" + encoded(R"({"regoin":["NA"]})"), 400);
   const std::string bad_filter =
       f.dir().write("bad-filter.yaml",
                     "data: " + f.db_path() + "\nperiod: {last: month}\nfilters: {regoin: [NA]}\n" + kMetrics);
@@ -166,8 +165,7 @@ TEST_F(Serve, BadRequestsGetA4xxJsonErrorWithTheMessageTallyCheckGives) {
   EXPECT_NE(check_filter.err.find(dimension["error"].get<std::string>()), std::string::npos)
       << dimension["error"] << " vs " << check_filter.err;
 
-  auto value =
-      get_json(c, "/api/report?filters=" + encoded(R"({"region":["Mars"]})"), 400);
+  auto value = get_json(c, "/api/report?filters=" + encoded(R"({"region":["Mars"]})"), 400);
   EXPECT_EQ(value["error"], "unknown value 'Mars' for filter region; values in the data: EMEA, NA");
   auto not_json = get_json(c, "/api/report?filters=region%3DNA", 400);
   EXPECT_NE(not_json["error"].get<std::string>().find("filters must be a JSON object"), std::string::npos);

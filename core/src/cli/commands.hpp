@@ -28,7 +28,7 @@ struct RunArgs {
   unsigned jobs = 0;
   double busy_timeout = 5;         // --busy-timeout SECONDS: wait this long for an import's lock
   double statement_timeout = 300;  // --statement-timeout SECONDS (PostgreSQL; 0 = no limit)
-  bool deliver = false;     // --deliver: send to the config's deliver: targets after a successful run
+  bool deliver = false;            // --deliver: send to the config's deliver: targets after a successful run
   DeliveryArgs delivery;
 };
 int run(const RunArgs& args);

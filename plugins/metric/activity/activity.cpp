@@ -29,7 +29,9 @@ int64_t working_days(const tally::sdk::Period& p) {
   return tally::sdk::working_days(tally::sdk::parse_date(p.from), tally::sdk::parse_date(p.to));
 }
 
-std::string label(const std::string& s) { return s.empty() ? "(none)" : s; }
+std::string label(const std::string& s) {
+  return s.empty() ? "(none)" : s;
+}
 
 // "call=50" items of the daily_minimums param, checked strictly.
 std::map<std::string, double> parse_minimums(const std::vector<std::string>& items) {

@@ -8,8 +8,8 @@
 // reps' figures (won, lost, revenue, rep quotas); a NULL group is kept as "(none)".
 // A won deal without an amount is unknown, not $0: revenue covers the known amounts (n/a when
 // none is known), the average divides by the deals with one, and a note counts the others.
-#include <tally/quality.hpp>
 #include <tally/drilldown.hpp>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>

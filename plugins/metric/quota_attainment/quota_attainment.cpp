@@ -3,8 +3,8 @@
 // period). A rep without a quota (or with a zero quota) has attainment n/a and is still listed.
 // Team KPI: the share of reps with a quota whose attainment is at or above 100 %.
 // A won deal without an amount adds nothing to attainment; a note counts them.
-#include <tally/quality.hpp>
 #include <tally/drilldown.hpp>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>

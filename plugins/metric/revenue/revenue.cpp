@@ -9,8 +9,8 @@
 //
 // A won deal without an amount is unknown, not $0: sums cover the known amounts,
 // a note counts the others, and a sum with no known amount is n/a.
-#include <tally/quality.hpp>
 #include <tally/drilldown.hpp>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <tally/targets.hpp>
 

@@ -9,8 +9,8 @@
 //                     deals whose amount is known (unknown is not $0);
 // average cycle:      mean of (closed_at - created_at) in days over deals won in the period,
 //                     without those closed before they were created (a data error).
-#include <tally/quality.hpp>
 #include <tally/drilldown.hpp>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 #include <optional>

@@ -6,8 +6,8 @@
 // Assisted: a closed deal with at least one activity on it whose assisting_rep_id is set.
 // A deal without an amount is unknown, not $0: amounts cover the known ones, a note
 // counts the others, and an amount with none known is n/a.
-#include <tally/quality.hpp>
 #include <tally/drilldown.hpp>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 #include <optional>

@@ -16,7 +16,9 @@ using tally::sdk::Query;
 using tally::sdk::Unit;
 using tally::sdk::Which;
 
-std::string label_or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
+std::string label_or_none(const std::string& text) {
+  return text.empty() ? "(none)" : text;
+}
 
 class WinRate final : public tally::sdk::Metric {
  public:
