@@ -7,7 +7,9 @@ build_packages=(cmake ninja-build g++ make pkg-config
   libboost-dev libboost-filesystem-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libsqlitecpp-dev libsqlite3-dev libcli11-dev nlohmann-json3-dev libssl-dev)
 test_packages=(libgtest-dev libgmock-dev chromium fonts-dejavu-core python3
-  clang libclang-rt-14-dev)  # clang + libFuzzer runtime: the fuzz tests (fuzz/)
+  clang libclang-rt-14-dev  # clang + libFuzzer runtime: the fuzz tests (fuzz/)
+  libc++-14-dev libc++abi-14-dev  # an out-of-tree plugin built with clang++ and libc++ (tests/sdk_only_plugin.sh)
+  binutils tar openssl)  # strip, .tar.gz plugin bundles and ed25519 keys in the plugin trust tests
 bench_packages=(time sqlite3)
 
 wanted=()
