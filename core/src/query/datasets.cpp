@@ -241,7 +241,7 @@ std::vector<DatasetDef> build_datasets() {
   all.push_back(
       DatasetMaker("subscription_events", "subscription_events",
                    "Changes of recurring revenue: new, expansion, contraction, churn, reactivation.",
-                   "id subscription_id account_id type occurred_at mrr_delta reason")
+                   "id external_id subscription_id account_id type occurred_at mrr_delta reason")
           .join("j_subscription", "subscriptions", "id", "t.subscription_id")
           .join("j_account", "accounts", "id", "t.account_id")
           .join("j_owner", "reps", "id", "j_account.owner_id", {"j_account"})
