@@ -10,7 +10,10 @@
 #include <cstdlib>
 
 TALLY_DETAIL_NOTE_ATTRIBUTES static const tally_note major2_note = {
-    sizeof TALLY_NOTE_OWNER, sizeof(tally_note_desc), TALLY_NOTE_TYPE_PLUGIN, TALLY_NOTE_OWNER,
+    sizeof TALLY_NOTE_OWNER,
+    sizeof(tally_note_desc),
+    TALLY_NOTE_TYPE_PLUGIN,
+    TALLY_NOTE_OWNER,
     {TALLY_NOTE_FORMAT, (2u << 16) | 0u, TALLY_KIND_METRIC, 0u, TALLY_PLUGIN_NAME, {0}}};
 
 namespace {
@@ -23,5 +26,9 @@ namespace {
 }
 }  // namespace
 
-extern "C" TALLY_PLUGIN_EXPORT uint32_t tally_plugin_sdk_version(void) { return (2u << 16) | 0u; }
-extern "C" TALLY_PLUGIN_EXPORT int32_t tally_plugin_init(const tally_host_api*, tally_plugin_info*) { std::abort(); }
+extern "C" TALLY_PLUGIN_EXPORT uint32_t tally_plugin_sdk_version(void) {
+  return (2u << 16) | 0u;
+}
+extern "C" TALLY_PLUGIN_EXPORT int32_t tally_plugin_init(const tally_host_api*, tally_plugin_info*) {
+  std::abort();
+}

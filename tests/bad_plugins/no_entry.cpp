@@ -4,4 +4,6 @@
 
 TALLY_PLUGIN_NOTE(TALLY_KIND_METRIC);
 
-extern "C" TALLY_PLUGIN_EXPORT uint32_t tally_plugin_sdk_version(void) { return TALLY_SDK_VERSION; }
+extern "C" TALLY_PLUGIN_EXPORT uint32_t tally_plugin_sdk_version(void) {
+  return TALLY_SDK_VERSION;
+}

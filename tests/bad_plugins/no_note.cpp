@@ -17,5 +17,9 @@ namespace {
 }
 }  // namespace
 
-extern "C" TALLY_PLUGIN_EXPORT uint32_t tally_plugin_sdk_version(void) { return TALLY_SDK_VERSION; }
-extern "C" TALLY_PLUGIN_EXPORT int32_t tally_plugin_init(const tally_host_api*, tally_plugin_info*) { std::abort(); }
+extern "C" TALLY_PLUGIN_EXPORT uint32_t tally_plugin_sdk_version(void) {
+  return TALLY_SDK_VERSION;
+}
+extern "C" TALLY_PLUGIN_EXPORT int32_t tally_plugin_init(const tally_host_api*, tally_plugin_info*) {
+  std::abort();
+}

@@ -20,8 +20,9 @@ namespace {
 
 // A path as one shell word: quoted only when it needs to be.
 std::string shell_word(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,") ==
-                        std::string::npos)
+  if (!s.empty() &&
+      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,") ==
+          std::string::npos)
     return s;
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -56,7 +57,9 @@ set(CMAKE_CXX_STANDARD 17)
 find_package(TallySDK 1.0 REQUIRED)
 
 tally_add_plugin(NAME @NAME@ MANIFEST @NAME@.plugin.yaml SOURCES @NAME@.cpp)
+@CASES@)TALLY";
 
+const char* kCMakeCases = R"TALLY(
 # Golden cases in tests/cases/<case>/, one ctest test each (`tally test-plugin .` runs them too).
 enable_testing()
 tally_add_plugin_cases()
@@ -211,6 +214,7 @@ int new_plugin(const NewPluginArgs& args) {
     std::string out = replace_all(text, "@NAME@", args.name);
     out = replace_all(out, "@CLASS@", class_name(args.name));
     out = replace_all(out, "@TITLE@", class_name(args.name));
+    out = replace_all(out, "@CASES@", metric ? kCMakeCases : "");
     return replace_all(out, "@KIND@", args.kind);
   };
   auto write = [&](const std::string& file, const std::string& text) {
@@ -243,9 +247,10 @@ int new_plugin(const NewPluginArgs& args) {
       !ec && fs::exists(prefix / TALLY_INSTALL_LIBDIR / "cmake" / "TallySDK" / "TallySDKConfig.cmake", ec);
   const std::string quoted_dir = shell_word(dir.string()), build = shell_word((dir / "build").string());
   std::cout << "created " << dir.string() << "/ (" << args.kind << " plugin '" << args.name << "'"
-            << (metric ? ", with one golden case" : "") << "); build and test it with:\n  cmake -S " << quoted_dir
-            << " -B " << build << " -DCMAKE_PREFIX_PATH="
-            << (installed ? shell_word(fs::canonical(prefix, ec).string()) : std::string("<where Tally is installed>"))
+            << (metric ? ", with one golden case" : "") << "); build and test it with:\n  cmake -S "
+            << quoted_dir << " -B " << build << " -DCMAKE_PREFIX_PATH="
+            << (installed ? shell_word(fs::canonical(prefix, ec).string())
+                          : std::string("<where Tally is installed>"))
             << " && cmake --build " << build << " && ctest --test-dir " << build << " --output-on-failure\n";
   if (!installed)
     std::cout << "(this tally runs from a build tree: install the SDK first, e.g. "

@@ -8,6 +8,8 @@
 // differences are listed one per line with their path.
 #include <yaml-cpp/yaml.h>
 
+// Boost.DLL on std::filesystem paths.
+#define BOOST_DLL_USE_STD_FS
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <cmath>
 #include <cstdio>

@@ -49,8 +49,9 @@ int main(int argc, char** argv) {
   if (std::string why = elf::inspect(data.data(), data.size(), in); !why.empty())
     return fail(library + ": " + why);
   if (!in.has_note)
-    return fail(library + ": no Tally plugin note; register the plugin with TALLY_METRIC, TALLY_REPORT, "
-                          "TALLY_SOURCE or TALLY_PLUGIN_NOTE");
+    return fail(library +
+                ": no Tally plugin note; register the plugin with TALLY_METRIC, TALLY_REPORT, "
+                "TALLY_SOURCE or TALLY_PLUGIN_NOTE");
 
   if (command == "image" && argc == 4) {
     std::ofstream out(argv[3], std::ios::binary | std::ios::trunc);
