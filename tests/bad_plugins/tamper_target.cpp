@@ -5,8 +5,8 @@
 class TamperTarget final : public tally::sdk::Metric {
  public:
   void run(tally::sdk::Context& ctx) override {
-    ctx.kpi("created", "tampered-with", tally::sdk::Unit::Count,
-            [](tally::sdk::Which) { return std::optional<double>(1); });
+    ctx.kpi("created", "tampered-with: a label long enough to live in read-only data",
+            tally::sdk::Unit::Count, [](tally::sdk::Which) { return std::optional<double>(1); });
   }
 };
 

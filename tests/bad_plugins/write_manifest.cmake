@@ -14,7 +14,8 @@ if(STRIP)
   execute_process(COMMAND "${STRIP_TOOL}" --strip-all "${LIBRARY_FILE}" COMMAND_ERROR_IS_FATAL ANY)
 endif()
 if(TAMPER)
-  # Flips the byte the message below lives in: code the seal covers.
+  # Changes the first byte of the KPI label in read-only data (the first
+  # occurrence: .rodata precedes the debug sections): bytes the seal covers.
   file(READ "${LIBRARY_FILE}" hex HEX)
   string(HEX "tampered-with" marker)
   string(FIND "${hex}" "${marker}" at)

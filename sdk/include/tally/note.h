@@ -31,12 +31,12 @@ extern "C" {
 #define TALLY_NOTE_NAME_MAX 64
 
 typedef struct tally_note_desc {
-  uint32_t format;      /* TALLY_NOTE_FORMAT */
-  uint32_t sdk_version; /* TALLY_SDK_VERSION the library was built against */
-  int32_t kind;         /* tally_plugin_kind */
-  uint32_t reserved;    /* zero */
-  char plugin_name[TALLY_NOTE_NAME_MAX];  /* NUL-padded; empty when unnamed */
-  uint8_t content_sha256[32];             /* zeros until the library is sealed */
+  uint32_t format;                       /* TALLY_NOTE_FORMAT */
+  uint32_t sdk_version;                  /* TALLY_SDK_VERSION the library was built against */
+  int32_t kind;                          /* tally_plugin_kind */
+  uint32_t reserved;                     /* zero */
+  char plugin_name[TALLY_NOTE_NAME_MAX]; /* NUL-padded; empty when unnamed */
+  uint8_t content_sha256[32];            /* zeros until the library is sealed */
 } tally_note_desc;
 
 /* The whole note as it sits in the section: ELF note header, owner name
@@ -61,12 +61,12 @@ typedef struct tally_note {
 
 /* Emits the note for a plugin of `kind` (TALLY_KIND_METRIC, ...). Exactly
  * one per library; the registration macros of <tally/sdk.hpp> do it. */
-#define TALLY_PLUGIN_NOTE(kind)                                                                         \
-  TALLY_DETAIL_NOTE_ATTRIBUTES static const tally_note tally_plugin_note_ = {                          \
-      sizeof TALLY_NOTE_OWNER,                                                                          \
-      sizeof(tally_note_desc),                                                                          \
-      TALLY_NOTE_TYPE_PLUGIN,                                                                           \
-      TALLY_NOTE_OWNER,                                                                                 \
+#define TALLY_PLUGIN_NOTE(kind)                                               \
+  TALLY_DETAIL_NOTE_ATTRIBUTES static const tally_note tally_plugin_note_ = { \
+      sizeof TALLY_NOTE_OWNER,                                                \
+      sizeof(tally_note_desc),                                                \
+      TALLY_NOTE_TYPE_PLUGIN,                                                 \
+      TALLY_NOTE_OWNER,                                                       \
       {TALLY_NOTE_FORMAT, TALLY_SDK_VERSION, (kind), 0u, TALLY_PLUGIN_NAME, {0}}}
 
 #ifdef __cplusplus
