@@ -19,6 +19,7 @@ class DatasetMaker {
   DatasetMaker(std::string name, std::string table, std::string description, const std::string& own_columns) {
     def_.name = std::move(name);
     def_.table = std::move(table);
+    def_.from = def_.table;
     def_.description = std::move(description);
     std::istringstream words(own_columns);
     std::string column;
@@ -45,6 +46,19 @@ class DatasetMaker {
   DatasetMaker& rename(const std::string& own, const std::string& new_name) {
     for (auto& c : def_.columns)
       if (c.name == own) c.name = new_name;
+    return *this;
+  }
+
+  // An own column whose value the dataset completes from elsewhere.
+  DatasetMaker& redefine(const std::string& own, const std::string& sql, std::vector<std::string> joins) {
+    for (auto& c : def_.columns)
+      if (c.name == own) c.sql = sql, c.joins = std::move(joins);
+    return *this;
+  }
+
+  // Reads `t` from a query instead of the table itself.
+  DatasetMaker& from(const std::string& sql) {
+    def_.from = sql;
     return *this;
   }
 
@@ -95,6 +109,31 @@ class DatasetMaker {
   DatasetDef def_;
 };
 
+// The lead-to-deal link counts from either side: leads.opportunity_id or
+// opportunities.lead_id. A lead's own opportunity_id wins when both are set
+// and disagree; when several deals name one lead, the first (lowest id) is
+// its deal. Aggregated once per query (one scan), not looked up per row.
+constexpr const char* kDealOfLead =
+    "(SELECT lead_id, min(id) AS id FROM opportunities WHERE lead_id IS NOT NULL GROUP BY lead_id)";
+constexpr const char* kLeadDeal = "coalesce(t.opportunity_id, j_deal_of_lead.id)";
+constexpr const char* kLeadOfDeal =
+    "(SELECT opportunity_id, min(id) AS id FROM leads WHERE opportunity_id IS NOT NULL GROUP BY "
+    "opportunity_id)";
+
+// Subscription events, completed from the subscriptions that have none (a
+// customer snapshot): its start is a `new` event with +mrr, its end a `churn`
+// event with -mrr. Real events win, per subscription. Derived rows have
+// negative ids and derived = 1 (docs/data-model.md).
+constexpr const char* kSubscriptionEvents =
+    "(SELECT e.id, e.external_id, e.subscription_id, e.account_id, e.type, e.occurred_at, e.mrr_delta, "
+    "e.reason, 0 AS derived FROM subscription_events AS e"
+    " UNION ALL SELECT -2 * s.id, NULL, s.id, s.account_id, 'new', s.started_at, s.mrr, NULL, 1"
+    " FROM subscriptions AS s WHERE s.started_at IS NOT NULL AND s.id NOT IN"
+    " (SELECT subscription_id FROM subscription_events WHERE subscription_id IS NOT NULL)"
+    " UNION ALL SELECT -2 * s.id - 1, NULL, s.id, s.account_id, 'churn', s.ended_at, -s.mrr, NULL, 1"
+    " FROM subscriptions AS s WHERE s.ended_at IS NOT NULL AND s.id NOT IN"
+    " (SELECT subscription_id FROM subscription_events WHERE subscription_id IS NOT NULL))";
+
 std::vector<DatasetDef> build_datasets() {
   std::vector<DatasetDef> all;
 
@@ -108,6 +147,8 @@ std::vector<DatasetDef> build_datasets() {
           .join("j_account", "accounts", "id", "t.account_id")
           .join("j_product", "products", "id", "t.product_id")
           .join("j_stage", "stages", "name", "t.stage")
+          .join("j_lead_of_deal", kLeadOfDeal, "opportunity_id", "t.id")
+          .redefine("lead_id", "coalesce(t.lead_id, j_lead_of_deal.id)", {"j_lead_of_deal"})
           .column("account_name", "j_account.name", {"j_account"})
           .column("account_country", "j_account.country", {"j_account"})
           .column("account_employees", "j_account.employees", {"j_account"})
@@ -167,7 +208,9 @@ std::vector<DatasetDef> build_datasets() {
           .rename("region", "lead_region")
           .join("j_owner", "reps", "id", "t.owner_id")
           .join("j_account", "accounts", "id", "t.account_id")
-          .join("j_opportunity", "opportunities", "id", "t.opportunity_id")
+          .join("j_deal_of_lead", kDealOfLead, "lead_id", "t.id")
+          .redefine("opportunity_id", kLeadDeal, {"j_deal_of_lead"})
+          .join("j_opportunity", "opportunities", "id", kLeadDeal, {"j_deal_of_lead"})
           .column("account_name", "j_account.name", {"j_account"})
           .column("opportunity_status", "j_opportunity.status", {"j_opportunity"})
           .column("opportunity_amount", "j_opportunity.amount", {"j_opportunity"})
@@ -241,7 +284,8 @@ std::vector<DatasetDef> build_datasets() {
   all.push_back(
       DatasetMaker("subscription_events", "subscription_events",
                    "Changes of recurring revenue: new, expansion, contraction, churn, reactivation.",
-                   "id external_id subscription_id account_id type occurred_at mrr_delta reason")
+                   "id external_id subscription_id account_id type occurred_at mrr_delta reason derived")
+          .from(kSubscriptionEvents)
           .join("j_subscription", "subscriptions", "id", "t.subscription_id")
           .join("j_account", "accounts", "id", "t.account_id")
           .join("j_owner", "reps", "id", "j_account.owner_id", {"j_account"})
@@ -341,6 +385,13 @@ std::vector<DatasetDef> build_datasets() {
                              "id external_id name family list_price")
                     .dimension("product", "t.name")
                     .done());
+
+  all.push_back(
+      DatasetMaker("imports", "imports",
+                   "One row per `tally import`: files, tables fed (JSON arrays), row counts.",
+                   "id started_at finished_at files tables mapping_sha256 rows_read inserted updated "
+                   "rejected warnings")
+          .done());
 
   all.push_back(DatasetMaker("stages", "stages", "The pipeline's ordered stages: one row per stage.",
                              "id name position probability is_closed is_won")

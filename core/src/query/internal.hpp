@@ -34,6 +34,9 @@ struct ColumnDef {
 struct DatasetDef {
   std::string name;
   std::string table;
+  // What FROM reads as `t`: the table itself, or a parenthesised query when
+  // the dataset completes the table from others (derived subscription events).
+  std::string from;
   std::string description;
   std::vector<JoinDef> joins;         // dependencies before dependents
   std::vector<ColumnDef> columns;     // own columns, then related ones

@@ -467,7 +467,7 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
   for (const auto& w : q.wheres) conditions.push_back(compiler.render(w));
 
   std::string sql =
-      "SELECT " + join(columns_sql, ", ") + " FROM " + q.dataset->table + " AS t" + compiler.join_clauses();
+      "SELECT " + join(columns_sql, ", ") + " FROM " + q.dataset->from + " AS t" + compiler.join_clauses();
   if (!conditions.empty()) {
     std::vector<std::string> wrapped;
     for (const auto& c : conditions) wrapped.push_back("(" + c + ")");

@@ -35,6 +35,8 @@ struct tally_ctx {
   std::vector<std::unique_ptr<tally_table>> tables;
   // Datasets the metric queried for the comparison period (for "no data").
   std::set<std::string> compare_datasets;
+  // Every dataset the metric queried (for the run's data warnings).
+  std::set<std::string> datasets;
 
   // Reports: the finished run and where output goes.
   const tally::run::RunResult* run = nullptr;

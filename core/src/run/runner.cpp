@@ -6,11 +6,14 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "plugins/plugin_call.hpp"
 #include "run/compare_data.hpp"
 #include "run/context.hpp"
+#include "run/data_checks.hpp"
 #include "run/provenance.hpp"
 #include "util/text.hpp"
 
@@ -62,6 +65,32 @@ void apply_config_targets(const config::PluginUse& use, MetricResult& result) {
   }
 }
 
+// Run warnings (stderr and every report) about the data the metrics read: an
+// import with rejects behind it, a period outside its dates. A store that
+// cannot answer gets a warning saying so, never a failed run.
+void warn_about_data(RunResult& result, const std::set<std::string>& datasets, const config::Config& config,
+                     store::Backend& backend) {
+  if (datasets.empty()) return;
+  std::vector<std::string> warnings;
+  try {
+    auto connection = backend.connect();
+    std::set<std::string> tables;
+    for (const auto& d : datasets)
+      for (auto& t : dataset_tables(d)) tables.insert(std::move(t));
+    warnings = import_warnings(tables, *connection, backend.dialect());
+    if (auto dates = data_dates(datasets, *connection, backend.dialect()))
+      if (auto w = period_warning(config.period.from.iso(), config.period.to.iso(), config.as_of.iso(),
+                                  dates->first, dates->second))
+        warnings.push_back(*w);
+  } catch (const std::exception& e) {
+    warnings.push_back(std::string("cannot check the imports and dates behind the figures: ") + e.what());
+  }
+  for (auto& w : warnings) {
+    spdlog::warn("{}", w);
+    result.warnings.push_back(std::move(w));
+  }
+}
+
 }  // namespace
 
 // `title:` when given; else the humanised `as:` name when the config gives one
@@ -76,8 +105,18 @@ std::string display_title(const config::PluginUse& use, const std::string& manif
 
 namespace {
 
+// What the metrics share while they run: cached facts about the data, and
+// the datasets they read (for the run's data warnings).
+struct SharedChecks {
+  explicit SharedChecks(const query::Scope& scope) : ranges(scope), derived(scope) {}
+  DataRanges ranges;
+  DerivedEvents derived;
+  std::mutex mutex;
+  std::set<std::string> datasets_read;
+};
+
 MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, const config::Config& config,
-                     plugins::Registry& registry, store::Backend& backend, DataRanges& ranges) {
+                     plugins::Registry& registry, store::Backend& backend, SharedChecks& shared) {
   MetricResult result;
   result.name = use.name;
   result.plugin = use.use;
@@ -112,8 +151,14 @@ MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, co
       result.error = message;
     } else {
       apply_config_targets(use, result);
-      mark_no_data(result, ctx.compare_datasets, scope, ranges, *connection, backend.dialect());
+      mark_no_data(result, ctx.compare_datasets, scope, shared.ranges, *connection, backend.dialect());
+      if (ctx.datasets.count("subscription_events"))
+        if (auto note = shared.derived.note(*connection, backend.dialect()))
+          if (std::find(result.notes.begin(), result.notes.end(), *note) == result.notes.end())
+            result.notes.push_back(*note);
     }
+    std::lock_guard<std::mutex> lock(shared.mutex);
+    shared.datasets_read.insert(ctx.datasets.begin(), ctx.datasets.end());
   } catch (const std::exception& e) {
     result.kpis.clear();
     result.tables.clear();
@@ -148,18 +193,19 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
   result.metrics.resize(config.metrics.size());
 
   const query::Scope scope = scope_of(config);
-  DataRanges ranges(scope);
+  SharedChecks shared(scope);
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min<unsigned>(jobs, static_cast<unsigned>(config.metrics.size()));
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < config.metrics.size(); i = next++)
-      result.metrics[i] = run_one(config.metrics[i], scope, config, registry, backend, ranges);
+      result.metrics[i] = run_one(config.metrics[i], scope, config, registry, backend, shared);
   };
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
+  warn_about_data(result, shared.datasets_read, config, backend);
   return result;
 }
 

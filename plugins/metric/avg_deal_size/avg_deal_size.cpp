@@ -1,10 +1,11 @@
 // Average deal size (KPIS.md): sum(amount of won deals) / count(won deals),
 // over opportunities won with closed_at in the period. A won deal without an
-// amount counts as a won deal with amount 0, as the definition divides by the
-// number of won deals.
+// amount is unknown, not $0: sums and averages cover the deals with an amount,
+// a note counts the others, and a total with no known amount is n/a.
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 namespace {
@@ -14,7 +15,9 @@ using tally::sdk::Context;
 using tally::sdk::Unit;
 using tally::sdk::Which;
 
-std::string label_or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
+std::string label_or_none(const std::string& text) {
+  return text.empty() ? "(none)" : text;
+}
 
 constexpr const char* kWonInPeriod = "status = 'won' and in_period(closed_at)";
 
@@ -29,8 +32,13 @@ class AvgDealSize final : public tally::sdk::Metric {
     ctx.kpi("avg_deal_size", "Average deal size", Unit::Money, [&](Which w) { return pick(w).average(); });
     ctx.kpi("won_deals", "Deals won", Unit::Count,
             [&](Which w) -> std::optional<double> { return pick(w).deals; });
-    ctx.kpi("won_amount", "Won amount", Unit::Money,
-            [&](Which w) -> std::optional<double> { return pick(w).amount; });
+    ctx.kpi("won_amount", "Won amount", Unit::Money, [&](Which w) -> std::optional<double> {
+      const Totals& t = pick(w);
+      return t.deals == 0 ? std::optional<double>(0) : t.amount;
+    });
+
+    tally::sdk::quality::note_unknown_amounts(ctx, current.unknown(), "won deal", "won deals",
+                                              "Won amount and average deal size");
 
     const std::string trend = ctx.text("trend");
     if (trend != "none") trend_table(ctx, trend);
@@ -41,30 +49,48 @@ class AvgDealSize final : public tally::sdk::Metric {
  private:
   struct Totals {
     double deals = 0;
-    double amount = 0;
-    std::optional<double> average() const { return tally::sdk::ratio_opt(amount, deals); }
+    double known = 0;  // won deals with an amount
+    std::optional<double> amount;
+    int64_t unknown() const { return static_cast<int64_t>(deals - known); }
+    std::optional<double> average() const {
+      return amount ? tally::sdk::ratio_opt(*amount, known) : std::nullopt;
+    }
   };
 
   static Totals totals(const Context& ctx, Which which) {
     auto rows = ctx.query("opportunities")
                     .select("deals", "count(*)")
-                    .select("amount", "coalesce(sum(amount), 0)")
+                    .select("amount", "sum(amount)")
+                    .select("known", "count(amount)")
                     .where(kWonInPeriod)
                     .use_period(which)
                     .run();
     Totals t;
     if (rows.next()) {
       t.deals = static_cast<double>(rows.integer(0));
-      t.amount = rows.number(1);
+      t.amount = rows.optional_number(1);
+      t.known = static_cast<double>(rows.integer(2));
     }
     return t;
+  }
+
+  // Columns 2 and 3 of a grouped row: sum(amount) (NULL when no amount is
+  // known) and count(amount).
+  static tally::sdk::Value amount_cell(const tally::sdk::Rows& rows) {
+    return tally::sdk::opt(rows.optional_number(2));
+  }
+  static tally::sdk::Value average_cell(const tally::sdk::Rows& rows) {
+    auto amount = rows.optional_number(2);
+    if (!amount) return tally::sdk::Value{};
+    return tally::sdk::ratio(*amount, static_cast<double>(rows.integer(3)));
   }
 
   static void trend_table(const Context& ctx, const std::string& unit) {
     auto rows = ctx.query("opportunities")
                     .group_by(unit, "bucket('" + unit + "', closed_at)")
                     .select("deals", "count(*)")
-                    .select("amount", "coalesce(sum(amount), 0)")
+                    .select("amount", "sum(amount)")
+                    .select("known", "count(amount)")
                     .where(kWonInPeriod)
                     .order_by(unit)
                     .run();
@@ -74,18 +100,15 @@ class AvgDealSize final : public tally::sdk::Metric {
         .column("won_amount", Unit::Money)
         .column("avg_deal_size", Unit::Money);
     t.chart(Chart::Line, unit, "avg_deal_size");
-    while (rows.next()) {
-      const int64_t deals = rows.integer(1);
-      const double amount = rows.number(2);
-      t.row({rows.text(0), deals, amount, tally::sdk::ratio(amount, static_cast<double>(deals))});
-    }
+    while (rows.next()) t.row({rows.text(0), rows.integer(1), amount_cell(rows), average_cell(rows)});
   }
 
   static void breakdown(const Context& ctx, const std::string& group_by, int64_t top_n) {
     auto rows = ctx.query("opportunities")
                     .group_by(group_by)
                     .select("deals", "count(*)")
-                    .select("amount", "coalesce(sum(amount), 0)")
+                    .select("amount", "sum(amount)")
+                    .select("known", "count(amount)")
                     .where(kWonInPeriod)
                     .order_by("amount", true)
                     .limit(top_n)
@@ -96,12 +119,8 @@ class AvgDealSize final : public tally::sdk::Metric {
         .column("won_amount", Unit::Money)
         .column("avg_deal_size", Unit::Money);
     t.chart(Chart::Bar, group_by, "avg_deal_size");
-    while (rows.next()) {
-      const int64_t deals = rows.integer(1);
-      const double amount = rows.number(2);
-      t.row({label_or_none(rows.text(0)), deals, amount,
-             tally::sdk::ratio(amount, static_cast<double>(deals))});
-    }
+    while (rows.next())
+      t.row({label_or_none(rows.text(0)), rows.integer(1), amount_cell(rows), average_cell(rows)});
   }
 };
 

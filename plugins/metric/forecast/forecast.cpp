@@ -28,6 +28,7 @@
 //                      group of the dimension (NULL groups as "(none)").
 #include <tally/calendar.hpp>
 #include <tally/compare.hpp>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <tally/targets.hpp>
 
@@ -58,7 +59,8 @@ struct Category {
 
 struct Figures {
   int64_t won = 0;
-  double won_amount = 0;
+  double won_amount = 0;                 // of the won deals with an amount
+  int64_t won_unknown = 0;               // won deals without an amount: unknown, not $0
   std::map<std::string, Category> open;  // by forecast category (normalized)
   std::optional<double> target;
   std::string target_source;
@@ -68,7 +70,10 @@ struct Figures {
   int64_t snapshot_deals = 0;
   double snapshot_amount = 0;    // without deals whose category is 'omitted'
   double snapshot_weighted = 0;  // every deal
-  int64_t without_history = 0;   // deals open then with no stage history row covering the date
+  int64_t snapshot_counted = 0;  // deals in snapshot_amount
+  int64_t snapshot_unknown = 0;  // of those, without an amount
+  int64_t snapshot_unknown_all = 0;
+  int64_t without_history = 0;  // deals open then with no stage history row covering the date
   int64_t window_leads = 0;
   int64_t window_won_leads = 0;
 
@@ -79,12 +84,21 @@ struct Figures {
     return total;
   }
   // Every deal open on the snapshot date expected to close in the period, whatever its category.
-  double weighted_pipeline() const { return snapshot_weighted; }
-  double closed_won() const { return won_amount; }
+  // A total whose every deal has no amount is n/a (tally/quality.hpp).
+  std::optional<double> weighted_pipeline() const {
+    return tally::sdk::quality::known_total(snapshot_weighted, snapshot_deals, snapshot_unknown_all);
+  }
+  std::optional<double> closed_won() const {
+    return tally::sdk::quality::known_total(won_amount, won, won_unknown);
+  }
+  std::optional<double> commit_kpi() const { return commit(); }
+  std::optional<double> best_case_kpi() const { return best_case(); }
   double commit() const { return won_amount + sum_open({"commit"}, &Category::amount); }
   double most_likely() const { return commit() + sum_open({"most_likely"}, &Category::amount); }
   double best_case() const { return most_likely() + sum_open({"best_case"}, &Category::amount); }
-  double open_pipeline() const { return snapshot_amount; }
+  std::optional<double> open_pipeline() const {
+    return tally::sdk::quality::known_total(snapshot_amount, snapshot_counted, snapshot_unknown);
+  }
   // The categories table's pipeline row: today's open deals, cumulative.
   double open_by_category() const {
     return sum_open({"pipeline", "best_case", "most_likely", "commit"}, &Category::amount);
@@ -130,8 +144,8 @@ class Forecast final : public tally::sdk::Metric {
     if (ctx.has_compare()) previous = load(ctx, Which::Compare, *at.compare);
     auto pick = [&](Which w) -> const Figures& { return w == Which::Current ? current : *previous; };
     // `today_only`: a figure of today's forecast categories, which have no history to compare with.
-    auto money = [&](const char* name, const char* label, double (Figures::*of)() const, bool with_target,
-                     bool today_only) {
+    auto money = [&](const char* name, const char* label, std::optional<double> (Figures::*of)() const,
+                     bool with_target, bool today_only) {
       tally::sdk::Kpi k;
       k.name = name;
       k.label = label;
@@ -151,8 +165,8 @@ class Forecast final : public tally::sdk::Metric {
     money("weighted_pipeline", "Weighted pipeline closing in period", &Figures::weighted_pipeline, false,
           false);
     money("closed_won", "Closed won", &Figures::closed_won, true, false);
-    money("commit_forecast", "Commit forecast", &Figures::commit, true, true);
-    money("best_case_forecast", "Best case forecast", &Figures::best_case, true, true);
+    money("commit_forecast", "Commit forecast", &Figures::commit_kpi, true, true);
+    money("best_case_forecast", "Best case forecast", &Figures::best_case_kpi, true, true);
     money("open_pipeline", "Open pipeline closing in period", &Figures::open_pipeline, false, false);
     {
       tally::sdk::Kpi k;
@@ -165,6 +179,11 @@ class Forecast final : public tally::sdk::Metric {
       ctx.kpi(k);
     }
     snapshot_notes(ctx, current, previous);
+    tally::sdk::quality::note_unknown_amounts(ctx, current.won_unknown, "won deal", "won deals",
+                                              "Closed won, the forecasts and the average deal size");
+    tally::sdk::quality::note_unknown_amounts(ctx, current.snapshot_unknown_all,
+                                              "open deal closing in period", "open deals closing in period",
+                                              "Pipeline closing in period");
     ctx.kpi(
         "gap_to_target", "Gap to target", Unit::Money, [&](Which w) { return pick(w).gap(); }, false);
     ctx.kpi("avg_deal_size", "Average deal size", Unit::Money,
@@ -190,11 +209,13 @@ class Forecast final : public tally::sdk::Metric {
       q.use_period(which)
           .select("won", "count(*)")
           .select("won_amount", "sum(amount)")
+          .select("won_unknown", "count_if(amount is null)")
           .where("status = 'won' and in_period(closed_at)");
       auto rows = q.run();
       if (rows.next()) {
         f.won = rows.integer(0);
         f.won_amount = rows.number(1);
+        f.won_unknown = rows.integer(2);
       }
     }
     {
@@ -224,7 +245,7 @@ class Forecast final : public tally::sdk::Metric {
     if (ctx.text("deal_size_basis") == "lookback") {
       auto q = ctx.query("opportunities");
       q.use_period(which)
-          .select("won", "count(*)")
+          .select("won", "count(amount)")
           .select("won_amount", "sum(amount)")
           .where("status = 'won' and closed_at >= :window_from and closed_at < period_from")
           .bind("window_from", Value{window_from});
@@ -232,7 +253,7 @@ class Forecast final : public tally::sdk::Metric {
       if (rows.next())
         f.avg_deal_size = tally::sdk::ratio_opt(rows.number(1), static_cast<double>(rows.integer(0)));
     } else {
-      f.avg_deal_size = tally::sdk::ratio_opt(f.won_amount, static_cast<double>(f.won));
+      f.avg_deal_size = tally::sdk::ratio_opt(f.won_amount, static_cast<double>(f.won - f.won_unknown));
     }
     return f;
   }
@@ -249,6 +270,7 @@ class Forecast final : public tally::sdk::Metric {
       double weighted = 0;
       bool omitted = false;
       bool history = false;
+      bool unknown = false;  // no amount
     };
     std::map<int64_t, Deal> deals;
     {
@@ -258,12 +280,14 @@ class Forecast final : public tally::sdk::Metric {
                       .select("amount", "max(coalesce(amount, 0))")
                       .select("weighted", "max(coalesce(amount, 0) * coalesce(effective_probability, 0))")
                       .select("omitted", "max(if(forecast_category = 'omitted', 1, 0))")
+                      .select("unknown", "max(if(amount is null, 1, 0))")
                       .where(open_then)
                       .where(expected)
                       .bind("at", Value{at})
                       .run();
       while (rows.next())
-        deals[rows.integer(0)] = Deal{rows.number(1), rows.number(2), rows.integer(3) == 1, false};
+        deals[rows.integer(0)] =
+            Deal{rows.number(1), rows.number(2), rows.integer(3) == 1, false, rows.integer(4) == 1};
     }
     if (!deals.empty()) {
       auto rows = ctx.query("stage_history")
@@ -291,7 +315,12 @@ class Forecast final : public tally::sdk::Metric {
     f.snapshot = at;
     for (const auto& [id, d] : deals) {
       ++f.snapshot_deals;
-      if (!d.omitted) f.snapshot_amount += d.amount;
+      if (!d.omitted) {
+        f.snapshot_amount += d.amount;
+        ++f.snapshot_counted;
+        if (d.unknown) ++f.snapshot_unknown;
+      }
+      if (d.unknown) ++f.snapshot_unknown_all;
       f.snapshot_weighted += d.weighted;
       if (!d.history) ++f.without_history;
     }

@@ -176,7 +176,7 @@ class LeadFunnel final : public tally::sdk::Metric {
 
   static std::optional<double> average_deal_size(const Context& ctx, Which which) {
     auto rows = ctx.query("opportunities")
-                    .select("deals", "count(*)")
+                    .select("deals", "count(amount)")  // a deal without an amount is unknown, not $0
                     .select("amount", "coalesce(sum(amount), 0)")
                     .where("status = 'won' and in_period(closed_at)")
                     .use_period(which)

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -19,14 +20,20 @@ using tally::sdk::Which;
 // Timestamps have whole seconds: rounding to the second removes the engines'
 // floating-point noise, so a 10-minute response is exactly 10, not 10.0000001.
 constexpr const char* kMinutes = "round(minutes_between(created_at, first_response_at) * 60) / 60";
+// A first response before the lead was created is a data error: such a lead
+// is neither answered (its time is unknown) nor unanswered; it is counted
+// in a note and left out of the times and the threshold share.
+constexpr const char* kBackwards =
+    "first_response_at is not null and minutes_between(created_at, first_response_at) < 0";
 
 struct Stats {
   int64_t leads = 0;
   int64_t answered = 0;
   std::optional<double> mean, median, p90;
   int64_t within = 0;
+  int64_t backwards = 0;
 
-  int64_t unanswered() const { return leads - answered; }
+  int64_t unanswered() const { return leads - answered - backwards; }
   std::optional<double> within_share() const {
     return tally::sdk::ratio_opt(static_cast<double>(within), static_cast<double>(answered));
   }
@@ -40,6 +47,8 @@ class LeadResponse final : public tally::sdk::Metric {
     const std::string trend = ctx.text("trend");
 
     const Stats now = totals(ctx, Which::Current);
+    tally::sdk::quality::note_backwards(ctx, now.backwards, "lead", "leads", "answered before created",
+                                        "the response times and the threshold share");
     std::optional<Stats> before;
     if (ctx.has_compare()) before = totals(ctx, Which::Compare);
     tally::sdk::PeriodKpis kpis(ctx, now, before);
@@ -98,7 +107,10 @@ class LeadResponse final : public tally::sdk::Metric {
   // the engine's aggregates do with NULLs.
   tally::sdk::Query counts_query(Context& ctx, Which which) const {
     auto q = ctx.query("leads");
-    q.use_period(which).select("leads", "count(*)").where("in_period(created_at)");
+    q.use_period(which)
+        .select("leads", "count(*)")
+        .select("backwards", std::string("count_if(") + kBackwards + ")")
+        .where("in_period(created_at)");
     return q;
   }
   tally::sdk::Query times_query(Context& ctx, Which which) const {
@@ -109,7 +121,9 @@ class LeadResponse final : public tally::sdk::Metric {
         .select("median", std::string("median(") + kMinutes + ")")
         .select("p90", std::string("quantile(") + kMinutes + ", 0.9)")
         .select("within", std::string("count_if(") + kMinutes + " <= :threshold)")
-        .where("in_period(created_at) and first_response_at is not null")
+        .where(
+            "in_period(created_at) and first_response_at is not null and "
+            "minutes_between(created_at, first_response_at) >= 0")
         .bind("threshold", Value{threshold_});
     return q;
   }
@@ -125,7 +139,10 @@ class LeadResponse final : public tally::sdk::Metric {
   Stats totals(Context& ctx, Which which) const {
     Stats s;
     auto counts = counts_query(ctx, which).run();
-    if (counts.next()) s.leads = counts.integer(0);
+    if (counts.next()) {
+      s.leads = counts.integer(0);
+      s.backwards = counts.integer(1);
+    }
     auto times = times_query(ctx, which).run();
     if (times.next()) read_times(times, 0, s);
     return s;
@@ -134,7 +151,10 @@ class LeadResponse final : public tally::sdk::Metric {
   std::map<std::string, Stats> grouped(Context& ctx, const std::string& expr) const {
     std::map<std::string, Stats> out;
     auto counts = counts_query(ctx, Which::Current).group_by("grp", expr).run();
-    while (counts.next()) out[counts.text(0)].leads = counts.integer(1);
+    while (counts.next()) {
+      out[counts.text(0)].leads = counts.integer(1);
+      out[counts.text(0)].backwards = counts.integer(2);
+    }
     auto times = times_query(ctx, Which::Current).group_by("grp", expr).run();
     while (times.next()) read_times(times, 1, out[times.text(0)]);
     return out;

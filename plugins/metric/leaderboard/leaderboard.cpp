@@ -6,6 +6,9 @@
 // rank_by value is n/a come last without a rank.
 // With `level` team, manager or region the board ranks those groups instead, on the sums of their
 // reps' figures (won, lost, revenue, rep quotas); a NULL group is kept as "(none)".
+// A won deal without an amount is unknown, not $0: revenue covers the known amounts (n/a when
+// none is known), the average divides by the deals with one, and a note counts the others.
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -26,17 +29,21 @@ struct Rep {
   std::string name;
   int64_t won = 0;
   int64_t lost = 0;
-  double revenue = 0;
+  double known_revenue = 0;
+  int64_t won_unknown = 0;  // won deals without an amount
   std::optional<double> quota;
 
+  std::optional<double> revenue() const {
+    return tally::sdk::quality::known_total(known_revenue, won, won_unknown);
+  }
   std::optional<double> avg_deal_size() const {
-    return tally::sdk::ratio_opt(revenue, static_cast<double>(won));
+    return tally::sdk::ratio_opt(known_revenue, static_cast<double>(won - won_unknown));
   }
   std::optional<double> win_rate() const {
     return tally::sdk::ratio_opt(static_cast<double>(won), static_cast<double>(won + lost));
   }
   std::optional<double> attainment() const {
-    return quota ? tally::sdk::ratio_opt(revenue, *quota) : std::nullopt;
+    return quota && revenue() ? tally::sdk::ratio_opt(*revenue(), *quota) : std::nullopt;
   }
 
   std::optional<double> measure(const std::string& rank_by) const {
@@ -44,7 +51,7 @@ struct Rep {
     if (rank_by == "avg_deal_size") return avg_deal_size();
     if (rank_by == "win_rate") return win_rate();
     if (rank_by == "attainment") return attainment();
-    return revenue;
+    return revenue();
   }
 };
 
@@ -58,6 +65,7 @@ std::map<int64_t, Rep> load_reps(const Context& ctx) {
         .select("won", "count_if(status = 'won')")
         .select("lost", "count_if(status = 'lost')")
         .select("revenue", "sum_if(amount, status = 'won')")
+        .select("won_unknown", "count_if(status = 'won' and amount is null)")
         .where("in_period(closed_at) and status in ('won', 'lost') and owner_id is not null");
     auto rows = q.run();
     while (rows.next()) {
@@ -65,7 +73,8 @@ std::map<int64_t, Rep> load_reps(const Context& ctx) {
       r.name = rows.text(1);
       r.won = rows.integer(2);
       r.lost = rows.integer(3);
-      r.revenue = rows.number(4);
+      r.known_revenue = rows.number(4);
+      r.won_unknown = rows.integer(5);
     }
   }
   {
@@ -100,13 +109,15 @@ std::map<std::string, Rep> load_groups(const Context& ctx, const std::string& le
         .select("won", "count_if(status = 'won')")
         .select("lost", "count_if(status = 'lost')")
         .select("revenue", "sum_if(amount, status = 'won')")
+        .select("won_unknown", "count_if(status = 'won' and amount is null)")
         .where("in_period(closed_at) and status in ('won', 'lost') and owner_id is not null");
     auto rows = q.run();
     while (rows.next()) {
       Rep& g = group(rows);
       g.won = rows.integer(1);
       g.lost = rows.integer(2);
-      g.revenue = rows.number(3);
+      g.known_revenue = rows.number(3);
+      g.won_unknown = rows.integer(4);
     }
   }
   {
@@ -156,6 +167,11 @@ class Leaderboard final : public tally::sdk::Metric {
         .column("attainment", Unit::Percent);
     t.chart(Chart::Bar, level, rank_by);  // every rank_by value is also a column
 
+    int64_t unknown = 0;
+    for (const Rep* r : order) unknown += r->won_unknown;
+    tally::sdk::quality::note_unknown_amounts(ctx, unknown, "won deal", "won deals",
+                                              "Revenue, average deal size and attainment");
+
     int64_t rank = 0;
     std::optional<double> last;
     for (size_t i = 0; i < order.size() && static_cast<int64_t>(i) < top_n; ++i) {
@@ -163,8 +179,9 @@ class Leaderboard final : public tally::sdk::Metric {
       auto value = r.measure(rank_by);
       if (value && (!last || *value != *last)) rank = static_cast<int64_t>(i) + 1;
       last = value;
-      t.row({value ? Value{rank} : Value{}, r.name, r.won, r.revenue, tally::sdk::opt(r.avg_deal_size()),
-             tally::sdk::opt(r.win_rate()), tally::sdk::opt(r.quota), tally::sdk::opt(r.attainment())});
+      t.row({value ? Value{rank} : Value{}, r.name, r.won, tally::sdk::opt(r.revenue()),
+             tally::sdk::opt(r.avg_deal_size()), tally::sdk::opt(r.win_rate()), tally::sdk::opt(r.quota),
+             tally::sdk::opt(r.attainment())});
     }
   }
 };

@@ -1,9 +1,11 @@
 // New opportunities: how many deals (and how much amount) were created in the
 // period, broken down by a dimension (source/channel by default, or manager),
-// with a weekly/monthly/quarterly creation trend.
+// with a weekly/monthly/quarterly creation trend. A deal without an amount is
+// unknown, not $0: amounts cover the known ones, a note counts the others.
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 namespace {
@@ -14,7 +16,9 @@ using tally::sdk::Unit;
 using tally::sdk::Which;
 
 // A NULL dimension value (e.g. a deal without a source) still gets a row.
-std::string label_or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
+std::string label_or_none(const std::string& text) {
+  return text.empty() ? "(none)" : text;
+}
 
 class NewOpportunities final : public tally::sdk::Metric {
  public:
@@ -31,7 +35,12 @@ class NewOpportunities final : public tally::sdk::Metric {
     ctx.kpi("new_opportunities", "New opportunities", Unit::Count,
             [&](Which w) -> std::optional<double> { return pick(w).count; });
     ctx.kpi("new_opportunity_amount", "New opportunity amount", Unit::Money,
-            [&](Which w) -> std::optional<double> { return pick(w).amount; });
+            [&](Which w) -> std::optional<double> {
+              const Totals& t = pick(w);
+              return t.count == 0 ? std::optional<double>(0) : t.amount;
+            });
+    tally::sdk::quality::note_unknown_amounts(ctx, current.unknown, "new deal", "new deals",
+                                              "New opportunity amounts");
 
     if (group_by != "none") breakdown(ctx, group_by, top_n, current.count);
     if (trend != "none") trend_table(ctx, trend);
@@ -40,20 +49,23 @@ class NewOpportunities final : public tally::sdk::Metric {
  private:
   struct Totals {
     double count = 0;
-    double amount = 0;
+    std::optional<double> amount;  // n/a when no deal has an amount
+    int64_t unknown = 0;
   };
 
   static Totals totals(const Context& ctx, Which which) {
     auto rows = ctx.query("opportunities")
                     .select("deals", "count(*)")
-                    .select("amount", "coalesce(sum(amount), 0)")
+                    .select("amount", "sum(amount)")
+                    .select("unknown", "count_if(amount is null)")
                     .where("in_period(created_at)")
                     .use_period(which)
                     .run();
     Totals t;
     if (rows.next()) {
       t.count = static_cast<double>(rows.integer(0));
-      t.amount = rows.number(1);
+      t.amount = rows.optional_number(1);
+      t.unknown = rows.integer(2);
     }
     return t;
   }
@@ -62,7 +74,7 @@ class NewOpportunities final : public tally::sdk::Metric {
     auto rows = ctx.query("opportunities")
                     .group_by(group_by)
                     .select("deals", "count(*)")
-                    .select("amount", "coalesce(sum(amount), 0)")
+                    .select("amount", "sum(amount)")
                     .where("in_period(created_at)")
                     .order_by("deals", true)
                     .limit(top_n)
@@ -75,7 +87,7 @@ class NewOpportunities final : public tally::sdk::Metric {
     t.chart(Chart::Bar, group_by, "deals");
     while (rows.next()) {
       const int64_t deals = rows.integer(1);
-      t.row({label_or_none(rows.text(0)), deals, rows.number(2),
+      t.row({label_or_none(rows.text(0)), deals, tally::sdk::opt(rows.optional_number(2)),
              tally::sdk::ratio(static_cast<double>(deals), all)});
     }
   }
@@ -84,14 +96,14 @@ class NewOpportunities final : public tally::sdk::Metric {
     auto rows = ctx.query("opportunities")
                     .group_by(unit, "bucket('" + unit + "', created_at)")
                     .select("deals", "count(*)")
-                    .select("amount", "coalesce(sum(amount), 0)")
+                    .select("amount", "sum(amount)")
                     .where("in_period(created_at)")
                     .order_by(unit)
                     .run();
     auto t = ctx.table("trend", "New opportunities per " + unit);
     t.column(unit, Unit::Date).column("deals", Unit::Count).column("amount", Unit::Money);
     t.chart(Chart::Line, unit, "deals");
-    while (rows.next()) t.row({rows.text(0), rows.integer(1), rows.number(2)});
+    while (rows.next()) t.row({rows.text(0), rows.integer(1), tally::sdk::opt(rows.optional_number(2))});
   }
 };
 

@@ -9,6 +9,7 @@
 // stays in its current stage, a closed one goes under "(no stage)" unweighted.
 #include <tally/calendar.hpp>
 #include <tally/format.hpp>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <tally/targets.hpp>
 
@@ -73,9 +74,16 @@ struct DealsNeeded {
 struct Snapshot {
   std::vector<StageRow> stages;  // pipeline order, "(no stage)" last
   int64_t open_deals = 0;
-  double open_amount = 0;
+  double open_amount = 0;  // of the deals with an amount
   double weighted_amount = 0;
+  int64_t unknown_amount = 0;  // open deals without an amount: unknown, not $0
   int64_t at_risk_count = 0;
+  std::optional<double> open_total() const {
+    return tally::sdk::quality::known_total(open_amount, open_deals, unknown_amount);
+  }
+  std::optional<double> weighted_total() const {
+    return tally::sdk::quality::known_total(weighted_amount, open_deals, unknown_amount);
+  }
   std::vector<AtRiskDeal> at_risk;  // largest first, at most top_n
   DealsNeeded needed;
 };
@@ -93,10 +101,12 @@ class Pipeline final : public tally::sdk::Metric {
       if (!previous) return std::nullopt;
       return field(*previous);
     };
-    emit(ctx, "open_pipeline", "Open pipeline", Unit::Money, current.open_amount,
-         prev([](const Snapshot& s) -> std::optional<double> { return s.open_amount; }), true);
-    emit(ctx, "weighted_pipeline", "Weighted pipeline", Unit::Money, current.weighted_amount,
-         prev([](const Snapshot& s) -> std::optional<double> { return s.weighted_amount; }), true);
+    emit(ctx, "open_pipeline", "Open pipeline", Unit::Money, current.open_total(),
+         prev([](const Snapshot& s) { return s.open_total(); }), true);
+    emit(ctx, "weighted_pipeline", "Weighted pipeline", Unit::Money, current.weighted_total(),
+         prev([](const Snapshot& s) { return s.weighted_total(); }), true);
+    tally::sdk::quality::note_unknown_amounts(ctx, current.unknown_amount, "open deal", "open deals",
+                                              "Open and weighted pipeline");
     emit(ctx, "open_deals", "Open deals", Unit::Count, static_cast<double>(current.open_deals),
          prev([](const Snapshot& s) -> std::optional<double> { return static_cast<double>(s.open_deals); }),
          true);
@@ -153,6 +163,12 @@ class Pipeline final : public tally::sdk::Metric {
     }
     at_risk(ctx, which, detail, overdue_count, s);
     s.needed = deals_needed(ctx, which);
+    auto unknown = ctx.query("opportunities")
+                       .use_period(which)
+                       .select("unknown", "count_if(amount is null)")
+                       .where(kOpenAtEnd)
+                       .run();
+    if (unknown.next()) s.unknown_amount = unknown.integer(0);
     return s;
   }
 
@@ -274,15 +290,22 @@ class Pipeline final : public tally::sdk::Metric {
     auto rows =
         ctx.query("stage_history")
             .group_by("stage", "stage")
-            .select("p90", "quantile(days_between(entered_at, exited_at), 0.9)")
+            .select("p90",
+                    "quantile(if(days_between(entered_at, exited_at) >= 0, "
+                    "days_between(entered_at, exited_at), null), 0.9)")
             .select("p90_before",
-                    "quantile(if(exited_at < :before_to, days_between(entered_at, exited_at), null), 0.9)")
+                    "quantile(if(exited_at < :before_to and days_between(entered_at, exited_at) >= 0, "
+                    "days_between(entered_at, exited_at), null), 0.9)")
+            // A stage left before it was entered is a data error: no duration, counted in a note.
+            .select("backwards", "count_if(days_between(entered_at, exited_at) < 0)")
             .where("exited_at is not null and exited_at < :to")
             .bind("to", Value{std::max(now.to, before_to)})
             .bind("before_to", Value{before_to})
             .run();
     const bool now_is_later = now.to >= before_to;
+    int64_t backwards = 0;
     while (rows.next()) {
+      backwards += rows.integer(3);
       std::optional<double> all = rows.optional_number(1), before = rows.optional_number(2);
       // `all` covers the later end: the current period's unless the comparison ends later.
       std::optional<double> now_value = now_is_later ? all : before;
@@ -290,6 +313,9 @@ class Pipeline final : public tally::sdk::Metric {
       if (now_value) p90_[0][rows.text(0)] = *now_value;
       if (before_value) p90_[1][rows.text(0)] = *before_value;
     }
+    tally::sdk::quality::note_backwards(ctx, backwards, "stage visit", "stage visits",
+                                        "ended before it began",
+                                        "the stage durations that flag stalled deals");
   }
 
   void at_risk(Context& ctx, Which which, bool detail, int64_t overdue_count, Snapshot& s) {
@@ -511,22 +537,25 @@ class Pipeline final : public tally::sdk::Metric {
     auto rows = ctx.query("opportunities")
                     .group_by("grp", dimension)
                     .select("deals", "count(*)")
-                    .select("amount", "sum(amount)")
+                    .select("amount", "sum(amount)")  // NULL when no amount is known
                     .where(kOpenAtEnd)
                     .order_by("amount", true)
                     .run();
     struct G {
       std::string name;
       int64_t deals;
-      double amount;
+      std::optional<double> amount;
     };
     std::vector<G> groups;
     double total = 0;
     while (rows.next()) {
-      groups.push_back(G{rows.is_null(0) ? kNoGroup : rows.text(0), rows.integer(1), rows.number(2)});
-      total += groups.back().amount;
+      groups.push_back(
+          G{rows.is_null(0) ? kNoGroup : rows.text(0), rows.integer(1), rows.optional_number(2)});
+      total += groups.back().amount.value_or(0);
     }
-    for (const auto& g : groups) t.row({g.name, g.deals, g.amount, tally::sdk::ratio(g.amount, total)});
+    for (const auto& g : groups)
+      t.row({g.name, g.deals, tally::sdk::opt(g.amount),
+             g.amount ? tally::sdk::ratio(*g.amount, total) : Value{}});
   }
 };
 

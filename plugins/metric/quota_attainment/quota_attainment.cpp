@@ -2,6 +2,8 @@
 // period (the sum of the rep's `quotas` rows whose [period_start, period_end) lies inside the
 // period). A rep without a quota (or with a zero quota) has attainment n/a and is still listed.
 // Team KPI: the share of reps with a quota whose attainment is at or above 100 %.
+// A won deal without an amount adds nothing to attainment; a note counts them.
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 #include <algorithm>
@@ -104,6 +106,15 @@ class QuotaAttainment final : public tally::sdk::Metric {
   void run(Context& ctx) override {
     std::string dimension = ctx.text("group_by");
     auto reps = load_reps(ctx, Which::Current, dimension);
+    {
+      auto unknown = ctx.query("opportunities")
+                         .select("n", "count_if(amount is null)")
+                         .where("status = 'won' and in_period(closed_at) and owner_id is not null")
+                         .run();
+      if (unknown.next())
+        tally::sdk::quality::note_unknown_amounts(ctx, unknown.integer(0), "won deal", "won deals",
+                                                  "Won amounts and attainment");
+    }
     Summary current = summarize(reps);
     std::optional<Summary> previous;
     if (ctx.has_compare()) previous = summarize(load_reps(ctx, Which::Compare));

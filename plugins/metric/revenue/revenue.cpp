@@ -6,6 +6,10 @@
 // run's period are summed. Headline targets use rows without a rep (rep_id null): company rows
 // (team_id null too) when there are any, otherwise the team rows, so a company target and its
 // team split are never counted twice. Per-rep targets use the rep's own 'revenue' rows.
+//
+// A won deal without an amount is unknown, not $0: sums cover the known amounts,
+// a note counts the others, and a sum with no known amount is n/a.
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <tally/targets.hpp>
 
@@ -26,24 +30,37 @@ using tally::sdk::Which;
 
 constexpr const char* kWonInPeriod = "status = 'won' and in_period(closed_at)";
 
-// Won amounts of one period or group, by opportunity type.
+// Won amounts of one period or group, by opportunity type; n/a when deals of
+// that type were won but none had an amount.
 struct Split {
-  double new_business = 0;
-  double renewal = 0;
-  double expansion = 0;
-  double total = 0;  // all won deals, including any other type
+  std::optional<double> new_business = 0;
+  std::optional<double> renewal = 0;
+  std::optional<double> expansion = 0;
+  std::optional<double> total = 0;  // all won deals, including any other type
+  int64_t unknown = 0;              // won deals without an amount
 };
 
-// Adds the four type selects to a query; they are read back by read_split().
+constexpr std::array<const char*, 4> kSplitConditions = {"type = 'new_business'", "type = 'renewal'",
+                                                         "type = 'expansion'", "true"};
+
+// Adds the type selects (sum, deals, deals without an amount, per type, the
+// total last) to a query; they are read back by read_split().
 void select_split(tally::sdk::Query& q) {
-  q.select("new_business", "sum_if(amount, type = 'new_business')")
-      .select("renewal", "sum_if(amount, type = 'renewal')")
-      .select("expansion", "sum_if(amount, type = 'expansion')")
-      .select("total", "sum(amount)");
+  const std::array<const char*, 4> names = {"new_business", "renewal", "expansion", "total"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string condition = kSplitConditions[i];
+    q.select(names[i], "sum_if(amount, " + condition + ")")
+        .select(std::string(names[i]) + "_deals", "count_if(" + condition + ")")
+        .select(std::string(names[i]) + "_unknown", tally::sdk::quality::unknown_count(condition));
+  }
 }
 
 Split read_split(const tally::sdk::Rows& rows, uint32_t first) {
-  return Split{rows.number(first), rows.number(first + 1), rows.number(first + 2), rows.number(first + 3)};
+  auto part = [&](uint32_t i) {
+    return tally::sdk::quality::known_total(rows.number(first + 3 * i), rows.integer(first + 3 * i + 1),
+                                            rows.integer(first + 3 * i + 2));
+  };
+  return Split{part(0), part(1), part(2), part(3), rows.integer(first + 11)};
 }
 
 Split totals(const Context& ctx, Which which) {
@@ -96,7 +113,7 @@ class Revenue final : public tally::sdk::Metric {
     struct Part {
       const char* kpi;
       const char* label;
-      double Split::*field;
+      std::optional<double> Split::*field;
     };
     const std::array<Part, 4> parts = {
         {{"revenue", "Revenue", &Split::total},
@@ -125,6 +142,8 @@ class Revenue final : public tally::sdk::Metric {
       ctx.kpi(k);
     }
 
+    tally::sdk::quality::note_unknown_amounts(ctx, current.unknown, "won deal", "won deals",
+                                              "Revenue figures");
     by_rep(ctx);
     std::string dimension = ctx.text("group_by");
     if (dimension != "none" && dimension != "rep") by_group(ctx, dimension);
@@ -170,7 +189,7 @@ class Revenue final : public tally::sdk::Metric {
     std::vector<const RepRow*> order;
     for (const auto& [id, r] : reps) order.push_back(&r);
     std::stable_sort(order.begin(), order.end(), [](const RepRow* a, const RepRow* b) {
-      if (a->won.total != b->won.total) return a->won.total > b->won.total;
+      if (a->won.total != b->won.total) return a->won.total.value_or(-1) > b->won.total.value_or(-1);
       return a->name < b->name;
     });
 
@@ -181,9 +200,10 @@ class Revenue final : public tally::sdk::Metric {
     t.chart(Chart::StackedBar, "rep", "new_business,renewal,expansion");
     for (const RepRow* r : order) {
       std::optional<double> attainment;
-      if (r->target) attainment = tally::sdk::ratio_opt(r->won.total, *r->target);
-      t.row({r->name, r->won.new_business, r->won.renewal, r->won.expansion, r->won.total,
-             tally::sdk::opt(r->target), tally::sdk::opt(attainment)});
+      if (r->target && r->won.total) attainment = tally::sdk::ratio_opt(*r->won.total, *r->target);
+      t.row({r->name, tally::sdk::opt(r->won.new_business), tally::sdk::opt(r->won.renewal),
+             tally::sdk::opt(r->won.expansion), tally::sdk::opt(r->won.total), tally::sdk::opt(r->target),
+             tally::sdk::opt(attainment)});
     }
   }
 
@@ -199,8 +219,8 @@ class Revenue final : public tally::sdk::Metric {
     auto rows = q.run();
     while (rows.next()) {
       Split s = read_split(rows, 1);
-      t.row({rows.is_null(0) ? std::string("(none)") : rows.text(0), s.new_business, s.renewal, s.expansion,
-             s.total});
+      t.row({rows.is_null(0) ? std::string("(none)") : rows.text(0), tally::sdk::opt(s.new_business),
+             tally::sdk::opt(s.renewal), tally::sdk::opt(s.expansion), tally::sdk::opt(s.total)});
     }
   }
 
@@ -217,7 +237,8 @@ class Revenue final : public tally::sdk::Metric {
     auto rows = q.run();
     while (rows.next()) {
       Split s = read_split(rows, 1);
-      t.row({rows.text(0), s.new_business, s.renewal, s.expansion, s.total});
+      t.row({rows.text(0), tally::sdk::opt(s.new_business), tally::sdk::opt(s.renewal),
+             tally::sdk::opt(s.expansion), tally::sdk::opt(s.total)});
     }
   }
 };

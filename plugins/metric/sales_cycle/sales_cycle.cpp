@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <utility>
 #include <vector>
@@ -19,15 +20,25 @@ using tally::sdk::Context;
 using tally::sdk::Unit;
 using tally::sdk::Which;
 
-std::string label_or_none(const std::string& text) { return text.empty() ? "(none)" : text; }
+std::string label_or_none(const std::string& text) {
+  return text.empty() ? "(none)" : text;
+}
 
 constexpr const char* kWonInPeriod = "status = 'won' and in_period(closed_at)";
-constexpr const char* kCycleDays = "days_between(created_at, closed_at)";
+// A deal closed before it was created (a data error) has no cycle: it is left
+// out of every duration and counted in a note.
+constexpr const char* kCycleDays =
+    "if(days_between(created_at, closed_at) >= 0, days_between(created_at, closed_at), null)";
+constexpr const char* kBackwardsCycle = "days_between(created_at, closed_at) < 0";
+constexpr const char* kStageDays =
+    "if(days_between(entered_at, exited_at) >= 0, days_between(entered_at, exited_at), null)";
+constexpr const char* kBackwardsStage = "days_between(entered_at, exited_at) < 0";
 
 class SalesCycle final : public tally::sdk::Metric {
  private:
   struct Cycle {
     double deals = 0;
+    int64_t backwards = 0;  // closed before created: left out of the durations
     std::optional<double> mean;
     std::optional<double> median;
   };
@@ -43,6 +54,7 @@ class SalesCycle final : public tally::sdk::Metric {
     std::string stage;
     int64_t exits = 0;
     std::optional<double> mean, p50, p90;
+    int64_t backwards = 0;  // exited before entered: left out of the durations
   };
 
  public:
@@ -85,6 +97,7 @@ class SalesCycle final : public tally::sdk::Metric {
         /*higher_is_better=*/false);
     rep_table(ctx, current.reps, top_n);
     stage_tables(ctx, current.stages);
+    backwards_notes(ctx, current.cycle, current.stages);
 
     const std::string group_by = ctx.text("group_by");
     if (group_by != "none") breakdown(ctx, group_by, top_n);
@@ -96,12 +109,14 @@ class SalesCycle final : public tally::sdk::Metric {
                     .select("deals", "count(*)")
                     .select("mean_days", std::string("avg(") + kCycleDays + ")")
                     .select("median_days", std::string("median(") + kCycleDays + ")")
+                    .select("backwards", std::string("count_if(") + kBackwardsCycle + ")")
                     .where(kWonInPeriod)
                     .use_period(which)
                     .run();
     Cycle c;
     if (rows.next()) {
       c.deals = static_cast<double>(rows.integer(0));
+      c.backwards = rows.integer(3);
       if (c.deals > 0) {
         c.mean = rows.optional_number(1);
         c.median = rows.optional_number(2);
@@ -153,6 +168,17 @@ class SalesCycle final : public tally::sdk::Metric {
     return reps;
   }
 
+  // Intervals that run backwards are data errors: excluded, and said so.
+  static void backwards_notes(const Context& ctx, const Cycle& cycle, const std::vector<StageRow>& stages) {
+    namespace quality = tally::sdk::quality;
+    quality::note_backwards(ctx, cycle.backwards, "won deal", "won deals", "closed before created",
+                            "the cycle times");
+    int64_t stage_backwards = 0;
+    for (const auto& s : stages) stage_backwards += s.backwards;
+    quality::note_backwards(ctx, stage_backwards, "stage exit", "stage exits", "before its entry",
+                            "the stage durations");
+  }
+
   static double flagged_count(const std::vector<RepCycle>& reps) {
     double n = 0;
     for (const auto& r : reps) n += r.flagged ? 1 : 0;
@@ -180,7 +206,6 @@ class SalesCycle final : public tally::sdk::Metric {
 
   // Time in each stage from stage_history rows that exited in the period, in pipeline order.
   static std::vector<StageRow> stage_rows(const Context& ctx, Which which) {
-    constexpr const char* kStageDays = "days_between(entered_at, exited_at)";
     auto rows = ctx.query("stage_history")
                     .group_by("stage", "stage")
                     .group_by("position", "stage_position")
@@ -188,6 +213,7 @@ class SalesCycle final : public tally::sdk::Metric {
                     .select("mean_days", std::string("avg(") + kStageDays + ")")
                     .select("p50_days", std::string("quantile(") + kStageDays + ", 0.5)")
                     .select("p90_days", std::string("quantile(") + kStageDays + ", 0.9)")
+                    .select("backwards", std::string("count_if(") + kBackwardsStage + ")")
                     .where("exited_at is not null and in_period(exited_at)")
                     .use_period(which)
                     .order_by("position")
@@ -195,7 +221,7 @@ class SalesCycle final : public tally::sdk::Metric {
     std::vector<StageRow> stages;
     while (rows.next())
       stages.push_back({rows.text(0), rows.integer(2), rows.optional_number(3), rows.optional_number(4),
-                        rows.optional_number(5)});
+                        rows.optional_number(5), rows.integer(6)});
     return stages;
   }
 

@@ -5,8 +5,11 @@
 // open opportunities: created before the period end and still open at it
 //                     (status open now, or closed on/after the period end);
 // win rate:           won / (won + lost) among deals closed in the period;
-// average deal size:  won amount / won deals, closed in the period;
-// average cycle:      mean of (closed_at - created_at) in days over deals won in the period.
+// average deal size:  won amount / won deals, closed in the period, over the
+//                     deals whose amount is known (unknown is not $0);
+// average cycle:      mean of (closed_at - created_at) in days over deals won in the period,
+//                     without those closed before they were created (a data error).
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 #include <optional>
@@ -26,13 +29,15 @@ struct Components {
   int64_t won = 0;
   int64_t lost = 0;
   double won_amount = 0;
+  int64_t won_unknown = 0;           // won deals without an amount
+  int64_t backwards = 0;             // won deals closed before they were created
   std::optional<double> cycle_days;  // n/a without won deals
 
   std::optional<double> win_rate() const {
     return tally::sdk::ratio_opt(static_cast<double>(won), static_cast<double>(won + lost));
   }
   std::optional<double> avg_deal_size() const {
-    return tally::sdk::ratio_opt(won_amount, static_cast<double>(won));
+    return tally::sdk::ratio_opt(won_amount, static_cast<double>(won - won_unknown));
   }
   // n/a when any component is n/a or the cycle is zero days.
   std::optional<double> velocity() const {
@@ -53,7 +58,11 @@ tally::sdk::Query components_query(const Context& ctx, Which which) {
       .select("won", std::string("count_if(") + kWonInPeriod + ")")
       .select("lost", "count_if(status = 'lost' and in_period(closed_at))")
       .select("won_amount", std::string("sum_if(amount, ") + kWonInPeriod + ")")
-      .select("cycle_days", std::string("avg_if(days_between(created_at, closed_at), ") + kWonInPeriod + ")")
+      .select("cycle_days", std::string("avg_if(days_between(created_at, closed_at), ") + kWonInPeriod +
+                                " and days_between(created_at, closed_at) >= 0)")
+      .select("won_unknown", tally::sdk::quality::unknown_count(kWonInPeriod))
+      .select("backwards",
+              std::string("count_if(") + kWonInPeriod + " and days_between(created_at, closed_at) < 0)")
       .where("created_at < period_to");
   return q;
 }
@@ -65,6 +74,8 @@ Components read(const tally::sdk::Rows& rows, uint32_t first) {
   c.lost = rows.integer(first + 2);
   c.won_amount = rows.number(first + 3);
   c.cycle_days = rows.optional_number(first + 4);
+  c.won_unknown = rows.integer(first + 5);
+  c.backwards = rows.integer(first + 6);
   return c;
 }
 
@@ -87,6 +98,12 @@ class SalesVelocity final : public tally::sdk::Metric {
         "avg_sales_cycle_days", "Average sales cycle", Unit::Days,
         [&](Which w) { return pick(w).cycle_days; },
         /*higher_is_better=*/false);
+
+    namespace quality = tally::sdk::quality;
+    quality::note_unknown_amounts(ctx, current.won_unknown, "won deal", "won deals",
+                                  "Average deal size and velocity");
+    quality::note_backwards(ctx, current.backwards, "won deal", "won deals", "closed before created",
+                            "the average sales cycle");
 
     std::string dimension = ctx.text("group_by");
     if (dimension != "none") by_group(ctx, dimension);

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -80,6 +81,20 @@ class TerritoryBalance final : public tally::sdk::Metric {
     const std::string units_title = capitalized(units);
 
     const Snapshot now = snapshot(ctx, Which::Current);
+    {
+      auto unknown =
+          ctx.query("opportunities")
+              .select("open", std::string("count_if(amount is null and ") + kOpenAtEnd + ")")
+              .select("won", "count_if(amount is null and status = 'won' and in_period(closed_at))")
+              .where("created_at < period_to")
+              .run();
+      if (unknown.next()) {
+        tally::sdk::quality::note_unknown_amounts(ctx, unknown.integer(0), "open deal", "open deals",
+                                                  "Open pipeline and pipeline per rep");
+        tally::sdk::quality::note_unknown_amounts(ctx, unknown.integer(1), "won deal", "won deals",
+                                                  "Won revenue");
+      }
+    }
     std::optional<Snapshot> before;
     if (ctx.has_compare()) before = snapshot(ctx, Which::Compare);
     tally::sdk::PeriodKpis kpis(ctx, now, before);

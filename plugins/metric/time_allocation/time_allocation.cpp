@@ -26,6 +26,7 @@ struct RepTime {
   double total = 0;
   int64_t deals_won = 0;
   double revenue = 0;
+  bool revenue_unknown = false;  // deals won, none with an amount: n/a, not $0
 };
 
 double minutes_of(const std::map<std::string, double>& m, const std::string& category) {
@@ -138,6 +139,7 @@ class TimeAllocation final : public tally::sdk::Metric {
       auto& r = reps[won.text(0)];
       r.deals_won = won.integer(1);
       r.revenue = won.number(2);
+      r.revenue_unknown = won.is_null(2);
     }
 
     std::vector<std::pair<std::string, const RepTime*>> sorted;
@@ -165,8 +167,10 @@ class TimeAllocation final : public tally::sdk::Metric {
       for (const char* c : kCategories)
         row.emplace_back(tally::sdk::ratio(minutes_of(r->minutes, c), r->total));
       row.emplace_back(r->deals_won);
-      row.emplace_back(r->revenue);
-      row.emplace_back(tally::sdk::ratio(r->revenue, minutes_of(r->minutes, "selling") / 60.0));
+      row.emplace_back(r->revenue_unknown ? Value{} : Value{r->revenue});
+      row.emplace_back(r->revenue_unknown
+                           ? Value{}
+                           : tally::sdk::ratio(r->revenue, minutes_of(r->minutes, "selling") / 60.0));
       t.row(row);
     }
   }

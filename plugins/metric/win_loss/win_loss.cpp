@@ -4,6 +4,9 @@
 //
 // Closed in period: status won or lost and closed_at in [from, to).
 // Assisted: a closed deal with at least one activity on it whose assisting_rep_id is set.
+// A deal without an amount is unknown, not $0: amounts cover the known ones, a note
+// counts the others, and an amount with none known is n/a.
+#include <tally/quality.hpp>
 #include <tally/sdk.hpp>
 
 #include <optional>
@@ -24,9 +27,17 @@ constexpr const char* kNone = "(none)";
 struct Counts {
   int64_t won = 0;
   int64_t lost = 0;
-  double won_amount = 0;
+  double won_amount = 0;  // of the deals with an amount
   double lost_amount = 0;
+  int64_t won_unknown = 0;  // deals without an amount
+  int64_t lost_unknown = 0;
 
+  std::optional<double> won_total() const {
+    return tally::sdk::quality::known_total(won_amount, won, won_unknown);
+  }
+  std::optional<double> lost_total() const {
+    return tally::sdk::quality::known_total(lost_amount, lost, lost_unknown);
+  }
   std::optional<double> win_rate() const {
     return tally::sdk::ratio_opt(static_cast<double>(won), static_cast<double>(won + lost));
   }
@@ -36,8 +47,12 @@ struct Result {
   Counts all;
   Counts assisted;
   Counts alone() const {
-    return Counts{all.won - assisted.won, all.lost - assisted.lost, all.won_amount - assisted.won_amount,
-                  all.lost_amount - assisted.lost_amount};
+    return Counts{all.won - assisted.won,
+                  all.lost - assisted.lost,
+                  all.won_amount - assisted.won_amount,
+                  all.lost_amount - assisted.lost_amount,
+                  all.won_unknown - assisted.won_unknown,
+                  all.lost_unknown - assisted.lost_unknown};
   }
 };
 
@@ -58,10 +73,13 @@ class WinLoss final : public tally::sdk::Metric {
     kpis.add("lost_deals", "Lost deals", Unit::Count, false,
              [](const Result& r) { return Opt(static_cast<double>(r.all.lost)); });
     kpis.add("won_amount", "Won amount", Unit::Money, true,
-             [](const Result& r) { return Opt(r.all.won_amount); });
+             [](const Result& r) { return r.all.won_total(); });
     kpis.add("assisted_share", "Won deals with an assisting rep", Unit::Percent, true, [](const Result& r) {
       return tally::sdk::ratio_opt(static_cast<double>(r.assisted.won), static_cast<double>(r.all.won));
     });
+
+    tally::sdk::quality::note_unknown_amounts(ctx, current.all.won_unknown + current.all.lost_unknown,
+                                              "closed deal", "closed deals", "Won and lost amounts");
 
     std::string group = ctx.text("group_by");
     int64_t top_n = ctx.integer("top_n");
@@ -81,10 +99,13 @@ class WinLoss final : public tally::sdk::Metric {
                       .select("lost", "count_if(status = 'lost')")
                       .select("won_amount", "sum_if(amount, status = 'won')")
                       .select("lost_amount", "sum_if(amount, status = 'lost')")
+                      .select("won_unknown", "count_if(status = 'won' and amount is null)")
+                      .select("lost_unknown", "count_if(status = 'lost' and amount is null)")
                       .where(kClosedInPeriod)
                       .run();
     if (totals.next())
-      r.all = Counts{totals.integer(0), totals.integer(1), totals.number(2), totals.number(3)};
+      r.all = Counts{totals.integer(0), totals.integer(1), totals.number(2),
+                     totals.number(3),  totals.integer(4), totals.integer(5)};
     return r;
   }
 
@@ -117,6 +138,7 @@ class WinLoss final : public tally::sdk::Metric {
         if (!result || closed < period.from || closed >= period.to) continue;
         (won ? result->assisted.won : result->assisted.lost) += 1;
         (won ? result->assisted.won_amount : result->assisted.lost_amount) += rows.number(3);
+        if (rows.is_null(3)) (won ? result->assisted.won_unknown : result->assisted.lost_unknown) += 1;
       }
     }
   }
@@ -132,25 +154,25 @@ class WinLoss final : public tally::sdk::Metric {
     auto rows = ctx.query("opportunities")
                     .group_by("reason", "loss_reason")
                     .select("lost", "count(*)")
-                    .select("lost_amount", "sum(amount)")
+                    .select("lost_amount", "sum(amount)")  // NULL when no amount is known
                     .where("status = 'lost' and in_period(closed_at)")
                     .order_by("lost", true)
                     .run();
     struct R {
       std::string reason;
       int64_t lost;
-      double amount;
+      std::optional<double> amount;
     };
     std::vector<R> reasons;
     int64_t total = 0;
     while (rows.next()) {
-      reasons.push_back(R{rows.is_null(0) ? kNone : rows.text(0), rows.integer(1), rows.number(2)});
+      reasons.push_back(R{rows.is_null(0) ? kNone : rows.text(0), rows.integer(1), rows.optional_number(2)});
       total += reasons.back().lost;
     }
     int64_t shown = 0;
     for (const auto& r : reasons) {
       if (shown++ >= top_n) break;
-      t.row({r.reason, r.lost, r.amount,
+      t.row({r.reason, r.lost, tally::sdk::opt(r.amount),
              tally::sdk::ratio(static_cast<double>(r.lost), static_cast<double>(total))});
     }
   }
@@ -173,14 +195,17 @@ class WinLoss final : public tally::sdk::Metric {
                     .select("won_amount", "sum_if(amount, status = 'won')")
                     .select("lost_amount", "sum_if(amount, status = 'lost')")
                     .select("closed", "count(*)")
+                    .select("won_unknown", "count_if(status = 'won' and amount is null)")
+                    .select("lost_unknown", "count_if(status = 'lost' and amount is null)")
                     .where(kClosedInPeriod)
                     .order_by("closed", true)
                     .limit(top_n)
                     .run();
     while (rows.next()) {
-      Counts c{rows.integer(1), rows.integer(2), rows.number(3), rows.number(4)};
+      Counts c{rows.integer(1), rows.integer(2), rows.number(3),
+               rows.number(4),  rows.integer(6), rows.integer(7)};
       t.row({rows.is_null(0) ? std::string(kNone) : rows.text(0), c.won, c.lost,
-             tally::sdk::opt(c.win_rate()), c.won_amount, c.lost_amount});
+             tally::sdk::opt(c.win_rate()), tally::sdk::opt(c.won_total()), tally::sdk::opt(c.lost_total())});
     }
   }
 
@@ -194,7 +219,7 @@ class WinLoss final : public tally::sdk::Metric {
         .column("share_of_won", Unit::Percent);
     t.chart(Chart::Bar, "closed_by", "won");
     auto add = [&](const char* label, const Counts& c) {
-      t.row({std::string(label), c.won, c.lost, tally::sdk::opt(c.win_rate()), c.won_amount,
+      t.row({std::string(label), c.won, c.lost, tally::sdk::opt(c.win_rate()), tally::sdk::opt(c.won_total()),
              tally::sdk::ratio(static_cast<double>(c.won), static_cast<double>(r.all.won))});
     };
     add("assisted", r.assisted);

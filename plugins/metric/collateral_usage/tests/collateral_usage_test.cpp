@@ -148,7 +148,8 @@ TEST(CollateralUsage, DealTypesCompareLikeWithLike) {
   // "without" unless the comparison keeps to new business.
   f.exec(
       "INSERT INTO opportunities(id,owner_id,amount,type,status,created_at,closed_at) VALUES"
-      " (7,1,100,'renewal','won','2024-12-01','2025-02-02'),(8,2,100,'renewal','won','2024-12-01','2025-02-03')");
+      " (7,1,100,'renewal','won','2024-12-01','2025-02-02'),(8,2,100,'renewal','won','2024-12-01','2025-02-"
+      "03')");
   auto all = f.run_metric("collateral_usage", q1());
   ASSERT_TRUE(all.ok) << all.error;
   // With any collateral (uses before the period end): 1 won; 2, 3 lost -> 1/3.

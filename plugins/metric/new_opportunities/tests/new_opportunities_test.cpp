@@ -48,7 +48,8 @@ TEST(NewOpportunities, BySourceWithNoneRowAndShares) {
   EXPECT_EQ(number(t, row(t, "source", "web"), "amount"), 300);
   EXPECT_DOUBLE_EQ(number(t, row(t, "source", "web"), "share_of_deals"), 0.5);
   EXPECT_EQ(number(t, row(t, "source", "referral"), "deals"), 1);  // a group with a single deal
-  EXPECT_EQ(number(t, row(t, "source", "(none)"), "amount"), 0);
+  // Its only deal (4) has no amount: unknown, not $0 (issue 11).
+  EXPECT_TRUE(is_na(t, row(t, "source", "(none)"), "amount"));
 }
 
 TEST(NewOpportunities, MonthlyAndWeeklyTrend) {
@@ -117,4 +118,29 @@ TEST(NewOpportunities, NoGroupNoTrend) {
                    {.from = "2025-01-01", .to = "2025-04-01", .params_yaml = "group_by: none, trend: none"});
   ASSERT_TRUE(m.ok) << m.error;
   EXPECT_TRUE(m.tables.empty());
+}
+
+// Issue 11: deals created without an amount are unknown, not $0. In March
+// 2025 two deals are created, neither with an amount: the amount KPI and the
+// trend cell are n/a; with a third of 250 the total is 250 and a note counts
+// the two unknown.
+TEST(NewOpportunities, UnknownAmountsAreNotZero) {
+  StoreFixture f;
+  f.exec(
+      "INSERT INTO opportunities(id,amount,status,created_at) VALUES"
+      " (1,NULL,'open','2025-03-02'),(2,NULL,'open','2025-03-05')");
+  auto m = f.run_metric("new_opportunities", span("2025-03-01", "2025-04-01", "none", "trend: month"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "new_opportunities").value, 2);
+  EXPECT_FALSE(kpi(m, "new_opportunity_amount").value.has_value());
+  const auto& t = table(m, "trend");
+  EXPECT_TRUE(is_na(t, row(t, "month", "2025-03-01"), "amount"));
+
+  f.exec("INSERT INTO opportunities(id,amount,status,created_at) VALUES (3,250,'open','2025-03-09')");
+  auto some = f.run_metric("new_opportunities", span("2025-03-01", "2025-04-01"));
+  ASSERT_TRUE(some.ok) << some.error;
+  EXPECT_DOUBLE_EQ(*kpi(some, "new_opportunity_amount").value, 250);
+  ASSERT_EQ(some.notes.size(), 1u);
+  EXPECT_EQ(some.notes[0],
+            "amount unknown on 2 new deals: New opportunity amounts count the known amounts only");
 }

@@ -2,6 +2,8 @@
 // figure is worked out by hand in the comments.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "support/fixture.hpp"
 
 using namespace tally::testing;
@@ -265,4 +267,35 @@ TEST(Pipeline, OpenAndWeightedPipelineAtEachPeriodsEndFromStageHistory) {
   int said = 0;
   for (const auto& n : m.notes) said += n.find("1 deal open on ") != std::string::npos;
   EXPECT_EQ(said, 2) << "C has no history at either end";
+}
+
+// Issue 11: an amount that is unknown stays unknown. At the end of Q1 2025
+// deals 1 and 2 are open without an amount; at the end of Q4 2024 deal 3
+// (500) was open (lost in February). Open pipeline is n/a, not $0.00, and
+// its comparison is not "-100 %". With deal 4 (300) open too, the total is
+// the known 300 and a note counts the two unknown.
+TEST(Pipeline, UnknownAmountsAreNotZero) {
+  StoreFixture f;
+  f.exec(
+      "INSERT INTO opportunities(id,amount,status,stage,created_at,closed_at) VALUES"
+      " (1,NULL,'open','Proposal','2025-01-10',NULL),(2,NULL,'open','Proposal','2025-02-10',NULL),"
+      " (3,500,'lost','Closed Lost','2024-11-01','2025-02-01')");
+  auto m = f.run_metric("pipeline", q1());
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "open_deals").value, 2);
+  EXPECT_FALSE(kpi(m, "open_pipeline").value.has_value());
+  EXPECT_FALSE(kpi(m, "weighted_pipeline").value.has_value());
+  EXPECT_DOUBLE_EQ(*kpi(m, "open_pipeline").previous, 500);
+  EXPECT_FALSE(kpi(m, "open_pipeline").change_relative().has_value());
+  const std::string note =
+      "amount unknown on 2 open deals: Open and weighted pipeline count the known amounts only";
+  EXPECT_NE(std::find(m.notes.begin(), m.notes.end(), note), m.notes.end());
+
+  f.exec(
+      "INSERT INTO opportunities(id,amount,status,stage,created_at) VALUES "
+      "(4,300,'open','Proposal','2025-03-01')");
+  auto some = f.run_metric("pipeline", q1());
+  ASSERT_TRUE(some.ok) << some.error;
+  EXPECT_DOUBLE_EQ(*kpi(some, "open_pipeline").value, 300);
+  EXPECT_NE(std::find(some.notes.begin(), some.notes.end(), note), some.notes.end());
 }

@@ -155,3 +155,33 @@ TEST(Revenue, FilterAppliesToDealsAndTargets) {
   EXPECT_DOUBLE_EQ(*kpi(m, "revenue").target, 500);
   EXPECT_DOUBLE_EQ(*kpi(m, "revenue_new_business").target, 300);
 }
+
+// Issue 11: in Q1 2025 Ann won 100 new business and a renewal without an
+// amount; Bob won an expansion without an amount. Revenue is the known 100;
+// renewal and expansion revenue are n/a, not $0.00; new business 100; a note
+// counts the 2 unknown. Bob's row in by_rep has n/a revenue.
+TEST(Revenue, UnknownAmountsAreNotZero) {
+  StoreFixture f;
+  f.exec(
+      "INSERT INTO reps(id,name) VALUES (1,'Ann'),(2,'Bob');"
+      "INSERT INTO opportunities(id,owner_id,amount,type,status,created_at,closed_at) VALUES"
+      " (1,1,100,'new_business','won','2025-01-01','2025-01-15'),"
+      " (2,1,NULL,'renewal','won','2025-01-01','2025-02-10'),"
+      " (3,2,NULL,'expansion','won','2025-01-01','2025-02-20')");
+  auto m = f.run_metric("revenue", span("2025-01-01", "2025-04-01"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "revenue").value, 100);
+  EXPECT_DOUBLE_EQ(*kpi(m, "revenue_new_business").value, 100);
+  EXPECT_FALSE(kpi(m, "revenue_renewal").value.has_value());
+  EXPECT_FALSE(kpi(m, "revenue_expansion").value.has_value());
+  ASSERT_EQ(m.notes.size(), 1u);
+  EXPECT_EQ(m.notes[0], "amount unknown on 2 won deals: Revenue figures count the known amounts only");
+  const auto& t = table(m, "by_rep");
+  EXPECT_TRUE(is_na(t, row(t, "rep", "Bob"), "revenue"));
+  EXPECT_DOUBLE_EQ(number(t, row(t, "rep", "Ann"), "revenue"), 100);
+
+  // No deal at all in a period: a real zero.
+  auto empty = f.run_metric("revenue", span("2024-01-01", "2024-04-01"));
+  ASSERT_TRUE(empty.ok) << empty.error;
+  EXPECT_DOUBLE_EQ(*kpi(empty, "revenue").value, 0);
+}

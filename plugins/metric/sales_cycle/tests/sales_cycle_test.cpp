@@ -120,3 +120,30 @@ TEST(SalesCycle, FilterGroupByAndEmptyPeriods) {
   ASSERT_TRUE(day.ok) << day.error;
   EXPECT_DOUBLE_EQ(*kpi(day, "mean_cycle_days").value, 20);  // deal 3
 }
+
+// Issue 11: intervals that run backwards are data errors. Deal 8 was won two
+// days before it was created; a Prospecting visit of deal 4 ends before it
+// began. Both are left out of the durations (the figures of the seed stay:
+// mean 34, median 20; Prospecting 2, 4, 6 days) and counted in notes; the
+// deal still counts as won.
+TEST(SalesCycle, BackwardsIntervalsAreExcludedWithANote) {
+  StoreFixture f;
+  seed(f);
+  f.exec(
+      "INSERT INTO opportunities(id,owner_id,amount,status,created_at,closed_at) VALUES"
+      " (8,2,100,'won','2025-02-10','2025-02-08');"
+      "INSERT INTO stage_history(opportunity_id,stage,entered_at,exited_at) VALUES"
+      " (4,'Prospecting','2025-02-10','2025-02-01')");
+  auto m = f.run_metric("sales_cycle", {.from = "2025-01-01", .to = "2025-04-01"});
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "mean_cycle_days").value, 34);
+  EXPECT_DOUBLE_EQ(*kpi(m, "median_cycle_days").value, 20);
+  EXPECT_DOUBLE_EQ(*kpi(m, "won_deals").value, 6);
+  const auto& t = table(m, "stage_durations");
+  EXPECT_DOUBLE_EQ(number(t, row(t, "stage", "Prospecting"), "mean_days"), 4);
+  EXPECT_DOUBLE_EQ(number(t, row(t, "stage", "Prospecting"), "p50_days"), 4);
+  const std::vector<std::string> expected = {
+      "1 won deal closed before created: left out of the cycle times (data error)",
+      "1 stage exit before its entry: left out of the stage durations (data error)"};
+  EXPECT_EQ(m.notes, expected);
+}

@@ -112,3 +112,25 @@ TEST(SalesVelocity, FilterKeepsOneRegion) {
   EXPECT_DOUBLE_EQ(*kpi(m, "open_opportunities").value, 1);
   EXPECT_DOUBLE_EQ(*kpi(m, "sales_velocity").value, 200.0 / 45);
 }
+
+// Issue 11: deal 9, won in Q1, has no amount and closed before it was created.
+// It counts as won (win rate 3 / 4) but not in the average deal size (400 / 2
+// = 200, not 400 / 3) nor in the cycle (still 45 days): velocity = 3 x 0.75 x
+// 200 / 45 = 10 per day. Two notes say so.
+TEST(SalesVelocity, UnknownAmountAndBackwardsCycleAreLeftOut) {
+  StoreFixture f;
+  seed(f);
+  f.exec(
+      "INSERT INTO opportunities(id,owner_id,amount,status,created_at,closed_at,stage) VALUES"
+      " (9,1,NULL,'won','2025-02-10','2025-02-08','Closed Won')");
+  auto m = f.run_metric("sales_velocity", span("2025-01-01", "2025-04-01"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_rate").value, 0.75);
+  EXPECT_DOUBLE_EQ(*kpi(m, "avg_deal_size").value, 200);
+  EXPECT_DOUBLE_EQ(*kpi(m, "avg_sales_cycle_days").value, 45);
+  EXPECT_NEAR(*kpi(m, "sales_velocity").value, 10, 1e-9);
+  const std::vector<std::string> expected = {
+      "amount unknown on 1 won deal: Average deal size and velocity count the known amounts only",
+      "1 won deal closed before created: left out of the average sales cycle (data error)"};
+  EXPECT_EQ(m.notes, expected);
+}

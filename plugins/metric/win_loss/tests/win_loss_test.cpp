@@ -159,3 +159,30 @@ TEST(WinLoss, RegionFilter) {
   EXPECT_DOUBLE_EQ(*kpi(m, "assisted_share").value, 0.5);  // 1 of Ann's 2 wins
   EXPECT_EQ(m.find_table("by_reason"), nullptr);           // group_by: none
 }
+
+// Issue 11: lost deals without a value. In Q1 2025 deal 1 (won 100) and two
+// lost deals without an amount (reason 'price'). lost_amount for 'price' is
+// n/a, not $0.00; won amount stays 100; a note counts the 2 unknown.
+TEST(WinLoss, UnknownAmountsAreNotZero) {
+  StoreFixture f;
+  f.exec(
+      "INSERT INTO opportunities(id,amount,status,created_at,closed_at,loss_reason) VALUES"
+      " (1,100,'won','2025-01-01','2025-01-15',NULL),(2,NULL,'lost','2025-01-01','2025-02-01','price'),"
+      " (3,NULL,'lost','2025-01-01','2025-02-02','price')");
+  auto m = f.run_metric("win_loss", span("2025-01-01", "2025-04-01"));
+  ASSERT_TRUE(m.ok) << m.error;
+  EXPECT_DOUBLE_EQ(*kpi(m, "won_amount").value, 100);
+  EXPECT_DOUBLE_EQ(*kpi(m, "win_rate").value, 1.0 / 3.0);
+  const auto& t = table(m, "by_reason");
+  EXPECT_DOUBLE_EQ(number(t, row(t, "reason", "price"), "lost"), 2);
+  EXPECT_TRUE(is_na(t, row(t, "reason", "price"), "lost_amount"));
+  ASSERT_EQ(m.notes.size(), 1u);
+  EXPECT_EQ(m.notes[0],
+            "amount unknown on 2 closed deals: Won and lost amounts count the known amounts only");
+
+  // Only unknown won amounts: won amount is n/a.
+  f.exec("UPDATE opportunities SET amount = NULL WHERE id = 1");
+  auto none = f.run_metric("win_loss", span("2025-01-01", "2025-04-01"));
+  ASSERT_TRUE(none.ok) << none.error;
+  EXPECT_FALSE(kpi(none, "won_amount").value.has_value());
+}

@@ -1,0 +1,58 @@
+// Warnings about the data a run rests on, decided once by the host for every
+// metric (docs/decisions.md, "Data a run rests on"):
+//   - the latest import feeding a table the metrics read rejected rows;
+//   - the report period lies outside the dates the data covers (the stale
+//     cron report);
+//   - subscription events were derived from subscriptions without events.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "query/query.hpp"
+#include "store/backend.hpp"
+
+namespace tally::run {
+
+// The store tables a dataset's rows come from (subscription events are
+// completed from subscriptions; the others are their own table).
+std::vector<std::string> dataset_tables(const std::string& dataset);
+
+// One warning per latest import with rejects among the imports that fed
+// `tables`: "the last import of opportunities (2026-01-05 10:00:00,
+// deals.csv) rejected 4,511 of 8,800 rows: figures rest on the rows kept".
+std::vector<std::string> import_warnings(const std::set<std::string>& tables, store::Connection& connection,
+                                         const query::Dialect& dialect);
+
+// The first and last day any of `datasets` has a row on (the whole store,
+// no filters); nullopt when none has dated rows.
+std::optional<std::pair<std::string, std::string>> data_dates(const std::set<std::string>& datasets,
+                                                              store::Connection& connection,
+                                                              const query::Dialect& dialect);
+
+// A warning when the period [from, to) lies outside [first, last]: it starts
+// after the last day, ends on or before the first, or the data stops before
+// the period's last elapsed day (the day before `as_of` while it runs).
+std::optional<std::string> period_warning(const std::string& from, const std::string& to,
+                                          const std::string& as_of, const std::string& first,
+                                          const std::string& last);
+
+// How many subscriptions have no events and so stand in with derived ones,
+// under the run's filters; asked once per run (thread-safe).
+class DerivedEvents {
+ public:
+  explicit DerivedEvents(query::Scope scope) : scope_(std::move(scope)) {}
+  // The note a metric that read subscription_events shows; nullopt when no
+  // event was derived.
+  std::optional<std::string> note(store::Connection& connection, const query::Dialect& dialect);
+
+ private:
+  query::Scope scope_;
+  std::mutex mutex_;
+  std::optional<int64_t> count_;
+};
+
+}  // namespace tally::run
