@@ -145,11 +145,11 @@ TEST_F(ConfigTest, UnknownTopLevelKeySuggestsTheClosest) {
   EXPECT_EQ(
       errors(std::string("titel: Review\n") + kMinimal),
       "1:1: unknown key 'titel'; did you mean 'title'? valid: title, data, currency, fiscal_year_start, "
-      "as_of, period, compare, filters, plugin_paths, metrics, reports\n");
+      "as_of, period, compare, filters, plugin_paths, metrics, reports, require_signed, trusted_keys\n");
   EXPECT_EQ(
       errors(std::string("colour: red\n") + kMinimal),
       "1:1: unknown key 'colour'; valid: title, data, currency, fiscal_year_start, as_of, period, compare, "
-      "filters, plugin_paths, metrics, reports\n");
+      "filters, plugin_paths, metrics, reports, require_signed, trusted_keys\n");
 }
 
 TEST_F(ConfigTest, ReportsAllProblemsAtOnce) {
@@ -343,7 +343,9 @@ class PeriodTest : public ConfigTest {
   }
 };
 
-std::string text(const Period& period) { return period.from.iso() + ".." + period.to.iso(); }
+std::string text(const Period& period) {
+  return period.from.iso() + ".." + period.to.iso();
+}
 
 TEST_F(PeriodTest, LastAndThisCalendar) {
   EXPECT_EQ(text(resolve("{last: quarter}", "2026-01-15")), "2025-10-01..2026-01-01");
