@@ -16,11 +16,18 @@ step() {
   fi
 }
 
-step "$cmake" --install "$build" --prefix "$work/prefix"
+# Stripped as packagers install it: every shipped plugin must still load.
+step "$cmake" --install "$build" --prefix "$work/prefix" --strip
 tally="$work/prefix/bin/tally"
-"$tally" new-plugin deal_mix --dir "$work/deal_mix"
-step "$cmake" -S "$work/deal_mix" -B "$work/deal_mix/build" -DCMAKE_PREFIX_PATH="$work/prefix"
-step "$cmake" --build "$work/deal_mix/build"
+cd "$work"
+"$tally" new-plugin deal_mix >"$work/new.txt"
+# The build command exactly as printed (cmake, ctest: those on PATH).
+printed=$(sed -n 2p "$work/new.txt")
+case "$printed" in "  cmake -S deal_mix -B deal_mix/build -DCMAKE_PREFIX_PATH="*) ;; *) cat "$work/new.txt"; exit 1 ;; esac
+step sh -c "$printed"
+grep -q 'plugin_case.deal_mix.basic .*Passed' "$work/step.log" || { cat "$work/step.log"; exit 1; }
+"$tally" plugin verify --dir "$work/prefix/lib/tally/plugins" >"$work/verify.txt" || { cat "$work/verify.txt"; exit 1; }
+grep -q '^ok      win_loss' "$work/verify.txt"
 grep -q '^sha256: [0-9a-f]\{64\}$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"
 grep -q '^sdk: "1.2"$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"
 

@@ -197,6 +197,37 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   new_plugin->add_option("--dir", new_args.dir, "Folder to create (default: ./NAME)");
 
+  tally::cli::PluginCommandArgs plugin_args;
+  auto* plugin = app.add_subcommand("plugin", "Install, verify or sign plugins");
+  plugin->require_subcommand(1);
+  auto* plugin_install = plugin->add_subcommand(
+      "install", "Check plugins (a folder of library + manifest, a manifest, or a .tar.gz) and install them");
+  plugin_install->add_option("path", plugin_args.paths, "Plugin folder, *.plugin.yaml or .tar.gz")
+      ->required();
+  plugin_install->add_option("--dir", plugin_args.dir,
+                             "Plugin folder to install into (default: the installed one)");
+  auto* plugin_verify = plugin->add_subcommand("verify", "Re-check installed plugins as the loader would");
+  plugin_verify->add_option("name", plugin_args.name, "Only this plugin");
+  plugin_verify->add_option("--dir", plugin_args.dir, "Plugin folder to check (default: the search path)");
+  plugin_verify->add_option("--plugin-path", plugin_args.plugin_paths, "More plugin folders to check");
+  for (auto* sub : {plugin_install, plugin_verify}) {
+    sub->add_option("--trusted-keys", plugin_args.trusted_keys,
+                    "Folder of trusted ed25519 public keys, *.pem (default: $TALLY_TRUSTED_KEYS)");
+    sub->add_flag("--require-signed", plugin_args.require_signed,
+                  "Refuse plugins without a trusted signature");
+  }
+  auto* plugin_sign = plugin->add_subcommand("sign", "Sign plugin manifests with an ed25519 private key");
+  plugin_sign->add_option("manifest", plugin_args.paths, "*.plugin.yaml to sign")->required();
+  plugin_sign->add_option("--key", plugin_args.key, "ed25519 private key, PEM")->required();
+
+  tally::cli::TestPluginArgs test_args;
+  auto* test_plugin =
+      app.add_subcommand("test-plugin", "Run a plugin's golden cases (DIR/tests/cases/<case>/)");
+  test_plugin->add_option("dir", test_args.dir, "The plugin's folder")->required();
+  test_plugin->add_option("--case", test_args.only, "Only this case");
+  test_plugin->add_option("--plugin-path", test_args.plugin_path,
+                          "Where the built plugin is (default: DIR/build/plugins)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -222,6 +253,10 @@ int main(int argc, char** argv) {
     if (*schema) return tally::cli::schema_markdown();
     if (*deliver) return tally::cli::deliver_outbox(outbox_args, outbox_retry, outbox_list);
     if (*schedule) return tally::cli::schedule(schedule_args);
+    if (*test_plugin) return tally::cli::test_plugin(test_args);
+    if (*plugin_install) return tally::cli::plugin_install(plugin_args);
+    if (*plugin_verify) return tally::cli::plugin_verify(plugin_args);
+    if (*plugin_sign) return tally::cli::plugin_sign(plugin_args);
   } catch (const std::exception& e) {
     // Last line of defence: one clear message, never a stack trace.
     std::cerr << "tally: " << tally::escape_for_terminal(e.what()) << '\n';

@@ -1,6 +1,20 @@
-# cmake -P helper: copies a plugin manifest and fills in library, sha256, sdk.
+# cmake -P helper of tally_add_plugin(): seals the library (its content hash
+# into its Tally note) and copies the plugin manifest with library, sha256
+# (that content hash) and sdk filled in.
+# Inputs: MANIFEST_IN MANIFEST_OUT LIBRARY SDK_HEADER SEAL
+set(image "${LIBRARY}.sealing")
+execute_process(COMMAND "${SEAL}" image "${LIBRARY}" "${image}" RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cannot seal ${LIBRARY}")
+endif()
+file(SHA256 "${image}" digest)
+file(REMOVE "${image}")
+execute_process(COMMAND "${SEAL}" patch "${LIBRARY}" "${digest}" RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cannot seal ${LIBRARY}")
+endif()
+
 file(READ "${MANIFEST_IN}" text)
-file(SHA256 "${LIBRARY}" digest)
 get_filename_component(libname "${LIBRARY}" NAME)
 file(STRINGS "${SDK_HEADER}" major_line REGEX "^#define TALLY_SDK_VERSION_MAJOR ")
 file(STRINGS "${SDK_HEADER}" minor_line REGEX "^#define TALLY_SDK_VERSION_MINOR ")

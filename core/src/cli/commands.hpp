@@ -102,4 +102,29 @@ struct NewPluginArgs {
 };
 int new_plugin(const NewPluginArgs& args);
 
+// `tally plugin install PATH... [--dir DIR]`, `tally plugin verify [NAME]`,
+// `tally plugin sign --key KEY MANIFEST...` (cli/plugin_commands.cpp).
+struct PluginCommandArgs {
+  std::vector<std::string> paths;         // install: folders, manifests, .tar.gz; sign: manifests
+  std::string name;                       // verify: one plugin (default: all)
+  std::string dir;                        // install: the plugin folder to install into; verify: it too
+  std::vector<std::string> plugin_paths;  // verify: folders to check (default: the search path)
+  std::string key;                        // sign: ed25519 private key (PEM)
+  std::string trusted_keys;               // folder of trusted public keys (default $TALLY_TRUSTED_KEYS)
+  bool require_signed = false;            // refuse unsigned plugins
+};
+int plugin_install(const PluginCommandArgs& args);
+int plugin_verify(const PluginCommandArgs& args);
+int plugin_sign(const PluginCommandArgs& args);
+
+// `tally test-plugin DIR [--case NAME] [--plugin-path P]`: a plugin's golden
+// cases, DIR/tests/cases/<case>/ (cli/test_plugin.cpp).
+struct TestPluginArgs {
+  std::string dir;
+  std::string only;         // --case
+  std::string plugin_path;  // where the built plugin is (default DIR/build/plugins)
+};
+int test_plugin(const TestPluginArgs& args);
+std::string fmt_number(double v);
+
 }  // namespace tally::cli

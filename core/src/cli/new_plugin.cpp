@@ -1,5 +1,7 @@
 // `tally new-plugin NAME`: an out-of-tree plugin project that builds against
 // the installed SDK with find_package(TallySDK) and one tally_add_plugin().
+#define BOOST_DLL_USE_STD_FS
+#include <boost/dll/runtime_symbol_info.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +17,17 @@ namespace tally::cli {
 namespace fs = std::filesystem;
 
 namespace {
+
+// A path as one shell word: quoted only when it needs to be.
+std::string shell_word(const std::string& s) {
+  if (!s.empty() &&
+      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,") ==
+          std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   for (size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos; pos += to.size())
@@ -44,6 +57,39 @@ set(CMAKE_CXX_STANDARD 17)
 find_package(TallySDK 1.0 REQUIRED)
 
 tally_add_plugin(NAME @NAME@ MANIFEST @NAME@.plugin.yaml SOURCES @NAME@.cpp)
+@CASES@)TALLY";
+
+const char* kCMakeCases = R"TALLY(
+# Golden cases in tests/cases/<case>/, one ctest test each (`tally test-plugin .` runs them too).
+enable_testing()
+tally_add_plugin_cases()
+)TALLY";
+
+// The metric's golden case, worked out by hand: in Q1 2025 Ada won 1,000.00
+// (and lost 400.00), Bo won 250.50; Bo's 9,999.00 closed in December 2024.
+const char* kCaseSeed = R"TALLY(-- Two reps and four deals; only deals closed in Q1 2025 count.
+INSERT INTO reps (id, name, region) VALUES (1, 'Ada', 'EMEA'), (2, 'Bo', 'NA');
+INSERT INTO opportunities (id, owner_id, amount, status, created_at, closed_at) VALUES
+  (1, 1, 1000.00, 'won',  '2025-01-05', '2025-02-01'),
+  (2, 2,  250.50, 'won',  '2025-01-10', '2025-03-15'),
+  (3, 1,  400.00, 'lost', '2025-01-12', '2025-03-20'),
+  (4, 2, 9999.00, 'won',  '2024-11-01', '2024-12-20');
+)TALLY";
+
+const char* kCaseConfig = R"TALLY(title: Golden case
+period: {from: 2025-01-01, to: 2025-04-01}
+metrics:
+  - use: @NAME@
+)TALLY";
+
+const char* kCaseExpected = R"TALLY({
+  "metrics": [{
+    "name": "@NAME@",
+    "status": "ok",
+    "kpis": [{"name": "won_amount", "unit": "money", "value": 1250.50}],
+    "tables": [{"name": "by_rep", "rows": [["Ada", 1, 1000.00], ["Bo", 1, 250.50]]}]
+  }]
+}
 )TALLY";
 
 const char* kMetricSource = R"TALLY(// @NAME@: a Tally metric plugin.
@@ -134,14 +180,20 @@ const char* kReadme = R"TALLY(# @NAME@
 
 A Tally @KIND@ plugin.
 
-## Build
+## Build and test
 ```sh
 cmake -S . -B build -DCMAKE_PREFIX_PATH=/path/to/tally/install
 cmake --build build
+ctest --test-dir build --output-on-failure     # or: tally test-plugin .
 ```
-The build writes `build/plugins/libtally_@NAME@.so` and its manifest `build/plugins/@NAME@.plugin.yaml`
-(with the library's sha256 filled in). Point Tally at it with `TALLY_PLUGIN_PATH=$PWD/build/plugins` or
-`plugin_paths:` in a report config, then check it with `tally describe @NAME@`.
+The build writes `build/plugins/libtally_@NAME@.so`, sealed (its content hash in its Tally note), and its
+manifest `build/plugins/@NAME@.plugin.yaml`. Point Tally at it with `TALLY_PLUGIN_PATH=$PWD/build/plugins`
+or `plugin_paths:` in a report config, check it with `tally describe @NAME@`, and install it with
+`tally plugin install build/plugins`.
+
+Golden cases live in `tests/cases/<case>/`: `seed.sql` (or `seed.yaml`) fills an empty database,
+`config.yaml` is a report config without `data:`, and `expected.json` holds the parts of
+`tally run --format json` that must come out (money within half a cent, percentages within 1e-6).
 )TALLY";
 
 }  // namespace
@@ -162,6 +214,7 @@ int new_plugin(const NewPluginArgs& args) {
     std::string out = replace_all(text, "@NAME@", args.name);
     out = replace_all(out, "@CLASS@", class_name(args.name));
     out = replace_all(out, "@TITLE@", class_name(args.name));
+    out = replace_all(out, "@CASES@", metric ? kCMakeCases : "");
     return replace_all(out, "@KIND@", args.kind);
   };
   auto write = [&](const std::string& file, const std::string& text) {
@@ -180,9 +233,28 @@ int new_plugin(const NewPluginArgs& args) {
   write(args.name + ".cpp", metric ? kMetricSource : kReportSource);
   write(args.name + ".plugin.yaml", metric ? kMetricManifest : kReportManifest);
   write("README.md", kReadme);
-  std::cout << "created " << dir.string() << "/ (" << args.kind << " plugin '" << args.name
-            << "'); build it with: cmake -S " << dir.string() << " -B " << (dir / "build").string()
-            << " && cmake --build " << (dir / "build").string() << '\n';
+  if (metric) {
+    fs::create_directories(dir / "tests" / "cases" / "basic");
+    write("tests/cases/basic/seed.sql", kCaseSeed);
+    write("tests/cases/basic/config.yaml", kCaseConfig);
+    write("tests/cases/basic/expected.json", kCaseExpected);
+  }
+  // The SDK installed beside this tally, if any: the build command then
+  // works exactly as printed.
+  std::error_code ec;
+  const fs::path prefix = boost::dll::program_location(ec).parent_path().parent_path();
+  const bool installed =
+      !ec && fs::exists(prefix / TALLY_INSTALL_LIBDIR / "cmake" / "TallySDK" / "TallySDKConfig.cmake", ec);
+  const std::string quoted_dir = shell_word(dir.string()), build = shell_word((dir / "build").string());
+  std::cout << "created " << dir.string() << "/ (" << args.kind << " plugin '" << args.name << "'"
+            << (metric ? ", with one golden case" : "") << "); build and test it with:\n  cmake -S "
+            << quoted_dir << " -B " << build << " -DCMAKE_PREFIX_PATH="
+            << (installed ? shell_word(fs::canonical(prefix, ec).string())
+                          : std::string("<where Tally is installed>"))
+            << " && cmake --build " << build << " && ctest --test-dir " << build << " --output-on-failure\n";
+  if (!installed)
+    std::cout << "(this tally runs from a build tree: install the SDK first, e.g. "
+                 "`cmake --install build --component sdk --prefix DIR`, and use that DIR)\n";
   return kOk;
 }
 

@@ -21,9 +21,10 @@ namespace {
 using detail::YamlReader;
 using Entry = YamlReader::Entry;
 
-const std::vector<std::string> kTopKeys = {"title",   "data",    "currency", "fiscal_year_start", "as_of",
-                                           "period",  "compare", "filters",  "plugin_paths",      "metrics",
-                                           "reports", "deliver", "alerts"};
+const std::vector<std::string> kTopKeys = {
+    "title",   "data",    "currency", "fiscal_year_start", "as_of",
+    "period",  "compare", "filters",  "plugin_paths",      "metrics",
+    "reports", "deliver", "alerts",   "require_signed",    "trusted_keys"};
 const std::vector<std::string> kPeriodKeys = {"from", "to", "last", "this", "compare"};
 const std::vector<std::string> kMetricKeys = {"use", "as", "title", "params", "targets"};
 // Keys of a report entry that are not params; anything else is an inline param.
@@ -74,6 +75,10 @@ class ConfigReader {
 
     if (auto* e = entry("filters")) read_filters(*e);
     if (auto* e = entry("plugin_paths")) read_plugin_paths(*e);
+    if (auto* e = entry("require_signed")) read_require_signed(*e);
+    if (auto* e = entry("trusted_keys"))
+      if (auto keys = yaml_.text(*e, "trusted_keys"); keys && !keys->empty())
+        config_.trusted_keys = resolve_path(*keys);
     if (auto* e = entry("metrics"))
       read_uses(*e, /*is_report=*/false, config_.metrics);
     else
@@ -123,6 +128,17 @@ class ConfigReader {
     else
       yaml_.error(e.value_where,
                   "fiscal_year_start must be a month: 1-12 or a name like april or Apr; got '" + *text + "'");
+  }
+
+  // `require_signed: true`: every plugin this config uses must carry a
+  // signature that a key in `trusted_keys:` verifies.
+  void read_require_signed(const Entry& e) {
+    auto flag = yaml_.text(e, "require_signed");
+    if (!flag) return;
+    if (*flag == "true" || *flag == "false")
+      config_.require_signed = *flag == "true";
+    else
+      yaml_.error(e.value_where, "require_signed must be true or false, not '" + *flag + "'");
   }
 
   void read_as_of(const Entry& e) {

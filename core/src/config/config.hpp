@@ -92,6 +92,8 @@ struct Config {
   std::map<std::string, std::vector<std::string>> filters;  // dimension -> allowed values
   std::vector<std::string> plugin_paths;                    // resolved against the config's directory
   std::vector<PluginPath> plugin_path_entries;              // the same paths, with override: and location
+  bool require_signed = false;                              // unsigned plugins are refused
+  std::string trusted_keys;                                 // folder of trusted public keys (*.pem)
   std::vector<PluginUse> metrics;
   std::vector<PluginUse> reports;
   std::vector<DeliveryTarget> deliver;

@@ -20,8 +20,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "plugins/binary_check.hpp"
 #include "plugins/plugin_call.hpp"
-#include "util/sha256.hpp"
+#include "plugins/trust.hpp"
 #include "util/text.hpp"
 
 namespace tally::plugins {
@@ -313,10 +314,7 @@ std::vector<std::string> Registry::names(Kind kind) const {
   return out;
 }
 
-std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  if (auto it = loaded_.find(name); it != loaded_.end()) return it->second;
-
+const Manifest& Registry::require(const std::string& name) const {
   const Manifest* manifest = find(name);
   if (!manifest) {
     std::vector<std::string> known;
@@ -326,32 +324,57 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
                       (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
                       " installed: " + (known.empty() ? "none" : join(known, ", ")));
   }
-  const std::string where = manifest->manifest_path;
+  return *manifest;
+}
+
+std::string Registry::checked_library(const Manifest& manifest) const {
+  const std::string& name = manifest.name;
+  const std::string where = manifest.manifest_path;
   const std::string host_version = version_text(TALLY_SDK_VERSION_MAJOR, TALLY_SDK_VERSION_MINOR);
 
   // 1. The manifest's claims, before the library is touched at all.
-  if (manifest->sdk_major != TALLY_SDK_VERSION_MAJOR)
+  if (manifest.sdk_major != TALLY_SDK_VERSION_MAJOR)
     throw PluginError("plugin '" + name + "' is built against SDK " +
-                      version_text(manifest->sdk_major, manifest->sdk_minor) + ", this tally has SDK " +
+                      version_text(manifest.sdk_major, manifest.sdk_minor) + ", this tally has SDK " +
                       host_version + "; plugins must use SDK major " +
                       std::to_string(TALLY_SDK_VERSION_MAJOR) + " (" + where + ")");
-  if (manifest->sdk_minor > TALLY_SDK_VERSION_MINOR)
+  if (manifest.sdk_minor > TALLY_SDK_VERSION_MINOR)
     throw PluginError("plugin '" + name + "' needs SDK " +
-                      version_text(manifest->sdk_major, manifest->sdk_minor) +
+                      version_text(manifest.sdk_major, manifest.sdk_minor) +
                       ", newer than this tally's SDK " + host_version + "; upgrade tally (" + where + ")");
+  // 2. Where it lies: a folder, manifest or library others may write to, or
+  // a library outside the manifest's folder, is refused; then its signature.
+  check_placement(manifest);
+  check_signature(manifest, trust_);
 
-  // 2. Read the library once, check those bytes, and load those same bytes
-  // from a sealed memory file: swapping the file after the check changes
-  // nothing that runs.
+  // 3. Read the library once and check those bytes; load() loads these same
+  // bytes from a sealed memory file, so swapping the file after the check
+  // changes nothing that runs. The library's note (name, kind, SDK version)
+  // and content hash are checked before the dynamic loader sees them, so a
+  // refused library runs none of its code, not even static constructors.
+  LibraryBytes bytes = read_library(name, manifest);
+  check_library_bytes(name, manifest, bytes.data);
+  return std::move(bytes.data);
+}
+
+std::string Registry::refusal(const std::string& name) const {
+  try {
+    checked_library(require(name));
+    return {};
+  } catch (const PluginError& e) {
+    return e.what();
+  }
+}
+
+std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  if (auto it = loaded_.find(name); it != loaded_.end()) return it->second;
+
+  const Manifest* manifest = &require(name);
+  const std::string where = manifest->manifest_path;
+  const std::string host_version = version_text(TALLY_SDK_VERSION_MAJOR, TALLY_SDK_VERSION_MINOR);
   const std::string library_path = manifest->library_path();
-  LibraryBytes bytes = read_library(name, *manifest);
-  auto digest = sha256_bytes(bytes.data.data(), bytes.data.size());
-  if (!digest)
-    throw PluginError("plugin '" + name + "': cannot compute the sha256 of '" + library_path + "'");
-  if (*digest != manifest->sha256)
-    throw PluginError("plugin '" + name + "': library '" + library_path +
-                      "' does not match its manifest (sha256 " + *digest + ", manifest says " +
-                      manifest->sha256 + "); reinstall the plugin or rebuild it");
+  LibraryBytes bytes{checked_library(*manifest)};
   auto library = load_sealed(name, library_path, bytes.data);
   if (!library->lib.has(TALLY_PLUGIN_SDK_VERSION_SYMBOL))
     throw PluginError("plugin '" + name + "': '" + library_path + "' is not a Tally plugin (no " +

@@ -1,7 +1,8 @@
 // Plugin discovery and loading. Discovery reads manifests only; a library is
-// opened when a run first needs it, after its manifest's SDK version and
-// sha256 checked out, and the version is negotiated with the library before
-// anything else in it is called. A loaded library stays loaded as long as
+// opened when a run first needs it, after its manifest's SDK version, the
+// library's note and its content hash checked out (plugins/binary_check.hpp,
+// on the bytes then loaded), and the version is negotiated with the library
+// before anything else in it is called. A loaded library stays loaded as long as
 // anything that came from it lives (each LoadedPlugin holds a reference),
 // and libraries are unloaded only at shutdown.
 #pragma once
@@ -16,14 +17,10 @@
 #include <tally/plugin.h>
 
 #include "plugins/manifest.hpp"
+#include "plugins/plugin_error.hpp"
+#include "plugins/trust.hpp"
 
 namespace tally::plugins {
-
-// A plugin refused or failed to load: the message says which and why.
-class PluginError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // An opened, version-checked plugin library.
 class LoadedPlugin {
@@ -80,10 +77,24 @@ class Registry {
 
   // Opens (once) and returns the plugin; throws PluginError with one clear
   // message for: unknown plugin, SDK major mismatch, newer minor than the
-  // host, missing library, sha256 mismatch, missing entry point, init failure.
+  // host, missing library, a note or content hash that does not match, missing entry point, init failure.
   std::shared_ptr<LoadedPlugin> load(const std::string& name);
 
+  // Why load(name) would refuse the plugin before opening its library (the
+  // same checks, the same message); empty when it would go ahead. For
+  // `tally check`, `plugins` and `describe`; runs none of the plugin's code.
+  std::string refusal(const std::string& name) const;
+
+  // Signatures required or not, and the trusted keys (plugins/trust.hpp).
+  void set_trust(TrustPolicy policy) { trust_ = std::move(policy); }
+  const TrustPolicy& trust() const { return trust_; }
+
  private:
+  const Manifest& require(const std::string& name) const;  // throws for an unknown name
+  // Every check before loading; returns the library's bytes as checked.
+  std::string checked_library(const Manifest& manifest) const;
+
+  TrustPolicy trust_;
   std::vector<Manifest> manifests_;
   std::vector<Diagnostic> problems_;
   std::vector<Diagnostic> refusals_;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <algorithm>
-#include <compare>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -14,7 +13,9 @@
 
 namespace tally::sdk {
 
-inline bool is_leap_year(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+inline bool is_leap_year(int year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
 
 inline int days_in_month(int year, int month) {
   static constexpr int lengths[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -26,7 +27,19 @@ struct Date {
   int month = 1;  // 1-12
   int day = 1;    // 1-31
 
-  auto operator<=>(const Date&) const = default;
+  // Spelled out rather than `<=> = default`: the SDK's standard is C++17.
+  friend bool operator==(const Date& a, const Date& b) {
+    return a.year == b.year && a.month == b.month && a.day == b.day;
+  }
+  friend bool operator!=(const Date& a, const Date& b) { return !(a == b); }
+  friend bool operator<(const Date& a, const Date& b) {
+    if (a.year != b.year) return a.year < b.year;
+    if (a.month != b.month) return a.month < b.month;
+    return a.day < b.day;
+  }
+  friend bool operator>(const Date& a, const Date& b) { return b < a; }
+  friend bool operator<=(const Date& a, const Date& b) { return !(b < a); }
+  friend bool operator>=(const Date& a, const Date& b) { return !(a < b); }
 
   // Days since 1970-01-01 (negative before); Howard Hinnant's algorithm.
   int64_t days_since_epoch() const {
@@ -96,7 +109,8 @@ struct Date {
     Date d;
     if (!digits(0, 4, d.year) || !digits(5, 2, d.month) || !digits(8, 2, d.day)) return std::nullopt;
     if (t.size() > 10 && t[10] != ' ' && t[10] != 'T') return std::nullopt;
-    if (d.month < 1 || d.month > 12 || d.day < 1 || d.day > days_in_month(d.year, d.month)) return std::nullopt;
+    if (d.month < 1 || d.month > 12 || d.day < 1 || d.day > days_in_month(d.year, d.month))
+      return std::nullopt;
     return d;
   }
 };
@@ -109,8 +123,12 @@ inline Date parse_date(std::string_view text) {
   throw std::invalid_argument("not a date (YYYY-MM-DD): '" + std::string(text) + "'");
 }
 
-inline Date month_start(Date d) { return Date{d.year, d.month, 1}; }
-inline Date week_start(Date d) { return d.add_days(-d.weekday()); }  // Monday
+inline Date month_start(Date d) {
+  return Date{d.year, d.month, 1};
+}
+inline Date week_start(Date d) {
+  return d.add_days(-d.weekday());
+}  // Monday
 // The first day of the quarter (year) holding `d`, for a fiscal year that
 // starts in month `fiscal_start` (1 = calendar quarters).
 inline Date quarter_start(Date d, int fiscal_start = 1) {

@@ -14,7 +14,7 @@
 #pragma once
 
 #include <tally/calendar.hpp>
-#include <tally/sdk.hpp>
+#include <tally/metric.hpp>
 
 #include <algorithm>
 #include <optional>

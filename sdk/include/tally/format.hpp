@@ -4,7 +4,9 @@
 #pragma once
 
 #include <tally/calendar.hpp>
-#include <tally/sdk.hpp>
+#include <tally/kpi.hpp>
+#include <tally/report.hpp>
+#include <tally/value.hpp>
 
 #include <algorithm>
 #include <cctype>

@@ -18,7 +18,7 @@
 #pragma once
 
 #include <tally/calendar.hpp>
-#include <tally/sdk.hpp>
+#include <tally/metric.hpp>
 
 #include <optional>
 #include <string>
