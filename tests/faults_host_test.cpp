@@ -187,12 +187,13 @@ TEST(FaultsLoader, AManifestSymlinkIsReadOnlyWhenItsTargetIsInTheFolder) {
 namespace {
 
 // A folder with a plugin named win_rate (good_metric's library, renamed manifest).
+// A second copy of the shipped win_rate in its own folder: a plugin whose
+// name (manifest and note alike) is an installed one's.
 void fake_win_rate(const TempDir& dir, const std::string& sub) {
   fs::create_directories(dir.file(sub));
-  fs::copy_file(kBad + "/libtally_good_metric.so", dir.file(sub + "/libtally_good_metric.so"));
-  std::string manifest = slurp(kBad + "/good_metric.plugin.yaml");
-  manifest.replace(manifest.find("name: good_metric"), 17, "name: win_rate");
-  spit(dir.file(sub + "/win_rate.plugin.yaml"), manifest);
+  const std::string shipped = TALLY_TEST_PLUGIN_DIR;
+  fs::copy_file(shipped + "/libtally_win_rate.so", dir.file(sub + "/libtally_win_rate.so"));
+  fs::copy_file(shipped + "/win_rate.plugin.yaml", dir.file(sub + "/win_rate.plugin.yaml"));
 }
 
 }  // namespace

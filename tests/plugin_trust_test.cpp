@@ -77,7 +77,7 @@ void make_key_pair(const TempDir& dir, const std::string& stem) {
 
 TEST(PluginNote, AnotherSdkMajorInTheBinaryIsRefusedBeforeAnyOfItsCodeRuns) {
   std::string e = refused_without_running("major2_library");
-  EXPECT_TRUE(contains(e, "library is built against SDK 2.0, this tally has SDK 1.1")) << e;
+  EXPECT_TRUE(contains(e, "library is built against SDK 2.0, this tally has SDK 1.2")) << e;
   EXPECT_TRUE(contains(e, "refused before loading")) << e;
 }
 
@@ -255,7 +255,7 @@ TEST(PluginCli, InstallChecksAndCopiesAFolderOrATarballAndVerifyRechecks) {
   fs::copy_file(kBad + "/libtally_good_metric.so", dir.file("src/libtally_good_metric.so"));
   auto r = run_tally("plugin install '" + dir.file("src") + "' --dir '" + target + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(contains(r.out, "installed good_metric 0.0.1 (metric, SDK 1.1")) << r.out;
+  EXPECT_TRUE(contains(r.out, "installed good_metric 0.0.1 (metric, SDK 1.2")) << r.out;
   EXPECT_TRUE(fs::exists(target + "/libtally_stripped.so"));
 
   // A tarball with a good plugin and a tampered one: the good one goes in.

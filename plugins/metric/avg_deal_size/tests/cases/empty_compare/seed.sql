@@ -1,6 +1,6 @@
 -- Worked out by hand. Won and closed in Q1 2025: 1000.00, 250.50 and one
--- without an amount (counts as a won deal of 0): 3 deals, 1250.50, average
--- 416.83. The lost deal and the deal won on 2025-04-01 do not count. The
+-- without an amount (unknown, not 0: issue 11): 3 deals, 1250.50, average
+-- over the 2 known amounts 625.25. The lost deal and the deal won on 2025-04-01 do not count. The
 -- comparison period (Q4 2024) lies before the first opportunity (created
 -- 2025-01-02), so the host reports every previous value as "no data" (null),
 -- never 0 (docs/decisions.md, issue 12).
