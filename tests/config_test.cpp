@@ -145,7 +145,8 @@ TEST_F(ConfigTest, UnknownTopLevelKeySuggestsTheClosest) {
   EXPECT_EQ(
       errors(std::string("titel: Review\n") + kMinimal),
       "1:1: unknown key 'titel'; did you mean 'title'? valid: title, data, currency, fiscal_year_start, "
-      "as_of, period, compare, filters, plugin_paths, metrics, reports, deliver, alerts, require_signed, trusted_keys\n");
+      "as_of, period, compare, filters, plugin_paths, metrics, reports, deliver, alerts, require_signed, "
+      "trusted_keys\n");
   EXPECT_EQ(
       errors(std::string("colour: red\n") + kMinimal),
       "1:1: unknown key 'colour'; valid: title, data, currency, fiscal_year_start, as_of, period, compare, "

@@ -13,34 +13,23 @@ namespace tally::plugins {
 
 const char* kind_name(Kind kind) {
   switch (kind) {
-    case Kind::Metric:
-      return "metric";
-    case Kind::Report:
-      return "report";
-    case Kind::Source:
-      return "source";
+    case Kind::Metric: return "metric";
+    case Kind::Report: return "report";
+    case Kind::Source: return "source";
   }
   return "metric";
 }
 
 const char* param_type_name(ParamType type) {
   switch (type) {
-    case ParamType::String:
-      return "string";
-    case ParamType::Int:
-      return "int";
-    case ParamType::Number:
-      return "number";
-    case ParamType::Bool:
-      return "bool";
-    case ParamType::Enum:
-      return "enum";
-    case ParamType::List:
-      return "list";
-    case ParamType::Date:
-      return "date";
-    case ParamType::Path:
-      return "path";
+    case ParamType::String: return "string";
+    case ParamType::Int: return "int";
+    case ParamType::Number: return "number";
+    case ParamType::Bool: return "bool";
+    case ParamType::Enum: return "enum";
+    case ParamType::List: return "list";
+    case ParamType::Date: return "date";
+    case ParamType::Path: return "path";
   }
   return "string";
 }
@@ -201,8 +190,7 @@ std::optional<ParamValue> convert_param(const ParamSpec& spec, const ParamValue&
       }
       break;
     case ParamType::String:
-    case ParamType::List:
-      break;
+    case ParamType::List: break;
   }
   out.scalar = *text;
   return out;
