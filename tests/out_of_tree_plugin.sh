@@ -26,6 +26,15 @@ printed=$(sed -n 2p "$work/new.txt")
 case "$printed" in "  cmake -S deal_mix -B deal_mix/build -DCMAKE_PREFIX_PATH="*) ;; *) cat "$work/new.txt"; exit 1 ;; esac
 step sh -c "$printed"
 grep -q 'plugin_case.deal_mix.basic .*Passed' "$work/step.log" || { cat "$work/step.log"; exit 1; }
+# A report plugin's scaffold has its passing case too: the file it writes under --out.
+"$tally" new-plugin kpi_file --kind report >"$work/new_report.txt"
+step sh -c "$(sed -n 2p "$work/new_report.txt")"
+grep -q 'plugin_case.kpi_file.basic .*Passed' "$work/step.log" || { cat "$work/step.log"; exit 1; }
+# A wrong expected file fails with a line diff: `-` expected, `+` written, with line numbers.
+sed -i 's/won = 2.000000/won = 3.000000/' "$work/kpi_file/tests/cases/basic/expected/kpis.txt"
+if "$tally" test-plugin kpi_file >"$work/fail.txt"; then echo "a wrong expected/kpis.txt passed" >&2; exit 1; fi
+grep -q '^      line    4 -   won = 3.000000$' "$work/fail.txt" || { cat "$work/fail.txt"; exit 1; }
+grep -q '^      line    4 +   won = 2.000000$' "$work/fail.txt" || { cat "$work/fail.txt"; exit 1; }
 "$tally" plugin verify --dir "$work/prefix/lib/tally/plugins" >"$work/verify.txt" || { cat "$work/verify.txt"; exit 1; }
 grep -q '^ok      win_loss' "$work/verify.txt"
 grep -q '^sha256: [0-9a-f]\{64\}$' "$work/deal_mix/build/plugins/deal_mix.plugin.yaml"

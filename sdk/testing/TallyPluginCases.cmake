@@ -2,9 +2,12 @@
 #                        [PREFIX <test name prefix>] [TALLY <tally executable>])
 #
 # Registers a plugin's golden cases with ctest, one test per case folder
-# DIR/tests/cases/<case>/ (seed.sql or seed.yaml, config.yaml, expected.json),
-# each run by `tally test-plugin DIR --case <case>` against the plugin built
-# into PLUGIN_DIR. Needs enable_testing() (or include(CTest)) first.
+# DIR/tests/cases/<case>/, each run by `tally test-plugin DIR --case <case>`
+# against the plugin built into PLUGIN_DIR. What a case holds follows the
+# plugin's kind (docs/plugin-guide.md): a metric's seed.sql or seed.yaml,
+# config.yaml and expected.json; a report's seed, config.yaml and expected.<ext>,
+# expected/<file> or expected_fragments.txt; a source's mapping.yaml, input/
+# and expected.json. Needs enable_testing() (or include(CTest)) first.
 set(_TALLY_CASES_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 function(tally_add_plugin_cases)

@@ -92,6 +92,25 @@ const char* kCaseExpected = R"TALLY({
 }
 )TALLY";
 
+// The report's golden case: the shipped win_rate metric on the same seed (in
+// Q1 2025, 2 of the 3 closed deals were won), written by the report to a file
+// under --out and compared whole.
+const char* kReportCaseConfig = R"TALLY(title: Golden case
+period: {from: 2025-01-01, to: 2025-04-01}
+metrics:
+  - use: win_rate
+reports:
+  - use: @NAME@
+    params: {path: kpis.txt}
+)TALLY";
+
+const char* kReportCaseExpected = R"TALLY(Golden case
+Win rate
+  win_rate = 0.666667
+  won = 2.000000
+  closed = 3.000000
+)TALLY";
+
 const char* kMetricSource = R"TALLY(// @NAME@: a Tally metric plugin.
 #include <tally/sdk.hpp>
 
@@ -191,9 +210,11 @@ manifest `build/plugins/@NAME@.plugin.yaml`. Point Tally at it with `TALLY_PLUGI
 or `plugin_paths:` in a report config, check it with `tally describe @NAME@`, and install it with
 `tally plugin install build/plugins`.
 
-Golden cases live in `tests/cases/<case>/`: `seed.sql` (or `seed.yaml`) fills an empty database,
-`config.yaml` is a report config without `data:`, and `expected.json` holds the parts of
-`tally run --format json` that must come out (money within half a cent, percentages within 1e-6).
+Golden cases live in `tests/cases/<case>/`: `seed.sql` (or `seed.yaml`) fills an empty database and
+`config.yaml` is a report config without `data:`. A metric's `expected.json` holds the parts of
+`tally run --format json` that must come out (money within half a cent, percentages within 1e-6); a
+report's `expected/<file>` is a file it writes under `--out` (or `expected.<ext>` its standard output),
+compared as text. See Tally's docs/plugin-guide.md.
 )TALLY";
 
 }  // namespace
@@ -214,7 +235,7 @@ int new_plugin(const NewPluginArgs& args) {
     std::string out = replace_all(text, "@NAME@", args.name);
     out = replace_all(out, "@CLASS@", class_name(args.name));
     out = replace_all(out, "@TITLE@", class_name(args.name));
-    out = replace_all(out, "@CASES@", metric ? kCMakeCases : "");
+    out = replace_all(out, "@CASES@", kCMakeCases);
     return replace_all(out, "@KIND@", args.kind);
   };
   auto write = [&](const std::string& file, const std::string& text) {
@@ -233,11 +254,15 @@ int new_plugin(const NewPluginArgs& args) {
   write(args.name + ".cpp", metric ? kMetricSource : kReportSource);
   write(args.name + ".plugin.yaml", metric ? kMetricManifest : kReportManifest);
   write("README.md", kReadme);
+  fs::create_directories(dir / "tests" / "cases" / "basic");
+  write("tests/cases/basic/seed.sql", kCaseSeed);
   if (metric) {
-    fs::create_directories(dir / "tests" / "cases" / "basic");
-    write("tests/cases/basic/seed.sql", kCaseSeed);
     write("tests/cases/basic/config.yaml", kCaseConfig);
     write("tests/cases/basic/expected.json", kCaseExpected);
+  } else {
+    fs::create_directories(dir / "tests" / "cases" / "basic" / "expected");
+    write("tests/cases/basic/config.yaml", kReportCaseConfig);
+    write("tests/cases/basic/expected/kpis.txt", kReportCaseExpected);
   }
   // The SDK installed beside this tally, if any: the build command then
   // works exactly as printed.
@@ -247,8 +272,8 @@ int new_plugin(const NewPluginArgs& args) {
       !ec && fs::exists(prefix / TALLY_INSTALL_LIBDIR / "cmake" / "TallySDK" / "TallySDKConfig.cmake", ec);
   const std::string quoted_dir = shell_word(dir.string()), build = shell_word((dir / "build").string());
   std::cout << "created " << dir.string() << "/ (" << args.kind << " plugin '" << args.name << "'"
-            << (metric ? ", with one golden case" : "") << "); build and test it with:\n  cmake -S "
-            << quoted_dir << " -B " << build << " -DCMAKE_PREFIX_PATH="
+            << ", with one golden case); build and test it with:\n  cmake -S " << quoted_dir << " -B "
+            << build << " -DCMAKE_PREFIX_PATH="
             << (installed ? shell_word(fs::canonical(prefix, ec).string())
                           : std::string("<where Tally is installed>"))
             << " && cmake --build " << build << " && ctest --test-dir " << build << " --output-on-failure\n";

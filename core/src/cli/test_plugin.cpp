@@ -1,17 +1,25 @@
-// `tally test-plugin DIR`: runs a plugin's golden cases,
-// DIR/tests/cases/<case>/{seed.sql or seed.yaml, config.yaml, expected.json}.
-// Each case seeds a fresh database, runs the config with `tally run --format
-// json` (this executable, the plugin's build folder first on the search
-// path), and compares the output with expected.json: every key the expected
-// file has must be there and equal, numbers within a tolerance that follows
-// their unit (money to half a cent, percent and ratios to 1e-6), and the
-// differences are listed one per line with their path.
+// `tally test-plugin DIR`: runs a plugin's golden cases, DIR/tests/cases/<case>/,
+// with this executable and the plugin's build folder first on the search path.
+// What a case holds and what is compared follows the plugin's kind (its manifest):
+//   metric: seed.sql or seed.yaml, config.yaml, expected.json: `tally run --format
+//           json` must have every key expected.json has, equal, numbers within a
+//           tolerance that follows their unit (money to half a cent, percent and
+//           ratios to 1e-6);
+//   report: seed, config.yaml with the report under `reports:`, and expected.<ext>
+//           (standard output), expected_fragments.txt and/or expected/<file>
+//           (files written under --out), compared as text after normalising
+//           what changes from run to run;
+//   source: mapping.yaml, input/<files>, expected.json ({table: [rows]}) and
+//           optionally expected_rejects.csv, after `tally import` into an empty store.
+// Differences are listed one per line with their path, text as a line diff.
+// (Over 400 lines: the three kinds' case runners share the seeding, capture and
+// listing helpers here; the comparisons themselves are in cli/golden_compare.cpp.)
 #include <yaml-cpp/yaml.h>
 
 // Boost.DLL on std::filesystem paths.
 #define BOOST_DLL_USE_STD_FS
+#include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +30,9 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/golden_compare.hpp"
+#include "query/query.hpp"
+#include "store/backend.hpp"
 #include "store/seed.hpp"
 #include "util/text.hpp"
 
@@ -85,84 +96,6 @@ std::string sql_of_seed_yaml(const fs::path& path) {
   return sql;
 }
 
-double tolerance_for(const std::string& unit, double expected) {
-  if (unit == "money") return 0.005;
-  if (unit == "percent" || unit == "ratio") return 1e-6;
-  return 1e-9 * std::max(1.0, std::fabs(expected));
-}
-
-std::string label(const json& item, size_t index) {
-  if (item.is_object() && item.contains("name") && item["name"].is_string())
-    return item["name"].get<std::string>();
-  return std::to_string(index);
-}
-
-// Compares `actual` against `expected` (a subset), collecting differences.
-void compare(const json& expected, const json& actual, const std::string& path, const std::string& unit,
-             std::vector<std::string>& diffs) {
-  if (expected.is_number() && actual.is_number()) {
-    const double e = expected.get<double>(), a = actual.get<double>();
-    const double tol = tolerance_for(unit, e);
-    if (std::fabs(e - a) > tol)
-      diffs.push_back(path + ": expected " + expected.dump() + ", got " + actual.dump() + " (" +
-                      (unit.empty() ? "number" : unit) + ", tolerance " + fmt_number(tol) + ")");
-    return;
-  }
-  if (expected.type() != actual.type()) {
-    diffs.push_back(path + ": expected " + expected.dump() + ", got " + actual.dump());
-    return;
-  }
-  if (expected.is_object()) {
-    const std::string own_unit =
-        expected.contains("unit") && actual.contains("unit") && actual["unit"].is_string()
-            ? actual["unit"].get<std::string>()
-            : unit;
-    for (const auto& [key, value] : expected.items()) {
-      if (!actual.contains(key)) {
-        diffs.push_back(path + "." + key + ": missing (expected " + value.dump() + ")");
-        continue;
-      }
-      if (key == "rows" && actual.contains("columns") && value.is_array() && actual[key].is_array()) {
-        // Table cells: each column's type is its unit.
-        const json& columns = actual["columns"];
-        if (value.size() != actual[key].size())
-          diffs.push_back(path + ".rows: expected " + std::to_string(value.size()) + " rows, got " +
-                          std::to_string(actual[key].size()));
-        for (size_t r = 0; r < std::min(value.size(), actual[key].size()); ++r) {
-          const json& er = value[r];
-          const json& ar = actual[key][r];
-          if (!er.is_array() || !ar.is_array() || er.size() != ar.size()) {
-            diffs.push_back(path + ".rows[" + std::to_string(r) + "]: expected " + er.dump() + ", got " +
-                            ar.dump());
-            continue;
-          }
-          for (size_t c = 0; c < er.size(); ++c) {
-            std::string column_unit, column_name = std::to_string(c);
-            if (c < columns.size() && columns[c].is_object()) {
-              column_unit = columns[c].value("type", "");
-              column_name = columns[c].value("name", column_name);
-            }
-            compare(er[c], ar[c], path + ".rows[" + std::to_string(r) + "][" + column_name + "]", column_unit,
-                    diffs);
-          }
-        }
-        continue;
-      }
-      compare(value, actual[key], path + "." + key, own_unit, diffs);
-    }
-    return;
-  }
-  if (expected.is_array()) {
-    if (expected.size() != actual.size())
-      diffs.push_back(path + ": expected " + std::to_string(expected.size()) + " items, got " +
-                      std::to_string(actual.size()));
-    for (size_t i = 0; i < std::min(expected.size(), actual.size()); ++i)
-      compare(expected[i], actual[i], path + "[" + label(expected[i], i) + "]", unit, diffs);
-    return;
-  }
-  if (expected != actual) diffs.push_back(path + ": expected " + expected.dump() + ", got " + actual.dump());
-}
-
 struct Captured {
   int exit_code = -1;
   std::string out;
@@ -180,12 +113,54 @@ Captured capture(const std::string& command) {
   return result;
 }
 
-// Runs one case; returns "" when it passes, else what differs.
-std::string run_case(const fs::path& case_dir, const std::string& plugin_path, const fs::path& scratch) {
-  const fs::path config = case_dir / "config.yaml";
-  const fs::path expected_path = case_dir / "expected.json";
-  if (!fs::exists(config)) return "no config.yaml";
-  if (!fs::exists(expected_path)) return "no expected.json";
+enum class Kind { Metric, Report, Source };
+
+// The plugin's kind from its manifest (DIR/*.plugin.yaml, the first with a
+// `kind:`); a folder without one is taken for a metric plugin.
+Kind plugin_kind(const fs::path& dir) {
+  std::vector<fs::path> manifests;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_regular_file() && e.path().filename().string().size() > 12 &&
+        e.path().filename().string().ends_with(".plugin.yaml"))
+      manifests.push_back(e.path());
+  std::sort(manifests.begin(), manifests.end());
+  for (const auto& m : manifests) {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(m.string());
+    } catch (const YAML::Exception&) {
+      continue;  // `tally check` and the loader name a broken manifest
+    }
+    if (!root.IsMap() || !root["kind"] || !root["kind"].IsScalar()) continue;
+    const std::string kind = root["kind"].Scalar();
+    if (kind == "report") return Kind::Report;
+    if (kind == "source") return Kind::Source;
+    return Kind::Metric;
+  }
+  return Kind::Metric;
+}
+
+// What every case needs: this executable with the plugin's build folder first
+// on the search path, and a scratch folder.
+struct Harness {
+  std::string tally;  // "TALLY_PLUGIN_PATH=... /path/to/tally -q"
+  fs::path scratch;
+};
+
+std::string listed(const std::vector<std::string>& diffs) {
+  std::string text = std::to_string(diffs.size()) + " difference(s):";
+  for (const auto& d : diffs) {
+    std::string shown = d.front() == '.' ? d.substr(1) : d;
+    for (size_t at = shown.find('\n'); at != std::string::npos; at = shown.find('\n', at + 5))
+      shown.replace(at, 1, "\n      ");
+    text += "\n    " + shown;
+  }
+  return text;
+}
+
+// Seeds `db` from the case's seed.sql or seed.yaml; "" when done, else why not.
+std::string seed(const fs::path& case_dir, const fs::path& db) {
   std::string sql;
   if (fs::exists(case_dir / "seed.sql"))
     sql = read_text(case_dir / "seed.sql");
@@ -193,27 +168,30 @@ std::string run_case(const fs::path& case_dir, const std::string& plugin_path, c
     sql = sql_of_seed_yaml(case_dir / "seed.yaml");
   else
     return "no seed.sql or seed.yaml";
-  const fs::path db = scratch / (case_dir.filename().string() + ".db");
   fs::remove(db);
   try {
     store::seed_database(db.string(), sql);
   } catch (const std::exception& e) {
     return "seeding the database failed: " + std::string(e.what());
   }
+  return "";
+}
+
+// A metric case: `tally run --format json` against expected.json, a subset with tolerances.
+std::string metric_case(const fs::path& case_dir, const Harness& h) {
+  const fs::path config = case_dir / "config.yaml", expected_path = case_dir / "expected.json";
+  if (!fs::exists(config)) return "no config.yaml";
+  if (!fs::exists(expected_path)) return "no expected.json";
+  const fs::path db = h.scratch / (case_dir.filename().string() + ".db");
+  if (auto problem = seed(case_dir, db); !problem.empty()) return problem;
   json expected;
   try {
     expected = json::parse(read_text(expected_path));
   } catch (const std::exception& e) {
     return expected_path.string() + ": not valid JSON: " + e.what();
   }
-  std::error_code ec;
-  const std::string self = boost::dll::program_location(ec).string();
-  const char* old_path = std::getenv("TALLY_PLUGIN_PATH");
-  const std::string search = plugin_path + (old_path && *old_path ? std::string(":") + old_path : "");
-  const std::string command = "TALLY_PLUGIN_PATH=" + shell_quote(search) + " " + shell_quote(self) +
-                              " -q run " + shell_quote(config.string()) + " --data " +
-                              shell_quote(db.string()) + " --format json";
-  Captured run = capture(command);
+  Captured run = capture(h.tally + " run " + shell_quote(config.string()) + " --data " +
+                         shell_quote(db.string()) + " --format json");
   json actual;
   try {
     actual = json::parse(run.out);
@@ -221,13 +199,168 @@ std::string run_case(const fs::path& case_dir, const std::string& plugin_path, c
     return "`tally run` gave no JSON (exit " + std::to_string(run.exit_code) + "); its messages are above";
   }
   std::vector<std::string> diffs;
-  compare(expected, actual, "", "", diffs);
-  if (diffs.empty()) return "";
-  std::string text;
-  for (const auto& d : diffs) text += "\n    " + (d.front() == '.' ? d.substr(1) : d);
-  return std::to_string(diffs.size()) + " difference(s):" + text;
+  golden::compare_json(expected, actual, "", "", diffs);
+  return diffs.empty() ? "" : listed(diffs);
 }
 
+// A report case: `tally run` with the config's own reports (files under
+// --out), its standard output against expected.<ext>, its lines against
+// expected_fragments.txt, and each file expected/<path> against <out>/<path>;
+// all after normalising what changes from run to run (see docs/plugin-guide.md).
+std::string report_case(const fs::path& case_dir, const Harness& h) {
+  const fs::path config = case_dir / "config.yaml";
+  if (!fs::exists(config)) return "no config.yaml";
+  const std::string name = case_dir.filename().string();
+  const fs::path db = h.scratch / (name + ".db"), out = h.scratch / (name + ".out");
+  if (auto problem = seed(case_dir, db); !problem.empty()) return problem;
+  fs::remove_all(out);
+  fs::create_directories(out);
+  Captured run = capture(h.tally + " run " + shell_quote(config.string()) + " --data " +
+                         shell_quote(db.string()) + " --out " + shell_quote(out.string()));
+  if (run.exit_code != 0)
+    return "`tally run` exited " + std::to_string(run.exit_code) + "; its messages are above";
+  const std::vector<golden::Replacement> replacements = {
+      {out.string(), "{out}"}, {db.string(), "{data}"}, {TALLY_VERSION, "{version}"}};
+  const std::string stdout_text = golden::normalise(run.out, replacements);
+  std::vector<std::string> diffs;
+  int expectations = 0;
+  std::vector<fs::path> stdout_files;
+  for (const auto& e : fs::directory_iterator(case_dir))
+    if (e.is_regular_file() && e.path().filename().string().starts_with("expected."))
+      stdout_files.push_back(e.path());
+  if (stdout_files.size() > 1)
+    return "more than one expected.* file: the standard output is compared with one";
+  for (const auto& file : stdout_files) {
+    ++expectations;
+    if (auto d = golden::text_diff(read_text(file), stdout_text); !d.empty())
+      diffs.push_back("standard output vs " + file.filename().string() + ":\n" + d);
+  }
+  if (fs::exists(case_dir / "expected_fragments.txt")) {
+    ++expectations;
+    for (const auto& m :
+         golden::missing_fragments(read_text(case_dir / "expected_fragments.txt"), stdout_text))
+      diffs.push_back("standard output: " + m);
+  }
+  if (fs::is_directory(case_dir / "expected")) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(case_dir / "expected"))
+      if (e.is_regular_file()) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      ++expectations;
+      const fs::path rel = fs::relative(file, case_dir / "expected");
+      if (!fs::exists(out / rel)) {
+        diffs.push_back("expected/" + rel.string() + ": the report wrote no " + rel.string() +
+                        " under --out");
+        continue;
+      }
+      const std::string actual = golden::normalise(read_text(out / rel), replacements);
+      if (auto d = golden::text_diff(read_text(file), actual); !d.empty())
+        diffs.push_back("expected/" + rel.string() + ":\n" + d);
+    }
+  }
+  if (expectations == 0)
+    return "nothing to compare: give expected.<ext> (the standard output), expected_fragments.txt or "
+           "expected/<file> (a file written under --out)";
+  return diffs.empty() ? "" : listed(diffs);
+}
+
+json json_of(const Value& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  return nullptr;
+}
+
+// Every row of `table` in the store, by id, as {column: value}.
+json table_rows(const fs::path& db, const std::string& table) {
+  auto backend = store::open_backend(db.string());
+  auto connection = backend->connect();
+  query::CompiledQuery q;
+  q.sql = "SELECT * FROM \"" + table + "\" ORDER BY id";
+  auto cursor = connection->execute(q);
+  json rows = json::array();
+  while (cursor->next()) {
+    json row = json::object();
+    for (size_t c = 0; c < cursor->column_count(); ++c) row[cursor->column_name(c)] = json_of(cursor->get(c));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// A source case: `tally import --mapping mapping.yaml` of the files in input/
+// (in name order) into an empty store, then every table expected.json names
+// against the store's rows (by id: the same number of rows, each with the
+// columns given), and the rejects file against expected_rejects.csv when there is one.
+std::string source_case(const fs::path& case_dir, const Harness& h) {
+  const fs::path mapping = case_dir / "mapping.yaml", input = case_dir / "input";
+  const fs::path expected_path = case_dir / "expected.json";
+  if (!fs::exists(mapping)) return "no mapping.yaml (the import mapping of the files in input/)";
+  if (!fs::exists(expected_path)) return "no expected.json";
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(input, ec))
+    if (e.is_regular_file()) files.push_back(e.path());
+  if (files.empty()) return "no input/ folder with the files to import";
+  std::sort(files.begin(), files.end());
+  json expected;
+  try {
+    expected = json::parse(read_text(expected_path));
+  } catch (const std::exception& e) {
+    return expected_path.string() + ": not valid JSON: " + e.what();
+  }
+  if (!expected.is_object()) return "expected.json must map table names to lists of rows";
+  const fs::path db = h.scratch / (case_dir.filename().string() + ".db");
+  fs::remove(db);
+  fs::remove(db.string() + ".rejects.csv");
+  std::string command =
+      h.tally + " import --mapping " + shell_quote(mapping.string()) + " --db " + shell_quote(db.string());
+  for (const auto& f : files) command += " " + shell_quote(f.string());
+  const bool rejects_expected = fs::exists(case_dir / "expected_rejects.csv");
+  Captured run = capture(command);
+  // 1: rows were rejected, which only a case with expected_rejects.csv expects.
+  if (run.exit_code != 0 && !(run.exit_code == 1 && rejects_expected))
+    return "`tally import` exited " + std::to_string(run.exit_code) + ":\n" + run.out;
+  std::vector<std::string> diffs;
+  for (const auto& [table, rows] : expected.items()) {
+    if (table.empty() || table.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+      diffs.push_back(table + ": not a table name");
+      continue;
+    }
+    json actual;
+    try {
+      actual = table_rows(db, table);
+    } catch (const std::exception& e) {
+      diffs.push_back(table + ": cannot read it: " + e.what());
+      continue;
+    }
+    golden::compare_json(rows, actual, table, "", diffs);
+  }
+  const fs::path rejects = db.string() + ".rejects.csv";
+  if (rejects_expected) {
+    const std::vector<golden::Replacement> replacements = {{input.string() + "/", ""}};
+    if (!fs::exists(rejects))
+      diffs.push_back("expected_rejects.csv: the import rejected no row");
+    else if (auto d = golden::text_diff(read_text(case_dir / "expected_rejects.csv"),
+                                        golden::normalise(read_text(rejects), replacements));
+             !d.empty())
+      diffs.push_back("rejects vs expected_rejects.csv:\n" + d);
+  } else if (fs::exists(rejects)) {
+    diffs.push_back("the import rejected rows (" + rejects.string() +
+                    "); a case that expects them has expected_rejects.csv");
+  }
+  return diffs.empty() ? "" : listed(diffs);
+}
+
+// Runs one case; returns "" when it passes, else what differs.
+std::string run_case(const fs::path& case_dir, Kind kind, const Harness& h) {
+  switch (kind) {
+    case Kind::Report: return report_case(case_dir, h);
+    case Kind::Source: return source_case(case_dir, h);
+    case Kind::Metric: break;
+  }
+  return metric_case(case_dir, h);
+}
 }  // namespace
 
 std::string fmt_number(double v) {
@@ -240,9 +373,9 @@ int test_plugin(const TestPluginArgs& args) {
   const fs::path cases = fs::path(args.dir) / "tests" / "cases";
   std::error_code ec;
   if (!fs::is_directory(cases, ec)) {
-    std::cerr
-        << "tally test-plugin: no golden cases: " << cases.string()
-        << " does not exist (each case is a folder with seed.sql or seed.yaml, config.yaml, expected.json)\n";
+    std::cerr << "tally test-plugin: no golden cases: " << cases.string()
+              << " does not exist (each case is a folder with seed.sql or seed.yaml, config.yaml and "
+                 "expected.json; see docs/plugin-guide.md for report and source plugins)\n";
     return kInvalid;
   }
   std::string plugin_path = args.plugin_path;
@@ -269,11 +402,18 @@ int test_plugin(const TestPluginArgs& args) {
       fs::remove_all(p, e);
     }
   } cleanup{pattern};
+  std::error_code self_ec;
+  const std::string self = boost::dll::program_location(self_ec).string();
+  const char* old_path = std::getenv("TALLY_PLUGIN_PATH");
+  const std::string search = plugin_path + (old_path && *old_path ? std::string(":") + old_path : "");
+  const Harness harness{"TALLY_PLUGIN_PATH=" + shell_quote(search) + " " + shell_quote(self) + " -q",
+                        pattern};
+  const Kind kind = plugin_kind(args.dir);
   int failed = 0;
   for (const auto& folder : folders) {
     std::string outcome;
     try {
-      outcome = run_case(folder, plugin_path, pattern);
+      outcome = run_case(folder, kind, harness);
     } catch (const std::exception& e) {
       outcome = e.what();
     }

@@ -17,19 +17,24 @@
 #include <tally/metric.hpp>
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
 namespace tally::sdk {
 
 // 'YYYY-MM-DD'; empty on a host whose query language has no `as_of`, or when the
-// store has no pipeline stages (the reference dataset it is read through, which a
-// report's filters never narrow).
+// store has none of the rows it is read through: the pipeline stages (a reference
+// dataset, which a report's filters never narrow), else the leads or the
+// opportunities (a store of leads alone has no stages, and its funnel must still
+// be measured as of the config's `as_of:`).
 inline std::string as_of(const Context& ctx) {
-  try {
-    auto rows = ctx.query("stages").select("as_of", "max(as_of)").run();
-    if (rows.next() && !rows.is_null(0)) return rows.text(0);
-  } catch (const Error&) {
+  for (const char* dataset : {"stages", "leads", "opportunities"}) {
+    try {
+      auto rows = ctx.query(dataset).select("as_of", "max(as_of)").run();
+      if (rows.next() && !rows.is_null(0)) return rows.text(0);
+    } catch (const Error&) {  // a host without `as_of`, or a filter this dataset cannot take
+    }
   }
   return {};
 }
