@@ -30,10 +30,9 @@ namespace tally::import {
 
 using Clock = std::chrono::steady_clock;
 
-// Rows handed from the mapping thread to the writer at a time, and batches
-// in flight: enough to smooth out the two threads' pace, few enough that
-// memory stays flat (about a megabyte of records).
-constexpr size_t kRowsPerBatch = 512;
+// Batches in flight between the mapping thread and the writer: enough to
+// smooth out the two threads' pace, few enough that memory stays flat. The
+// rows per batch are the store's (Store::import_batch_rows()).
 constexpr size_t kBatchesInFlight = 4;
 
 inline double seconds_since(Clock::time_point start) {

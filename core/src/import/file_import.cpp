@@ -128,7 +128,7 @@ void Importer::import(PlannedFile& file, FileSummary& out) {
   if (can_pipeline(job)) {
     // Two cores: this thread writes while another reads and maps the next
     // rows. A fixed number of batches circulate, so memory stays flat.
-    BatchPipe pipe(kBatchesInFlight, kRowsPerBatch, job.plans.size());
+    BatchPipe pipe(kBatchesInFlight, db_.import_batch_rows(), job.plans.size());
     std::thread mapper([&] {
       try {
         for (;;) {

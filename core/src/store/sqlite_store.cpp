@@ -206,7 +206,12 @@ class SqliteStore final : public Store {
   const query::Dialect& dialect() const override { return *dialect_; }
   std::string describe() const override { return "sqlite:" + final_path_; }
 
-  void begin() override { exec(import_.on ? "BEGIN IMMEDIATE" : "BEGIN"); }
+  void begin() override {
+    if (!import_.on) return exec("BEGIN");
+    // The write lock now, so a second import waits here (busy timeout), not midway.
+    const int rc = sqlite3_exec(handle(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) throw engine_error(handle(), rc, final_path_, "cannot import");
+  }
   void commit() override {
     exec("COMMIT");
     import_.committed = true;
@@ -277,6 +282,8 @@ class SqliteStore final : public Store {
                                             const std::vector<Cell>& defaults) override {
     return make_sqlite_keyed_writer(handle(), table, columns, defaults, final_path_);
   }
+  // About a megabyte of records in flight (4 batches).
+  size_t import_batch_rows() const override { return 512; }
   int64_t max_id(const std::string& table) override {
     SqliteStatement q(handle(), "SELECT coalesce(max(id), 0) FROM \"" + table + "\"", final_path_);
     auto rows = q.query();

@@ -153,6 +153,10 @@ class Store {
   virtual std::unique_ptr<KeyedWriter> keyed_writer(const std::string& table,
                                                     const std::vector<std::string>& columns,
                                                     const std::vector<Cell>& defaults) = 0;
+  // Rows the importer maps, then stages and flushes, at a time (each flush
+  // has a fixed cost: SQLite's is small; PostgreSQL's is a few round trips
+  // and planning a statement).
+  virtual size_t import_batch_rows() const = 0;
   // The highest id of the table (0 when empty).
   virtual int64_t max_id(const std::string& table) = 0;
   // drop_secondary_indexes() for one table, inside the open transaction;

@@ -299,6 +299,9 @@ class PgStore final : public Store {
     flush_all();
     return make_keyed_writer(conn_, table, columns, defaults);
   }
+  // A flush costs ~30 ms whatever its size (round trips, planning the
+  // upsert): 512-row batches ran at 8k rows/s, 8192-row ones near COPY's pace.
+  size_t import_batch_rows() const override { return 8192; }
   int64_t max_id(const std::string& table) override {
     flush_all();
     return std::get<int64_t>(conn_.scalar("SELECT coalesce(max(id), 0) FROM " + identifier(table)));
