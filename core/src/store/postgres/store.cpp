@@ -222,6 +222,10 @@ class PgStore final : public Store {
     if (current > latest)
       throw StoreError(conn_.where() + " has schema version " + std::to_string(current) +
                        ", newer than this tally understands (" + std::to_string(latest) + "); upgrade tally");
+    if (current == latest) {  // nothing to do: no DDL, so a user without CREATE may open it
+      if (!replacing_) conn_.exec("COMMIT");
+      return 0;
+    }
     if (current == 0) refuse_foreign_tables();
     conn_.exec(
         "CREATE TABLE IF NOT EXISTS schema_version (version bigint NOT NULL, applied_at text COLLATE \"C\" "
