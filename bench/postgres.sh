@@ -21,12 +21,8 @@ tests/postgres/pg_server.sh start "$STATE" >/dev/null
 # shellcheck disable=SC1091
 source "$STATE/env"
 
-seconds() {  # wall seconds of a command, output discarded
-  local start=$EPOCHREALTIME
-  "$@" >/dev/null
-  awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f\n", b - a}'
-}
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# shellcheck disable=SC1091
+source bench/lib.sh
 
 echo "tally run configs/demo.yaml: $RUNS timed runs after a warm-up; $(nproc) cores; PostgreSQL $(psql -XAtc 'SHOW server_version' -d postgres)"
 printf '%-6s %-10s %9s %10s %12s\n' scale engine demo_s run_best_s run_median_s

@@ -20,6 +20,7 @@
 #include "plugins/registry.hpp"
 #include "support/command.hpp"
 #include "support/fixture.hpp"
+#include "support/import_fixtures.hpp"
 #include "util/diagnostic.hpp"
 #include "util/sha256.hpp"
 
@@ -284,33 +285,8 @@ TEST(ImportRecord, EveryImportIsRecordedInItsTransaction) {
 // deal_id is set (rows 2 and 4); the deal copies its lead's created_at.
 TEST(ImportSeveralTables, OneFileFeedsLeadsAndDealsWithWhereAndAFieldLookup) {
   TempDir dir;
-  const auto mapping = dir.write("m.yaml", R"(namespace: x
-stages:
-  - {name: Open, probability: 0.5}
-  - {name: Won, probability: 1, won: true}
-files:
-  funnel.csv:
-    - table: leads
-      id: lead
-      fields:
-        created_at: {column: first_contact, type: date}
-        source: source
-    - table: opportunities
-      id: deal
-      where: {column: deal, not: [""]}
-      fields:
-        lead_id: {column: lead, lookup: {table: leads, by: external_id}}
-        created_at: {column: lead, lookup: {table: leads, by: external_id, field: created_at}}
-        stage: stage
-        status: {derive: stage_status}
-        amount: {column: amount, type: money}
-)");
-  const auto csv = dir.write("funnel.csv",
-                             "lead,first_contact,source,deal,stage,amount\n"
-                             "L1,2024-01-05,web,,,\n"
-                             "L2,2024-02-10,event,O1,Won,500\n"
-                             "L3,2024-03-15,web,,,\n"
-                             "L4,2024-04-20,web,O2,Open,700\n");
+  const auto mapping = dir.write("m.yaml", tally::testing::kFunnelMapping);
+  const auto csv = dir.write("funnel.csv", tally::testing::kFunnelCsv);
   const auto s = import_files(mapping, dir.file("d.db"), {csv});
   ASSERT_EQ(s.files.size(), 2u);
   EXPECT_EQ(s.files[0].table, "leads");
@@ -387,34 +363,8 @@ files:
 // end in a leap year); churned customers get a churn event of -MRR.
 TEST(ImportSubscriptions, EventsImportAndStartDatesComeFromTenure) {
   TempDir dir;
-  const auto mapping = dir.write("m.yaml", R"(namespace: s
-files:
-  churn.csv:
-    - table: accounts
-      id: customer
-      fields:
-        name: customer
-    - table: subscriptions
-      id: customer
-      fields:
-        account_id: {column: customer, lookup: {table: accounts, by: external_id}}
-        started_at: {value: "2024-06-30", type: date, minus: {months: tenure}}
-        mrr: {column: monthly, type: money}
-    - table: subscription_events
-      id: customer
-      where: {column: churned, is: [Yes]}
-      fields:
-        subscription_id: {column: customer, lookup: {table: subscriptions, by: external_id}}
-        account_id: {column: customer, lookup: {table: accounts, by: external_id}}
-        type: {value: churn}
-        occurred_at: {value: "2024-06-30", type: date}
-        mrr_delta: {column: monthly, type: money, scale: -1}
-)");
-  const auto csv = dir.write("churn.csv",
-                             "customer,monthly,churned,tenure\n"
-                             "C1,$70.50,No,5\n"
-                             "C2,$29.85,Yes,4\n"
-                             "C3,$100,Yes,\n");
+  const auto mapping = dir.write("m.yaml", tally::testing::kChurnMapping);
+  const auto csv = dir.write("churn.csv", tally::testing::kChurnCsv);
   const auto s = import_files(mapping, dir.file("d.db"), {csv});
   ASSERT_EQ(s.files.size(), 3u);
   EXPECT_EQ(s.files[1].inserted, 2);  // C3 has no tenure: started_at (required) cannot be computed

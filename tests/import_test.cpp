@@ -22,6 +22,7 @@
 #include "plugins/registry.hpp"
 #include "support/command.hpp"
 #include "support/fixture.hpp"
+#include "support/import_fixtures.hpp"
 #include "util/date.hpp"
 #include "util/diagnostic.hpp"
 
@@ -31,14 +32,9 @@ using tally::testing::TempDir;
 
 namespace {
 
-const std::string kMaven = TALLY_SHARED_DIR "/data/maven-crm/";
-const std::string kMavenMapping = TALLY_SOURCE_DIR "/configs/mappings/maven-crm.yaml";
-
-std::vector<std::string> maven_files() {
-  // Deliberately not in dependency order: the importer orders them.
-  return {kMaven + "sales_pipeline.csv", kMaven + "data_dictionary.csv", kMaven + "accounts.csv",
-          kMaven + "products.csv", kMaven + "sales_teams.csv"};
-}
+using tally::testing::kMaven;
+using tally::testing::kMavenMapping;
+using tally::testing::maven_files;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -106,21 +102,7 @@ class MemorySource final : public RecordSource {
   uint64_t n_ = 0;
 };
 
-const char* kDealsMapping = R"(namespace: gen
-stages:
-  - {name: Open, probability: 0.3}
-  - {name: Won, probability: 1, won: true}
-files:
-  deals.csv:
-    table: opportunities
-    id: id
-    fields:
-      owner_id: {column: owner, lookup: {table: reps, by: name, create: true}}
-      amount: {column: amount, type: money}
-      stage: stage
-      status: {derive: stage_status}
-      created_at: {column: created, type: date}
-)";
+using tally::testing::kDealsMapping;
 
 // n generated deal records; `on_row(i)` runs before row i is returned.
 SourceOpener deals_opener(uint64_t n, std::function<void(uint64_t)> on_row = {}) {

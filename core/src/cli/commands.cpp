@@ -23,6 +23,7 @@
 #include "plugins/registry.hpp"
 #include "run/runner.hpp"
 #include "store/backend.hpp"
+#include "store/engine_error.hpp"
 #include "store/schema.hpp"
 #include "store/store.hpp"
 #include "util/text.hpp"
@@ -348,6 +349,12 @@ int import_files(const ImportArgs& args) {
     return rejected ? kSomethingFailed : kOk;
   } catch (const DiagnosticError& e) {
     print_diagnostics(e.diagnostics());
+    return kInvalid;
+  } catch (const store::EngineError& e) {  // the store failed while importing
+    std::cerr << "tally import: " << escape_for_terminal(e.what()) << '\n';
+    return kSomethingFailed;
+  } catch (const store::StoreError& e) {  // a store that cannot be opened, or that the user may not write
+    std::cerr << "tally import: " << escape_for_terminal(e.what()) << '\n';
     return kInvalid;
   } catch (const std::exception& e) {
     std::cerr << "tally import: " << escape_for_terminal(e.what()) << '\n';

@@ -1,9 +1,6 @@
 // The canonical schema as the importer sees it: the tables and columns the
 // migrations build (read from an in-memory database made by them, so they
-// cannot drift), and the vocabularies of the columns that take fixed values.
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
+// cannot drift: store::canonical_tables()), and the vocabularies of the columns that take fixed values.
 #include "import/mapping.hpp"
 #include "store/schema.hpp"
 
@@ -58,26 +55,11 @@ const ColumnInfo* TableInfo::find(const std::string& column) const {
 const std::map<std::string, TableInfo>& schema_tables() {
   static const std::map<std::string, TableInfo> tables = [] {
     std::map<std::string, TableInfo> out;
-    SQLite::Database db(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    for (const auto& m : store::migrations()) db.exec(m.sql);
-    SQLite::Statement names(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-    while (names.executeStep()) {
-      TableInfo t;
-      t.name = names.getColumn(0).getString();
-      SQLite::Statement cols(db, "PRAGMA table_info(\"" + t.name + "\")");
-      while (cols.executeStep()) {
-        ColumnInfo c;
-        c.name = cols.getColumn(1).getString();
-        c.type = cols.getColumn(2).getString();
-        c.not_null = cols.getColumn(3).getInt() != 0;
-        if (!cols.getColumn(4).isNull()) {
-          std::string d = cols.getColumn(4).getString();
-          if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') d = d.substr(1, d.size() - 2);
-          c.default_value = d;
-        }
-        t.columns.push_back(std::move(c));
-      }
-      out.emplace(t.name, std::move(t));
+    for (const auto& t : store::canonical_tables()) {
+      TableInfo info;
+      info.name = t.name;
+      for (const auto& c : t.columns) info.columns.push_back({c.name, c.type, c.not_null, c.default_value});
+      out.emplace(t.name, std::move(info));
     }
     return out;
   }();

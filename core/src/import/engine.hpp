@@ -1,11 +1,10 @@
 // The import engine's parts, shared by the files that implement it: cells
 // and plans (evaluate.cpp), the writer of rows (table_writer.cpp), lookups
 // (lookup.cpp) and the per-file loop (file_import.cpp). Internal to import/.
-// The SQL the import writes stays in table_writer.cpp and lookup.cpp, so a
-// store backend can take it over.
+// Every write goes through the store's interface (store/store.hpp): the
+// SQL the import runs stays in table_writer.cpp and lookup.cpp, and each
+// engine's bulk tricks behind Store::keyed_writer().
 #pragma once
-
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,43 +24,51 @@
 #include "import/plan.hpp"
 #include "import/rejects.hpp"
 #include "store/engine_error.hpp"
+#include "store/store.hpp"
 
 namespace tally::import {
 
 using Clock = std::chrono::steady_clock;
 
-// The import connection's page cache: big enough for the hot pages of every
-// index, fixed so memory does not grow with the file.
-constexpr int kImportCacheKiB = 32768;
-// SQLite's sorter sorts runs of cache_size in memory and merges them through
-// temp files. Runs that fit the CPU's caches sort about twice as fast as one
-// big run of linked records (three 1M-row indexes: 2.9 s -> 1.5 s); a
-// helper thread sorts runs while the main one reads the table (-10%).
-constexpr int kIndexBuildCacheKiB = 512;
-constexpr int kIndexBuildThreads = 2;
-// Rows per INSERT statement into a table that was empty: one statement's
-// fixed cost (step, reset, halt) is then paid once for many rows.
-constexpr size_t kRowsPerInsert = 64;
-// Failed multi-row INSERTs (duplicate ids within the file) after which the
-// file goes on row by row.
-constexpr int kMaxFailedInserts = 16;
-
-// Rows handed from the mapping thread to the writer at a time, and batches
-// in flight: enough to smooth out the two threads' pace, few enough that
-// memory stays flat (about a megabyte of records).
-constexpr size_t kRowsPerBatch = 512;
+// Batches in flight between the mapping thread and the writer: enough to
+// smooth out the two threads' pace, few enough that memory stays flat. The
+// rows per batch are the store's (Store::import_batch_rows()).
 constexpr size_t kBatchesInFlight = 4;
 
 inline double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-struct Cell {
-  enum Kind : uint8_t { Null, Int, Real, Text };
-  Kind kind = Null;
-  int64_t i = 0;
-  double d = 0;
-  std::string text;
+using Cell = store::Cell;
+
+// A set of 64-bit hashes, open addressing: 8 to 16 bytes an entry (a
+// node-based set takes 40). 0 stands for the empty slot, so hash 0 is kept as 1.
+class HashSet64 {
+ public:
+  // True when `h` was not there yet.
+  bool insert(uint64_t h) {
+    if (h == 0) h = 1;
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i] == h) return false;
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        ++size_;
+        return true;
+      }
+    }
+  }
+
+ private:
+  void grow() {
+    std::vector<uint64_t> old(std::max<size_t>(1024, slots_.size() * 2), 0);
+    old.swap(slots_);
+    size_ = 0;
+    for (uint64_t h : old)
+      if (h) insert(h);
+  }
+  std::vector<uint64_t> slots_;
+  size_t size_ = 0;
 };
 
 struct StringHash {
@@ -69,47 +76,6 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 using IdMap = std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>>;
-
-// A prepared statement, reused for every row.
-class Statement {
- public:
-  Statement() = default;
-  Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    const int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
-    if (rc != SQLITE_OK)
-      throw store::engine_error(db, rc, "",
-                                "cannot prepare an import statement (" + store::shorten_sql(sql) + ")");
-  }
-  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
-  Statement& operator=(Statement&& o) noexcept {
-    std::swap(db_, o.db_);
-    std::swap(stmt_, o.stmt_);
-    return *this;
-  }
-  ~Statement() {
-    if (stmt_) sqlite3_finalize(stmt_);
-  }
-  sqlite3_stmt* get() const { return stmt_; }
-  // sqlite3_step for reads: true on a row, false at the end; any engine
-  // error throws (a failed read must never look like the end of a table).
-  bool row(const char* doing) {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) {
-      sqlite3_reset(stmt_);
-      return false;
-    }
-    sqlite3_reset(stmt_);
-    throw store::engine_error(db_, rc, "", doing);
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-void bind_cell(sqlite3_stmt* stmt, int index, const Cell& cell);
 
 struct LookupCache {
   std::string table;
@@ -127,7 +93,7 @@ struct LookupPlan {
   LookupCache* cache = nullptr;
   std::vector<FieldPlan> create;
   std::vector<Cell> create_cells;
-  Statement insert;
+  std::unique_ptr<store::Statement> insert;
   bool by_external_id = false;
   std::string key;
 };
@@ -141,6 +107,7 @@ struct FieldPlan {
   int when_cell = -1;        // for when: {field: ...}
   bool must_have = false;    // NOT NULL without a schema default
   bool check_stage = false;  // opportunities.stage: one of the known stages
+  Cell default_cell;         // written for an empty value: the column's schema default, typed
   std::unique_ptr<LookupPlan> lookup;
   std::vector<FieldPlan> shifts;  // the amounts of `plus:` / `minus:`, as spec->shifts
   std::vector<Cell> shift_cells;
@@ -191,7 +158,7 @@ std::vector<IntervalCheck> interval_checks(const FileSpec& spec);
 
 class Importer {
  public:
-  Importer(const Mapping& mapping, sqlite3* db, const ImportOptions& options, ImportSummary& summary,
+  Importer(const Mapping& mapping, store::Store& db, const ImportOptions& options, ImportSummary& summary,
            RejectWriter& rejects, SourceOpener open)
       : mapping_(mapping),
         db_(db),
@@ -219,13 +186,22 @@ class Importer {
     FileSummary& out;
     FieldPlan id_plan;
     std::vector<FieldPlan> plans;
-    Statement upsert;
-    Statement find_id;
-    Statement insert_many;  // kRowsPerInsert rows; only into a table empty at the start
+    std::unique_ptr<store::KeyedWriter> writer;
     std::vector<std::pair<LookupCache*, int>> learn;  // cache, cell index (-1 = external id)
     size_t width = 0;                                 // fields in the header
-    int failed_inserts = 0;
-    int filter_column = -1;  // `where:`
+    int filter_column = -1;                           // `where:`
+    // Hashes of the ids this file has staged: a row whose hash is there may
+    // repeat an earlier row (the store then says). 8 to 16 bytes a row.
+    HashSet64 seen = {};
+    // Rows of the batch being written, in order, until the writer's flush
+    // says what became of the staged ones.
+    struct Queued {
+      MappedRow* row;
+      bool staged;
+      bool repeat;  // `on_duplicate: last`: replaces the first row's values
+    };
+    std::vector<Queued> queue = {};
+    std::vector<store::WriteOutcome> outcomes = {};
     std::vector<IntervalCheck> intervals = {};
     // The line each row id was first written from by this file (0 = not
     // yet): a later row with the same id is a repeat. 4 bytes per row id.
@@ -278,19 +254,14 @@ class Importer {
   bool resolve(FieldPlan& p, const std::vector<std::string>& rec, Cell& out, RowError& err);
 
   // table_writer.cpp: the SQL of the import's writes
-  bool table_is_empty(const std::string& table);
-  static bool can_insert_many(const FileJob& job);
-  void bind_row(sqlite3_stmt* st, int first, const FileJob& job, const MappedRow& row);
-  void insert_run(FileJob& job, RowBatch& batch, size_t first);
-  void write_row(FileJob& job, MappedRow& row);
-  void exec(const std::string& sql);
-  [[noreturn]] void engine_failure(int rc, const std::string& doing);
+  void write_batch(FileJob& job, RowBatch& batch);
+  void flush(FileJob& job);
+  void written(FileJob& job, MappedRow& row, const store::WriteOutcome& outcome, bool repeat);
   void check_transaction();
   bool defer_indexes(uint64_t estimated_rows, const std::string& table);
-  std::string error() const { return sqlite3_errmsg(db_); }
 
   const Mapping& mapping_;
-  sqlite3* db_;
+  store::Store& db_;
   const ImportOptions& options_;
   ImportSummary& summary_;
   RejectWriter& rejects_;

@@ -67,34 +67,15 @@ void Importer::import(PlannedFile& file, FileSummary& out) {
   std::vector<FieldPlan> plans;
   for (const auto& f : spec.fields) plans.push_back(plan(f, spec, table, spec.fields));
 
-  std::string columns = "external_id", values = "?1", updates;
-  for (size_t i = 0; i < spec.fields.size(); ++i) {
-    const auto& target = spec.fields[i].target;
-    columns += ", " + target;
-    values += ", ?" + std::to_string(i + 2);
-    updates += (i ? ", " : "") + target + " = excluded." + target;
+  // The store's writer for the table: rows keyed by external_id, each
+  // mapped column written (an empty value as the column's default).
+  std::vector<std::string> columns;
+  std::vector<Cell> defaults;
+  for (const auto& p : plans) {
+    columns.push_back(p.spec->target);
+    defaults.push_back(p.default_cell);
   }
-  // No RETURNING: in SQLite it makes every upsert several times slower.
-  // An insert's id is last_insert_rowid(); an update's is looked up only
-  // when something needs it.
-  Statement upsert(db_, "INSERT INTO " + spec.table + " (" + columns + ") VALUES (" + values +
-                            ") ON CONFLICT(external_id) DO UPDATE SET " + updates);
-  Statement find_id(db_, "SELECT id FROM " + spec.table + " WHERE external_id = ?1");
-  // Into an empty table, plain multi-row INSERTs: every row that goes in
-  // is new. One that does not (an id twice in the file) fails its
-  // statement, which SQLite rolls back whole; its rows then go one by one
-  // through the upsert.
-  Statement insert_many;
-  if (table_is_empty(spec.table)) {
-    std::string rows;
-    const size_t width = spec.fields.size() + 1;
-    for (size_t r = 0; r < kRowsPerInsert; ++r) {
-      rows += r ? ",(" : "(";
-      for (size_t c = 0; c < width; ++c) rows += (c ? ",?" : "?") + std::to_string(r * width + c + 1);
-      rows += ')';
-    }
-    insert_many = Statement(db_, "INSERT INTO " + spec.table + " (" + columns + ") VALUES " + rows);
-  }
+  auto writer = db_.keyed_writer(spec.table, columns, defaults);
   // Lookup caches on this table learn the rows it writes.
   std::vector<std::pair<LookupCache*, int>> learn;  // cache, cell index (-1 = external id)
   for (auto& [key, cache] : caches_) {
@@ -113,26 +94,13 @@ void Importer::import(PlannedFile& file, FileSummary& out) {
   // leaves them as they were. The unique external_id index stays: upserts
   // need it.
   std::vector<std::string> deferred_indexes;
-  auto drop_indexes = [&] {
-    Statement q(
-        db_,
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL");
-    sqlite3_bind_text(q.get(), 1, spec.table.c_str(), -1, SQLITE_TRANSIENT);
-    std::vector<std::string> names;
-    while (q.row("cannot read the table's indexes")) {
-      names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0)));
-      deferred_indexes.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 1)));
-    }
-    for (const auto& name : names) exec("DROP INDEX \"" + name + "\"");
-  };
+  auto drop_indexes = [&] { deferred_indexes = db_.drop_table_indexes(spec.table); };
 
   FileJob job{spec,
               out,
               std::move(id_plan),
               std::move(plans),
-              std::move(upsert),
-              std::move(find_id),
-              std::move(insert_many),
+              std::move(writer),
               std::move(learn),
               file.header_names.size()};
   if (spec.filter) job.filter_column = file.header.at(spec.filter->column);
@@ -157,33 +125,10 @@ void Importer::import(PlannedFile& file, FileSummary& out) {
     file.source->progress(batch.bytes_read, batch.bytes_total);
     return more;
   };
-  auto write_batch = [&](RowBatch& batch) {
-    std::lock_guard lock(db_mutex_);
-    check_transaction();
-    if (!can_insert_many(job)) {
-      for (size_t i = 0; i < batch.size; ++i) write_row(job, batch.rows[i]);
-      return;
-    }
-    // Runs of mapped rows go in kRowsPerInsert at a time; rejects and
-    // the rest of a run in order, one by one.
-    size_t run = 0;  // first row of the current run of mapped rows
-    for (size_t i = 0; i <= batch.size; ++i) {
-      if (i < batch.size && !batch.rows[i].rejected && !batch.rows[i].filtered) {
-        if (i + 1 - run == kRowsPerInsert && can_insert_many(job)) {
-          insert_run(job, batch, run);
-          run = i + 1;
-        }
-        continue;
-      }
-      for (; run < i; ++run) write_row(job, batch.rows[run]);
-      if (i < batch.size) write_row(job, batch.rows[i]);
-      run = i + 1;
-    }
-  };
   if (can_pipeline(job)) {
     // Two cores: this thread writes while another reads and maps the next
     // rows. A fixed number of batches circulate, so memory stays flat.
-    BatchPipe pipe(kBatchesInFlight, kRowsPerBatch, job.plans.size());
+    BatchPipe pipe(kBatchesInFlight, db_.import_batch_rows(), job.plans.size());
     std::thread mapper([&] {
       try {
         for (;;) {
@@ -210,7 +155,7 @@ void Importer::import(PlannedFile& file, FileSummary& out) {
           std::lock_guard lock(db_mutex_);
           if (defer_indexes(estimated_rows, spec.table)) drop_indexes();
         }
-        write_batch(*batch);
+        write_batch(job, *batch);
         pipe.give_back(batch);
       }
     } catch (...) {
@@ -231,21 +176,14 @@ void Importer::import(PlannedFile& file, FileSummary& out) {
     RowBatch batch(1, job.plans.size());
     for (bool more = true; more;) {
       more = map_batch(batch);
-      write_batch(batch);
+      write_batch(job, batch);
     }
   }
   if (!deferred_indexes.empty()) {
     spdlog::debug("import {}: {} rows in {:.2f} s", spec.table, out.read, seconds_since(file_started));
     const auto indexes_started = Clock::now();
-    exec("PRAGMA cache_size = -" + std::to_string(kIndexBuildCacheKiB));
-    exec("PRAGMA threads = " + std::to_string(kIndexBuildThreads));
-    for (const auto& sql : deferred_indexes) {
-      const auto started = Clock::now();
-      exec(sql);
-      spdlog::debug("{:.2f} s: {}", seconds_since(started), sql);
-    }
-    exec("PRAGMA threads = 0");
-    exec("PRAGMA cache_size = -" + std::to_string(kImportCacheKiB));
+    std::lock_guard lock(db_mutex_);
+    db_.build_indexes(deferred_indexes);
     spdlog::debug("import {}: rebuilt {} indexes in {:.2f} s", spec.table, deferred_indexes.size(),
                   seconds_since(indexes_started));
   }
@@ -280,6 +218,15 @@ FieldPlan Importer::plan(const FieldSpec& spec, const FileSpec& file, const Tabl
     p.must_have = c->not_null && !c->default_value && spec.target != "id";
   if (spec.target == "external_id") p.must_have = true;
   p.check_stage = table.name == "opportunities" && spec.target == "stage";
+  if (spec.has_schema_default) {
+    // Typed as the column, so every engine stores the same value.
+    const ColumnInfo* c = table.find(spec.target);
+    const std::string type = c ? c->type : "TEXT";
+    p.default_cell.kind = type == "INTEGER" ? Cell::Int : type == "REAL" ? Cell::Real : Cell::Text;
+    p.default_cell.text = spec.schema_default;
+    if (p.default_cell.kind == Cell::Int) p.default_cell.i = std::stoll(spec.schema_default);
+    if (p.default_cell.kind == Cell::Real) p.default_cell.d = std::stod(spec.schema_default);
+  }
   for (const auto& shift : spec.shifts) p.shifts.push_back(plan(*shift.amount, file, table, siblings));
   p.shift_cells.resize(p.shifts.size());
   if (spec.lookup) {
@@ -304,11 +251,13 @@ FieldPlan Importer::plan(const FieldSpec& spec, const FileSpec& file, const Tabl
         lp->create.push_back(plan(f, file, target, {}));
         cols.push_back(f.target);
       }
-      std::string sql = "INSERT INTO " + l.table + " (";
-      for (size_t i = 0; i < cols.size(); ++i) sql += (i ? ", " : "") + cols[i];
-      sql += ") VALUES (";
-      for (size_t i = 0; i < cols.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 1);
-      lp->insert = Statement(db_, sql + ")");
+      // The next id as SQLite gives it (max + 1) on every engine, so both
+      // number rows alike.
+      std::string sql = "INSERT INTO " + l.table + " (id";
+      for (const auto& c : cols) sql += ", " + c;
+      sql += ") VALUES ((SELECT coalesce(max(id), 0) + 1 FROM " + l.table + ")";
+      for (size_t i = 0; i < cols.size(); ++i) sql += ", ?" + std::to_string(i + 1);
+      lp->insert = db_.prepare(sql + ") RETURNING id");
       lp->create_cells.resize(l.create_fields.size());
     }
     p.lookup = std::move(lp);

@@ -4,31 +4,30 @@
 
 #include "config/detail.hpp"
 #include "import/engine.hpp"
+#include "util/value.hpp"
 
 namespace tally::import {
 
 void Importer::load_cache(LookupCache& cache) {
-  Statement q(db_, "SELECT " + cache.by + ", " + (cache.field.empty() ? std::string("id") : cache.field) +
+  auto q = db_.prepare("SELECT " + cache.by + ", " + (cache.field.empty() ? std::string("id") : cache.field) +
                        " FROM " + cache.table + " WHERE " + cache.by + " IS NOT NULL ORDER BY id");
-  while (q.row("cannot read a lookup table")) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0));
+  auto rows = q->query();
+  while (rows->next()) {
+    const Value by = rows->get(0), found = rows->get(1);
+    // A key as the text it is compared with (a number's shortest form).
+    std::string key = std::holds_alternative<std::string>(by) ? std::get<std::string>(by)
+                      : std::holds_alternative<int64_t>(by)
+                          ? std::to_string(std::get<int64_t>(by))
+                          : tally::detail::format_number(std::get<double>(by));
     if (!cache.field.empty()) {
       Cell value;
-      switch (sqlite3_column_type(q.get(), 1)) {
-        case SQLITE_INTEGER: value.kind = Cell::Int, value.i = sqlite3_column_int64(q.get(), 1); break;
-        case SQLITE_FLOAT: value.kind = Cell::Real, value.d = sqlite3_column_double(q.get(), 1); break;
-        case SQLITE_NULL: break;
-        default:
-          value.kind = Cell::Text;
-          value.text.assign(reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 1)),
-                            static_cast<size_t>(sqlite3_column_bytes(q.get(), 1)));
-      }
-      cache.values.emplace(std::string(text, static_cast<size_t>(sqlite3_column_bytes(q.get(), 0))),
-                           std::move(value));
+      if (const auto* i = std::get_if<int64_t>(&found)) value.kind = Cell::Int, value.i = *i;
+      if (const auto* d = std::get_if<double>(&found)) value.kind = Cell::Real, value.d = *d;
+      if (const auto* t = std::get_if<std::string>(&found)) value.kind = Cell::Text, value.text = *t;
+      cache.values.emplace(std::move(key), std::move(value));
       continue;
     }
-    cache.ids.emplace(std::string(text, static_cast<size_t>(sqlite3_column_bytes(q.get(), 0))),
-                      sqlite3_column_int64(q.get(), 1));
+    cache.ids.emplace(std::move(key), std::get<int64_t>(found));
   }
   cache.loaded = true;
 }
@@ -75,34 +74,38 @@ bool Importer::resolve(FieldPlan& p, const std::vector<std::string>& rec, Cell& 
   for (size_t i = 0; i < l.create.size(); ++i)
     if (!eval(l.create[i], rec, l.create_cells, l.create_cells[i], err)) return false;
   std::lock_guard lock(db_mutex_);
-  sqlite3_stmt* st = l.insert.get();
+  store::Statement& st = *l.insert;
   int n = 1;
-  sqlite3_bind_text(st, n++, key_copy.data(), static_cast<int>(key_copy.size()), SQLITE_STATIC);
+  auto bind = [&](const Cell& cell) {
+    switch (cell.kind) {
+      case Cell::Null: st.bind_null(n++); break;
+      case Cell::Int: st.bind(n++, cell.i); break;
+      case Cell::Real: st.bind(n++, cell.d); break;
+      case Cell::Text: st.bind(n++, std::string_view(cell.text)); break;
+    }
+  };
+  st.bind(n++, std::string_view(key_copy));
   const TableInfo& target = schema_tables().at(spec.table);
   const bool name_too = spec.by != "name" && target.find("name") &&
                         std::none_of(spec.create_fields.begin(), spec.create_fields.end(),
                                      [](auto& f) { return f.target == "name"; });
-  if (name_too) sqlite3_bind_text(st, n++, key_copy.data(), static_cast<int>(key_copy.size()), SQLITE_STATIC);
+  if (name_too) st.bind(n++, std::string_view(key_copy));
   std::string external_id = prefix_ + key_copy;
-  if (spec.by != "external_id" && target.has_external_id())
-    sqlite3_bind_text(st, n++, external_id.data(), static_cast<int>(external_id.size()), SQLITE_STATIC);
-  for (size_t i = 0; i < l.create.size(); ++i) {
-    const auto& s = *l.create[i].spec;
-    if (l.create_cells[i].kind == Cell::Null && s.has_schema_default)
-      sqlite3_bind_text(st, n++, s.schema_default.data(), static_cast<int>(s.schema_default.size()),
-                        SQLITE_STATIC);
-    else
-      bind_cell(st, n++, l.create_cells[i]);
-  }
+  if (spec.by != "external_id" && target.has_external_id()) st.bind(n++, std::string_view(external_id));
+  for (size_t i = 0; i < l.create.size(); ++i)
+    bind(l.create_cells[i].kind == Cell::Null ? l.create[i].default_cell : l.create_cells[i]);
   check_transaction();
-  const int rc = sqlite3_step(st);
-  const std::string message = rc == SQLITE_DONE ? std::string() : error();
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE && store::classify(rc) != store::Fault::Constraint)
-    engine_failure(rc, "cannot create the " + spec.table + " row '" + key_copy + "'");
-  if (rc != SQLITE_DONE)
-    return fail(err, p, "cannot create the " + spec.table + " row '" + key_copy + "': " + message);
-  const int64_t id = sqlite3_last_insert_rowid(db_);
+  int64_t id = -1;
+  try {
+    auto rows = st.query();
+    if (rows->next()) id = std::get<int64_t>(rows->get(0));
+    while (rows->next()) {
+    }
+  } catch (const store::EngineError& e) {
+    // A rule of the table broken by the new row is the record's fault.
+    if (e.fault() != store::Fault::Constraint) throw;
+    return fail(err, p, "cannot create the " + spec.table + " row '" + key_copy + "': " + e.detail());
+  }
   l.cache->ids.emplace(key_copy, id);
   ++summary_file_->created[spec.table];
   created_rows_.emplace(std::make_pair(spec.table, id), summary_file_);

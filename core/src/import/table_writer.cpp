@@ -1,178 +1,121 @@
-// The import's writes into the store: stages, upserts one by one or many
-// rows per INSERT, deferred index builds. All of its SQL is here and in
-// lookup.cpp.
+// The import's writes into the store: stages, the rows of each file through
+// the store's keyed writer, the record of the import. All of its SQL is here
+// and in lookup.cpp; each engine's bulk tricks are behind
+// store::Store::keyed_writer().
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
-#include <limits>
 
 #include "import/engine.hpp"
 #include "import/pipeline.hpp"
-#include "store/sqlite.hpp"
 #include "util/date.hpp"
 
 namespace tally::import {
 
-void bind_cell(sqlite3_stmt* stmt, int index, const Cell& cell) {
-  switch (cell.kind) {
-    case Cell::Null: sqlite3_bind_null(stmt, index); break;
-    case Cell::Int: sqlite3_bind_int64(stmt, index, cell.i); break;
-    case Cell::Real: sqlite3_bind_double(stmt, index, cell.d); break;
-    case Cell::Text:
-      sqlite3_bind_text(stmt, index, cell.text.data(), static_cast<int>(cell.text.size()), SQLITE_STATIC);
-      break;
-  }
-}
-
+// Every row gets its id as SQLite gives it (the highest + 1), written out,
+// so every engine numbers rows alike (docs/decisions.md).
 void Importer::write_stages() {
   if (mapping_.stages.empty()) return;
-  Statement upsert(
-      db_,
-      "INSERT INTO stages (name, position, probability, is_closed, is_won) VALUES (?1, ?2, ?3, ?4, ?5) "
+  auto upsert = db_.prepare(
+      "INSERT INTO stages (id, name, position, probability, is_closed, is_won) VALUES ((SELECT "
+      "coalesce(max(id), 0) + 1 FROM stages), ?1, ?2, ?3, ?4, ?5) "
       "ON CONFLICT(name) DO UPDATE SET position = excluded.position, probability = excluded.probability, "
       "is_closed = excluded.is_closed, is_won = excluded.is_won");
-  int position = 1;
+  int64_t position = 1;
   for (const auto& s : mapping_.stages) {
-    auto* st = upsert.get();
-    sqlite3_bind_text(st, 1, s.name.data(), static_cast<int>(s.name.size()), SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, position++);
-    sqlite3_bind_double(st, 3, s.probability);
-    sqlite3_bind_int(st, 4, s.closed ? 1 : 0);
-    sqlite3_bind_int(st, 5, s.won ? 1 : 0);
-    const int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) engine_failure(rc, "cannot write the stages");
+    upsert->bind(1, std::string_view(s.name));
+    upsert->bind(2, position++);
+    upsert->bind(3, s.probability);
+    upsert->bind(4, static_cast<int64_t>(s.closed ? 1 : 0));
+    upsert->bind(5, static_cast<int64_t>(s.won ? 1 : 0));
+    upsert->execute();
     ++summary_.stages_written;
   }
 }
 
 void Importer::load_stages() {
-  Statement q(db_, "SELECT name, is_closed, is_won FROM stages ORDER BY position");
-  while (q.row("cannot read the stages")) {
-    std::string name(reinterpret_cast<const char*>(sqlite3_column_text(q.get(), 0)));
+  auto q = db_.prepare("SELECT name, is_closed, is_won FROM stages ORDER BY position");
+  auto rows = q->query();
+  while (rows->next()) {
+    std::string name = std::get<std::string>(rows->get(0));
     stage_names_.push_back(name);
-    stages_.emplace(name,
-                    std::make_pair(sqlite3_column_int(q.get(), 1) != 0, sqlite3_column_int(q.get(), 2) != 0));
+    stages_.emplace(
+        name, std::make_pair(std::get<int64_t>(rows->get(1)) != 0, std::get<int64_t>(rows->get(2)) != 0));
   }
 }
 
-bool Importer::table_is_empty(const std::string& table) {
-  Statement q(db_, "SELECT 1 FROM " + table + " LIMIT 1");
-  return !q.row("cannot read the table");
-}
-
-// Multi-row inserts leave no row ids to learn: only when no cache wants them.
-bool Importer::can_insert_many(const FileJob& job) {
-  return job.insert_many.get() && job.failed_inserts < kMaxFailedInserts &&
-         std::none_of(job.learn.begin(), job.learn.end(), [](const auto& l) { return l.first->loaded; });
-}
-
-void Importer::bind_row(sqlite3_stmt* st, int first, const FileJob& job, const MappedRow& row) {
-  const std::string& external_id = row.external_id;
-  sqlite3_bind_text(st, first, external_id.data(), static_cast<int>(external_id.size()), SQLITE_STATIC);
-  for (size_t i = 0; i < job.plans.size(); ++i) {
-    const auto& s = *job.plans[i].spec;
-    const int index = first + 1 + static_cast<int>(i);
-    if (row.cells[i].kind == Cell::Null && s.has_schema_default)
-      sqlite3_bind_text(st, index, s.schema_default.data(), static_cast<int>(s.schema_default.size()),
-                        SQLITE_STATIC);
-    else
-      bind_cell(st, index, row.cells[i]);
-  }
-}
-
-// kRowsPerInsert mapped rows from `first` in one statement; one by one
-// through the upsert when that fails.
-void Importer::insert_run(FileJob& job, RowBatch& batch, size_t first) {
-  sqlite3_stmt* st = job.insert_many.get();
-  const int width = static_cast<int>(job.plans.size()) + 1;
-  for (size_t r = 0; r < kRowsPerInsert; ++r)
-    bind_row(st, static_cast<int>(r) * width + 1, job, batch.rows[first + r]);
-  const int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc == SQLITE_DONE) {
-    job.out.read += static_cast<int64_t>(kRowsPerInsert);
-    job.out.inserted += static_cast<int64_t>(kRowsPerInsert);
-    // One statement's rows take consecutive row ids, the last one's last.
-    const int64_t last = sqlite3_last_insert_rowid(db_);
-    for (size_t r = 0; r < kRowsPerInsert; ++r) {
-      const MappedRow& row = batch.rows[first + r];
-      job.remember(last - static_cast<int64_t>(kRowsPerInsert - 1 - r), row.record.line);
-      check_intervals(job, row);
+// The writing half: stages a batch's mapped rows (or records its rejects)
+// and counts them once the writer has written them. Runs with db_mutex_ held.
+void Importer::write_batch(FileJob& job, RowBatch& batch) {
+  std::lock_guard lock(db_mutex_);
+  check_transaction();
+  for (size_t i = 0; i < batch.size; ++i) {
+    MappedRow& row = batch.rows[i];
+    if (row.rejected || row.filtered) {
+      job.queue.push_back({&row, false, false});
+      continue;
     }
-    return;
+    bool repeat = false;
+    if (!job.seen.insert(std::hash<std::string_view>{}(row.external_id))) {
+      // Perhaps an id this file has written already: the rows before it go
+      // in first, then the store tells.
+      flush(job);
+      if (const uint32_t first = job.line_of(job.writer->find(row.external_id)); first != 0) {
+        ++job.out.read;
+        ++job.out.repeated;
+        if (job.spec.on_duplicate == OnDuplicate::Reject) {
+          const std::string column = job.spec.id.columns.empty() ? "id" : job.spec.id.columns[0];
+          reject(row.record, column,
+                 "id '" + row.external_id.substr(prefix_.size()) + "' repeats line " + std::to_string(first) +
+                     " (the first row with it): '" + column +
+                     "' is not unique; set `on_duplicate: first` or `last` on the file's entry to keep one");
+          continue;
+        }
+        if (job.spec.on_duplicate == OnDuplicate::First) continue;
+        repeat = true;  // `last`: this row's values replace the first's
+      }
+    }
+    job.writer->stage(row.external_id, row.cells);
+    job.queue.push_back({&row, true, repeat});
   }
-  // Only a row's own fault (an id twice in the file) rolls back just this
-  // statement; anything else (disk full, I/O, memory) may have rolled back
-  // the whole transaction and ends the import.
-  if (store::classify(rc) != store::Fault::Constraint) engine_failure(rc, "cannot store rows");
-  ++job.failed_inserts;
-  for (size_t r = 0; r < kRowsPerInsert; ++r) write_row(job, batch.rows[first + r]);
+  flush(job);
 }
 
-// The writing half: upserts a mapped row (or records its reject) and
-// counts it. Runs with db_mutex_ held.
-void Importer::write_row(FileJob& job, MappedRow& row) {
+// Writes the staged rows and counts every queued row, in order.
+void Importer::flush(FileJob& job) {
+  job.writer->flush(job.outcomes);
+  size_t next = 0;
+  for (auto& q : job.queue) {
+    MappedRow& row = *q.row;
+    if (!q.staged) {
+      ++job.out.read;
+      if (row.rejected)
+        reject(row.record, row.error.column, row.error.reason);
+      else
+        ++job.out.filtered;
+      continue;
+    }
+    const store::WriteOutcome& outcome = job.outcomes.at(next++);
+    if (q.repeat) --job.out.read;  // counted when it was found to repeat
+    written(job, row, outcome, q.repeat);
+  }
+  job.queue.clear();
+}
+
+// Counts one staged row by what the writer did with it.
+void Importer::written(FileJob& job, MappedRow& row, const store::WriteOutcome& outcome, bool repeat) {
   FileSummary& out = job.out;
   ++out.read;
-  if (row.rejected) {
-    reject(row.record, row.error.column, row.error.reason);
-    return;
-  }
-  if (row.filtered) {
-    ++out.filtered;
-    return;
-  }
-  const std::string& external_id = row.external_id;
-  const auto& cells = row.cells;
-  // Is the id one this file has written already (a repeat), or one from
-  // before this file?
-  int64_t existing = -1;
-  {
-    sqlite3_stmt* find = job.find_id.get();
-    sqlite3_bind_text(find, 1, external_id.data(), static_cast<int>(external_id.size()), SQLITE_STATIC);
-    if (job.find_id.row("cannot read a row's id")) {
-      existing = sqlite3_column_int64(find, 0);
-      sqlite3_reset(find);
-    }
-  }
-  bool repeat = false;
-  if (const uint32_t first = job.line_of(existing); first != 0) {
-    ++out.repeated;
-    if (job.spec.on_duplicate == OnDuplicate::Reject) {
-      const std::string column = job.spec.id.columns.empty() ? "id" : job.spec.id.columns[0];
-      reject(row.record, column,
-             "id '" + external_id.substr(prefix_.size()) + "' repeats line " + std::to_string(first) +
-                 " (the first row with it): '" + column +
-                 "' is not unique; set `on_duplicate: first` or `last` " + "on the file's entry to keep one");
-      return;
-    }
-    if (job.spec.on_duplicate == OnDuplicate::First) return;
-    repeat = true;  // `last`: this row's values replace the first's
-  }
-  sqlite3_stmt* st = job.upsert.get();
-  bind_row(st, 1, job, row);
-  // last_insert_rowid() is per connection (lookups insert too) and an
-  // upsert that updates leaves it alone: a sentinel tells the two apart.
-  constexpr sqlite3_int64 kNoInsert = std::numeric_limits<sqlite3_int64>::min();
-  sqlite3_set_last_insert_rowid(db_, kNoInsert);
-  const int rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE) {
-    std::string message = error();
-    sqlite3_reset(st);
+  if (!outcome.error.empty()) {
     // A rule of the table broken by this row is the row's fault: a reject.
-    // Any other engine error is the store's and ends the import whole.
-    if (store::classify(rc) != store::Fault::Constraint) engine_failure(rc, "cannot store a row");
-    reject(row.record, "", "cannot store the row: " + message);
+    reject(row.record, "", "cannot store the row: " + outcome.error);
     return;
   }
-  sqlite3_reset(st);
-  const bool inserted = sqlite3_last_insert_rowid(db_) != kNoInsert;
-  const int64_t row_id = inserted ? sqlite3_last_insert_rowid(db_) : existing;
+  const int64_t row_id = outcome.id;
   check_intervals(job, row);
   if (repeat) {
     // counted in `repeated`, not again as inserted or updated
-  } else if (inserted) {
+  } else if (outcome.inserted) {
     ++out.inserted;
     job.remember(row_id, row.record.line);
   } else if (auto c = created_rows_.find({job.spec.table, row_id}); c != created_rows_.end()) {
@@ -195,26 +138,17 @@ void Importer::write_row(FileJob& job, MappedRow& row) {
   for (auto& [cache, cell] : job.learn) {
     if (!cache->loaded) continue;
     if (cell < 0)
-      cache->ids[external_id] = row_id;
-    else if (cells[cell].kind == Cell::Text)
-      cache->ids[cells[cell].text] = row_id;
+      cache->ids[row.external_id] = row_id;
+    else if (row.cells[cell].kind == Cell::Text)
+      cache->ids[row.cells[cell].text] = row_id;
   }
-}
-
-void Importer::exec(const std::string& sql) {
-  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) engine_failure(rc, "cannot run " + store::shorten_sql(sql, 120));
-}
-
-void Importer::engine_failure(int rc, const std::string& doing) {
-  throw store::engine_error(db_, rc, options_.db_path, doing);
 }
 
 // Every write happens inside the import's transaction. The engine rolls
 // it back by itself on some faults (disk full, I/O, memory): nothing may
 // then be written, as it would be committed on its own.
 void Importer::check_transaction() {
-  if (sqlite3_get_autocommit(db_))
+  if (!db_.in_transaction())
     throw store::EngineError(store::Fault::Other, 0,
                              "the store rolled back the import's transaction after an error; nothing was "
                              "imported");
@@ -226,9 +160,7 @@ void Importer::check_transaction() {
 // rebuilding them ~2 us per row of the table.
 bool Importer::defer_indexes(uint64_t estimated_rows, const std::string& table) {
   if (estimated_rows < 200000) return false;
-  Statement q(db_, "SELECT coalesce(max(rowid), 0) FROM " + table);
-  const int64_t existing = q.row("cannot count the table's rows") ? sqlite3_column_int64(q.get(), 0) : 0;
-  return static_cast<int64_t>(estimated_rows) >= existing / 2;
+  return static_cast<int64_t>(estimated_rows) >= db_.max_id(table) / 2;
 }
 
 void Importer::check_intervals(FileJob& job, const MappedRow& row) {
@@ -247,11 +179,7 @@ void Importer::check_intervals(FileJob& job, const MappedRow& row) {
 }
 
 void Importer::load_bases() {
-  for (const auto& table : importable_tables()) {
-    Statement q(db_, "SELECT coalesce(max(rowid), 0) FROM " + table);
-    bases_[table] = q.row("cannot read a table's last row id") ? sqlite3_column_int64(q.get(), 0) : 0;
-    sqlite3_reset(q.get());
-  }
+  for (const auto& table : importable_tables()) bases_[table] = db_.max_id(table);
 }
 
 std::string now_utc() {
@@ -293,26 +221,23 @@ void Importer::record_import(const std::string& started_at, const std::string& m
     read += f.read, inserted += f.inserted, updated += f.updated, rejected += f.rejected;
     warnings += f.warnings();
   }
-  Statement insert(db_,
-                   "INSERT INTO imports (started_at, finished_at, files, tables, mapping_sha256, rows_read, "
-                   "inserted, updated, rejected, warnings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  auto insert = db_.prepare(
+      "INSERT INTO imports (id, started_at, finished_at, files, tables, mapping_sha256, rows_read, "
+      "inserted, updated, rejected, warnings) VALUES ((SELECT coalesce(max(id), 0) + 1 FROM imports), "
+      "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   const std::string finished_at = now_utc();
-  const std::string files_json = json_array(files), tables_json = json_array(tables);
-  sqlite3_stmt* st = insert.get();
-  sqlite3_bind_text(st, 1, started_at.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 2, finished_at.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 3, files_json.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 4, tables_json.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 5, mapping_sha256.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st, 6, read);
-  sqlite3_bind_int64(st, 7, inserted);
-  sqlite3_bind_int64(st, 8, updated);
-  sqlite3_bind_int64(st, 9, rejected);
-  sqlite3_bind_int64(st, 10, warnings);
+  insert->bind(1, std::string_view(started_at));
+  insert->bind(2, std::string_view(finished_at));
+  insert->bind(3, std::string_view(json_array(files)));
+  insert->bind(4, std::string_view(json_array(tables)));
+  insert->bind(5, std::string_view(mapping_sha256));
+  insert->bind(6, read);
+  insert->bind(7, inserted);
+  insert->bind(8, updated);
+  insert->bind(9, rejected);
+  insert->bind(10, warnings);
   check_transaction();
-  const int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) engine_failure(rc, "cannot record the import");
+  insert->execute();
 }
 
 }  // namespace tally::import

@@ -93,7 +93,7 @@ EngineError engine_error(sqlite3* db, int rc, const std::string& db_path, const 
 EngineError engine_error(int code, const std::string& engine_message, const std::string& db_path,
                          const std::string& doing) {
   const Fault fault = classify(code);
-  return EngineError(fault, code, doing + ": " + explain(fault, db_path, engine_message));
+  return EngineError(fault, code, doing + ": " + explain(fault, db_path, engine_message), engine_message);
 }
 
 std::string shorten_sql(const std::string& sql, size_t limit) {

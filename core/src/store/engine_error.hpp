@@ -34,14 +34,18 @@ const char* fault_name(Fault f);  // "disk full", "I/O error", ...
 // import whole.
 class EngineError : public StoreError {
  public:
-  EngineError(Fault fault, int code, const std::string& message)
-      : StoreError(message), fault_(fault), code_(code) {}
+  EngineError(Fault fault, int code, const std::string& message, std::string detail = {})
+      : StoreError(message), fault_(fault), code_(code), detail_(std::move(detail)) {}
   Fault fault() const { return fault_; }
   int code() const { return code_; }
+  // The engine's own words alone, in SQLite's form on every engine for a
+  // broken rule ("NOT NULL constraint failed: reps.name").
+  const std::string& detail() const { return detail_; }
 
  private:
   Fault fault_;
   int code_;
+  std::string detail_;
 };
 
 // The cause in words, for the store at `db_path`:

@@ -71,6 +71,19 @@ std::unique_ptr<Store> create_replacement(const std::string& source, const Store
   return create_sqlite_replacement(sqlite_path(source), options);
 }
 
+std::unique_ptr<Store> open_import_store(const std::string& source, const ImportStoreOptions& options) {
+  if (engine_of(source) == "postgresql") return postgres::open_import_store(source);
+  return open_sqlite_import(sqlite_path(source), options);
+}
+
+std::string rejects_path(const std::string& source) {
+  if (engine_of(source) != "postgresql") return sqlite_path(source) + ".rejects.csv";
+  std::string name = postgres::database_name(source);
+  for (char& c : name)
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+  return (name.empty() ? std::string("postgresql") : name) + ".rejects.csv";
+}
+
 std::string recover(const std::string& source, int busy_timeout_ms) {
   if (engine_of(source) == "postgresql") {
     postgres::peek_schema_version(source);  // reachable, and the credentials work

@@ -17,6 +17,35 @@ namespace tally::store {
 
 namespace fs = std::filesystem;
 
+const std::vector<TableDescription>& canonical_tables() {
+  static const std::vector<TableDescription> tables = [] {
+    std::vector<TableDescription> out;
+    SQLite::Database db(":memory:", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& m : migrations()) db.exec(m.sql);
+    SQLite::Statement names(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    while (names.executeStep()) {
+      TableDescription t;
+      t.name = names.getColumn(0).getString();
+      SQLite::Statement cols(db, "PRAGMA table_info(\"" + t.name + "\")");
+      while (cols.executeStep()) {
+        ColumnDescription c;
+        c.name = cols.getColumn(1).getString();
+        c.type = cols.getColumn(2).getString();
+        c.not_null = cols.getColumn(3).getInt() != 0;
+        if (!cols.getColumn(4).isNull()) {
+          std::string d = cols.getColumn(4).getString();
+          if (d.size() >= 2 && d.front() == '\'' && d.back() == '\'') d = d.substr(1, d.size() - 2);
+          c.default_value = d;
+        }
+        t.columns.push_back(std::move(c));
+      }
+      out.push_back(std::move(t));
+    }
+    return out;
+  }();
+  return tables;
+}
+
 int schema_version(SQLite::Database& db) {
   if (!db.tableExists("schema_version")) return 0;
   SQLite::Statement q(db, "SELECT MAX(version) FROM schema_version");

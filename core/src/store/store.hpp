@@ -66,6 +66,42 @@ class Upsert : public RowSink {
   virtual UpsertCounts finish() = 0;
 };
 
+// A typed value to write (the importer's cells).
+struct Cell {
+  enum Kind : uint8_t { Null, Int, Real, Text };
+  Kind kind = Null;
+  int64_t i = 0;
+  double d = 0;
+  std::string text;
+};
+
+// What writing one row of a KeyedWriter did.
+struct WriteOutcome {
+  int64_t id = -1;        // the row's id
+  bool inserted = false;  // a new row (false: an existing row was updated)
+  std::string error;      // not empty: the row breaks a rule of the table (a reject), nothing was written
+};
+
+// `tally import`'s writes into one table: rows keyed by external_id that
+// update the row with their key or insert a new one. New rows take the ids
+// max(id) + 1, + 2 ... in staging order on every engine. Rows are staged and
+// written at flush() (SQLite: many rows per INSERT into a table that was
+// empty, else one upsert a row; PostgreSQL: COPY into a staging table and one
+// INSERT ... ON CONFLICT DO UPDATE of the mapped columns). A row that breaks
+// a rule of the table (NOT NULL...) fails alone, with the same message on
+// every engine.
+class KeyedWriter {
+ public:
+  virtual ~KeyedWriter() = default;
+  // `key` and `cells` (one per column given to keyed_writer()) must stay
+  // valid and unchanged until flush(). No two staged rows share a key.
+  virtual void stage(const std::string& key, const std::vector<Cell>& cells) = 0;
+  // Writes the staged rows; `out` gets one outcome per row, in staging order.
+  virtual void flush(std::vector<WriteOutcome>& out) = 0;
+  // The id of the row with this key, -1 when none (staged rows not flushed are not seen).
+  virtual int64_t find(const std::string& key) = 0;
+};
+
 // A store opened for writing. Not thread-safe: one writer.
 class Store {
  public:
@@ -106,11 +142,58 @@ class Store {
   // refreshes statistics. Every Statement and RowSink must be gone by then.
   // Without it, the destructor throws the new store away.
   virtual void publish() = 0;
+
+  // ---- `tally import` (open_import_store) ----
+  // False once the engine ended the open transaction by itself after a
+  // fault (SQLite: disk full, I/O; PostgreSQL: a failed statement).
+  virtual bool in_transaction() = 0;
+  // Rows of `table` upserted on external_id: `columns` are the mapped ones
+  // (without external_id); a NULL cell of a column with a `defaults` entry
+  // that is not NULL is written as that value.
+  virtual std::unique_ptr<KeyedWriter> keyed_writer(const std::string& table,
+                                                    const std::vector<std::string>& columns,
+                                                    const std::vector<Cell>& defaults) = 0;
+  // Rows the importer maps, then stages and flushes, at a time (each flush
+  // has a fixed cost: SQLite's is small; PostgreSQL's is a few round trips
+  // and planning a statement).
+  virtual size_t import_batch_rows() const = 0;
+  // The highest id of the table (0 when empty).
+  virtual int64_t max_id(const std::string& table) = 0;
+  // drop_secondary_indexes() for one table, inside the open transaction;
+  // an engine where that does not pay (or the user may not) returns none.
+  virtual std::vector<std::string> drop_table_indexes(const std::string& table) = 0;
+  // Runs the statements drop_table_indexes() returned, with the engine's
+  // settings for building indexes in bulk.
+  virtual void build_indexes(const std::vector<std::string>& statements) = 0;
+  // After commit(): gives back what the import's settings took (SQLite: the
+  // write-ahead log). Best effort, never throws.
+  virtual void imported() noexcept = 0;
 };
 
 struct StoreOptions {
   int busy_timeout_ms = 5000;  // SQLite: how long to wait for another writer's lock
 };
+
+// How `tally import` opens its store.
+struct ImportStoreOptions {
+  int busy_timeout_ms = 5000;
+  bool dry_run = false;    // SQLite: a store that does not exist is not created (runs in memory)
+  std::string test_vfs;    // SQLite, tests: a registered VFS (fault injection)
+  int test_cache_kib = 0;  // SQLite, tests: page cache instead of the import's
+};
+
+// Opens (SQLite: creating when missing) a store for `tally import`, with the
+// engine's settings for bulk writes; begin() then starts the import's one
+// transaction, which also keeps other writers out (SQLite: BEGIN IMMEDIATE;
+// PostgreSQL: the importable tables locked against other writers, after
+// checking the user may write them). A store this import created is removed
+// again when the Store is destroyed without a commit.
+std::unique_ptr<Store> open_import_store(const std::string& source, const ImportStoreOptions& options);
+
+// Where the rejects of an import into `source` go: beside an SQLite file
+// (PATH.rejects.csv); DATABASE.rejects.csv in the current folder for a
+// PostgreSQL database.
+std::string rejects_path(const std::string& source);
 
 // Opens an existing store for writing and brings its schema to the latest
 // version (the migrations that ran are returned in `migrated`).

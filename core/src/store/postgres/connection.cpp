@@ -143,8 +143,24 @@ Connection::~Connection() {
   if (conn_) PQfinish(conn_);
 }
 
-StoreError Connection::failure(const PGresult* result, const std::string& sql,
-                               const std::string& doing) const {
+namespace {
+
+Fault fault_of(const std::string& code) {
+  if (code.rfind("23", 0) == 0) return Fault::Constraint;
+  if (code == "53100") return Fault::DiskFull;
+  if (code == "53200") return Fault::NoMemory;
+  if (code == "55P03" || code == "40P01") return Fault::Busy;
+  if (code == "25006") return Fault::ReadOnly;
+  if (code == "57014") return Fault::Interrupted;
+  if (code == "XX001" || code == "XX002") return Fault::Corrupt;
+  if (code.rfind("58", 0) == 0) return Fault::Io;
+  return Fault::Other;
+}
+
+}  // namespace
+
+EngineError Connection::failure(const PGresult* result, const std::string& sql,
+                                const std::string& doing) const {
   std::string message = cleaned(result ? PQresultErrorMessage(result) : PQerrorMessage(conn_));
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const std::string code = state ? state : "";
@@ -154,9 +170,19 @@ StoreError Connection::failure(const PGresult* result, const std::string& sql,
     message += " (user '" + user_ + "' lacks a privilege; see docs/backends.md)";
   else if (code == "25006")
     message += " (the run's transaction is read-only)";
+  std::string detail = message;
+  if (code.rfind("23", 0) == 0) {
+    const std::string table = text_or(PQresultErrorField(result, PG_DIAG_TABLE_NAME), "?");
+    const char* column = PQresultErrorField(result, PG_DIAG_COLUMN_NAME);
+    if (code == "23502" && column)
+      detail = "NOT NULL constraint failed: " + table + "." + column;
+    else if (code == "23514")
+      detail =
+          "CHECK constraint failed: " + text_or(PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME), "?");
+  }
   std::string text = (doing.empty() ? std::string("query failed") : doing) + ": " + message;
   if (!sql.empty() && doing.empty()) text += "\n  in: " + shorten_sql(sql);
-  return StoreError(text);
+  return EngineError(fault_of(code), 0, text, detail);
 }
 
 void Connection::exec(const std::string& sql, const std::string& doing) {
@@ -194,7 +220,7 @@ void Connection::copy_in(const std::string& copy_sql, const std::string& data, c
     throw failure(nullptr, copy_sql, doing);
   Result end(PQgetResult(conn_));
   const bool ok = end && PQresultStatus(end.get()) == PGRES_COMMAND_OK;
-  StoreError error = ok ? StoreError("") : failure(end.get(), copy_sql, doing);
+  EngineError error = ok ? EngineError(Fault::Other, 0, "") : failure(end.get(), copy_sql, doing);
   while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
   if (!ok) throw error;
 }
@@ -203,18 +229,61 @@ std::string numbered_placeholders(const std::string& sql) {
   std::string out;
   int n = 0;
   char quote = 0;
-  for (char c : sql) {
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
     if (quote) {
       if (c == quote) quote = 0;
     } else if (c == '\'' || c == '"') {
       quote = c;
     } else if (c == '?') {
-      out += "$" + std::to_string(++n);
+      // ?N keeps its number; a bare ? takes the next one.
+      if (i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+        out += '$';
+      } else {
+        out += "$" + std::to_string(++n);
+      }
       continue;
     }
     out += c;
   }
   return out;
+}
+
+void append_copy_text(std::string& out, std::string_view value) {
+  for (char c : value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+}
+
+void append_copy_real(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+  } else if (std::isinf(value)) {
+    out += value > 0 ? "Infinity" : "-Infinity";
+  } else {
+    char buf[32];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+  }
+}
+
+std::string database_name(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (error) PQfreemem(error);
+  std::string name;
+  if (options) {
+    for (auto* o = options; o->keyword; ++o)
+      if (std::strcmp(o->keyword, "dbname") == 0 && o->val) name = o->val;
+    PQconninfoFree(options);
+  }
+  if (name.empty()) name = text_or(std::getenv("PGDATABASE"), "");
+  return name;
 }
 
 std::string identifier(const std::string& name) {

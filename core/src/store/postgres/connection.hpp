@@ -7,9 +7,12 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/backend.hpp"
+#include "store/engine_error.hpp"
+#include "store/store.hpp"
 #include "util/value.hpp"
 
 namespace tally::store::postgres {
@@ -54,17 +57,33 @@ class Connection {
   // The first column of the first row (NULL when no row).
   Value scalar(const std::string& sql, const std::vector<Param>& params = {});
 
+  // In an open transaction that no error has aborted.
+  bool in_transaction() const { return PQtransactionStatus(conn_) == PQTRANS_INTRANS; }
+
   // Sends `data` as the whole input of a COPY ... FROM STDIN statement.
   void copy_in(const std::string& copy_sql, const std::string& data, const std::string& doing);
 
  private:
-  StoreError failure(const PGresult* result, const std::string& sql, const std::string& doing) const;
+  EngineError failure(const PGresult* result, const std::string& sql, const std::string& doing) const;
   PGconn* conn_ = nullptr;
   std::string where_, user_;
 };
 
-// `?` placeholders (outside quotes) as $1, $2, ...
+// COPY's text format: a field's text with its special characters escaped,
+// and a real as the shortest text that reads back exactly.
+void append_copy_text(std::string& out, std::string_view value);
+void append_copy_real(std::string& out, double value);
+
+// `?` placeholders (outside quotes) as $1, $2, ...; `?N` as $N.
 std::string numbered_placeholders(const std::string& sql);
+
+// import.cpp: `tally import` on PostgreSQL (Store::keyed_writer, the
+// import's locks and privileges, deferred indexes).
+std::unique_ptr<KeyedWriter> make_keyed_writer(Connection& conn, const std::string& table,
+                                               const std::vector<std::string>& columns,
+                                               const std::vector<Cell>& defaults);
+void lock_for_import(Connection& conn);
+std::vector<std::string> drop_table_indexes(Connection& conn, const std::string& table);
 
 // A quoted identifier.
 std::string identifier(const std::string& name);
