@@ -10,9 +10,14 @@
 #                        CH_HTTP_PORT1/2, CH_TCP_PORT1/2, CH_CLUSTER_DIR)
 #   clickhouse-cluster.sh stop STATE_DIR      stops both by PID, removes the folder
 #
+# Reading needs only the first server; writing (tally demo) reaches each
+# shard over HTTP, so the URL names them in `shards=` (on separate hosts with
+# the same HTTP port it could be left out).
+#
 # Two clusters are declared in `remote_servers`: `tally` (shard 1 on the
 # first server, shard 2 on the second) and `tally_one` (the first server
-# alone), so the same servers test one shard and two.
+# alone), so the same servers test one shard and two; `tally_down` has a
+# second shard on a port nothing listens on (the tests of a shard that is down).
 set -euo pipefail
 action=${1:?usage: clickhouse-cluster.sh start|stop [STATE_DIR]}
 state=${2:-}
@@ -63,6 +68,8 @@ write_config() {
   <uncompressed_cache_size>268435456</uncompressed_cache_size>
   <mark_cache_size>268435456</mark_cache_size>
   <mlock_executable>false</mlock_executable>
+  <query_log><database>system</database><table>query_log</table>
+    <flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>
   <remote_servers>
     <tally>
       <shard><replica><host>127.0.0.1</host><port>$tcp1</port></replica></shard>
@@ -71,13 +78,17 @@ write_config() {
     <tally_one>
       <shard><replica><host>127.0.0.1</host><port>$tcp1</port></replica></shard>
     </tally_one>
+    <tally_down>
+      <shard><replica><host>127.0.0.1</host><port>$tcp1</port></replica></shard>
+      <shard><replica><host>127.0.0.1</host><port>$dead</port></replica></shard>
+    </tally_down>
   </remote_servers>
 </yandex>
 EOF
   cat >"$dir/users.xml" <<EOF
 <?xml version="1.0"?>
 <yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage><log_queries>1</log_queries></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
     <profile>default</profile><quota>default</quota></default></users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
@@ -99,10 +110,10 @@ case "$action" in
     stop
     cluster=$(mktemp -d /tmp/tally-ch.XXXXXX)
     chmod 755 "$cluster"
-    # Four free ports: bind to 0 and take what the kernel gives.
-    read -r http1 tcp1 http2 tcp2 < <(python3 -c '
+    # Five free ports: bind to 0 and take what the kernel gives (the fifth stays closed).
+    read -r http1 tcp1 http2 tcp2 dead < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
     write_config "$cluster/n1" "$http1" "$tcp1"
@@ -111,7 +122,7 @@ print(*[s.getsockname()[1] for s in socks])')
     {
       echo "export CH_CLUSTER_DIR=$cluster"
       echo "export CH_HTTP_PORT1=$http1 CH_TCP_PORT1=$tcp1 CH_HTTP_PORT2=$http2 CH_TCP_PORT2=$tcp2"
-      echo "export TALLY_CH_URL=clickhouse://127.0.0.1:$http1/$database?cluster=tally"
+      echo "export TALLY_CH_URL='clickhouse://127.0.0.1:$http1/$database?cluster=tally&shards=127.0.0.1:$http1,127.0.0.1:$http2'"
       echo "export TALLY_CH_URL_ONE=clickhouse://127.0.0.1:$http1/$database?cluster=tally_one"
     } >"$state/env"
     for n in 1 2; do
@@ -128,7 +139,7 @@ print(*[s.getsockname()[1] for s in socks])')
         { echo "clickhouse-cluster.sh: cannot create database $database on port $port" >&2; stop; exit 1; }
     done
     echo "ClickHouse shards on 127.0.0.1:$http1 and 127.0.0.1:$http2 (HTTP; folder $cluster, state $state)"
-    echo "clickhouse://127.0.0.1:$http1/$database?cluster=tally"
+    echo "clickhouse://127.0.0.1:$http1/$database?cluster=tally&shards=127.0.0.1:$http1,127.0.0.1:$http2"
     ;;
   stop) [[ -n "$state" ]] || { echo "usage: clickhouse-cluster.sh stop STATE_DIR" >&2; exit 2; }; stop ;;
   *) echo "clickhouse-cluster.sh: unknown action '$action' (start, stop)" >&2; exit 2 ;;
