@@ -30,7 +30,8 @@ sql 1 "DROP TABLE bad.targets" >/dev/null
 expect_exit 2 run "$(url_of bad)"
 expect_message "has no table 'targets'"
 # A database holding someone else's tables is never replaced.
-sql 1 "CREATE DATABASE IF NOT EXISTS foreign_db" >/dev/null
+sql 1 "DROP DATABASE IF EXISTS foreign_db" >/dev/null
+sql 1 "CREATE DATABASE foreign_db" >/dev/null
 sql 1 "CREATE TABLE foreign_db.reps (id Int64) ENGINE = MergeTree ORDER BY id" >/dev/null
 expect_exit 2 "$TALLY" demo --db "$(url_of foreign_db)" --scale 1
 expect_message "has a table 'reps' but is not a Tally store"
@@ -39,14 +40,14 @@ expect_exit 2 run "clickhous://127.0.0.1:$CH_HTTP_PORT1/bad?cluster=tally"
 expect_message "did you mean 'clickhouse://'?"
 # A server error in a metric's query names the metric and the server's message.
 "$TALLY" demo --db "$(url_of bad)" --scale 1 --seed 3 >/dev/null
-sql 1 "ALTER TABLE bad.stages DROP COLUMN is_won" >/dev/null
-sql 2 "ALTER TABLE bad.stages DROP COLUMN is_won" >/dev/null
+sql 1 "ALTER TABLE bad.reps DROP COLUMN region" >/dev/null  # the pipeline groups by region
+sql 2 "ALTER TABLE bad.reps DROP COLUMN region" >/dev/null
 set +e
 run "$(url_of bad)" >"$WORK/out" 2>"$WORK/err"
 code=$?
 set -e
 [[ $code -eq 1 ]] || { cat "$WORK/err"; fail "a failing metric exited $code, expected 1"; }
 grep -q '"status": "error"' "$WORK/out" || fail "no metric failed: $(head -c 400 "$WORK/out")"
-grep -q "ClickHouse on 127.0.0.1:$CH_HTTP_PORT1 says: .*is_won" "$WORK/out" "$WORK/err" ||
+grep -q "pipeline.*ClickHouse on 127.0.0.1:$CH_HTTP_PORT1 says: .*region" "$WORK/err" ||
   { cat "$WORK/err"; fail "the server's message did not reach the user"; }
 echo "ok"

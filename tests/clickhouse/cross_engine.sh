@@ -24,13 +24,13 @@ done
 [[ $(sql 2 "SELECT count() FROM cross.reps") == $(sql 1 "SELECT count() FROM cross.reps") ]] || fail "reps differ per shard"
 
 status=0
-compare() {  # label config [extra args]
-  local label=$1 config=$2; shift 2
-  "$TALLY" run "$config" --data "$WORK/demo.db" --format json "$@" >"$WORK/$label.sqlite.json" || true
+compare() {  # label config [compare_reports.py flag]
+  local label=$1 config=$2 flag=${3:-}
+  "$TALLY" run "$config" --data "$WORK/demo.db" --format json >"$WORK/$label.sqlite.json" 2>/dev/null || true
   for cluster in one two; do
     local url=$TWO; [[ $cluster == one ]] && url=$ONE
-    "$TALLY" run "$config" --data "$url" --format json "$@" >"$WORK/$label.$cluster.json" 2>"$WORK/$label.$cluster.err" || true
-    python3 "$COMPARE" "$WORK/$label.sqlite.json" "$WORK/$label.$cluster.json" "$label ($cluster)" || status=1
+    "$TALLY" run "$config" --data "$url" --format json >"$WORK/$label.$cluster.json" 2>"$WORK/$label.$cluster.err" || true
+    python3 "$COMPARE" "$WORK/$label.sqlite.json" "$WORK/$label.$cluster.json" "$label ($cluster)" $flag || status=1
   done
 }
 for config in "$SOURCE_DIR"/configs/*.yaml; do
@@ -38,7 +38,9 @@ for config in "$SOURCE_DIR"/configs/*.yaml; do
   [[ $name == maven-crm ]] && continue  # its store comes from `tally import` (not on ClickHouse yet)
   compare "$name" "$config"
 done
-# A filter on every named dimension, and a fiscal year from April.
+# A filter on every named dimension, and a fiscal year from April. A metric
+# whose dataset cannot take a filter (churn reads subscriptions, which have no
+# source) fails alike on both engines.
 python3 - "$SOURCE_DIR/configs/demo.yaml" "$WORK" <<'PY'
 import sqlite3, sys
 config = [line for line in open(sys.argv[1]) if not line.startswith("data:")]
@@ -64,7 +66,7 @@ with open(f"{sys.argv[2]}/fiscal-april.yaml", "w") as out:
     out.write("fiscal_year_start: april\n")
 PY
 for f in "$WORK"/filter-*.yaml "$WORK"/fiscal-april.yaml; do
-  compare "$(basename "$f" .yaml)" "$f"
+  compare "$(basename "$f" .yaml)" "$f" --same-errors-agree
 done
 [[ $status -eq 0 ]] || fail "the engines disagree"
 echo "ok"

@@ -15,7 +15,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 url_of() { echo "clickhouse://127.0.0.1:$CH_HTTP_PORT1/$1?cluster=${2:-tally}&shards=127.0.0.1:$CH_HTTP_PORT1,127.0.0.1:$CH_HTTP_PORT2"; }
 one_url_of() { echo "clickhouse://127.0.0.1:$CH_HTTP_PORT1/$1?cluster=tally_one"; }
 # SQL on shard $1 (1 or 2); prints the TabSeparated answer.
-sql() { local port=CH_HTTP_PORT$1; shift; curl -sf --max-time 60 "http://127.0.0.1:${!port}/" --data-binary "$*"; }
+sql() {
+  local shard=$1 port=CH_HTTP_PORT$1 out; shift
+  out=$(curl -s --max-time 60 "http://127.0.0.1:${!port}/" --data-binary "$*")
+  [[ $out != *"e.displayText()"* ]] || fail "shard $shard: $*: $out"
+  printf '%s' "$out"
+}
 
 # Runs a command expecting exit code $1; its stderr ends up in $WORK/err.
 expect_exit() {
