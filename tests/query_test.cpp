@@ -2,6 +2,7 @@
 // the real backend on a small store whose answers are worked out by hand,
 // plus the PostgreSQL/ClickHouse SQL text and every error a plugin can meet.
 #include "query/query.hpp"
+#include "query/internal.hpp"  // make_clickhouse_dialect(database)
 
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
@@ -810,7 +811,7 @@ TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
           "NULL, "),
       0u)
       << c.sql;
-  for (const std::string part :
+  for (const auto& part :
        {std::string(" * (toFloat64(greatest(length(arraySort(groupArray(toFloat64(t__amount)))), 1)) - 1))"),
         std::string("ifNull(uniqExact(t__owner_id), 0) AS `reps`"),
         std::string(
@@ -959,13 +960,13 @@ TEST(QueryDialects, ClickhouseNestsOneJoinPerSelectOverQualifiedTables) {
   for (size_t at = c.sql.find("JOIN"); at != std::string::npos; at = c.sql.find("JOIN", at + 1)) ++joins;
   EXPECT_EQ(joins, 3u) << c.sql;  // the owner, their team, their manager
   EXPECT_EQ(c.sql.find("FULL"), std::string::npos) << c.sql;
-  for (const std::string part :
+  for (const char* part :
        {"FROM `sales`.opportunities)", "FROM `sales`.reps)", "FROM `sales`.teams)",
         "ON t__owner_id = j_owner__id", "ON j_owner__team_id = j_owner_team__id",
         "ON j_owner__manager_id = j_owner_manager__id",
-        "if(count(t__amount) = 0, NULL, sum(t__amount)) AS `amount`", "WHERE ((j_owner_team__name IN (?)))"})
+        "if(count(t__amount) = 0, NULL, sum(t__amount)) AS `amount`", "WHERE (j_owner_team__name IN (?))"})
     EXPECT_NE(c.sql.find(part), std::string::npos) << part << "\n" << c.sql;
-  for (const std::string qualified : {" t.", "(t.", "j_owner.", "j_owner_team.", "j_owner_manager."})
+  for (const char* qualified : {" t.", "(t.", "j_owner.", "j_owner_team.", "j_owner_manager."})
     EXPECT_EQ(c.sql.find(qualified), std::string::npos) << qualified << "\n" << c.sql;
 
   // A computed left key (a lead's deal, from either side) becomes a column first.

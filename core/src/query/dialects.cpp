@@ -264,7 +264,10 @@ class ClickhouseDialect final : public detail::SqlDialect {
   std::string divide(const std::string& a, const std::string& b) const override {
     return "(" + a + " / nullIf(" + b + ", 0))";
   }
-  // least/greatest refuse mixed types (UInt64 and Float64); NULL when either is.
+  // count() is UInt64, which ClickHouse will not mix with Int64 or Float64.
+  std::string count(const std::string& x) const override { return "toInt64(count(" + x + "))"; }
+  std::string as_real(const std::string& x) const override { return "toFloat64(" + x + ")"; }
+  // least/greatest: NULL when either is (as the other engines mean it).
   std::string least(const std::string& a, const std::string& b) const override {
     return "multiIf(isNull(" + a + ") OR isNull(" + b + "), NULL, " + a + " <= " + b + ", " + a + ", " + b +
            ")";

@@ -140,6 +140,11 @@ class SqlDialect : public Dialect {
   virtual std::string condition_as_value(const std::string& condition) const { return condition; }
   // A value where a condition is expected: true when not 0.
   virtual std::string value_as_condition(const std::string& value) const { return value; }
+  // count(x) as a signed 64-bit integer.
+  virtual std::string count(const std::string& x) const { return "count(" + x + ")"; }
+  // A number where it meets a real (least/greatest of a count and 100.5):
+  // engines that refuse to mix 64-bit integers and reals (ClickHouse) cast it.
+  virtual std::string as_real(const std::string& x) const { return x; }
   // sum, avg, min or max of x: NULL when no row has a value (SQL's meaning).
   virtual std::string aggregate(const std::string& function, const std::string& x) const {
     return function + "(" + x + ")";

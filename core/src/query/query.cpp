@@ -324,10 +324,18 @@ class Compiler {
     return bound(level);
   }
 
+  // A real number literal or bound value (where a count may meet it).
+  bool is_real(const Node& n) const {
+    if (n.kind == Node::Kind::Number) return std::holds_alternative<double>(n.value);
+    if (n.kind == Node::Kind::Param) return std::holds_alternative<double>(bound_value(n));
+    if (n.kind == Node::Kind::Negate) return is_real(n.args[0]);
+    return false;
+  }
+
   std::string render_call(const Node& n) {
     const std::string& f = n.text;
     auto arg = [&](size_t i) { return render(n.args[i]); };
-    if (f == "count") return "count(" + arg(0) + ")";
+    if (f == "count") return dialect_.count(arg(0));
     if (f == "count_distinct") return dialect_.count_distinct(arg(0));
     auto condition = [&](size_t i) { return render_condition(n.args[i]); };
     if (f == "count_if") return dialect_.aggregate("sum", "CASE WHEN " + condition(0) + " THEN 1 ELSE 0 END");
@@ -366,8 +374,11 @@ class Compiler {
       const std::string digits = arg(1);
       return dialect_.round(x, &digits);
     }
-    if (f == "least") return dialect_.least(arg(0), arg(1));
-    if (f == "greatest") return dialect_.greatest(arg(0), arg(1));
+    if (f == "least" || f == "greatest") {
+      std::string a = arg(0), b = arg(1);
+      if (is_real(n.args[0]) || is_real(n.args[1])) a = dialect_.as_real(a), b = dialect_.as_real(b);
+      return f == "least" ? dialect_.least(a, b) : dialect_.greatest(a, b);
+    }
     fail("function '" + f + "' has no translation", n.offset);
   }
 

@@ -49,17 +49,36 @@ std::vector<std::string> split(const std::string& s, char separator) {
 }
 
 // "Code: 60, e.displayText() = DB::Exception: Table x doesn't exist., e.what() = DB::Exception"
-// becomes "Table x doesn't exist. (code 60)".
+// becomes "Table x doesn't exist. (code 60)"; a message with a log of
+// nested errors (a shard that cannot be reached) is one line, with the
+// first of them.
 std::string server_message(const std::string& body) {
   std::string text = body;
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   const size_t display = text.find("e.displayText() = ");
-  if (display == std::string::npos) return text.empty() ? "no message" : text;
+  if (display == std::string::npos) {
+    for (char& c : text)
+      if (c == '\n') c = ' ';
+    return text.empty() ? "no message" : text;
+  }
   std::string code;
   if (text.rfind("Code: ", 0) == 0) code = text.substr(6, text.find(',') - 6);
-  std::string message = text.substr(display + 18);
-  if (const size_t what = message.rfind(", e.what() = "); what != std::string::npos) message.resize(what);
-  if (message.rfind("DB::Exception: ", 0) == 0) message = message.substr(15);
+  std::string rest = text.substr(display + 18);
+  const size_t cut = std::min(rest.find(", e.what() = "), rest.find('\n'));
+  std::string message = rest.substr(0, cut);
+  rest = cut == std::string::npos ? "" : rest.substr(cut);
+  for (const char* prefix : {"DB::Exception: ", "DB::NetException: "})
+    if (message.rfind(prefix, 0) == 0) message = message.substr(std::string(prefix).size());
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  if (message.size() >= 4 && message.compare(message.size() - 4, 4, "Log:") == 0) {
+    message.resize(message.size() - 4);
+    while (!message.empty() && (message.back() == ' ' || message.back() == '.')) message.pop_back();
+    if (const size_t nested = rest.find("Code: "); nested != std::string::npos) {
+      std::string inner = server_message(rest.substr(nested));
+      if (const size_t paren = inner.rfind(" (code "); paren != std::string::npos) inner.resize(paren);
+      message += ": " + inner;
+    }
+  }
   return message + (code.empty() ? "" : " (code " + code + ")");
 }
 
