@@ -22,12 +22,8 @@ scripts/clickhouse-cluster.sh start "$STATE" >/dev/null
 # shellcheck disable=SC1091
 source "$STATE/env"
 
-seconds() {  # wall seconds of a command, output discarded
-  local start=$EPOCHREALTIME
-  "$@" >/dev/null
-  awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f\n", b - a}'
-}
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo "tally run configs/demo.yaml: $RUNS timed runs after a warm-up; $(nproc) cores; ClickHouse $(clickhouse-client --version 2>/dev/null | awk '{print $NF}')"
 printf '%-6s %-12s %11s %9s %10s %12s\n' scale engine activities demo_s run_best_s run_median_s
@@ -45,11 +41,7 @@ for scale in "${scales[@]}"; do
       clickhouse-1) source_=$one demo_s=$one_demo ;;
       clickhouse-2) source_=$two demo_s=$two_demo ;;
     esac
-    "$TALLY" run configs/demo.yaml --data "$source_" --format json >/dev/null  # warm caches
-    times=()
-    for ((i = 0; i < RUNS; i++)); do times+=("$(seconds "$TALLY" run configs/demo.yaml --data "$source_" --format json)"); done
-    best=$(printf '%s\n' "${times[@]}" | sort -n | head -1)
-    med=$(printf '%s\n' "${times[@]}" | median)
+    read -r best med < <(time_runs "$source_")
     printf '%-6s %-12s %11s %9s %10s %12s\n' "$scale" "$engine" "$activities" "$demo_s" "$best" "$med"
   done
 done

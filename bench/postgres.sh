@@ -21,12 +21,8 @@ tests/postgres/pg_server.sh start "$STATE" >/dev/null
 # shellcheck disable=SC1091
 source "$STATE/env"
 
-seconds() {  # wall seconds of a command, output discarded
-  local start=$EPOCHREALTIME
-  "$@" >/dev/null
-  awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f\n", b - a}'
-}
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo "tally run configs/demo.yaml: $RUNS timed runs after a warm-up; $(nproc) cores; PostgreSQL $(psql -XAtc 'SHOW server_version' -d postgres)"
 printf '%-6s %-10s %9s %10s %12s\n' scale engine demo_s run_best_s run_median_s
@@ -39,11 +35,7 @@ for scale in "${scales[@]}"; do
   for engine in sqlite postgresql; do
     source_=$db demo_s=$sqlite_demo
     [[ $engine == postgresql ]] && source_=$url demo_s=$pg_demo
-    "$TALLY" run configs/demo.yaml --data "$source_" --format json >/dev/null  # warm caches
-    times=()
-    for ((i = 0; i < RUNS; i++)); do times+=("$(seconds "$TALLY" run configs/demo.yaml --data "$source_" --format json)"); done
-    best=$(printf '%s\n' "${times[@]}" | sort -n | head -1)
-    med=$(printf '%s\n' "${times[@]}" | median)
+    read -r best med < <(time_runs "$source_")
     printf '%-6s %-10s %9s %10s %12s\n' "$scale" "$engine" "$demo_s" "$best" "$med"
   done
 done

@@ -19,6 +19,7 @@
 #include "store/clickhouse/http.hpp"
 #include "store/clickhouse/schema.hpp"
 #include "store/schema.hpp"
+#include "store/text_rows.hpp"
 
 namespace tally::store::clickhouse {
 
@@ -52,33 +53,10 @@ class ChSink final : public RowSink {
   void integer(int64_t value) override {
     if (index_ == id_column_) id_ = value;
     if (index_ == key_column_) key_ = value;
-    char buf[24];
-    field().append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+    text_rows::append_integer(field(), value);
   }
-  void real(double value) override {
-    std::string& out = field();
-    if (std::isnan(value)) {
-      out += "nan";
-    } else if (std::isinf(value)) {
-      out += value > 0 ? "inf" : "-inf";
-    } else {
-      char buf[32];
-      out.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
-    }
-  }
-  void text(std::string_view value) override {
-    std::string& out = field();
-    for (char c : value) {
-      switch (c) {
-        case '\\': out += "\\\\"; break;
-        case '\t': out += "\\t"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\0': out += "\\0"; break;
-        default: out += c;
-      }
-    }
-  }
+  void real(double value) override { text_rows::append_real(field(), value, text_rows::kClickhouse); }
+  void text(std::string_view value) override { text_rows::append_text(field(), value); }
   void end_row() override;
   void flush() override;
 
