@@ -38,6 +38,7 @@ stop() {
     kill "$pid" 2>/dev/null || continue
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
   [[ -n "$cluster" && "$cluster" == /tmp/tally-ch.* ]] && rm -rf "$cluster"
   rm -f "$state/env"
