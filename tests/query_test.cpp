@@ -935,6 +935,8 @@ TEST(ClickhouseSources, BadUrlsAndUnreachableServersSaySo) {
       {"clickhouse://ch:8123?cluster=c", "names no database"},
       {"clickhouse://ch:8123/sales?cluster=c&colour=red", "unknown option 'colour'"},
       {"clickhouse://127.0.0.1:1/sales?cluster=c", "cannot reach a ClickHouse server on 127.0.0.1:1"},
+      {"clickhouse://ann%zz:pw%2@127.0.0.1:1/sales?cluster=c",
+       "cannot reach a ClickHouse server on 127.0.0.1:1"},
   };
   for (const auto& [source, message] : cases) {
     try {

@@ -24,15 +24,20 @@ bool identifier(const std::string& s) {
   return true;
 }
 
+// %XX escapes of a URL part; a malformed one is kept as written.
 std::string percent_decode(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
+    unsigned value = 0;
     if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
+      const auto [end, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16);
+      if (ec == std::errc() && end == s.data() + i + 3) {
+        out += static_cast<char>(value);
+        i += 2;
+        continue;
+      }
     }
+    out += s[i];
   }
   return out;
 }
