@@ -30,14 +30,21 @@ as_server() {
 
 stop() {
   [[ -n "$state" && -f "$state/env" ]] || return 0
-  local cluster pid n
+  local cluster pids=() pid n
   cluster=$(sed -n 's/^export CH_CLUSTER_DIR=//p' "$state/env")
   for n in 1 2; do
-    [[ -f "$cluster/n$n/pid" ]] || continue
-    pid=$(cat "$cluster/n$n/pid")
-    kill "$pid" 2>/dev/null || continue
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
+    [[ -f "$cluster/n$n/pid" ]] && pids+=("$(cat "$cluster/n$n/pid")")
+  done
+  # Both asked to stop at once; whatever still runs after 10 s is killed (the data is throwaway).
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 100); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [[ $alive -eq 0 ]] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
+    kill -9 "$pid" 2>/dev/null || continue
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
   [[ -n "$cluster" && "$cluster" == /tmp/tally-ch.* ]] && rm -rf "$cluster"
