@@ -47,7 +47,12 @@ stop() {
     kill -9 "$pid" 2>/dev/null || continue
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
-  [[ -n "$cluster" && "$cluster" == /tmp/tally-ch.* ]] && rm -rf "$cluster"
+  # Thousands of small part files: removing them can take a minute on a busy disk, so it
+  # goes on in the background once the servers are gone.
+  if [[ -n "$cluster" && "$cluster" == /tmp/tally-ch.* && -d "$cluster" ]]; then
+    mv "$cluster" "$cluster.removed"
+    setsid rm -rf "$cluster.removed" </dev/null >/dev/null 2>&1 &
+  fi
   rm -f "$state/env"
 }
 
