@@ -21,7 +21,7 @@ tests/postgres/pg_server.sh start "$STATE" >/dev/null
 # shellcheck disable=SC1091
 source "$STATE/env"
 
-# shellcheck disable=SC1091
+# shellcheck source=bench/lib.sh
 source bench/lib.sh
 
 echo "tally run configs/demo.yaml: $RUNS timed runs after a warm-up; $(nproc) cores; PostgreSQL $(psql -XAtc 'SHOW server_version' -d postgres)"
@@ -35,11 +35,7 @@ for scale in "${scales[@]}"; do
   for engine in sqlite postgresql; do
     source_=$db demo_s=$sqlite_demo
     [[ $engine == postgresql ]] && source_=$url demo_s=$pg_demo
-    "$TALLY" run configs/demo.yaml --data "$source_" --format json >/dev/null  # warm caches
-    times=()
-    for ((i = 0; i < RUNS; i++)); do times+=("$(seconds "$TALLY" run configs/demo.yaml --data "$source_" --format json)"); done
-    best=$(printf '%s\n' "${times[@]}" | sort -n | head -1)
-    med=$(printf '%s\n' "${times[@]}" | median)
+    read -r best med < <(time_runs "$source_")
     printf '%-6s %-10s %9s %10s %12s\n' "$scale" "$engine" "$demo_s" "$best" "$med"
   done
 done

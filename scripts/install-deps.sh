@@ -11,6 +11,8 @@ build_packages=(cmake ninja-build g++ make pkg-config
 test_packages=(libgtest-dev libgmock-dev chromium fonts-dejavu-core python3
   python3-aiosmtpd systemd  # delivery_test.cpp: the SMTP sink; schedule_test.cpp: systemd-analyze
   postgresql  # initdb, pg_ctl and psql: the throwaway server of the `postgres` tests (tests/postgres/)
+  clickhouse-server clickhouse-client  # the two-shard cluster of the `clickhouse` tests (scripts/clickhouse-cluster.sh)
+  curl  # clickhouse-cluster.sh waits for the servers over HTTP
   clang libclang-rt-14-dev  # clang + libFuzzer runtime: the fuzz tests (fuzz/)
   libc++-14-dev libc++abi-14-dev  # an out-of-tree plugin built with clang++ and libc++ (tests/sdk_only_plugin.sh)
   binutils tar openssl)  # strip, .tar.gz plugin bundles and ed25519 keys in the plugin trust tests

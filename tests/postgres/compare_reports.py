@@ -4,7 +4,9 @@ two engines: counts exactly, money to the cent, everything else (ratios,
 days) to 1e-9. Text and structure must be identical; the data source and the
 generation time are left out. Prints every difference; exit 1 when any.
 
-Usage: compare_reports.py SQLITE.json POSTGRES.json LABEL
+Usage: compare_reports.py SQLITE.json POSTGRES.json LABEL [--same-errors-agree]
+With --same-errors-agree, a metric that fails on both engines with the same
+message agrees (a report filter some dataset cannot take fails it alike).
 """
 import json
 import sys
@@ -65,6 +67,7 @@ def main():
     with open(sys.argv[2]) as f:
         postgres = json.load(f)
     label = sys.argv[3] if len(sys.argv) > 3 else "report"
+    same_errors_agree = "--same-errors-agree" in sys.argv[4:]
     problems = []
     metrics_a = sqlite.pop("metrics", [])
     metrics_b = postgres.pop("metrics", [])
@@ -73,6 +76,9 @@ def main():
         problems.append(f"{label}: {len(metrics_a)} metrics against {len(metrics_b)}")
     for ma, mb in zip(metrics_a, metrics_b):
         path = f"{label}:{ma.get('name')}"
+        if (same_errors_agree and ma.get("status") == mb.get("status") == "error" and
+                ma.get("error") == mb.get("error")):
+            continue
         if ma.get("status") != "ok" or mb.get("status") != "ok":
             problems.append(f"{path}: status {ma.get('status')} ({ma.get('error', '')}) against "
                             f"{mb.get('status')} ({mb.get('error', '')})")

@@ -30,9 +30,7 @@ class DatasetMaker {
   // another join, named in `depends`.
   DatasetMaker& join(const std::string& alias, const std::string& table, const std::string& key,
                      const std::string& on, std::vector<std::string> depends = {}) {
-    def_.joins.push_back({alias,
-                          "LEFT JOIN " + table + " AS " + alias + " ON " + alias + "." + key + " = " + on,
-                          std::move(depends)});
+    def_.joins.push_back({alias, table, key, on, JoinKind::Left, std::move(depends)});
     return *this;
   }
 
@@ -56,7 +54,7 @@ class DatasetMaker {
     return *this;
   }
 
-  // Reads `t` from a query instead of the table itself.
+  // Reads `t` from a query (its tables written {name}) instead of the table itself.
   DatasetMaker& from(const std::string& sql) {
     def_.from = sql;
     return *this;
@@ -114,25 +112,40 @@ class DatasetMaker {
 // and disagree; when several deals name one lead, the first (lowest id) is
 // its deal. Aggregated once per query (one scan), not looked up per row.
 constexpr const char* kDealOfLead =
-    "(SELECT lead_id, min(id) AS id FROM opportunities WHERE lead_id IS NOT NULL GROUP BY lead_id)";
+    "(SELECT lead_id, min(id) AS id FROM {opportunities} WHERE lead_id IS NOT NULL GROUP BY lead_id)";
 constexpr const char* kLeadDeal = "coalesce(t.opportunity_id, j_deal_of_lead.id)";
 constexpr const char* kLeadOfDeal =
-    "(SELECT opportunity_id, min(id) AS id FROM leads WHERE opportunity_id IS NOT NULL GROUP BY "
+    "(SELECT opportunity_id, min(id) AS id FROM {leads} WHERE opportunity_id IS NOT NULL GROUP BY "
     "opportunity_id)";
 
 // Subscription events, completed from the subscriptions that have none (a
 // customer snapshot): its start is a `new` event with +mrr, its end a `churn`
 // event with -mrr. Real events win, per subscription. Derived rows have
-// negative ids and derived = 1 (docs/data-model.md).
-constexpr const char* kSubscriptionEvents =
-    "(SELECT e.id, e.external_id, e.subscription_id, e.account_id, e.type, e.occurred_at, e.mrr_delta, "
-    "e.reason, 0 AS derived FROM subscription_events AS e"
-    " UNION ALL SELECT -2 * s.id, NULL, s.id, s.account_id, 'new', s.started_at, s.mrr, NULL, 1"
-    " FROM subscriptions AS s WHERE s.started_at IS NOT NULL AND s.id NOT IN"
-    " (SELECT subscription_id FROM subscription_events WHERE subscription_id IS NOT NULL)"
-    " UNION ALL SELECT -2 * s.id - 1, NULL, s.id, s.account_id, 'churn', s.ended_at, -s.mrr, NULL, 1"
-    " FROM subscriptions AS s WHERE s.ended_at IS NOT NULL AND s.id NOT IN"
-    " (SELECT subscription_id FROM subscription_events WHERE subscription_id IS NOT NULL))";
+// negative ids and derived = 1 (docs/data-model.md). Every branch names its
+// columns, and reads the subscriptions under names no alias takes: ClickHouse
+// matches a UNION's columns by name once it drops the unused ones, and lets
+// an alias shadow a column of the same name.
+std::string subscription_events_query() {
+  const std::string subscriptions =
+      " FROM (SELECT id AS s_id, account_id AS s_account_id, started_at AS s_started_at, ended_at AS "
+      "s_ended_at, "
+      "mrr AS s_mrr FROM {subscriptions}) AS s";
+  const std::string without_events =
+      " AND s.s_id NOT IN (SELECT subscription_id FROM {subscription_events} WHERE subscription_id IS NOT "
+      "NULL)";
+  auto derived = [&](const std::string& id, const std::string& type, const std::string& at,
+                     const std::string& mrr) {
+    return " UNION ALL SELECT " + id +
+           " AS id, NULL AS external_id, s.s_id AS subscription_id, s.s_account_id AS " + "account_id, '" +
+           type + "' AS type, " + at + " AS occurred_at, " + mrr +
+           " AS mrr_delta, NULL AS reason, 1 AS derived" + subscriptions + " WHERE " + at + " IS NOT NULL" +
+           without_events;
+  };
+  return "(SELECT e.id, e.external_id, e.subscription_id, e.account_id, e.type, e.occurred_at, e.mrr_delta, "
+         "e.reason, 0 AS derived FROM {subscription_events} AS e" +
+         derived("-2 * s.s_id", "new", "s.s_started_at", "s.s_mrr") +
+         derived("-2 * s.s_id - 1", "churn", "s.s_ended_at", "-s.s_mrr") + ")";
+}
 
 std::vector<DatasetDef> build_datasets() {
   std::vector<DatasetDef> all;
@@ -285,7 +298,7 @@ std::vector<DatasetDef> build_datasets() {
       DatasetMaker("subscription_events", "subscription_events",
                    "Changes of recurring revenue: new, expansion, contraction, churn, reactivation.",
                    "id external_id subscription_id account_id type occurred_at mrr_delta reason derived")
-          .from(kSubscriptionEvents)
+          .from(subscription_events_query())
           .join("j_subscription", "subscriptions", "id", "t.subscription_id")
           .join("j_account", "accounts", "id", "t.account_id")
           .join("j_owner", "reps", "id", "j_account.owner_id", {"j_account"})

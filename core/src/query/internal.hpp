@@ -4,6 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,11 +19,22 @@ namespace tally::query::detail {
 
 // ---- datasets ----
 
-// A LEFT JOIN a column may need. `sql` refers to the base table as `t` and to
-// other joins by their alias; `depends` lists those other joins.
+// How a join keeps the base table's rows. Only LEFT joins exist: every
+// related column is optional, and no engine is ever sent a FULL JOIN
+// (one crashed ClickHouse 18.16).
+enum class JoinKind { Left };
+
+// A join a column may need, declared as data (each dialect renders it):
+// `table` (a table name, or a parenthesised query naming its tables as
+// {name}) read as `alias`, its rows matched on `alias.key = on`. `on` refers
+// to the base table as `t` and to other joins by their alias; `depends`
+// lists those other joins.
 struct JoinDef {
   std::string alias;
-  std::string sql;  // "LEFT JOIN reps AS j_owner ON j_owner.id = t.owner_id"
+  std::string table;  // "reps", or "(SELECT lead_id, min(id) AS id FROM {opportunities} ...)"
+  std::string key;    // "id"
+  std::string on;     // "t.owner_id"
+  JoinKind kind = JoinKind::Left;
   std::vector<std::string> depends;
 };
 
@@ -34,8 +49,9 @@ struct ColumnDef {
 struct DatasetDef {
   std::string name;
   std::string table;
-  // What FROM reads as `t`: the table itself, or a parenthesised query when
-  // the dataset completes the table from others (derived subscription events).
+  // What FROM reads as `t`: the table itself, or a parenthesised query
+  // naming its tables as {name} when the dataset completes the table from
+  // others (derived subscription events).
   std::string from;
   std::string description;
   std::vector<JoinDef> joins;         // dependencies before dependents
@@ -102,6 +118,13 @@ bool is_aggregate(const Node& node);  // true when the tree contains an aggregat
 
 // What the expression compiler needs from an engine beyond the public
 // Dialect interface. Every dialect Tally makes implements it.
+// Filter lists up to this many values are bound one parameter each
+// (`IN (?, ?, ...)`, which the planner handles best); longer ones as one
+// JSON text parameter (SqlDialect::in_json_list).
+inline constexpr size_t kMaxInlineValues = 64;
+
+struct SelectParts;
+
 class SqlDialect : public Dialect {
  public:
   // Real division on every engine; NULL when dividing by zero.
@@ -117,9 +140,18 @@ class SqlDialect : public Dialect {
   virtual std::string condition_as_value(const std::string& condition) const { return condition; }
   // A value where a condition is expected: true when not 0.
   virtual std::string value_as_condition(const std::string& value) const { return value; }
-  // sum(x) over the rows where `condition` holds; 0 when none does.
+  // count(x) as a signed 64-bit integer.
+  virtual std::string count(const std::string& x) const { return "count(" + x + ")"; }
+  // A number where it meets a real (least/greatest of a count and 100.5):
+  // engines that refuse to mix 64-bit integers and reals (ClickHouse) cast it.
+  virtual std::string as_real(const std::string& x) const { return x; }
+  // sum, avg, min or max of x: NULL when no row has a value (SQL's meaning).
+  virtual std::string aggregate(const std::string& function, const std::string& x) const {
+    return function + "(" + x + ")";
+  }
+  // sum(x) over the rows where `condition` holds; 0 when none does (NULL without rows).
   virtual std::string sum_if(const std::string& x, const std::string& condition) const {
-    return "sum(CASE WHEN " + condition + " THEN " + x + " ELSE 0 END)";
+    return aggregate("sum", "CASE WHEN " + condition + " THEN " + x + " ELSE 0 END");
   }
   // ClickHouse cannot take the quantile level as a parameter: it is inlined.
   virtual bool inline_quantile_level() const { return false; }
@@ -133,12 +165,45 @@ class SqlDialect : public Dialect {
   // kMaxInlineValues reaches the engine without one variable per value
   // (SQLite allows 32766 variables, PostgreSQL 65535).
   virtual std::string in_json_list(const std::string& column, const std::string& placeholder) const = 0;
+  // Filter lists longer than this go through in_json_list().
+  virtual size_t max_inline_values() const { return kMaxInlineValues; }
+  // The whole statement from its parts (standard_select unless the engine
+  // needs another shape, as ClickHouse's one join per SELECT).
+  virtual std::string assemble(const SelectParts& parts) const;
 };
 
-// Filter lists up to this many values are bound one parameter each
-// (`IN (?, ?, ...)`, which the planner handles best); longer ones as one
-// JSON text parameter (SqlDialect::in_json_list).
-inline constexpr size_t kMaxInlineValues = 64;
+// A SELECT's parts, rendered and checked, for SqlDialect::assemble().
+struct SelectParts {
+  const DatasetDef* dataset = nullptr;
+  std::vector<const JoinDef*> joins;    // the joins used, dependencies first
+  std::vector<std::string> columns;     // "expr AS `alias`", in result order
+  std::vector<std::string> conditions;  // ANDed
+  std::vector<std::string> groups;      // GROUP BY expressions
+  std::vector<std::string> order;       // "`alias` ASC NULLS LAST", ...
+  std::optional<int64_t> limit;
+};
+
+// SELECT ... FROM dataset AS t LEFT JOIN table AS alias ON alias.key = on
+// ... WHERE ... GROUP BY ... ORDER BY ... LIMIT: how SQLite and PostgreSQL
+// take a query. `table_name` renders a table a query reads.
+std::string standard_select(const SelectParts& parts,
+                            const std::function<std::string(const std::string&)>& table_name);
+// Replaces each {name} in a dataset's query text by table_name(name); a
+// plain table name is taken whole.
+std::string expand_tables(const std::string& text,
+                          const std::function<std::string(const std::string&)>& table_name);
+
+}  // namespace tally::query::detail
+
+namespace tally::query {
+
+// A ClickHouse dialect whose tables are qualified with `database` (the
+// backend's; make_clickhouse_dialect() leaves them unqualified).
+std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database);
+
+}  // namespace tally::query
+
+namespace tally::query::detail {
 
 // Renders a validated number for inlining into SQL text.
 std::string number_literal(double value);

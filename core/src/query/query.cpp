@@ -140,11 +140,11 @@ class Compiler {
     }
   }
 
-  // The LEFT JOINs used, in the dataset's order (so dependencies come first).
-  std::string join_clauses() const {
-    std::string out;
+  // The joins used, in the dataset's order (so dependencies come first).
+  std::vector<const detail::JoinDef*> used_joins() const {
+    std::vector<const detail::JoinDef*> out;
     for (const auto& j : query_.dataset->joins)
-      if (joins_.count(j.alias)) out += " " + j.sql;
+      if (joins_.count(j.alias)) out.push_back(&j);
     return out;
   }
 
@@ -324,16 +324,25 @@ class Compiler {
     return bound(level);
   }
 
+  // A real number literal or bound value (where a count may meet it).
+  bool is_real(const Node& n) const {
+    if (n.kind == Node::Kind::Number) return std::holds_alternative<double>(n.value);
+    if (n.kind == Node::Kind::Param) return std::holds_alternative<double>(bound_value(n));
+    if (n.kind == Node::Kind::Negate) return is_real(n.args[0]);
+    return false;
+  }
+
   std::string render_call(const Node& n) {
     const std::string& f = n.text;
     auto arg = [&](size_t i) { return render(n.args[i]); };
-    if (f == "count") return "count(" + arg(0) + ")";
+    if (f == "count") return dialect_.count(arg(0));
     if (f == "count_distinct") return dialect_.count_distinct(arg(0));
     auto condition = [&](size_t i) { return render_condition(n.args[i]); };
-    if (f == "count_if") return "sum(CASE WHEN " + condition(0) + " THEN 1 ELSE 0 END)";
-    if (f == "sum" || f == "avg" || f == "min" || f == "max") return f + "(" + arg(0) + ")";
+    if (f == "count_if") return dialect_.aggregate("sum", "CASE WHEN " + condition(0) + " THEN 1 ELSE 0 END");
+    if (f == "sum" || f == "avg" || f == "min" || f == "max") return dialect_.aggregate(f, arg(0));
     if (f == "sum_if") return dialect_.sum_if(arg(0), condition(1));
-    if (f == "avg_if") return "avg(CASE WHEN " + condition(1) + " THEN " + arg(0) + " END)";
+    if (f == "avg_if")
+      return dialect_.aggregate("avg", "CASE WHEN " + condition(1) + " THEN " + arg(0) + " END");
     if (f == "quantile") return dialect_.quantile(arg(0), quantile_level(n.args[1]));
     if (f == "median") {
       Node half;
@@ -365,8 +374,11 @@ class Compiler {
       const std::string digits = arg(1);
       return dialect_.round(x, &digits);
     }
-    if (f == "least") return dialect_.least(arg(0), arg(1));
-    if (f == "greatest") return dialect_.greatest(arg(0), arg(1));
+    if (f == "least" || f == "greatest") {
+      std::string a = arg(0), b = arg(1);
+      if (is_real(n.args[0]) || is_real(n.args[1])) a = dialect_.as_real(a), b = dialect_.as_real(b);
+      return f == "least" ? dialect_.least(a, b) : dialect_.greatest(a, b);
+    }
     fail("function '" + f + "' has no translation", n.offset);
   }
 
@@ -524,7 +536,7 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
       conditions.push_back("1 = 0");  // an empty allow-list lets nothing through
       continue;
     }
-    if (values.size() > detail::kMaxInlineValues) {
+    if (values.size() > sql_dialect->max_inline_values()) {
       // One JSON text parameter, however long the list.
       const std::string mark = compiler.bound(
           Value{nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
@@ -537,28 +549,25 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
   }
   for (const auto& w : q.wheres) conditions.push_back(compiler.render_condition(w));
 
-  std::string sql =
-      "SELECT " + join(columns_sql, ", ") + " FROM " + q.dataset->from + " AS t" + compiler.join_clauses();
-  if (!conditions.empty()) {
-    std::vector<std::string> wrapped;
-    for (const auto& c : conditions) wrapped.push_back("(" + c + ")");
-    sql += " WHERE " + join(wrapped, " AND ");
-  }
+  detail::SelectParts parts;
+  parts.dataset = q.dataset;
+  parts.joins = compiler.used_joins();
+  parts.columns = std::move(columns_sql);
+  parts.conditions = std::move(conditions);
   // ClickHouse 18 has no positional GROUP BY: repeat the expressions.
-  if (!group_sql.empty()) sql += " GROUP BY " + join(group_sql, ", ");
+  parts.groups = std::move(group_sql);
 
   // Explicit order first, then the remaining groups, so results are stable on every engine.
-  std::vector<std::string> order;
   std::set<std::string> ordered;
   for (const auto& [alias, descending] : q.orders) {
     if (!ordered.insert(alias).second) continue;
-    order.push_back(dialect.quote_identifier(alias) + (descending ? " DESC" : " ASC") + " NULLS LAST");
+    parts.order.push_back(dialect.quote_identifier(alias) + (descending ? " DESC" : " ASC") + " NULLS LAST");
   }
   for (const auto& g : q.groups)
     if (ordered.insert(g.alias).second)
-      order.push_back(dialect.quote_identifier(g.alias) + " ASC NULLS LAST");
-  if (!order.empty()) sql += " ORDER BY " + join(order, ", ");
-  if (q.limit) sql += " LIMIT " + std::to_string(*q.limit);
+      parts.order.push_back(dialect.quote_identifier(g.alias) + " ASC NULLS LAST");
+  parts.limit = q.limit;
+  const std::string sql = sql_dialect->assemble(parts);
 
   CompiledQuery out = compiler.finish(sql);
   out.columns = std::move(column_names);

@@ -1,6 +1,7 @@
 // Which engine a data source names, and the engine-neutral ways to open it.
 #include <tally/format.hpp>
 
+#include "store/clickhouse/clickhouse.hpp"
 #include "store/postgres/postgres.hpp"
 #include "store/sqlite.hpp"
 #include "store/sqlite_store.hpp"
@@ -30,6 +31,7 @@ std::string sqlite_path(const std::string& source) {
 
 std::string engine_of(const std::string& source) {
   if (starts_with(source, "postgresql://") || starts_with(source, "postgres://")) return "postgresql";
+  if (starts_with(source, "clickhouse://")) return "clickhouse";
   if (starts_with(source, "sqlite:")) return "sqlite";
   const size_t colon = source.find(':');
   const std::string scheme = colon == std::string::npos ? "" : source.substr(0, colon);
@@ -40,33 +42,42 @@ std::string engine_of(const std::string& source) {
     const std::string shown = url ? format::redact_source(source) : scheme + ":\u2026";
     if (scheme == "clickhouse")
       throw StoreError("data source '" + shown +
-                       "': clickhouse sources are not supported yet in this build; use PostgreSQL or SQLite");
+                       "': write it as clickhouse://HOST:PORT/DATABASE?cluster=NAME");
     if (scheme == "postgresql" || scheme == "postgres")
       throw StoreError("data source '" + shown + "': write it as postgresql://USER@HOST:PORT/DATABASE");
-    const std::string hint = closest_match(scheme, {"postgresql", "postgres", "sqlite"});
+    const std::string hint = closest_match(scheme, {"postgresql", "postgres", "sqlite", "clickhouse"});
     throw StoreError("data source '" + shown + "': unknown scheme '" + scheme + "'" +
                      (hint.empty() ? "" : "; did you mean '" + hint + "://'?") +
-                     " (PostgreSQL: postgresql://USER@HOST:PORT/DATABASE; SQLite: a file path)");
+                     " (PostgreSQL: postgresql://USER@HOST:PORT/DATABASE; ClickHouse: "
+                     "clickhouse://HOST:PORT/DATABASE?cluster=NAME; SQLite: a file path)");
   }
   return "sqlite";
 }
 
 std::unique_ptr<Backend> open_backend(const std::string& source, const OpenOptions& options) {
+  if (engine_of(source) == "clickhouse") return clickhouse::open_backend(source, options);
   if (engine_of(source) == "postgresql") return postgres::open_backend(source, options);
   return open_sqlite_backend(sqlite_path(source), options);
 }
 
 std::unique_ptr<Store> open_store(const std::string& source, const StoreOptions& options, int* migrated) {
+  if (engine_of(source) == "clickhouse")
+    throw StoreError(
+        format::redact_source(source) +
+        ": writing into an existing ClickHouse store (tally import, migrate) is not supported yet; "
+        "`tally demo --db` recreates it");
   if (engine_of(source) == "postgresql") return postgres::open_store(source, migrated);
   return open_sqlite_store(sqlite_path(source), options, migrated);
 }
 
 int peek_schema_version(const std::string& source) {
+  if (engine_of(source) == "clickhouse") return clickhouse::peek_schema_version(source);
   if (engine_of(source) == "postgresql") return postgres::peek_schema_version(source);
   return peek_sqlite_schema_version(sqlite_path(source));
 }
 
 std::unique_ptr<Store> create_replacement(const std::string& source, const StoreOptions& options) {
+  if (engine_of(source) == "clickhouse") return clickhouse::create_replacement(source);
   if (engine_of(source) == "postgresql") return postgres::create_replacement(source);
   return create_sqlite_replacement(sqlite_path(source), options);
 }
@@ -85,6 +96,11 @@ std::string rejects_path(const std::string& source) {
 }
 
 std::string recover(const std::string& source, int busy_timeout_ms) {
+  if (engine_of(source) == "clickhouse") {
+    clickhouse::peek_schema_version(source);  // reachable
+    return format::redact_source(source) +
+           ": nothing to recover: an interrupted `tally demo` leaves staging tables the next one drops";
+  }
   if (engine_of(source) == "postgresql") {
     postgres::peek_schema_version(source);  // reachable, and the credentials work
     return format::redact_source(source) +

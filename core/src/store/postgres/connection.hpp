@@ -69,11 +69,6 @@ class Connection {
   std::string where_, user_;
 };
 
-// COPY's text format: a field's text with its special characters escaped,
-// and a real as the shortest text that reads back exactly.
-void append_copy_text(std::string& out, std::string_view value);
-void append_copy_real(std::string& out, double value);
-
 // `?` placeholders (outside quotes) as $1, $2, ...; `?N` as $N.
 std::string numbered_placeholders(const std::string& sql);
 

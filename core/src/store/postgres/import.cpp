@@ -14,6 +14,7 @@
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres.hpp"
 #include "store/postgres/schema.hpp"
+#include "store/text_rows.hpp"
 
 namespace tally::store::postgres {
 
@@ -108,15 +109,15 @@ class PgKeyedWriter final : public KeyedWriter {
     char buf[24];
     out.append(buf, std::to_chars(buf, buf + sizeof buf, index).ptr);
     out += '\t';
-    append_copy_text(out, key);
+    text_rows::append_text(out, key);
     for (size_t c = 0; c < cells.size() && c < defaults_.size(); ++c) {
       const Cell& cell = cells[c].kind == Cell::Null ? defaults_[c] : cells[c];
       out += '\t';
       switch (cell.kind) {
         case Cell::Null: out += "\\N"; break;
         case Cell::Int: out.append(buf, std::to_chars(buf, buf + sizeof buf, cell.i).ptr); break;
-        case Cell::Real: append_copy_real(out, cell.d); break;
-        case Cell::Text: append_copy_text(out, cell.text); break;
+        case Cell::Real: text_rows::append_real(out, cell.d, text_rows::kPostgres); break;
+        case Cell::Text: text_rows::append_text(out, cell.text); break;
       }
     }
     out += '\n';

@@ -11,6 +11,7 @@
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres.hpp"
 #include "store/postgres/schema.hpp"
+#include "store/text_rows.hpp"
 
 namespace tally::store::postgres {
 
@@ -101,12 +102,9 @@ class CopySink : public Upsert {
   CopySink(PgStore& store, Connection& conn, std::string table, std::vector<std::string> columns);
   ~CopySink() override;
   void null() override { field_start() += "\\N"; }
-  void integer(int64_t value) override {
-    char buf[24];
-    field_start().append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
-  }
-  void real(double value) override { append_copy_real(field_start(), value); }
-  void text(std::string_view value) override { append_copy_text(field_start(), value); }
+  void integer(int64_t value) override { text_rows::append_integer(field_start(), value); }
+  void real(double value) override { text_rows::append_real(field_start(), value, text_rows::kPostgres); }
+  void text(std::string_view value) override { text_rows::append_text(field_start(), value); }
   void end_row() override {
     buffer_ += '\n';
     first_field_ = true;

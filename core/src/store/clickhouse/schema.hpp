@@ -1,0 +1,35 @@
+// The ClickHouse layout of the store schema (docs/backends.md): every table
+// of the latest schema version, with its columns in ClickHouse types, and
+// how its rows spread over the cluster's shards.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tally::store::clickhouse {
+
+struct Column {
+  std::string name;
+  char type;             // 'I' Int64, 'F' Float64, 'S' String (all Nullable but `id` and `key`)
+  std::string fallback;  // a DEFAULT for rows written without it ("'USD'", "0"), or empty
+};
+
+struct Table {
+  std::string name;
+  std::vector<Column> columns;
+  // Sharded tables (facts) keep their rows in `name`_local on each shard,
+  // spread by this column (the deal id, so one deal's stage history,
+  // activities and collateral uses sit with it; `id` when NULL), behind a
+  // Distributed table `name`. Empty: every shard holds a full copy under
+  // `name` itself (dimensions, small tables).
+  std::string shard_key;
+};
+
+// Every table, schema_version aside.
+const std::vector<Table>& tables();
+const Table* find_table(const std::string& name);
+
+// CREATE TABLE for `table` named `as` (MergeTree, ordered by its id).
+std::string create_statement(const Table& table, const std::string& database, const std::string& as);
+
+}  // namespace tally::store::clickhouse

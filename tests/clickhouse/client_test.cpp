@@ -1,0 +1,246 @@
+// The ClickHouse client and dialect on a real two-shard cluster (18.16):
+// hostile values cannot change a query, server errors carry the server's
+// message, and the query shapes the issue found failing give SQLite's values
+// over the same demo rows. Needs TALLY_TEST_SQLITE, TALLY_TEST_CLICKHOUSE
+// and TALLY_TEST_CLICKHOUSE_ONE (set by client.sh).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "query/query.hpp"
+#include "store/backend.hpp"
+#include "store/clickhouse/http.hpp"
+
+namespace {
+
+using tally::Value;
+using tally::query::QueryBuilder;
+using tally::query::Scope;
+using Rows = std::vector<std::vector<Value>>;
+namespace ch = tally::store::clickhouse;
+
+std::string source(const char* variable) {
+  const char* value = std::getenv(variable);
+  if (!value || !*value) throw std::runtime_error(std::string(variable) + " is not set (run client.sh)");
+  return value;
+}
+
+Rows run(const std::string& where, const QueryBuilder& q, Scope scope = {}) {
+  auto backend = tally::store::open_backend(where);
+  if (scope.period_from.empty())
+    scope = Scope{"2025-10-01", "2026-01-01", std::nullopt, std::nullopt, 1, {}, "2026-01-01"};
+  auto cursor = backend->connect()->execute(q.compile(backend->dialect(), scope));
+  Rows rows;
+  while (cursor->next()) {
+    rows.emplace_back();
+    for (size_t i = 0; i < cursor->column_count(); ++i) rows.back().push_back(cursor->get(i));
+  }
+  return rows;
+}
+
+std::string show(const Value& v) {
+  if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n) + " (integer)";
+  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d) + " (real)";
+  if (const auto* s = std::get_if<std::string>(&v)) return "'" + *s + "'";
+  return "NULL";
+}
+
+// The same rows on SQLite, one ClickHouse server and two shards; numbers
+// compared as numbers (reals to 1e-9, relative beyond 1), NULL as NULL.
+void expect_same(const QueryBuilder& q, const Scope& scope = {}) {
+  const Rows sqlite = run(source("TALLY_TEST_SQLITE"), q, scope);
+  for (const char* variable : {"TALLY_TEST_CLICKHOUSE_ONE", "TALLY_TEST_CLICKHOUSE"}) {
+    SCOPED_TRACE(variable);
+    const Rows other = run(source(variable), q, scope);
+    ASSERT_EQ(sqlite.size(), other.size());
+    for (size_t r = 0; r < sqlite.size(); ++r) {
+      ASSERT_EQ(sqlite[r].size(), other[r].size());
+      for (size_t c = 0; c < sqlite[r].size(); ++c) {
+        const Value& a = sqlite[r][c];
+        const Value& b = other[r][c];
+        SCOPED_TRACE("row " + std::to_string(r) + " column " + std::to_string(c) + ": " + show(a) + " vs " +
+                     show(b));
+        const bool na = std::holds_alternative<double>(a) || std::holds_alternative<int64_t>(a);
+        const bool nb = std::holds_alternative<double>(b) || std::holds_alternative<int64_t>(b);
+        if (na && nb) {
+          auto number = [](const Value& v) {
+            return std::holds_alternative<double>(v) ? std::get<double>(v)
+                                                     : static_cast<double>(std::get<int64_t>(v));
+          };
+          EXPECT_NEAR(number(a), number(b), 1e-9 * std::max(1.0, std::abs(number(a))));
+        } else {
+          EXPECT_EQ(a, b);
+        }
+      }
+    }
+  }
+}
+
+const std::vector<std::string>& hostile_values() {
+  static const std::vector<std::string> values = {"x' OR 1=1 --",
+                                                  "x\\' OR 1=1 --",
+                                                  "\\",
+                                                  "back\\slash\\",
+                                                  std::string("nul\0byte", 8),
+                                                  "\xff\xfe invalid \xc3",
+                                                  "tab\there\nnewline",
+                                                  "'; DROP TABLE reps; --",
+                                                  "`backtick` \"double\"",
+                                                  "?",
+                                                  "\x01\x02",
+                                                  "\xc3\xbc ok"};
+  return values;
+}
+
+TEST(ClickhouseLiterals, HostileValuesComeBackByteForByte) {
+  const ch::Url url = ch::parse_url(source("TALLY_TEST_CLICKHOUSE"));
+  ch::Client client(url, url.host + ":" + std::to_string(url.port), 30000);
+  for (const auto& value : hostile_values()) {
+    SCOPED_TRACE(show(value));
+    const std::string sql = ch::inline_params("SELECT ? AS v, 1 AS one", {Value{value}});
+    auto cursor = client.query(sql);
+    ASSERT_TRUE(cursor->next());
+    EXPECT_EQ(cursor->get(0), Value{value});
+    EXPECT_EQ(cursor->get(1), Value{int64_t{1}});
+    EXPECT_FALSE(cursor->next());
+  }
+}
+
+TEST(ClickhouseLiterals, HostileFilterValuesMatchNothingAndChangeNothing) {
+  QueryBuilder q("opportunities");
+  q.select("deals", "count(*)");
+  Scope scope{"2025-10-01", "2026-01-01", std::nullopt, std::nullopt, 1, {}, "2026-01-01"};
+  const Rows all = run(source("TALLY_TEST_CLICKHOUSE"), q, scope);
+  for (const auto& value : hostile_values()) {
+    SCOPED_TRACE(show(value));
+    scope.filters = {{"region", {value}}};
+    EXPECT_EQ(run(source("TALLY_TEST_CLICKHOUSE"), q, scope), (Rows{{int64_t{0}}}));
+    QueryBuilder named("opportunities");
+    named.select("deals", "count(*)");
+    named.where("name = :name or stage = :name");
+    named.bind("name", value);
+    EXPECT_EQ(run(source("TALLY_TEST_CLICKHOUSE"), named, scope), (Rows{{int64_t{0}}}));
+  }
+  scope.filters.clear();
+  EXPECT_EQ(run(source("TALLY_TEST_CLICKHOUSE"), q, scope), all);  // nothing was dropped or changed
+}
+
+TEST(ClickhouseLiterals, NumbersKeepTheirValue) {
+  EXPECT_EQ(ch::literal(Value{int64_t{-42}}), "-42");
+  EXPECT_EQ(ch::literal(Value{0.1}), "0.1");
+  EXPECT_EQ(ch::literal(Value{5.0}), "5.0");
+  EXPECT_EQ(ch::literal(Value{}), "NULL");
+  EXPECT_EQ(ch::literal(Value{std::string("a'b\\c")}), "'a\\x27b\\x5Cc'");
+  EXPECT_THROW(ch::inline_params("SELECT ?, ?", {Value{int64_t{1}}}), tally::store::StoreError);
+  EXPECT_EQ(ch::inline_params("SELECT '?', ?", {Value{int64_t{1}}}), "SELECT '?', 1");
+}
+
+TEST(ClickhouseErrors, TheServersMessageReachesTheUser) {
+  auto backend = tally::store::open_backend(source("TALLY_TEST_CLICKHOUSE"));
+  tally::query::CompiledQuery bad;
+  bad.sql = "SELECT no_such_column FROM opportunities";
+  try {
+    backend->connect()->execute(bad);
+    FAIL() << "the query ran";
+  } catch (const tally::store::StoreError& e) {
+    const std::string text = e.what();
+    EXPECT_NE(text.find("ClickHouse on 127.0.0.1:"), std::string::npos) << text;
+    EXPECT_NE(text.find("no_such_column"), std::string::npos) << text;
+  }
+}
+
+TEST(ClickhouseQueries, TwoJoinsForTeamAndManager) {
+  QueryBuilder q("opportunities");
+  q.group_by("team", "team");
+  q.group_by("manager", "manager");
+  q.select("deals", "count(*)");
+  q.select("amount", "sum(amount)");
+  q.select("won", "sum(if(status = 'won', amount, 0))");
+  expect_same(q);
+}
+
+TEST(ClickhouseQueries, ThreeLevelsOfJoinsOnAShardedTable) {
+  QueryBuilder q("stage_history");
+  q.group_by("product", "product");
+  q.group_by("team", "team");
+  q.select("visits", "count(*)");
+  q.select("deal_amount", "sum(opportunity_amount)");
+  expect_same(q);
+}
+
+TEST(ClickhouseQueries, QuantilesInterpolateAndAreNullWithoutValues) {
+  QueryBuilder q("stage_history");
+  q.group_by("stage", "stage");
+  q.select("p90", "quantile(days_between(entered_at, exited_at), 0.9)");
+  q.select("median", "median(days_between(entered_at, coalesce(exited_at, as_of)))");
+  q.select("p25", "quantile(days_between(entered_at, exited_at), 0.25)");
+  expect_same(q);
+  QueryBuilder none("opportunities");
+  none.select("p", "quantile(amount, 0.5)");
+  none.where("status = 'no such status'");
+  expect_same(none);
+}
+
+TEST(ClickhouseQueries, AggregatesOverNoRowsAreSqls) {
+  QueryBuilder q("opportunities");
+  q.select("sum", "sum(amount)");
+  q.select("avg", "avg(amount)");
+  q.select("min", "min(amount)");
+  q.select("distinct", "count_distinct(if(status = 'won', owner_id, null))");
+  q.select("count_if", "count_if(status = 'won')");
+  q.select("n", "count(*)");
+  q.where("status = 'no such status'");
+  expect_same(q);
+}
+
+TEST(ClickhouseQueries, AliasesNamedLikeColumns) {
+  QueryBuilder q("opportunities");
+  q.group_by("stage", "stage");
+  q.select("amount", "sum(amount)");
+  q.select("won_amount", "sum(if(status = 'won', amount, 0))");
+  q.select("status", "count_distinct(status)");
+  expect_same(q);
+}
+
+TEST(ClickhouseQueries, NullTextDatesAndMixedLeast) {
+  QueryBuilder q("opportunities");
+  q.group_by("month", "bucket('month', closed_at)");
+  q.select("days", "avg(days_between(created_at, closed_at))");
+  q.select("capped", "least(count(*), 100.5)");
+  q.select("floor", "greatest(count(*), 3)");
+  expect_same(q);
+}
+
+TEST(ClickhouseQueries, FiscalQuartersAndFilters) {
+  QueryBuilder q("opportunities");
+  q.group_by("quarter", "bucket('quarter', created_at)");
+  q.group_by("year", "bucket('year', created_at)");
+  q.select("deals", "count(*)");
+  Scope scope{"2025-10-01", "2026-01-01", std::nullopt, std::nullopt, 4, {{"region", {"EMEA", "NA"}}},
+              "2026-01-01"};
+  expect_same(q, scope);
+}
+
+TEST(ClickhouseQueries, LeadsJoinTheirDealThroughAComputedKey) {
+  QueryBuilder q("leads");
+  q.group_by("source", "source");
+  q.select("leads", "count(*)");
+  q.select("won", "count_if(opportunity_status = 'won')");
+  q.select("amount", "sum(opportunity_amount)");
+  expect_same(q);
+}
+
+TEST(ClickhouseQueries, DerivedSubscriptionEvents) {
+  QueryBuilder q("subscription_events");
+  q.group_by("type", "type");
+  q.group_by("derived", "derived");
+  q.select("events", "count(*)");
+  q.select("mrr", "sum(mrr_delta)");
+  q.select("segment", "count_distinct(segment)");
+  expect_same(q);
+}
+
+}  // namespace
