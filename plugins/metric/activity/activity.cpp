@@ -431,6 +431,9 @@ class Activity final : public tally::sdk::Metric {
         const auto prospects = static_cast<int64_t>(v->prospects.size());
         t.row({k, v->calls, prospects, won,
                tally::sdk::ratio(static_cast<double>(won), static_cast<double>(prospects))});
+        // The row's calls.
+        tally::sdk::drilldown_group(ctx, name, k, "activities", "type = 'call' and in_period(occurred_at)",
+                                    key);
       }
     };
     fill("calls_by_rep", "Calls per rep and the close rate they lead to", "rep", s.calls_by_rep);

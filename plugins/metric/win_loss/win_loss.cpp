@@ -47,7 +47,8 @@ struct Counts {
 struct Result {
   Counts all;
   Counts assisted;
-  std::vector<int64_t> assisted_won_ids;  // the deals behind assisted.won
+  std::vector<int64_t> assisted_won_ids;     // the deals behind assisted.won
+  std::vector<int64_t> assisted_closed_ids;  // ... behind assisted.won + assisted.lost
   Counts alone() const {
     return Counts{all.won - assisted.won,
                   all.lost - assisted.lost,
@@ -153,6 +154,7 @@ class WinLoss final : public tally::sdk::Metric {
         if (!result || closed < period.from || closed >= period.to) continue;
         (won ? result->assisted.won : result->assisted.lost) += 1;
         if (won) result->assisted_won_ids.push_back(rows.integer(0));
+        result->assisted_closed_ids.push_back(rows.integer(0));
         (won ? result->assisted.won_amount : result->assisted.lost_amount) += rows.number(3);
         if (rows.is_null(3)) (won ? result->assisted.won_unknown : result->assisted.lost_unknown) += 1;
       }
@@ -253,6 +255,20 @@ class WinLoss final : public tally::sdk::Metric {
     };
     add("assisted", r.assisted);
     add("owner alone", r.alone());
+    // Each row's won deals over its closed ones.
+    using tally::sdk::records_with_ids;
+    tally::sdk::drilldown_row_ratio(ctx, "assisted", "assisted",
+                                    records_with_ids(ctx, "opportunities", r.assisted_won_ids),
+                                    records_with_ids(ctx, "opportunities", r.assisted_closed_ids));
+    std::string assisted;
+    for (int64_t id : r.assisted_closed_ids) assisted += (assisted.empty() ? "" : ", ") + std::to_string(id);
+    auto alone = [&](const char* status) {
+      auto q = ctx.query("opportunities");
+      q.where(std::string("status in (") + status + ") and in_period(closed_at)" +
+              (assisted.empty() ? "" : " and id not in (" + assisted + ")"));
+      return q;
+    };
+    tally::sdk::drilldown_row_ratio(ctx, "assisted", "owner alone", alone("'won'"), alone("'won', 'lost'"));
   }
 };
 
