@@ -131,28 +131,31 @@ inline void drilldown(const Context& ctx, std::string_view kpi, std::string_view
   drilldown(ctx, kpi, records);
 }
 
+namespace detail {
+// The rows of `dataset` where `condition` holds, with `value` selected as
+// `alias` (drilldown_sum, drilldown_mean, drilldown_median).
+inline void declare_valued(const Context& ctx, std::string_view kpi, std::string_view dataset,
+                           std::string_view condition, std::string_view alias, std::string_view value) {
+  if (!host_has_drilldown()) return;
+  Query records = ctx.query(dataset);
+  records.where(condition).select(alias, value);
+  drilldown(ctx, kpi, records);
+}
+}  // namespace detail
+
 // The same for a KPI that is the sum (mean, median) of `value` over the rows
 // of `dataset` where `condition` holds.
 inline void drilldown_sum(const Context& ctx, std::string_view kpi, std::string_view dataset,
                           std::string_view condition, std::string_view value) {
-  if (!detail::host_has_drilldown()) return;
-  Query records = ctx.query(dataset);
-  records.where(condition);
-  drilldown(ctx, kpi, summing(records, value));
+  detail::declare_valued(ctx, kpi, dataset, condition, "drilldown_sum", value);
 }
 inline void drilldown_mean(const Context& ctx, std::string_view kpi, std::string_view dataset,
                            std::string_view condition, std::string_view value) {
-  if (!detail::host_has_drilldown()) return;
-  Query records = ctx.query(dataset);
-  records.where(condition);
-  drilldown(ctx, kpi, averaging(records, value));
+  detail::declare_valued(ctx, kpi, dataset, condition, "drilldown_mean", value);
 }
 inline void drilldown_median(const Context& ctx, std::string_view kpi, std::string_view dataset,
                              std::string_view condition, std::string_view value) {
-  if (!detail::host_has_drilldown()) return;
-  Query records = ctx.query(dataset);
-  records.where(condition);
-  drilldown(ctx, kpi, median_of(records, value));
+  detail::declare_valued(ctx, kpi, dataset, condition, "drilldown_median", value);
 }
 
 // A ratio: the numerator's records, and the denominator's beside them.
