@@ -1,9 +1,10 @@
 // The dashboard in a real browser: `tally serve` on the demo database, then
 // Debian's chromium, headless, opens it (the approach of browser_test.cpp)
 // with #tally-test, which makes the page change the period, then a filter,
-// then click a KPI card, as a user would. The test then reads the DOM:
+// then click a KPI card, then a table row, as a user would. The test then reads the DOM:
 //  - every KPI card's value equals the JSON API's for the same inputs,
-//  - the drill-down list opened by the click has as many rows as the KPI,
+//  - the drill-down list opened by the card has as many rows as the KPI,
+//  - the one opened by the row as many as the row's count cell,
 //  - the page logged nothing to the console.
 // A screenshot is kept in the build dir (docs/images/dashboard.png is a copy).
 // Without chromium this test FAILS: run scripts/install-deps.sh test.
@@ -100,8 +101,8 @@ TEST(DashboardBrowser, PeriodAndFilterChangesMatchTheApiAndAClickListsTheKpisRec
   ASSERT_FALSE(regions.empty());
   const std::string region = regions[0];
 
-  const std::string steps =
-      "#tally-test;period=last:year;filter=region:" + region + ";click=win_loss.won_deals";
+  const std::string steps = "#tally-test;period=last:year;filter=region:" + region +
+                            ";click=win_loss.won_deals;clickrow=pipeline.by_region";
   TempDir profile;
   auto r =
       run_shell(browser_command(browser, profile.path()) + " --enable-logging=stderr --v=0 --dump-dom '" +
@@ -156,6 +157,23 @@ TEST(DashboardBrowser, PeriodAndFilterChangesMatchTheApiAndAClickListsTheKpisRec
   const auto won = expected["win_loss.won_deals"];
   ASSERT_TRUE(won.has_value());
   EXPECT_GT(*won, 0) << "pick a region and period with won deals";
+  std::smatch clicked;
+  ASSERT_TRUE(
+      std::regex_search(dom, clicked, std::regex(R"(clicked win_loss\.won_deals open=true records=(\d+))")))
+      << dom.substr(dom.find("dashboard-test"), 500);
+  EXPECT_EQ(std::stod(clicked[1]), *won);
+
+  // Then a click on a table row (the pipeline's first region): its list has as many records as the
+  // row's deals cell (region | deals | amount | share).
+  std::smatch row;
+  ASSERT_TRUE(std::regex_search(
+      dom, row,
+      std::regex(
+          R"(clicked row pipeline\.by_region \[([^\]]*)\] open=true records=(\d+) cells=([^|]*)\|(\d+)\|)")))
+      << dom.substr(dom.find("dashboard-test"), 500);
+  EXPECT_EQ(row[1].str(), row[3].str()) << "the row's key is its first cell";
+  EXPECT_EQ(row[2].str(), row[4].str()) << "the row's records are as many as its deals";
+  EXPECT_GT(std::stoi(row[2]), 0);
   const size_t table = dom.find("id=\"drill-records\"");
   ASSERT_NE(table, std::string::npos);
   const std::string records = dom.substr(table, dom.find("</table>", table) - table);
@@ -163,8 +181,8 @@ TEST(DashboardBrowser, PeriodAndFilterChangesMatchTheApiAndAClickListsTheKpisRec
   for (size_t at = records.find("<tr class=\"record\""); at != std::string::npos;
        at = records.find("<tr class=\"record\"", at + 1))
     ++rows;
-  EXPECT_EQ(static_cast<double>(rows), *won);
-  EXPECT_NE(dom.find("data-count=\"" + std::to_string(static_cast<int64_t>(*won)) + "\""), std::string::npos);
+  EXPECT_EQ(std::to_string(rows), row[2].str());
+  EXPECT_NE(dom.find("data-count=\"" + row[2].str() + "\""), std::string::npos);
 
   // The screenshot: the dashboard with the drill-down open.
   const fs::path shot = fs::path(TALLY_BINARY_DIR) / "browser-test" / "dashboard.png";

@@ -254,6 +254,79 @@ TEST(Delivery, AlertThatHoldsSendsValueThresholdAndDrillDown) {
   EXPECT_TRUE(contains(messages[0]["html"], "Win rate is 66.7%, below the threshold 70.0%"));
   EXPECT_TRUE(contains(messages[0]["html"], "<code>" + explain + "</code>"));
   EXPECT_TRUE(contains(messages[0]["text"], "records behind the number: " + explain));
+
+  // The list itself: the numerator's records (the deals won in Q1: 1 and 3), id, name, amount, date.
+  const json& records = body["alerts"][0]["records"];
+  EXPECT_EQ(records["dataset"], "opportunities");
+  EXPECT_EQ(records["total"], 2);
+  EXPECT_EQ(records["more"], 0);
+  EXPECT_EQ(records["columns"], json({"id", "name", "amount", "closed_at"}));
+  ASSERT_EQ(records["records"].size(), 2u);
+  EXPECT_EQ(records["records"][0]["id"], 1);
+  EXPECT_EQ(records["records"][1]["id"], 3);
+  EXPECT_DOUBLE_EQ(records["records"][1]["amount"].get<double>(), 100.0);
+  EXPECT_EQ(records["records"][1]["closed_at"], "2025-03-01 15:00:00");
+  const std::string html = messages[0]["html"];
+  EXPECT_TRUE(contains(html, "2 record(s) from opportunities:")) << html.substr(0, 3000);
+  EXPECT_TRUE(contains(html, "<table class=\"alert-records\"")) << html.substr(0, 3000);
+  EXPECT_TRUE(contains(html, ">closed_at</th>")) << html.substr(0, 3000);
+  EXPECT_TRUE(contains(html, ">2025-03-01</td>")) << html.substr(0, 3000);
+  EXPECT_FALSE(contains(html, "more (tally explain")) << "every record is listed";
+  EXPECT_TRUE(contains(messages[0]["text"], "    2 record(s) from opportunities:\n    1  n/a  "))
+      << messages[0]["text"];
+}
+
+// More records than an alert lists: the first 20, then "and K more" with the command, in the JSON
+// webhook, the Slack body and the email.
+TEST(Delivery, AnAlertListsTheFirstTwentyRecordsAndHowManyMore) {
+  StoreFixture f;
+  seed(f);
+  std::string deals;
+  for (int i = 100; i < 123; ++i)
+    deals += std::string(deals.empty() ? "" : ",") + "(" + std::to_string(i) + ",1,'Deal " +
+             std::to_string(i) + "'," + std::to_string(i * 10) + ",'won','2025-01-05','2025-02-" +
+             std::to_string(i - 95) + "')";
+  f.exec("INSERT INTO opportunities(id,owner_id,name,amount,status,created_at,closed_at) VALUES " + deals);
+  TempDir d;
+  Receiver receiver(d);
+  SmtpSink smtp(d);
+  const std::string config = d.write(
+      "review.yaml",
+      config_text(
+          f, "deliver:\n  - webhook: " + receiver.url() + "\n  - webhook: " + receiver.url("/slack") +
+                 "\n    format: slack\n  - email: {to: [ann@example.com], from: tally@example.com, smtp: "
+                 "'smtp://127.0.0.1:" +
+                 std::to_string(smtp.port()) + "'}\nalerts:\n  - {kpi: won, above: 10}\n"));
+  auto r = run_tally("run '" + config + "' --deliver --outbox '" + d.file("outbox") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string explain = "tally explain " + config + " --metric win_rate --kpi won";
+  auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  // Won in Q1: deals 1 and 3, and the 23 added (ids 100..122): 25.
+  const json webhook = json::parse(requests[0]["body"].get<std::string>());
+  const json& records = webhook["alerts"][0]["records"];
+  EXPECT_EQ(records["total"], 25);
+  EXPECT_EQ(records["more"], 5);
+  ASSERT_EQ(records["records"].size(), 20u);
+  EXPECT_EQ(records["records"][2]["id"], 100);
+  EXPECT_EQ(records["records"][2]["name"], "Deal 100");
+  EXPECT_EQ(records["records"][19]["id"], 117);
+
+  const json slack = json::parse(requests[1]["body"].get<std::string>());
+  std::string texts;
+  for (const auto& block : slack["blocks"])
+    if (block.contains("text")) texts += block["text"]["text"].get<std::string>() + "\n";
+  EXPECT_TRUE(contains(texts, "25 record(s) from opportunities:")) << slack.dump(1);
+  EXPECT_TRUE(contains(texts, "117  Deal 117  ")) << slack.dump(1);
+  EXPECT_FALSE(contains(texts, "118  Deal 118")) << "only the first 20";
+  EXPECT_TRUE(contains(texts, "and 5 more (" + explain + ")")) << slack.dump(1);
+
+  json messages = smtp.messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_TRUE(contains(messages[0]["html"], "and 5 more (" + explain + ")"));
+  EXPECT_TRUE(contains(messages[0]["html"], ">Deal 117</td>"));
+  EXPECT_FALSE(contains(messages[0]["html"], ">Deal 118</td>"));
+  EXPECT_TRUE(contains(messages[0]["text"], "and 5 more (" + explain + ")"));
 }
 
 TEST(Delivery, NoAlertHoldsNothingIsSent) {

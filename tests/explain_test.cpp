@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
+#include "plugins/registry.hpp"
 #include "run/explain.hpp"
 #include "store/backend.hpp"
 #include "support/command.hpp"
@@ -230,6 +232,100 @@ TEST_F(Explain, RecurringRevenueCustomersQuotasAndCollateral) {
   EXPECT_EQ(ids(b, "deals_won", "Bob"), (Ids{3, 8}));
 }
 
+// KPIs computed in C++ name the records they computed (ids, rep names), and
+// the ones that are not counts say how their records make them.
+TEST_F(Explain, ComputedKpisListTheRecordsTheyCounted) {
+  auto l = metric("win_loss");
+  ratio_kpi(l, "assisted_share", {}, {1, 3, 8});  // no activity has an assisting rep
+
+  auto c = metric("sales_cycle");
+  // Ann's median cycle (70 days) is not over 1.25 x her team's (69): no rep is flagged.
+  count_kpi(c, "reps_flagged", {});
+  EXPECT_EQ(ids(c, "mean_cycle_days"), (Ids{1, 3, 8}));
+
+  auto p = metric("pipeline");
+  count_kpi(p, "deals_at_risk", {});  // 4 and 7 are open at the end, neither overdue nor stalled
+
+  auto s = metric("stage_conversion");
+  count_kpi(s, "deals_without_history", {2, 3, 4, 7, 8, 9});  // the fixture has no stage history
+  count_kpi(s, "deals_skipping_stages", {});
+
+  auto a = metric("activity");
+  // One call in Q1, to Acme (account 1), whose deal 1 was won in Q1.
+  ratio_kpi(a, "call_close_rate", {1}, {1});
+  EXPECT_DOUBLE_EQ(*kpi(a, "call_close_rate").value, 1.0);
+  count_kpi(a, "reps_below_minimum", {});
+
+  auto k = metric("collateral_usage");
+  ratio_kpi(k, "win_rate_with_collateral", {3}, {3});  // item 1 was used on deal 3
+  ratio_kpi(k, "win_rate_without_collateral", {1, 8}, {1, 2, 8, 9});
+  EXPECT_DOUBLE_EQ(*kpi(k, "win_rate_without_collateral").value, 0.5);
+
+  auto f = metric("forecast");
+  EXPECT_EQ(ids(f, "commit_forecast"), (Ids{1, 3, 8}));  // no open deal has a commit category
+}
+
+// Sums, means, medians: the records' `value` column makes the KPI.
+TEST_F(Explain, AggregatedKpisListTheValueTheyAddUp) {
+  auto backend = store::open_backend(f.db_path());
+  auto explained = [&](const std::string& plugin, const std::string& kpi) {
+    run::RunResult r;
+    r.period_from = "2025-01-01";
+    r.period_to = "2025-04-01";
+    r.metrics.push_back(metric(plugin));
+    plugins::Registry registry(std::vector<std::string>{});
+    return run::explain(r, plugin, kpi, "", registry, *backend, {});
+  };
+  auto values = [](const run::RecordList& list) {
+    std::vector<double> out;
+    const auto at = std::find(list.columns.begin(), list.columns.end(), "value") - list.columns.begin();
+    EXPECT_LT(static_cast<size_t>(at), list.columns.size()) << "no value column";
+    for (const auto& row : list.rows) {
+      const Value& v = row.at(static_cast<size_t>(at));
+      out.push_back(std::holds_alternative<double>(v) ? std::get<double>(v)
+                                                      : static_cast<double>(std::get<int64_t>(v)));
+    }
+    return out;
+  };
+  auto near = [](const std::vector<double>& got, const std::vector<double>& want) {
+    if (got.size() != want.size()) return false;
+    for (size_t i = 0; i < got.size(); ++i)
+      if (std::fabs(got[i] - want[i]) > 1e-9) return false;
+    return true;
+  };
+
+  // Cycles of the won deals 1, 3 and 8: 70, 57.625 and 69 days.
+  auto mean = explained("sales_cycle", "mean_cycle_days");
+  EXPECT_EQ(mean.records.aggregate, "mean");
+  EXPECT_TRUE(near(values(mean.records), {70.0, 57.625, 69.0}));
+  EXPECT_NEAR(*mean.kpi.value, (70.0 + 57.625 + 69.0) / 3, 1e-9);
+  EXPECT_EQ(explained("sales_cycle", "median_cycle_days").records.aggregate, "median");
+
+  // Team attainment: the won amounts (100 + 300, deal 8 unknown) over the quotas (1000 + 300).
+  auto team = explained("quota_attainment", "team_attainment");
+  EXPECT_EQ(team.records.aggregate, "sum");
+  ASSERT_TRUE(team.denominator.has_value());
+  EXPECT_EQ(team.denominator->aggregate, "sum");
+  EXPECT_TRUE(near(values(*team.denominator), {1000.0, 300.0}));
+  EXPECT_NEAR(*team.kpi.value, 400.0 / 1300.0, 1e-12);
+
+  // Logged hours: 120 + 60 minutes.
+  auto hours = explained("time_allocation", "logged_hours");
+  EXPECT_EQ(hours.records.aggregate, "sum");
+  EXPECT_TRUE(near(values(hours.records), {2.0, 1.0}));
+
+  // Starting ARR: 12 x (100 + 200) from the events before Q1.
+  auto arr = explained("arr", "starting_arr");
+  EXPECT_TRUE(near(values(arr.records), {1200.0, 2400.0}));
+  EXPECT_DOUBLE_EQ(*arr.kpi.value, 3600.0);
+
+  auto json = run::explanation_json(hours);
+  EXPECT_EQ(json["aggregate"], "sum");
+  EXPECT_EQ(json["records"][0]["value"], 2.0);
+  EXPECT_NE(run::explanation_text(hours, "USD").find("(the KPI is the sum of their `value`):"),
+            std::string::npos);
+}
+
 TEST_F(Explain, ReportFiltersApplyToTheRecords) {
   auto m = f.run_metric("win_loss", span("2025-01-01", "2025-04-01", "none", "", "region: [NA]"));
   ASSERT_TRUE(m.ok) << m.error;
@@ -237,9 +333,10 @@ TEST_F(Explain, ReportFiltersApplyToTheRecords) {
 }
 
 TEST_F(Explain, CommandPrintsFormulaAndRecordsAndRefusesWhatItCannotAnswer) {
-  std::string config = f.dir().write("q1.yaml", "title: Q1\ndata: " + f.db_path() +
-                                                    "\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
-                                                    "metrics:\n  - use: win_loss\n    as: losses\n");
+  std::string config =
+      f.dir().write("q1.yaml", "title: Q1\ndata: " + f.db_path() +
+                                   "\nperiod: {from: 2025-01-01, to: 2025-04-01}\n"
+                                   "metrics:\n  - use: win_loss\n    as: losses\n  - use: pipeline\n");
   auto json = run_tally("explain '" + config + "' --metric losses --kpi win_rate --format json");
   ASSERT_EQ(json.exit_code, 0) << json.err;
   auto doc = nlohmann::json::parse(json.out);
@@ -266,9 +363,29 @@ TEST_F(Explain, CommandPrintsFormulaAndRecordsAndRefusesWhatItCannotAnswer) {
   auto unknown_kpi = run_tally("explain '" + config + "' --metric losses --kpi win_rat");
   EXPECT_EQ(unknown_kpi.exit_code, 2);
   EXPECT_NE(unknown_kpi.err.find("did you mean 'win_rate'?"), std::string::npos) << unknown_kpi.err;
-  auto no_drill = run_tally("explain '" + config + "' --metric losses --kpi assisted_share");
+  // A projection has no records: (target - won) / average deal.
+  auto no_drill = run_tally("explain '" + config + "' --metric pipeline --kpi deals_needed");
   EXPECT_EQ(no_drill.exit_code, 2);
   EXPECT_NE(no_drill.err.find("offers no drill-down"), std::string::npos) << no_drill.err;
+  // A table's row, as the dashboard opens it: the by_reason table's Price row.
+  auto table =
+      run_tally("explain '" + config + "' --metric losses --table by_reason --row Price --format json");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  auto row = nlohmann::json::parse(table.out);
+  EXPECT_EQ(row["kpi"], "by_reason");
+  EXPECT_EQ(row["row"], "Price");
+  EXPECT_EQ(row["record_count"], 1);
+  EXPECT_EQ(row["records"][0]["id"], 2);
+  EXPECT_EQ(row["value"], nullptr);
+  auto no_row = run_tally("explain '" + config + "' --metric losses --table by_reason --row Prize");
+  EXPECT_EQ(no_row.exit_code, 2);
+  EXPECT_NE(no_row.err.find("table 'by_reason' of metric 'losses' has no row 'Prize'; its rows: "),
+            std::string::npos)
+      << no_row.err;
+  auto neither = run_tally("explain '" + config + "' --metric losses");
+  EXPECT_EQ(neither.exit_code, 2);
+  EXPECT_NE(neither.err.find("give --kpi KPI"), std::string::npos) << neither.err;
+
   auto bad_row = run_tally("explain '" + config + "' --metric losses --kpi lost_deals --row Prize");
   EXPECT_EQ(bad_row.exit_code, 2);
   EXPECT_NE(bad_row.err.find("has no row 'Prize'; its rows: "), std::string::npos) << bad_row.err;

@@ -219,6 +219,87 @@ TEST_F(QueryTest, LongFilterListsAreOneParameter) {
   EXPECT_EQ(ch.params.size(), regions.size());
 }
 
+// A plugin's drill-down names the records it computed: `id in (...)` with
+// any number of literals. Past kMaxInlineValues they are ONE parameter (a
+// JSON array, compared as integers), so 45,000 ids fit where SQLite allows
+// 32766 variables; `not in`, text and negative numbers too.
+TEST_F(QueryTest, LongInListsOfLiteralsAreOneParameter) {
+  {
+    SQLite::Database db = store::open_for_writing(path_, false);
+    db.exec(
+        "WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 41099) "
+        "INSERT INTO opportunities (id, account_id, owner_id, amount, status, created_at) "
+        "SELECT i, 1, 1, 1, 'open', '2025-01-20' FROM n");
+  }
+  std::string ids;
+  for (int i = 1; i <= 45000; ++i) ids += (i > 1 ? ", " : "") + std::to_string(i);
+  QueryBuilder q("opportunities");
+  q.select("n", "count(*)");
+  q.where("id in (" + ids + ")");
+  const auto compiled = q.compile(backend_->dialect(), scope_);
+  EXPECT_EQ(compiled.params.size(), 1u);
+  EXPECT_LT(compiled.sql.size(), 2000u);
+  EXPECT_EQ(run(q), (Rows{{int64_t{41004}}}));  // the seed's 4 and the 41,000 added
+
+  QueryBuilder outside("opportunities");
+  outside.select("n", "count(*)");
+  outside.where("id not in (" + ids + ")");
+  EXPECT_EQ(run(outside), (Rows{{int64_t{0}}}));
+
+  // Text and negative numbers; a list with an expression in it stays item by item.
+  std::string names = "'Ann'", numbers = "-5", mixed = "id";
+  for (int i = 0; i < 100; ++i) {
+    names += ", 'nobody" + std::to_string(i) + "'";
+    numbers += ", " + std::to_string(-i) + ", " + std::to_string(i + 2) + ".5";
+    mixed += ", " + std::to_string(i + 200000);
+  }
+  QueryBuilder by_name("reps");
+  by_name.select("n", "count(*)");
+  by_name.where("name in (" + names + ")");
+  EXPECT_EQ(by_name.compile(backend_->dialect(), scope_).params.size(), 1u);
+  EXPECT_EQ(run(by_name), (Rows{{int64_t{1}}}));
+  QueryBuilder by_number("opportunities");
+  by_number.select("n", "count(*)");
+  by_number.where("id in (" + numbers + ", 1, 3)");  // reals and integers: compared as numbers
+  EXPECT_EQ(run(by_number), (Rows{{int64_t{2}}}));
+  QueryBuilder by_expression("opportunities");
+  by_expression.select("n", "count(*)");
+  by_expression.where("id in (" + mixed + ")");
+  EXPECT_EQ(by_expression.compile(backend_->dialect(), scope_).params.size(), 100u);
+  EXPECT_EQ(run(by_expression), (Rows{{int64_t{41004}}}));
+
+  const auto pg = q.compile(*query::make_postgres_dialect(), scope_);
+  EXPECT_NE(
+      pg.sql.find("IN (SELECT CAST(v AS bigint) FROM json_array_elements_text(CAST($1 AS json)) AS j(v))"),
+      std::string::npos)
+      << pg.sql;
+  EXPECT_EQ(pg.params.size(), 1u);
+  const auto ch = q.compile(*query::make_clickhouse_dialect(), scope_);
+  EXPECT_NE(ch.sql.find("has(JSONExtract(?, 'Array(Int64)'), t.id)"), std::string::npos) << ch.sql;
+}
+
+// A drill-down's records keep the one value per record a KPI aggregates
+// (select drilldown_sum / _mean / _median / _p90) under its alias, last.
+TEST_F(QueryTest, RecordsQueryKeepsTheAggregatedValue) {
+  QueryBuilder q("opportunities");
+  q.where("status = 'won'");
+  q.select("drilldown_sum", "amount / 1000");
+  q.select("other", "count(*)");
+  const auto records = q.records_query();
+  const auto compiled = records.compile(backend_->dialect(), scope_);
+  EXPECT_EQ(compiled.columns.front(), "id");
+  EXPECT_EQ(compiled.columns.back(), "drilldown_sum");
+  EXPECT_EQ(std::count(compiled.columns.begin(), compiled.columns.end(), "other"), 0);
+  const Rows rows = run(records);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].back(), Value{1.0});
+  EXPECT_EQ(rows[1].back(), Value{3.0});
+
+  QueryBuilder bad("opportunities");
+  bad.select("drilldown_mean", "avg(amount)");
+  EXPECT_THROW(bad.records_query(), QueryError);
+}
+
 // A failed query names its SQL in at most ~300 characters.
 TEST_F(QueryTest, FailedQueriesPrintAShortenedSql) {
   query::CompiledQuery bad;

@@ -196,7 +196,7 @@ TEST_F(Serve, ExplainListsAsManyRecordsAsTheCountKpiAndThePageIsTheHtmlReport) {
   EXPECT_EQ(e["records"][1]["id"], 3);
   EXPECT_EQ(e["formula"], "count of deals won with closed_at in the period");
   get_json(c, "/api/explain?metric=win_los&kpi=won_deals", 404);
-  auto no_drill = get_json(c, "/api/explain?metric=win_loss&kpi=assisted_share", 404);
+  auto no_drill = get_json(c, "/api/explain?metric=pipeline&kpi=deals_needed", 404);  // a projection
   EXPECT_NE(no_drill["error"].get<std::string>().find("offers no drill-down"), std::string::npos);
 
   auto page = c.Get("/");

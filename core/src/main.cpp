@@ -113,9 +113,15 @@ int main(int argc, char** argv) {
   explain->add_option("config", explain_args.config, "Report config (YAML)")->required();
   explain->add_option("--metric", explain_args.metric, "The metric (its `as:` name, else its plugin)")
       ->required();
-  explain->add_option("--kpi", explain_args.kpi, "The KPI's name, as in `tally run --format json`")
-      ->required();
-  explain->add_option("--row", explain_args.row, "One row of the KPI's breakdown (e.g. a stage or a rep)");
+  auto* explain_kpi =
+      explain->add_option("--kpi", explain_args.kpi, "The KPI's name, as in `tally run --format json`");
+  auto* explain_row = explain->add_option("--row", explain_args.row,
+                                          "One row of the KPI's breakdown or of --table (its first cell)");
+  explain
+      ->add_option("--table", explain_args.table,
+                   "A table of the metric, with --row: the records of that row")
+      ->excludes(explain_kpi)
+      ->needs(explain_row);
   explain->add_option("--format", explain_args.format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   explain->add_option("--data", explain_args.data, "Data source, overriding the config's `data:`");

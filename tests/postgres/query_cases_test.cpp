@@ -146,4 +146,24 @@ TEST(PostgresQueries, PerStageP90DaysInStage) {
   expect_same(q);
 }
 
+// A drill-down's `id in (...)` of 45,000 ids (past PostgreSQL's 65535
+// parameters once a cohort doubles): one JSON parameter cast to bigint, and
+// the same rows as SQLite; text lists and `not in` too.
+TEST(PostgresQueries, LongInListsAreOneParameter) {
+  std::string ids, names = "'Closed Won'";
+  for (int i = 1; i <= 45000; ++i) ids += (i > 1 ? ", " : "") + std::to_string(i * 3);
+  for (int i = 0; i < 100; ++i) names += ", 'no stage " + std::to_string(i) + "'";
+  QueryBuilder q("opportunities");
+  q.group_by("status", "status");
+  q.select("n", "count(*)");
+  q.select("amount", "sum(amount)");
+  q.where("id in (" + ids + ")");
+  q.order_by("status", false);
+  expect_same(q);
+  QueryBuilder outside("opportunities");
+  outside.select("n", "count(*)");
+  outside.where("id not in (" + ids + ") and stage in (" + names + ")");
+  expect_same(outside);
+}
+
 }  // namespace

@@ -180,7 +180,7 @@ int run(const RunArgs& args) {
   auto outcomes = run::render_reports(*cfg, result, *registry, options);
   bool reports_ok = std::all_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.ok; });
   const bool ran_ok = result.all_ok() && reports_ok;
-  if (args.deliver) return deliver_after_run(args, *cfg, result, *registry, ran_ok);
+  if (args.deliver) return deliver_after_run(args, *cfg, result, *registry, *backend, ran_ok);
   return ran_ok ? kOk : kSomethingFailed;
 }
 

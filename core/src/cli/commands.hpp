@@ -55,6 +55,7 @@ struct ExplainArgs {
   std::string config;
   std::string metric;  // the `as:` name (or the plugin name)
   std::string kpi;
+  std::string table;   // --table: a table's name, with --row (instead of --kpi)
   std::string row;     // "" = the headline KPI
   std::string format;  // "" (text) or json
   std::string data;

@@ -34,6 +34,6 @@ std::unique_ptr<store::Backend> open_data(const config::Config& cfg, const std::
 
 // `tally run --deliver` after the reports rendered (cli/deliver_commands.cpp).
 int deliver_after_run(const RunArgs& args, const config::Config& config, const run::RunResult& result,
-                      plugins::Registry& registry, bool ran_ok);
+                      plugins::Registry& registry, store::Backend& backend, bool ran_ok);
 
 }  // namespace tally::cli

@@ -189,14 +189,14 @@ int install_cron(const deliver::ScheduleRequest& request) {
 }  // namespace
 
 int deliver_after_run(const RunArgs& args, const config::Config& config, const run::RunResult& result,
-                      plugins::Registry& registry, bool ran_ok) {
+                      plugins::Registry& registry, store::Backend& backend, bool ran_ok) {
   if (!ran_ok) {
     spdlog::error("nothing delivered: a metric or report failed (fix it and run again)");
     return kSomethingFailed;
   }
-  return deliver::deliver_run(config, result, registry, delivery_options(args.delivery, args.config))
-             ? kOk
-             : kSomethingFailed;
+  auto options = delivery_options(args.delivery, args.config);
+  options.backend = &backend;
+  return deliver::deliver_run(config, result, registry, options) ? kOk : kSomethingFailed;
 }
 
 int deliver_outbox(const DeliveryArgs& args, bool retry, bool list) {

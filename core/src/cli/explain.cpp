@@ -1,4 +1,4 @@
-// `tally explain CONFIG --metric NAME --kpi KPI [--row ROW] [--format json]`:
+// `tally explain CONFIG --metric NAME (--kpi KPI [--row ROW] | --table TABLE --row ROW) [--format json]`:
 // the formula and the records behind one number of a report.
 #include <spdlog/spdlog.h>
 
@@ -13,6 +13,11 @@
 namespace tally::cli {
 
 int explain(const ExplainArgs& args) {
+  if (args.kpi.empty() && args.table.empty()) {
+    std::cerr << "explain: give --kpi KPI (a headline number) or --table TABLE --row ROW (a table's row)\n";
+    return kInvalid;
+  }
+  const std::string& kpi = args.table.empty() ? args.kpi : args.table;
   std::unique_ptr<plugins::Registry> holder;
   plugins::Registry* registry = nullptr;
   // Nothing is rendered: the config's reports are replaced by one that is always there.
@@ -41,7 +46,7 @@ int explain(const ExplainArgs& args) {
     return kSomethingFailed;
   }
   try {
-    auto e = run::explain(result, args.metric, args.kpi, args.row, *registry, *backend, cfg->filters);
+    auto e = run::explain(result, args.metric, kpi, args.row, *registry, *backend, cfg->filters);
     if (args.format == "json")
       std::cout << run::explanation_json(e).dump(2) << '\n';
     else

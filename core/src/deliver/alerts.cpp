@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <tally/format.hpp>
 
 namespace tally::deliver {
@@ -44,6 +45,7 @@ std::vector<AlertOutcome> evaluate_alerts(const config::Config& config, const ru
     o.condition = condition_name(alert.condition);
     o.where = alert.where;
     o.label = alert.kpi;
+    o.currency = config.currency;
     // The metric: the one named, else the only one with this KPI.
     std::vector<const run::MetricResult*> candidates;
     for (const auto& m : result.metrics)
@@ -116,6 +118,86 @@ std::vector<AlertOutcome> evaluate_alerts(const config::Config& config, const ru
     outcomes.push_back(std::move(o));
   }
   return outcomes;
+}
+
+void attach_records(std::vector<AlertOutcome>& alerts, const run::RunResult& result,
+                    const plugins::Registry& registry, store::Backend& backend,
+                    const std::map<std::string, std::vector<std::string>>& filters) {
+  for (auto& a : alerts) {
+    if (!a.holds) continue;
+    try {
+      run::Explanation e = run::explain(result, a.metric, a.kpi, "", registry, backend, filters);
+      a.record_total = e.records.rows.size();
+      if (e.records.rows.size() > kAlertRecords) e.records.rows.resize(kAlertRecords);
+      a.records = std::move(e.records);
+    } catch (const run::ExplainError& e) {
+      a.records_problem = e.what();
+    } catch (const std::exception& e) {
+      a.records_problem = std::string("the records could not be read: ") + e.what();
+    }
+  }
+}
+
+std::vector<size_t> alert_columns(const run::RecordList& list) {
+  auto index = [&](const std::string& name) -> std::optional<size_t> {
+    auto it = std::find(list.columns.begin(), list.columns.end(), name);
+    if (it == list.columns.end()) return std::nullopt;
+    return static_cast<size_t>(it - list.columns.begin());
+  };
+  std::vector<size_t> out;
+  auto first_of = [&](std::initializer_list<const char*> names) {
+    for (const char* n : names)
+      if (auto i = index(n)) {
+        out.push_back(*i);
+        return true;
+      }
+    return false;
+  };
+  first_of({"id"});
+  first_of({"name", "account_name", "rep", "external_id"});
+  first_of({"value", "amount", "mrr_delta", "mrr", "minutes", "duration_minutes"});
+  // The date that places the record: when it closed or happened, else when it began.
+  if (!first_of({"closed_at", "occurred_at", "used_at", "opened_at", "exited_at", "day", "created_at"}))
+    for (size_t i = 0; i < list.columns.size(); ++i)
+      if (list.columns[i].ends_with("_at")) {
+        out.push_back(i);
+        break;
+      }
+  return out;
+}
+
+std::vector<std::vector<std::string>> alert_record_cells(const AlertOutcome& a) {
+  std::vector<std::vector<std::string>> out;
+  if (!a.records) return out;
+  const run::RecordList& list = *a.records;
+  const std::vector<size_t> columns = alert_columns(list);
+  std::vector<std::string> head;
+  for (size_t c : columns) head.push_back(list.columns[c]);
+  out.push_back(std::move(head));
+  for (const auto& row : list.rows) {
+    std::vector<std::string> cells;
+    for (size_t c : columns) {
+      const Value& v = c < row.size() ? row[c] : Value{};
+      const std::string& name = list.columns[c];
+      const bool money = name == "amount" || name == "mrr" || name == "mrr_delta";
+      if (auto* i = std::get_if<int64_t>(&v))
+        cells.push_back(money ? format::money(static_cast<double>(*i), a.currency) : std::to_string(*i));
+      else if (auto* d = std::get_if<double>(&v))
+        cells.push_back(money ? format::money(*d, a.currency) : format::plain(*d));
+      else if (auto* text = std::get_if<std::string>(&v))
+        cells.push_back(name.ends_with("_at") ? text->substr(0, 10) : *text);
+      else
+        cells.push_back("n/a");
+    }
+    out.push_back(std::move(cells));
+  }
+  return out;
+}
+
+std::string alert_records_more(const AlertOutcome& a) {
+  const size_t shown = a.records ? a.records->rows.size() : 0;
+  if (a.record_total <= shown) return "";
+  return "and " + std::to_string(a.record_total - shown) + " more (" + a.explain + ")";
 }
 
 }  // namespace tally::deliver

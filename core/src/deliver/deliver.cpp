@@ -195,7 +195,8 @@ bool deliver_run(const config::Config& config, const run::RunResult& result, plu
                  const DeliverOptions& options) {
   const Scrubber scrub(config.deliver);
   bool ok = true;
-  const auto alerts = evaluate_alerts(config, result, options.config_arg);
+  auto alerts = evaluate_alerts(config, result, options.config_arg);
+  if (options.backend) attach_records(alerts, result, registry, *options.backend, config.filters);
   bool holds = config.alerts.empty();
   for (const auto& a : alerts) {
     if (a.is_error) {

@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "plugins/registry.hpp"
 #include "run/result.hpp"
+#include "store/backend.hpp"
 
 namespace tally::deliver {
 
@@ -21,6 +22,9 @@ struct DeliverOptions {
   std::string outbox;  // folder; default_outbox() when empty
   RetryPolicy retry;
   std::string config_arg;  // the config as given on the command line (for the drill-down hint)
+  // The run's data: an alert that holds lists the records behind its number
+  // (none without it).
+  store::Backend* backend = nullptr;
 };
 
 // Sends the run to every `deliver:` target of `config` when no alert is

@@ -89,6 +89,45 @@ std::string wrapped_base64(const std::string& bytes) {
   return out;
 }
 
+// The records behind an alert's number: how many, a small table of the
+// first ones, "and K more".
+std::string records_html(const AlertOutcome& a) {
+  if (!a.records)
+    return a.records_problem.empty() ? "" : "<br><small>" + html_escape(a.records_problem) + "</small>";
+  std::string s = "<p style=\"margin:6px 0 2px\">" + std::to_string(a.record_total) + " record(s) from " +
+                  html_escape(a.records->dataset) + (a.record_total ? ":" : ".") + "</p>";
+  const auto cells = alert_record_cells(a);
+  if (cells.size() > 1) {
+    s += "<table class=\"alert-records\" style=\"border-collapse:collapse;font-size:13px\">";
+    for (size_t r = 0; r < cells.size(); ++r) {
+      s += "<tr>";
+      for (const auto& cell : cells[r])
+        s += (r == 0 ? "<th style=\"text-align:left;padding:2px 8px\">" : "<td style=\"padding:2px 8px\">") +
+             html_escape(cell) + (r == 0 ? "</th>" : "</td>");
+      s += "</tr>";
+    }
+    s += "</table>";
+  }
+  if (const std::string more = alert_records_more(a); !more.empty())
+    s += "<p><small>" + html_escape(more) + "</small></p>";
+  return s;
+}
+
+// The same as lines of text, each starting with `indent`.
+std::string records_text(const AlertOutcome& a, const std::string& indent) {
+  if (!a.records) return a.records_problem.empty() ? "" : indent + a.records_problem + "\n";
+  std::string s = indent + std::to_string(a.record_total) + " record(s) from " + a.records->dataset +
+                  (a.record_total ? ":" : ".") + "\n";
+  const auto cells = alert_record_cells(a);
+  for (size_t r = 1; r < cells.size(); ++r) {
+    std::string line;
+    for (const auto& cell : cells[r]) line += (line.empty() ? "" : "  ") + cell;
+    s += indent + line + "\n";
+  }
+  if (const std::string more = alert_records_more(a); !more.empty()) s += indent + more + "\n";
+  return s;
+}
+
 // The html report's page with the alerts that hold in a box at the top of the body.
 std::string html_with_alerts(const std::string& html, const std::vector<AlertOutcome>& alerts) {
   if (!any_holds(alerts)) return html;
@@ -99,7 +138,7 @@ std::string html_with_alerts(const std::string& html, const std::vector<AlertOut
   for (const auto& a : alerts)
     if (a.holds)
       box += "<li>" + html_escape(a.message) + "<br><small>Records behind the number: <code>" +
-             html_escape(a.explain) + "</code></small></li>";
+             html_escape(a.explain) + "</code></small>" + records_html(a) + "</li>";
   box += "</ul></div>";
   size_t body = html.find("<body");
   size_t insert_at = body == std::string::npos ? std::string::npos : html.find('>', body);
@@ -134,6 +173,41 @@ std::string base64(const std::string& bytes) {
   return out;
 }
 
+namespace {
+
+// {"dataset", "total", "columns", "records": [{column: value}] (the first
+// kAlertRecords), "more"}, or null with "records_problem" beside it.
+json records_json(const AlertOutcome& a) {
+  if (!a.records) return nullptr;
+  const auto columns = alert_columns(*a.records);
+  json records = json::array();
+  for (const auto& row : a.records->rows) {
+    json record = json::object();
+    for (size_t c : columns) {
+      const Value& v = c < row.size() ? row[c] : Value{};
+      const std::string& name = a.records->columns[c];
+      if (auto* i = std::get_if<int64_t>(&v))
+        record[name] = *i;
+      else if (auto* d = std::get_if<double>(&v))
+        record[name] = *d;
+      else if (auto* text = std::get_if<std::string>(&v))
+        record[name] = *text;
+      else
+        record[name] = nullptr;
+    }
+    records.push_back(std::move(record));
+  }
+  json names = json::array();
+  for (size_t c : columns) names.push_back(a.records->columns[c]);
+  return {{"dataset", a.records->dataset},
+          {"total", a.record_total},
+          {"columns", std::move(names)},
+          {"records", std::move(records)},
+          {"more", a.record_total - a.records->rows.size()}};
+}
+
+}  // namespace
+
 std::string webhook_body(const std::string& run_json, const std::vector<AlertOutcome>& alerts,
                          bool has_alerts) {
   if (!has_alerts) return run_json;
@@ -148,7 +222,8 @@ std::string webhook_body(const std::string& run_json, const std::vector<AlertOut
                     {"threshold", a.threshold},
                     {"value", a.value ? json(*a.value) : json(nullptr)},
                     {"message", a.message},
-                    {"explain", a.explain}});
+                    {"explain", a.explain},
+                    {"records", records_json(a)}});
   }
   body["alerts"] = std::move(list);
   return body.dump(2) + "\n";
@@ -159,7 +234,9 @@ std::string plain_summary(const run::RunResult& result, const std::vector<AlertO
   if (any_holds(alerts)) {
     text += "\nALERT\n";
     for (const auto& a : alerts)
-      if (a.holds) text += "- " + a.message + "\n  records behind the number: " + a.explain + "\n";
+      if (a.holds)
+        text +=
+            "- " + a.message + "\n  records behind the number: " + a.explain + "\n" + records_text(a, "    ");
   }
   for (const auto& w : result.warnings) text += "\nWarning: " + w + "\n";
   for (const auto& m : result.metrics) {
@@ -187,6 +264,16 @@ std::string slack_body(const run::RunResult& result, const std::vector<AlertOutc
       if (a.holds)
         text += "\n• " + slack_escape(a.message) + "\n   records: `" + slack_escape(a.explain) + "`";
     blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", cut(text, 3000)}}}});
+    // Each alert's records in a block of their own, as preformatted lines.
+    for (const auto& a : alerts) {
+      const std::string records = a.holds ? records_text(a, "") : "";
+      if (records.empty()) continue;
+      blocks.push_back(
+          {{"type", "section"},
+           {"text",
+            {{"type", "mrkdwn"},
+             {"text", cut("*" + slack_escape(a.label) + "*\n```" + slack_escape(records) + "```", 3000)}}}});
+    }
     fallback = "Alert: " + fallback;
   }
   for (const auto& w : result.warnings)

@@ -136,6 +136,11 @@ class SqliteDialect final : public detail::SqlDialect {
   std::string in_json_list(const std::string& column, const std::string& placeholder) const override {
     return column + " IN (SELECT value FROM json_each(" + placeholder + "))";
   }
+  // json_each gives integers, reals and text as such.
+  std::string in_json_values(const std::string& expr, const std::string& placeholder,
+                             ListType) const override {
+    return expr + " IN (SELECT value FROM json_each(" + placeholder + "))";
+  }
 };
 
 class PostgresDialect final : public detail::SqlDialect {
@@ -204,6 +209,14 @@ class PostgresDialect final : public detail::SqlDialect {
   std::string in_json_list(const std::string& column, const std::string& placeholder) const override {
     return "CAST(" + column + " AS text) = ANY(ARRAY(SELECT json_array_elements_text(CAST(" + placeholder +
            " AS json))))";
+  }
+  std::string in_json_values(const std::string& expr, const std::string& placeholder,
+                             ListType type) const override {
+    const std::string item = type == ListType::Integer ? "CAST(v AS bigint)"
+                             : type == ListType::Real  ? "CAST(v AS double precision)"
+                                                       : "v";
+    return expr + " IN (SELECT " + item + " FROM json_array_elements_text(CAST(" + placeholder +
+           " AS json)) AS j(v))";
   }
 };
 
@@ -290,6 +303,12 @@ class ClickhouseDialect final : public detail::SqlDialect {
   size_t max_inline_values() const override { return static_cast<size_t>(-1); }
   std::string in_json_list(const std::string& column, const std::string& placeholder) const override {
     return "has(JSONExtract(" + placeholder + ", 'Array(String)'), toString(" + column + "))";
+  }
+  std::string in_json_values(const std::string& expr, const std::string& placeholder,
+                             ListType type) const override {
+    if (type == ListType::Text) return in_json_list(expr, placeholder);
+    const std::string array = type == ListType::Integer ? "'Array(Int64)'" : "'Array(Float64)'";
+    return "has(JSONExtract(" + placeholder + ", " + array + "), " + expr + ")";
   }
 
   std::string assemble(const detail::SelectParts& parts) const override {

@@ -118,9 +118,10 @@ bool is_aggregate(const Node& node);  // true when the tree contains an aggregat
 
 // What the expression compiler needs from an engine beyond the public
 // Dialect interface. Every dialect Tally makes implements it.
-// Filter lists up to this many values are bound one parameter each
-// (`IN (?, ?, ...)`, which the planner handles best); longer ones as one
-// JSON text parameter (SqlDialect::in_json_list).
+// Filter lists and an expression's `in (...)` lists of literals up to this
+// many values are bound one parameter each (`IN (?, ?, ...)`, which the
+// planner handles best); longer ones as one JSON text parameter
+// (SqlDialect::in_json_list, in_json_values).
 inline constexpr size_t kMaxInlineValues = 64;
 
 struct SelectParts;
@@ -165,7 +166,14 @@ class SqlDialect : public Dialect {
   // kMaxInlineValues reaches the engine without one variable per value
   // (SQLite allows 32766 variables, PostgreSQL 65535).
   virtual std::string in_json_list(const std::string& column, const std::string& placeholder) const = 0;
-  // Filter lists longer than this go through in_json_list().
+  // `expr IN (the values of a JSON array)` for an expression's long `in`
+  // list of literals (a plugin's `id in (...)` of the records it computed),
+  // bound as ONE parameter and compared as the literals' type.
+  enum class ListType { Integer, Real, Text };
+  virtual std::string in_json_values(const std::string& expr, const std::string& placeholder,
+                                     ListType type) const = 0;
+  // Filter lists and `in (...)` lists of literals longer than this go
+  // through in_json_list() / in_json_values().
   virtual size_t max_inline_values() const { return kMaxInlineValues; }
   // The whole statement from its parts (standard_select unless the engine
   // needs another shape, as ClickHouse's one join per SELECT).

@@ -1,8 +1,11 @@
 // QueryBuilder: collects a plugin's expressions (parsed and checked as they
 // arrive) and compiles them into one engine's SQL with bound parameters.
+// (Over 400 lines: the compiler works on the builder's private state, so
+// both stay in this one file.)
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -253,6 +256,8 @@ class Compiler {
       }
       case Kind::IsNull: return "(" + render(n.args[0]) + (n.flag ? " IS NOT NULL)" : " IS NULL)");
       case Kind::In: {
+        if (n.args.size() - 1 > dialect_.max_inline_values())
+          if (auto list = render_long_in(n)) return *list;
         std::vector<std::string> items;
         for (size_t i = 1; i < n.args.size(); ++i) items.push_back(render(n.args[i]));
         return "(" + render(n.args[0]) + (n.flag ? " NOT IN (" : " IN (") + join(items, ", ") + "))";
@@ -260,6 +265,44 @@ class Compiler {
       case Kind::Call: return render_call(n);
     }
     fail("unsupported expression", n.offset);
+  }
+
+  // `x in (...)` with more literals than kMaxInlineValues, all integers, all
+  // numbers or all text: one JSON parameter, however long the list (SQLite
+  // allows 32766 parameters, PostgreSQL 65535). nullopt for a list of other
+  // expressions, which is bound item by item.
+  std::optional<std::string> render_long_in(const Node& n) {
+    using ListType = detail::SqlDialect::ListType;
+    nlohmann::json values = nlohmann::json::array();
+    bool integers = true, numbers = true, texts = true;
+    for (size_t i = 1; i < n.args.size(); ++i) {
+      const Node* item = &n.args[i];
+      const bool negated = item->kind == Node::Kind::Negate && item->args[0].kind == Node::Kind::Number;
+      if (negated) item = &item->args[0];
+      const Value& v = item->kind == Node::Kind::Param ? bound_value(*item) : item->value;
+      if (item->kind != Node::Kind::Number && item->kind != Node::Kind::String &&
+          item->kind != Node::Kind::Param)
+        return std::nullopt;
+      if (const auto* i64 = std::get_if<int64_t>(&v)) {
+        values.push_back(negated ? -*i64 : *i64);
+        texts = false;
+      } else if (const auto* d = std::get_if<double>(&v)) {
+        values.push_back(negated ? -*d : *d);
+        integers = texts = false;
+      } else if (const auto* text = std::get_if<std::string>(&v)) {
+        if (negated) return std::nullopt;
+        values.push_back(*text);
+        integers = numbers = false;
+      } else {
+        return std::nullopt;  // NULL in an IN list: item by item keeps SQL's meaning
+      }
+    }
+    if (!integers && !numbers && !texts) return std::nullopt;
+    const ListType type = integers ? ListType::Integer : numbers ? ListType::Real : ListType::Text;
+    const std::string mark =
+        bound(Value{values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    const std::string in = dialect_.in_json_values(render(n.args[0]), mark, type);
+    return n.flag ? "(NOT (" + in + "))" : "(" + in + ")";
   }
 
   // An AND chain: the columns that have a lower bound in it keep their upper
@@ -486,6 +529,20 @@ QueryBuilder QueryBuilder::records_query() const {
     const bool date =
         c.name == "day" || (c.name.size() > 3 && c.name.compare(c.name.size() - 3, 3, "_at") == 0);
     if (own && date && !out.impl_->has_alias(c.name)) out.select(c.name, c.name);
+  }
+  // The one value per record a KPI aggregates, when the plugin says so
+  // (select drilldown_sum, drilldown_mean, drilldown_median or drilldown_p90):
+  // kept under its alias, which tells the reader how the records make the
+  // number (run/explain.cpp lists it as `value`).
+  for (const auto& s : impl_->selects) {
+    if (s.alias != "drilldown_sum" && s.alias != "drilldown_mean" && s.alias != "drilldown_median" &&
+        s.alias != "drilldown_p90")
+      continue;
+    if (detail::is_aggregate(s.expr.ast))
+      throw QueryError(
+          detail::expression_error(s.expr.text, s.alias + " is a value per record, not an aggregate", 0));
+    out.select(s.alias, s.expr.text);
+    break;
   }
   if (out.impl_->has_alias("id")) out.order_by("id", false);
   return out;

@@ -106,7 +106,9 @@ class QueryBuilder {
   // The records the query's rows are made of, for drill-down: the same
   // dataset, where() conditions, bound parameters and period, selecting each
   // record's id, names, amounts and dates (those of RecordColumns the dataset
-  // has), ordered by id. Its own selects, groups, order and limit are dropped.
+  // has), ordered by id. Its own selects, groups, order and limit are dropped,
+  // but one aliased drilldown_sum, drilldown_mean, drilldown_median or
+  // drilldown_p90: the value per record the KPI aggregates, listed last.
   QueryBuilder records_query() const;
 
   // Result columns: group-by aliases in order, then select aliases in order.

@@ -19,6 +19,13 @@ RecordList read_records(const Drilldown& drill, store::Backend& backend) {
   RecordList list;
   list.dataset = drill.dataset;
   list.columns = drill.records.columns;
+  // A value per record the KPI aggregates (QueryBuilder::records_query keeps
+  // it as drilldown_sum, _mean, _median or _p90): listed as `value`.
+  for (auto& column : list.columns)
+    if (column.starts_with("drilldown_")) {
+      list.aggregate = column.substr(std::string("drilldown_").size());
+      column = "value";
+    }
   auto connection = backend.connect();
   auto cursor = connection->execute(drill.records);
   while (cursor->next()) {
@@ -48,7 +55,8 @@ nlohmann::json records_json(const RecordList& list) {
   return {{"dataset", list.dataset},
           {"columns", list.columns},
           {"records", std::move(records)},
-          {"record_count", list.rows.size()}};
+          {"record_count", list.rows.size()},
+          {"aggregate", list.aggregate.empty() ? nlohmann::json(nullptr) : nlohmann::json(list.aggregate)}};
 }
 
 // Characters, not bytes, so names with accents line up.
@@ -61,6 +69,19 @@ std::string cell_text(const Value& v) {
   if (auto* d = std::get_if<double>(&v)) return fmt::plain(*d);
   if (auto* s = std::get_if<std::string>(&v)) return *s;
   return "n/a";
+}
+
+// "3 record(s) from opportunities (the numerator; the KPI uses the sum of their value):"
+void write_heading(std::ostringstream& out, const RecordList& list, const char* part) {
+  out << list.rows.size() << " record(s) from " << list.dataset;
+  std::string how = list.aggregate.empty() ? "" : "the " + list.aggregate + " of their `value`";
+  if (part && !how.empty())
+    out << " (" << part << ": " << how << ")";
+  else if (part)
+    out << " (" << part << ")";
+  else if (!how.empty())
+    out << " (the KPI is " << how << ")";
+  out << ":\n";
 }
 
 void write_table(std::ostringstream& out, const RecordList& list) {
@@ -88,6 +109,14 @@ void write_table(std::ostringstream& out, const RecordList& list) {
   for (const auto& line : cells) write_line(line);
 }
 
+// The rows of a KPI's (or a table's) breakdown that offer records.
+std::vector<std::string> rows_of(const MetricResult& m, const std::string& kpi) {
+  std::vector<std::string> rows;
+  for (const auto& d : m.drilldowns)
+    if (d.part == TALLY_DRILLDOWN_RECORDS && !d.row.empty() && d.kpi == kpi) rows.push_back(d.row);
+  return rows;
+}
+
 }  // namespace
 
 Explanation explain(const RunResult& run, const std::string& metric, const std::string& kpi,
@@ -107,11 +136,22 @@ Explanation explain(const RunResult& run, const std::string& metric, const std::
   if (!m.ok) throw ExplainError("metric '" + metric + "' failed: " + m.error);
   const Kpi* k = m.find_kpi(kpi);
   // A table row may be drilled into by a column that is no headline KPI
-  // (the leaderboard's deals_won per rep).
+  // (the leaderboard's deals_won per rep), or by the table's name (the
+  // pipeline's by_region, row EMEA).
   Kpi column_only;
   if (!k && !row.empty() && m.find_drilldown(kpi, row, TALLY_DRILLDOWN_RECORDS)) {
     column_only.name = kpi;
+    if (const Table* t = m.find_table(kpi)) column_only.label = t->title.empty() ? t->name : t->title;
     k = &column_only;
+  }
+  if (!k && m.find_table(kpi)) {
+    const auto rows = rows_of(m, kpi);
+    const std::string offered =
+        rows.empty() ? " (it offers no drill-down per row)" : "; its rows: " + join(rows, ", ");
+    if (row.empty())
+      throw ExplainError("'" + kpi + "' is a table of metric '" + metric +
+                         "': name one of its rows with --row" + offered);
+    throw ExplainError("table '" + kpi + "' of metric '" + metric + "' has no row '" + row + "'" + offered);
   }
   if (!k) {
     std::vector<std::string> names;
@@ -123,13 +163,11 @@ Explanation explain(const RunResult& run, const std::string& metric, const std::
   }
   const Drilldown* drill = m.find_drilldown(kpi, row, TALLY_DRILLDOWN_RECORDS);
   if (!drill) {
-    std::vector<std::string> offered, rows;
-    for (const auto& d : m.drilldowns) {
-      if (d.part != TALLY_DRILLDOWN_RECORDS) continue;
-      if (d.row.empty() && std::find(offered.begin(), offered.end(), d.kpi) == offered.end())
+    std::vector<std::string> offered, rows = rows_of(m, kpi);
+    for (const auto& d : m.drilldowns)
+      if (d.part == TALLY_DRILLDOWN_RECORDS && d.row.empty() &&
+          std::find(offered.begin(), offered.end(), d.kpi) == offered.end())
         offered.push_back(d.kpi);
-      if (!d.row.empty() && d.kpi == kpi) rows.push_back(d.row);
-    }
     if (!row.empty())
       throw ExplainError(
           "KPI '" + kpi + "' of metric '" + metric + "' has no row '" + row + "'" +
@@ -183,13 +221,11 @@ std::string explanation_text(const Explanation& e, const std::string& currency) 
   for (const auto& [dimension, values] : e.filters)
     out << "filter:  " << dimension << " in " << join(values, ", ") << '\n';
   out << "formula: " << (e.formula.empty() ? "(the plugin's manifest gives none)" : e.formula) << "\n\n";
-  out << e.records.rows.size() << " record(s) from " << e.records.dataset
-      << (e.denominator ? " (the numerator):\n" : ":\n");
+  write_heading(out, e.records, e.denominator ? "the numerator" : nullptr);
   write_table(out, e.records);
   if (e.denominator) {
-    out << '\n'
-        << e.denominator->rows.size() << " record(s) from " << e.denominator->dataset
-        << " (the denominator):\n";
+    out << '\n';
+    write_heading(out, *e.denominator, "the denominator");
     write_table(out, *e.denominator);
   }
   return out.str();

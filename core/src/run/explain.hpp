@@ -25,6 +25,9 @@ class ExplainError : public std::runtime_error {
 
 struct RecordList {
   std::string dataset;
+  // "" when the records are counted; else "sum", "mean" or "median" of
+  // their `value` column.
+  std::string aggregate;
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;
 };
@@ -50,7 +53,8 @@ Explanation explain(const RunResult& run, const std::string& metric, const std::
 
 // {"metric", "plugin", "kpi", "label", "unit", "value", "row", "formula",
 //  "period", "filters", "dataset", "columns", "records": [{column: value}],
-//  "record_count", "denominator": {...} | null}
+//  "record_count", "aggregate": "sum" | "mean" | "median" | null,
+//  "denominator": {...} | null}
 nlohmann::json explanation_json(const Explanation& e);
 // For the terminal: the formula, the value, then the records as a table.
 std::string explanation_text(const Explanation& e, const std::string& currency);

@@ -286,14 +286,22 @@ Answer Dashboard::report_page(const Inputs& in) {
     Answer a;
     a.content_type = "text/html; charset=utf-8";
     a.body = run_and_render(p.config, *p.served, &result);
-    nlohmann::json drills = nlohmann::json::object();
+    nlohmann::json drills = nlohmann::json::object(), rows = nlohmann::json::object();
     for (const auto& m : result.metrics) {
-      nlohmann::json kpis = nlohmann::json::array();
-      for (const auto& d : m.drilldowns)
-        if (d.row.empty() && d.part == TALLY_DRILLDOWN_RECORDS) kpis.push_back(d.kpi);
+      nlohmann::json kpis = nlohmann::json::array(), keys = nlohmann::json::object();
+      for (const auto& d : m.drilldowns) {
+        if (d.part != TALLY_DRILLDOWN_RECORDS) continue;
+        if (d.row.empty())
+          kpis.push_back(d.kpi);
+        else
+          keys[d.kpi].push_back(d.row);
+      }
       drills[m.name] = kpis;
+      rows[m.name] = keys;
     }
     a.headers["X-Tally-Drilldowns"] = drills.dump();
+    // ASCII only in a header: names with accents are JSON-escaped.
+    a.headers["X-Tally-Row-Drilldowns"] = rows.dump(-1, ' ', true);
     return a;
   });
 }

@@ -64,8 +64,9 @@ header.bar { position: sticky; top: 0; z-index: 5; background: #f6f8fa; border-b
 #filters { display: contents; }
 #status { margin: 4px 0 0; min-height: 1.2em; font-size: 13px; color: #59636e; }
 .problem { margin: 12px 28px; padding: 10px 14px; border: 1px solid #c62828; background: #fdecea; border-radius: 6px; }
-.kpi.drillable { cursor: pointer; }
+.kpi.drillable, tr.drillable { cursor: pointer; }
 .kpi.drillable:hover, .kpi.drillable:focus-visible { outline: 2px solid #4e79a7; }
+tr.drillable:hover, tr.drillable:focus-visible { outline: 2px solid #4e79a7; outline-offset: -2px; }
 dialog#drill { max-width: min(1100px, 96vw); width: 96vw; border: 1px solid #d8dee4; border-radius: 8px; }
 dialog#drill .close { float: right; font-size: 20px; border: 0; background: none; cursor: pointer; }
 dialog#drill table { border-collapse: collapse; font-size: 13px; }
@@ -79,7 +80,7 @@ inline const char* kScript = R"JS(
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
   var UNITS = ['day', 'week', 'month', 'quarter', 'year'];
-  var meta = null, current = null, drills = {}, loads = 0;
+  var meta = null, current = null, drills = {}, rowDrills = {}, loads = 0;
   var state = readAddress();
 
   function readAddress() {
@@ -182,6 +183,7 @@ inline const char* kScript = R"JS(
     return fetch('/report?' + query()).then(function (res) {
       if (!res.ok) return res.json().then(function (e) { throw new Error(e.error || res.statusText); });
       drills = JSON.parse(res.headers.get('X-Tally-Drilldowns') || '{}');
+      rowDrills = JSON.parse(res.headers.get('X-Tally-Row-Drilldowns') || '{}');
       return res.text();
     }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, 'text/html');
@@ -196,6 +198,28 @@ inline const char* kScript = R"JS(
         card.tabIndex = 0;
         card.setAttribute('role', 'button');
         card.title = 'Show the records behind this number';
+      });
+      // A table row whose key has a drill-down opens it too.
+      document.querySelectorAll('#report section.metric table[data-table]').forEach(function (table) {
+        var metric = table.closest('section.metric').getAttribute('data-metric');
+        var name = table.getAttribute('data-table');
+        var keys = (rowDrills[metric] || {})[name] || [];
+        if (!keys.length) return;
+        table.querySelectorAll('tbody tr').forEach(function (tr) {
+          // The row's key: its first cell, or the first that names a row (a leaderboard's rep after its rank).
+          var key = null;
+          tr.querySelectorAll('td').forEach(function (td) {
+            var v = td.getAttribute('data-v');
+            if (key === null && keys.indexOf(v) >= 0) key = v;
+          });
+          if (key === null) return;
+          tr.classList.add('drillable');
+          tr.tabIndex = 0;
+          tr.setAttribute('data-metric', metric);
+          tr.setAttribute('data-table', name);
+          tr.setAttribute('data-row', key);
+          tr.title = 'Show the records behind this row';
+        });
       });
       showProblem('');
       $('status').textContent = '';
@@ -227,13 +251,16 @@ inline const char* kScript = R"JS(
     });
   }
 
-  function openDrill(metric, kpi) {
+  function openDrill(metric, kpi, row) {
     $('status').textContent = 'Reading the records…';
-    return fetch('/api/explain?' + query({metric: metric, kpi: kpi})).then(function (res) {
+    var ask = {metric: metric, kpi: kpi};
+    if (row !== undefined) ask.row = row;
+    return fetch('/api/explain?' + query(ask)).then(function (res) {
       return res.json().then(function (e) { if (!res.ok) throw new Error(e.error); return e; });
     }).then(function (e) {
-      $('drill-title').textContent = (e.label || e.kpi) + ' (' + e.metric + '): ' +
-                                     (e.value === null ? 'n/a' : e.value);
+      $('drill-title').textContent = e.row === null
+          ? (e.label || e.kpi) + ' (' + e.metric + '): ' + (e.value === null ? 'n/a' : e.value)
+          : (e.label || e.kpi) + ' (' + e.metric + '), row ' + e.row;
       $('drill-formula').textContent = e.formula ? 'Formula: ' + e.formula : '';
       $('drill-count').textContent = e.record_count + ' record(s) from ' + e.dataset +
                                      (e.denominator ? ' (the numerator)' : '');
@@ -247,21 +274,31 @@ inline const char* kScript = R"JS(
       var dialog = $('drill');
       dialog.setAttribute('data-metric', e.metric);
       dialog.setAttribute('data-kpi', e.kpi);
+      dialog.setAttribute('data-row', e.row === null ? '' : e.row);
       dialog.setAttribute('data-count', String(e.record_count));
       if (!dialog.open) dialog.showModal();
       $('status').textContent = '';
     }).catch(function (e) { showProblem(e.message); $('status').textContent = ''; });
   }
 
+  function drillOf(target) {
+    var card = target.closest('.kpi.drillable');
+    if (card) return function () { return openDrill(card.getAttribute('data-metric'), card.getAttribute('data-kpi')); };
+    var tr = target.closest('tr.drillable');
+    if (tr) return function () {
+      return openDrill(tr.getAttribute('data-metric'), tr.getAttribute('data-table'), tr.getAttribute('data-row'));
+    };
+    return null;
+  }
   $('report').addEventListener('click', function (ev) {
-    var card = ev.target.closest('.kpi.drillable');
-    if (card) openDrill(card.getAttribute('data-metric'), card.getAttribute('data-kpi'));
+    var open = drillOf(ev.target);
+    if (open) open();
   });
   $('report').addEventListener('keydown', function (ev) {
-    var card = ev.target.closest('.kpi.drillable');
-    if (card && (ev.key === 'Enter' || ev.key === ' ')) {
+    var open = drillOf(ev.target);
+    if (open && (ev.key === 'Enter' || ev.key === ' ')) {
       ev.preventDefault();
-      openDrill(card.getAttribute('data-metric'), card.getAttribute('data-kpi'));
+      open();
     }
   });
   $('period').addEventListener('change', function () {
@@ -280,7 +317,7 @@ inline const char* kScript = R"JS(
   });
   $('compare').addEventListener('change', function () { state.compare = $('compare').value; load(); });
 
-  // #tally-test;period=last:year;filter=region:EMEA;click=metric.kpi
+  // #tally-test;period=last:year;filter=region:EMEA;click=metric.kpi;clickrow=metric.table
   function selfTest() {
     var steps = {}, out = $('dashboard-test'), log = [];
     location.hash.slice(1).split(';').slice(1).forEach(function (kv) {
@@ -310,7 +347,32 @@ inline const char* kScript = R"JS(
           if ($('drill').open || tries++ > 100) { resolve(); return; }
           setTimeout(wait, 50);
         })();
-      }).then(function () { log.push('clicked ' + steps.click + ' open=' + $('drill').open); });
+      }).then(function () {
+        log.push('clicked ' + steps.click + ' open=' + $('drill').open + ' records=' +
+                 $('drill-records').querySelectorAll('tr.record').length);
+      });
+    });
+    // clickrow=metric.table: the table's first drillable row; logs its cells' raw values.
+    if (steps.clickrow) chain = chain.then(function () {
+      var parts = steps.clickrow.split('.');
+      var tr = document.querySelector('#report section.metric tr.drillable[data-metric="' + parts[0] +
+                                      '"][data-table="' + parts[1] + '"]');
+      if (!tr) { log.push('problem: no drillable row in ' + steps.clickrow); return; }
+      var row = tr.getAttribute('data-row');
+      $('drill').removeAttribute('data-row');
+      tr.click();
+      return new Promise(function (resolve) {
+        var tries = 0;
+        (function wait() {
+          if ($('drill').getAttribute('data-row') === row || tries++ > 200) { resolve(); return; }
+          setTimeout(wait, 50);
+        })();
+      }).then(function () {
+        var cells = [];
+        tr.querySelectorAll('td').forEach(function (td) { cells.push(td.getAttribute('data-v')); });
+        log.push('clicked row ' + steps.clickrow + ' [' + row + '] open=' + $('drill').open + ' records=' +
+                 $('drill-records').querySelectorAll('tr.record').length + ' cells=' + cells.join('|'));
+      });
     });
     return chain.then(function () {
       out.setAttribute('data-status', 'done');

@@ -129,6 +129,15 @@ class AccountHealth final : public tally::sdk::Metric {
     conversations.where("type in ('conversation', 'call', 'meeting') and in_period(occurred_at)")
         .where("account_id in (" + ids + ")");
     tally::sdk::drilldown_ratio(ctx, "conversations_per_customer_month", conversations, customer_rows);
+    // Logins and session minutes: the customers' usage rows of the period.
+    const std::string usage = "in_period(day) and account_id in (" + ids + ")";
+    tally::sdk::drilldown_sum(ctx, "logins", "product_usage", usage, "logins");
+    auto minutes = ctx.query("product_usage");
+    minutes.where(usage);
+    auto logins = ctx.query("product_usage");
+    logins.where(usage);
+    tally::sdk::drilldown_ratio(ctx, "mean_session_minutes", tally::sdk::summing(minutes, "session_minutes"),
+                                tally::sdk::summing(logins, "logins"));
   }
 
   static Snapshot snapshot(Context& ctx, Which which) {
@@ -213,6 +222,9 @@ class AccountHealth final : public tally::sdk::Metric {
       const double logins = g.sum([](const Account& a) { return a.logins; });
       const double users = g.sum([](const Account& a) { return a.active_users; });
       const double tickets = g.sum([](const Account& a) { return a.tickets; });
+      std::vector<int64_t> ids;
+      for (const auto& [id, a] : g.customers) ids.push_back(id);
+      tally::sdk::drilldown_row(ctx, "by_" + dim, group, tally::sdk::records_with_ids(ctx, "accounts", ids));
       t.row({group, static_cast<int64_t>(g.customers.size()),
              tally::sdk::ratio(conversations, customers * s.months), static_cast<int64_t>(logins),
              static_cast<int64_t>(users),
@@ -223,7 +235,11 @@ class AccountHealth final : public tally::sdk::Metric {
 
   static void account_table(Context& ctx, const Snapshot& s, const std::string& rank_by, size_t top_n) {
     std::vector<const Account*> sorted;
-    for (const auto& [id, a] : s.customers) sorted.push_back(&a);
+    std::map<const Account*, int64_t> id_of;
+    for (const auto& [id, a] : s.customers) {
+      sorted.push_back(&a);
+      id_of[&a] = id;
+    }
     std::stable_sort(sorted.begin(), sorted.end(), [&](const Account* a, const Account* b) {
       return sort_key(*a, rank_by) > sort_key(*b, rank_by);
     });
@@ -238,9 +254,16 @@ class AccountHealth final : public tally::sdk::Metric {
         .column("tickets", Unit::Count)
         .column("tickets_per_user", Unit::Number);
     t.chart(Chart::Bar, "account", rank_by);
-    for (const Account* a : sorted)
+    for (const Account* a : sorted) {
       t.row({a->name, a->conversations, tally::sdk::ratio(static_cast<double>(a->conversations), s.months),
              a->logins, a->active_users, a->mean_session(), a->tickets, a->tickets_per_user()});
+      // The row's conversations (its first count).
+      auto conversations = ctx.query("activities");
+      conversations.where("type in ('conversation', 'call', 'meeting') and in_period(occurred_at)")
+          .where("account_id = :account")
+          .bind("account", Value{id_of[a]});
+      tally::sdk::drilldown_row(ctx, "by_account", a->name, conversations);
+    }
   }
 };
 

@@ -128,6 +128,7 @@ class Activity final : public tally::sdk::Metric {
                                        static_cast<double>(s.prospects.size()));
         }));
 
+    declare_computed_drilldowns(ctx, now);
     rep_table(ctx, now, top_n);
     type_table(ctx, now);
     trend_table(ctx);
@@ -136,6 +137,25 @@ class Activity final : public tally::sdk::Metric {
   }
 
  private:
+  // The reps below a minimum (by name), and the won deals of the prospects
+  // called over those prospects' accounts.
+  void declare_computed_drilldowns(const Context& ctx, const Snapshot& s) const {
+    std::vector<std::string> below;
+    if (s.working_days > 0)
+      for (const auto& [rep, volume] : s.reps)
+        if (!shortfall(volume, s.working_days).empty()) below.push_back(rep);
+    tally::sdk::drilldown(ctx, "reps_below_minimum",
+                          tally::sdk::records_with_values(ctx, "reps", "name", below));
+    const std::vector<int64_t> prospects(s.prospects.begin(), s.prospects.end());
+    std::string accounts;
+    for (int64_t id : prospects) accounts += (accounts.empty() ? "" : ", ") + std::to_string(id);
+    auto won = ctx.query("opportunities");
+    won.where("status = 'won' and in_period(closed_at)")
+        .where(accounts.empty() ? "false" : "account_id in (" + accounts + ")");
+    tally::sdk::drilldown_ratio(ctx, "call_close_rate", won,
+                                tally::sdk::records_with_ids(ctx, "accounts", prospects));
+  }
+
   // Averages are per working day, or per 5-working-day week.
   double divisor(int64_t days) const { return per_ == "week" ? days / 5.0 : static_cast<double>(days); }
 
@@ -253,6 +273,7 @@ class Activity final : public tally::sdk::Metric {
     for (const auto& [rep, v] : reps) {
       std::vector<Value> row;
       row.reserve(kTypes.size() + 5);  // built in place: GCC 12 warns falsely on moved variants
+      tally::sdk::drilldown_group(ctx, "by_rep", rep, "activities", "in_period(occurred_at)", "rep");
       row.emplace_back(rep);
       row.emplace_back(v->total);
       row.emplace_back(tally::sdk::ratio(static_cast<double>(v->total), div));
@@ -301,6 +322,7 @@ class Activity final : public tally::sdk::Metric {
       }
       t.row({std::string(type), count, tally::sdk::ratio(static_cast<double>(count), rep_periods), minimum,
              below});
+      tally::sdk::drilldown_group(ctx, "by_type", type, "activities", "in_period(occurred_at)", "type");
     }
   }
 
@@ -322,6 +344,8 @@ class Activity final : public tally::sdk::Metric {
     for (const auto& [bucket, counts] : buckets) {
       std::vector<Value> row;
       row.reserve(kTypes.size() + 2);  // built in place: GCC 12 warns falsely on moved variants
+      tally::sdk::drilldown_bucket(ctx, "trend", bucket, "activities", "in_period(occurred_at)", per_,
+                                   "occurred_at");
       row.emplace_back(bucket);
       int64_t total = 0;
       for (const char* type : kTypes) {
@@ -383,6 +407,7 @@ class Activity final : public tally::sdk::Metric {
              tally::sdk::ratio(static_cast<double>(activities), static_cast<double>(reps) * div),
              rows.integer(3), prospect_count, won,
              tally::sdk::ratio(static_cast<double>(won), static_cast<double>(prospect_count))});
+      tally::sdk::drilldown_group(ctx, "by_" + dim, group, "activities", "in_period(occurred_at)", dim);
     }
   }
 
@@ -406,6 +431,9 @@ class Activity final : public tally::sdk::Metric {
         const auto prospects = static_cast<int64_t>(v->prospects.size());
         t.row({k, v->calls, prospects, won,
                tally::sdk::ratio(static_cast<double>(won), static_cast<double>(prospects))});
+        // The row's calls.
+        tally::sdk::drilldown_group(ctx, name, k, "activities", "type = 'call' and in_period(occurred_at)",
+                                    key);
       }
     };
     fill("calls_by_rep", "Calls per rep and the close rate they lead to", "rep", s.calls_by_rep);

@@ -134,14 +134,34 @@ class Arr final : public tally::sdk::Metric {
       ctx.kpi(k);
     }
 
-    // The subscription events each line of the bridge sums.
-    tally::sdk::drilldown(ctx, "starting_arr", "subscription_events", "occurred_at < period_from");
-    for (const char* type : {"new", "expansion", "contraction", "churn", "reactivation"})
-      tally::sdk::drilldown(ctx, std::string(type == std::string("churn") ? "churned" : type) + "_arr",
-                            "subscription_events",
-                            "type = '" + std::string(type) + "' and in_period(occurred_at)");
-    tally::sdk::drilldown(ctx, "net_new_arr", "subscription_events", "in_period(occurred_at)");
-    tally::sdk::drilldown(ctx, "ending_arr", "subscription_events", "occurred_at < period_to");
+    // The subscription events each line of the bridge sums, each as its ARR
+    // (contraction and churn as the positive amount lost).
+    const std::string arr = std::string(kCents) + " * 12 / 100.0";
+    const std::string arr_lost = "-" + std::string(kCents) + " * 12 / 100.0";
+    tally::sdk::drilldown_sum(ctx, "starting_arr", "subscription_events", "occurred_at < period_from", arr);
+    for (const char* type : {"new", "expansion", "contraction", "churn", "reactivation"}) {
+      const std::string t = type;
+      const std::string kpi = (t == "churn" ? "churned" : t) + "_arr";
+      tally::sdk::drilldown_sum(ctx, kpi, "subscription_events",
+                                "type = '" + t + "' and in_period(occurred_at)",
+                                t == "contraction" || t == "churn" ? arr_lost : arr);
+    }
+    tally::sdk::drilldown_sum(ctx, "net_new_arr", "subscription_events", "in_period(occurred_at)", arr);
+    tally::sdk::drilldown_sum(ctx, "ending_arr", "subscription_events", "occurred_at < period_to", arr);
+    // The bridge table's rows, with their signs (contraction and churn subtract).
+    const std::pair<const char*, std::string> steps[] = {
+        {"Starting ARR", "occurred_at < period_from"},
+        {"New", "type = 'new' and in_period(occurred_at)"},
+        {"Expansion", "type = 'expansion' and in_period(occurred_at)"},
+        {"Contraction", "type = 'contraction' and in_period(occurred_at)"},
+        {"Churned", "type = 'churn' and in_period(occurred_at)"},
+        {"Reactivation", "type = 'reactivation' and in_period(occurred_at)"},
+        {"Ending ARR", "occurred_at < period_to"}};
+    for (const auto& [row, condition] : steps) {
+      auto events = ctx.query("subscription_events");
+      events.where(condition);
+      tally::sdk::drilldown_row(ctx, "bridge", row, tally::sdk::summing(events, arr));
+    }
     bridge_table(ctx, current);
     std::string dimension = ctx.text("group_by");
     if (dimension != "none") by_group(ctx, dimension);

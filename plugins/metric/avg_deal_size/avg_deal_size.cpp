@@ -41,10 +41,10 @@ class AvgDealSize final : public tally::sdk::Metric {
     tally::sdk::quality::note_unknown_amounts(ctx, current.unknown(), "won deal", "won deals",
                                               "Won amount and average deal size");
     // The deals won in the period; the average divides by those with a known amount only.
-    for (const char* kpi : {"won_deals", "won_amount"})
-      tally::sdk::drilldown(ctx, kpi, "opportunities", kWonInPeriod);
-    tally::sdk::drilldown(ctx, "avg_deal_size", "opportunities",
-                          std::string(kWonInPeriod) + " and amount is not null");
+    tally::sdk::drilldown(ctx, "won_deals", "opportunities", kWonInPeriod);
+    tally::sdk::drilldown_sum(ctx, "won_amount", "opportunities", kWonInPeriod, "amount");
+    tally::sdk::drilldown_mean(ctx, "avg_deal_size", "opportunities",
+                               std::string(kWonInPeriod) + " and amount is not null", "amount");
 
     const std::string trend = ctx.text("trend");
     if (trend != "none") trend_table(ctx, trend);
@@ -106,7 +106,11 @@ class AvgDealSize final : public tally::sdk::Metric {
         .column("won_amount", Unit::Money)
         .column("avg_deal_size", Unit::Money);
     t.chart(Chart::Line, unit, "avg_deal_size");
-    while (rows.next()) t.row({rows.text(0), rows.integer(1), amount_cell(rows), average_cell(rows)});
+    while (rows.next()) {
+      t.row({rows.text(0), rows.integer(1), amount_cell(rows), average_cell(rows)});
+      tally::sdk::drilldown_bucket(ctx, "trend", rows.text(0), "opportunities", kWonInPeriod, unit,
+                                   "closed_at");
+    }
   }
 
   static void breakdown(const Context& ctx, const std::string& group_by, int64_t top_n) {
@@ -125,8 +129,11 @@ class AvgDealSize final : public tally::sdk::Metric {
         .column("won_amount", Unit::Money)
         .column("avg_deal_size", Unit::Money);
     t.chart(Chart::Bar, group_by, "avg_deal_size");
-    while (rows.next())
+    while (rows.next()) {
       t.row({label_or_none(rows.text(0)), rows.integer(1), amount_cell(rows), average_cell(rows)});
+      tally::sdk::drilldown_group(ctx, "by_" + group_by, label_or_none(rows.text(0)), "opportunities",
+                                  kWonInPeriod, group_by);
+    }
   }
 };
 

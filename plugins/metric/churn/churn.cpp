@@ -124,21 +124,36 @@ class Churn final : public tally::sdk::Metric {
   // The accounts behind the customer counts (accounts dataset) and the
   // subscription events behind the MRR figures.
   static void declare_drilldowns(const Context& ctx, const Period& p) {
-    std::string at_start, churned;
+    std::vector<int64_t> at_start, churned;
     for (const auto& [id, index] : p.index) {
-      at_start += (at_start.empty() ? "" : ", ") + std::to_string(id);
-      if (p.accounts[index].churned) churned += (churned.empty() ? "" : ", ") + std::to_string(id);
+      at_start.push_back(id);
+      if (p.accounts[index].churned) churned.push_back(id);
     }
-    if (at_start.empty()) at_start = "-1";  // an id no row has: an empty list
-    if (churned.empty()) churned = "-1";
-    tally::sdk::drilldown(ctx, "churned_customers", "accounts", "id in (" + churned + ")");
-    tally::sdk::drilldown_ratio(ctx, "logo_churn_rate", "accounts", "id in (" + churned + ")",
-                                "id in (" + at_start + ")");
-    tally::sdk::drilldown(ctx, "churned_mrr", "subscription_events",
-                          "type = 'churn' and " + kStartCohortInPeriod);
-    tally::sdk::drilldown_ratio(ctx, "gross_revenue_churn", "subscription_events",
-                                "type in ('churn', 'contraction') and " + kStartCohortInPeriod,
-                                "occurred_at < period_from");
+    using tally::sdk::records_with_ids;
+    tally::sdk::drilldown(ctx, "churned_customers", records_with_ids(ctx, "accounts", churned));
+    tally::sdk::drilldown_ratio(ctx, "logo_churn_rate", records_with_ids(ctx, "accounts", churned),
+                                records_with_ids(ctx, "accounts", at_start));
+    tally::sdk::drilldown_sum(ctx, "churned_mrr", "subscription_events",
+                              "type = 'churn' and " + kStartCohortInPeriod, "abs(mrr_delta)");
+    // The MRR at the start is the sum of every event before it.
+    auto start = [&] {
+      auto q = ctx.query("subscription_events");
+      q.where("occurred_at < period_from");
+      tally::sdk::summing(q, "mrr_delta");
+      return q;
+    };
+    auto lost = ctx.query("subscription_events");
+    lost.where("type in ('churn', 'contraction') and " + kStartCohortInPeriod);
+    tally::sdk::drilldown_ratio(ctx, "gross_revenue_churn", tally::sdk::summing(lost, "abs(mrr_delta)"),
+                                start());
+    // Retained: the start's MRR, plus the start cohort's expansion, less its contraction and churn.
+    auto retained = ctx.query("subscription_events");
+    retained.where("occurred_at < period_from or (type in ('expansion', 'contraction', 'churn') and " +
+                   kStartCohortInPeriod + ")");
+    tally::sdk::summing(retained,
+                        "if(occurred_at < period_from, mrr_delta, "
+                        "if(type = 'expansion', abs(mrr_delta), -abs(mrr_delta)))");
+    tally::sdk::drilldown_ratio(ctx, "net_revenue_retention", retained, start());
   }
 
   Period compute(Context& ctx, Which which) const {
@@ -238,21 +253,27 @@ class Churn final : public tally::sdk::Metric {
       int64_t active = 0;
       int64_t churned = 0;
       double mrr = 0;
+      std::vector<int64_t> churned_ids, active_ids;  // the accounts counted (drill-down)
     };
     std::map<std::string, Row> by_reason, by_group, by_tenure;
     for (const auto& [id, i] : p.index) {
       const Account& a = p.accounts[i];
-      if (!group_.empty() && group_ != "none") by_group[a.group].active += 1;
+      if (!group_.empty() && group_ != "none") {
+        by_group[a.group].active += 1;
+        by_group[a.group].active_ids.push_back(id);
+      }
       if (!a.churned) continue;
       Lost l = lost_of(id);
       for (Row* r :
            {&by_reason[l.reason], &by_tenure[tenure_cohort(months_between(a.first_start, a.churned_at))]}) {
         r->churned += 1;
         r->mrr += l.mrr;
+        r->churned_ids.push_back(id);
       }
       if (group_ != "none") {
         by_group[a.group].churned += 1;
         by_group[a.group].mrr += l.mrr;
+        by_group[a.group].churned_ids.push_back(id);
       }
     }
 
@@ -273,9 +294,12 @@ class Churn final : public tally::sdk::Metric {
     std::vector<std::pair<std::string, Row>> sorted(by_reason.begin(), by_reason.end());
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const auto& a, const auto& b) { return a.second.churned > b.second.churned; });
-    for (const auto& [reason, r] : sorted)
+    using tally::sdk::records_with_ids;
+    for (const auto& [reason, r] : sorted) {
       reasons.row({reason, r.churned, r.mrr,
                    tally::sdk::ratio(static_cast<double>(r.churned), static_cast<double>(p.churned))});
+      tally::sdk::drilldown_row(ctx, "by_reason", reason, records_with_ids(ctx, "accounts", r.churned_ids));
+    }
 
     if (group_ != "none") {
       auto groups = ctx.table("by_" + group_, "Customer churn by " + group_);
@@ -285,9 +309,13 @@ class Churn final : public tally::sdk::Metric {
           .column("logo_churn_rate", Unit::Percent)
           .column("mrr_lost", Unit::Money);
       groups.chart(Chart::Bar, group_, "logo_churn_rate");
-      for (const auto& [name, r] : by_group)
+      for (const auto& [name, r] : by_group) {
         groups.row({name, r.active, r.churned,
                     tally::sdk::ratio(static_cast<double>(r.churned), static_cast<double>(r.active)), r.mrr});
+        tally::sdk::drilldown_row_ratio(ctx, "by_" + group_, name,
+                                        records_with_ids(ctx, "accounts", r.churned_ids),
+                                        records_with_ids(ctx, "accounts", r.active_ids));
+      }
     }
 
     auto tenure = ctx.table("by_tenure", "Churned customers by tenure at churn");
@@ -296,6 +324,7 @@ class Churn final : public tally::sdk::Metric {
     for (const char* cohort : {"< 6 months", "6-12 months", "1-2 years", "2+ years"}) {
       Row r = by_tenure.count(cohort) ? by_tenure[cohort] : Row{};
       tenure.row({std::string(cohort), r.churned, r.mrr});
+      tally::sdk::drilldown_row(ctx, "by_tenure", cohort, records_with_ids(ctx, "accounts", r.churned_ids));
     }
   }
 

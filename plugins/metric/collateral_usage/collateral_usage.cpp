@@ -116,16 +116,45 @@ class CollateralUsage final : public tally::sdk::Metric {
       list += (i ? ", :deal_type_" : ":deal_type_") + std::to_string(i);
     return " and " + column + " in (" + list + ")";
   }
-  // The items counted (collateral dataset).
-  static void declare_drilldowns(const Context& ctx, const Result& r) {
-    std::string used, unused;
+  // The items counted (collateral dataset), and the deals behind the win rates.
+  void declare_drilldowns(const Context& ctx, const Result& r) const {
+    std::vector<int64_t> used, unused;
     for (const auto& [id, i] : r.items) {
-      if (i.uses > 0) used += (used.empty() ? "" : ", ") + std::to_string(id);
-      if (i.unused) unused += (unused.empty() ? "" : ", ") + std::to_string(id);
+      if (i.uses > 0) used.push_back(id);
+      if (i.unused) unused.push_back(id);
     }
-    tally::sdk::drilldown(ctx, "items_used", "collateral", "id in (" + (used.empty() ? "-1" : used) + ")");
-    tally::sdk::drilldown(ctx, "items_unused", "collateral",
-                          "id in (" + (unused.empty() ? "-1" : unused) + ")");
+    using tally::sdk::records_with_ids;
+    tally::sdk::drilldown(ctx, "items_used", records_with_ids(ctx, "collateral", used));
+    tally::sdk::drilldown(ctx, "items_unused", records_with_ids(ctx, "collateral", unused));
+
+    // The closed deals with a use, as the win rates count them.
+    auto with = ctx.query("collateral_usage");
+    with.group_by("id", "opportunity_id")
+        .group_by("status", "opportunity_status")
+        .select("n", "count(*)")
+        .where(std::string(kClosedInPeriod) + types_condition("opportunity_type"));
+    bind_types(with);
+    std::vector<int64_t> won_with, closed_with;
+    auto rows = with.run();
+    while (rows.next()) {
+      closed_with.push_back(rows.integer(0));
+      if (rows.text(1) == "won") won_with.push_back(rows.integer(0));
+    }
+    tally::sdk::drilldown_ratio(ctx, "win_rate_with_collateral",
+                                records_with_ids(ctx, "opportunities", won_with),
+                                records_with_ids(ctx, "opportunities", closed_with));
+    std::string without;
+    for (size_t i = 0; i < closed_with.size(); ++i)
+      without += (i ? ", " : "") + std::to_string(closed_with[i]);
+    without = without.empty() ? "" : " and id not in (" + without + ")";
+    auto deals = [&](const char* statuses) {
+      auto q = ctx.query("opportunities");
+      q.where(std::string("status in (") + statuses + ") and in_period(closed_at)" + types_condition("type") +
+              without);
+      bind_types(q);
+      return q;
+    };
+    tally::sdk::drilldown_ratio(ctx, "win_rate_without_collateral", deals("'won'"), deals("'won', 'lost'"));
   }
 
   void bind_types(tally::sdk::Query& q) const {
@@ -227,15 +256,20 @@ class CollateralUsage final : public tally::sdk::Metric {
         .column("win_rate_without", Unit::Percent)
         .column("unused", Unit::Flag);
     t.chart(Chart::Bar, "item", "uses");
-    std::vector<const Item*> sorted;
-    for (const auto& [id, i] : r.items) sorted.push_back(&i);
-    std::stable_sort(sorted.begin(), sorted.end(), [](const Item* a, const Item* b) {
+    std::vector<std::pair<int64_t, const Item*>> sorted;
+    for (const auto& [id, i] : r.items) sorted.emplace_back(id, &i);
+    std::stable_sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) {
+      const Item *a = x.second, *b = y.second;
       return a->uses != b->uses ? a->uses > b->uses : a->name < b->name;
     });
     const int64_t top_n = ctx.integer("top_n");
     int64_t shown = 0;
-    for (const Item* i : sorted) {
+    for (const auto& [id, i] : sorted) {
       if (shown++ >= top_n) break;
+      // The row's records: the item's uses in the period.
+      auto uses = ctx.query("collateral_usage");
+      uses.where("collateral_id = :item and in_period(used_at)").bind("item", Value{id});
+      tally::sdk::drilldown_row(ctx, "items", i->name, uses);
       double without_won = static_cast<double>(r.won - i->won_with);
       double without_lost = static_cast<double>(r.lost - i->lost_with);
       t.row({i->name, i->type.empty() ? Value{} : Value{i->type}, i->reps, i->uses,
@@ -324,16 +358,20 @@ class CollateralUsage final : public tally::sdk::Metric {
   void unused_table(Context& ctx, const Result& r) const {
     auto t = ctx.table("unused_items", "Items unused for " + std::to_string(unused_months_) + " months");
     t.column("item", Unit::Text).column("type", Unit::Text).column("last_used", Unit::Date);
-    std::vector<const Item*> unused;
+    std::vector<std::pair<int64_t, const Item*>> unused;
     for (const auto& [id, i] : r.items)
-      if (i.unused) unused.push_back(&i);
+      if (i.unused) unused.emplace_back(id, &i);
     // Never used first, then the longest unused.
-    std::stable_sort(unused.begin(), unused.end(), [](const Item* a, const Item* b) {
+    std::stable_sort(unused.begin(), unused.end(), [](const auto& x, const auto& y) {
+      const Item *a = x.second, *b = y.second;
       return a->last_used != b->last_used ? a->last_used < b->last_used : a->name < b->name;
     });
-    for (const Item* i : unused)
+    for (const auto& [id, i] : unused) {
       t.row({i->name, i->type.empty() ? Value{} : Value{i->type},
              i->last_used.empty() ? Value{} : Value{i->last_used.substr(0, 10)}});
+      tally::sdk::drilldown_row(ctx, "unused_items", i->name,
+                                tally::sdk::records_with_ids(ctx, "collateral", {id}));
+    }
   }
 };
 

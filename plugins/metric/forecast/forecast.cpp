@@ -77,6 +77,9 @@ struct Figures {
   int64_t without_history = 0;  // deals open then with no stage history row covering the date
   int64_t window_leads = 0;
   int64_t window_won_leads = 0;
+  // For the drill-downs: the deals in snapshot_amount, and the lead window.
+  std::vector<int64_t> snapshot_counted_ids;
+  std::string window_from;
 
   double sum_open(std::initializer_list<const char*> names, double Category::*field) const {
     double total = 0;
@@ -198,12 +201,49 @@ class Forecast final : public tally::sdk::Metric {
         "leads_needed", "Leads needed to reach target", Unit::Count,
         [&](Which w) { return pick(w).leads_needed(); }, false);
 
-    tally::sdk::drilldown(ctx, "closed_won", "opportunities", "status = 'won' and in_period(closed_at)");
+    declare_drilldowns(ctx, current);
     categories_table(ctx, current);
     if (const std::string dim = ctx.text("group_by"); dim != "none") group_table(ctx, dim);
   }
 
  private:
+  // The won deals, the open deals of the forecast categories, the deals open
+  // on the snapshot date and the lead window behind the KPIs that have records.
+  static void declare_drilldowns(const Context& ctx, const Figures& f) {
+    constexpr const char* kWon = "status = 'won' and in_period(closed_at)";
+    tally::sdk::drilldown_sum(ctx, "closed_won", "opportunities", kWon, "amount");
+    const std::string open = "status = 'open' and in_period(expected_close_at) and forecast_category in ";
+    tally::sdk::drilldown_sum(ctx, "commit_forecast", "opportunities",
+                              std::string("(") + kWon + ") or (" + open + "('commit', 'closed'))", "amount");
+    tally::sdk::drilldown_sum(
+        ctx, "best_case_forecast", "opportunities",
+        std::string("(") + kWon + ") or (" + open + "('commit', 'closed', 'most_likely', 'best_case'))",
+        "amount");
+    auto snapshot = tally::sdk::records_with_ids(ctx, "opportunities", f.snapshot_counted_ids);
+    tally::sdk::drilldown(ctx, "open_pipeline", tally::sdk::summing(snapshot, "coalesce(amount, 0)"));
+    if (ctx.text("deal_size_basis") == "lookback") {
+      auto won = ctx.query("opportunities");
+      won.where(
+             "status = 'won' and closed_at >= :window_from and closed_at < period_from and amount is not "
+             "null")
+          .bind("window_from", Value{f.window_from});
+      tally::sdk::drilldown(ctx, "avg_deal_size", tally::sdk::averaging(won, "amount"));
+    } else {
+      tally::sdk::drilldown_mean(ctx, "avg_deal_size", "opportunities",
+                                 std::string(kWon) + " and amount is not null", "amount");
+    }
+    auto leads = [&] {
+      auto q = ctx.query("leads");
+      q.where("created_at >= :window_from and created_at < period_from")
+          .bind("window_from", Value{f.window_from});
+      return q;
+    };
+    auto won_leads = leads();
+    won_leads.where("opportunity_status = 'won' and opportunity_closed_at < :cutoff")
+        .bind("cutoff", Value{f.snapshot});
+    tally::sdk::drilldown_ratio(ctx, "lead_to_win_conversion", won_leads, leads());
+  }
+
   static Figures load(const Context& ctx, Which which, const std::string& snapshot) {
     Figures f;
     {
@@ -243,6 +283,7 @@ class Forecast final : public tally::sdk::Metric {
 
     const std::string window_from =
         tally::sdk::parse_date(ctx.period(which).from).add_days(-ctx.integer("lookback_days")).iso();
+    f.window_from = window_from;
     lead_conversion(ctx, which, window_from, snapshot, f);
     if (ctx.text("deal_size_basis") == "lookback") {
       auto q = ctx.query("opportunities");
@@ -318,6 +359,7 @@ class Forecast final : public tally::sdk::Metric {
     for (const auto& [id, d] : deals) {
       ++f.snapshot_deals;
       if (!d.omitted) {
+        f.snapshot_counted_ids.push_back(id);
         f.snapshot_amount += d.amount;
         ++f.snapshot_counted;
         if (d.unknown) ++f.snapshot_unknown;
@@ -444,6 +486,23 @@ class Forecast final : public tally::sdk::Metric {
         {std::string("pipeline"), pipeline.deals, pipeline.amount, pipeline.weighted, f.open_by_category()});
     Category omitted = open("omitted");
     t.row({std::string("omitted"), omitted.deals, omitted.amount, omitted.weighted, Value{}});
+    // Each row's deals, their amounts summed: the won ones, then today's open ones by category.
+    const std::string open_in_period = "status = 'open' and in_period(expected_close_at) and ";
+    const std::pair<const char*, std::string> rows[] = {
+        {"closed", "status = 'won' and in_period(closed_at)"},
+        {"commit", open_in_period + "forecast_category in ('commit', 'closed')"},
+        {"most_likely", open_in_period + "forecast_category = 'most_likely'"},
+        {"best_case", open_in_period + "forecast_category = 'best_case'"},
+        {"pipeline",
+         open_in_period +
+             "coalesce(forecast_category, '') not in ('commit', 'closed', 'most_likely', 'best_case', "
+             "'omitted')"},
+        {"omitted", open_in_period + "forecast_category = 'omitted'"}};
+    for (const auto& [row, condition] : rows) {
+      auto deals = ctx.query("opportunities");
+      deals.where(condition);
+      tally::sdk::drilldown_row(ctx, "categories", row, tally::sdk::summing(deals, "amount"));
+    }
   }
 };
 

@@ -152,7 +152,10 @@ class LeadFunnel final : public tally::sdk::Metric {
     tally::sdk::drilldown_ratio(ctx, "mql_to_sql", cohort(3), cohort(1));
     tally::sdk::drilldown_ratio(ctx, "lead_to_customer", cohort(5), cohort(0));
     static const std::array<const char*, 6> names = {"lead", "mql", "sal", "sql", "opportunity", "customer"};
-    for (size_t i = 0; i < names.size(); ++i) tally::sdk::drilldown_row(ctx, "leads", names[i], cohort(i));
+    for (size_t i = 0; i < names.size(); ++i) {
+      tally::sdk::drilldown_row(ctx, "leads", names[i], cohort(i));
+      tally::sdk::drilldown_row(ctx, "funnel", names[i], cohort(i));  // the funnel table's row
+    }
   }
 
   static Steps steps(const Context& ctx, Which which, const std::string& cutoff) {
@@ -259,9 +262,12 @@ class LeadFunnel final : public tally::sdk::Metric {
         .column("customers", Unit::Count)
         .column("lead_to_customer", Unit::Percent);
     t.chart(Chart::Bar, dim, "lead_to_customer");
-    for (const auto& r : rows)
+    for (const auto& r : rows) {
       t.row({label_or_none(r.key), r.leads, r.mqls, r.sqls, r.customers,
              tally::sdk::ratio(static_cast<double>(r.customers), static_cast<double>(r.leads))});
+      tally::sdk::drilldown_group(ctx, "by_" + dim, label_or_none(r.key), "leads", "in_period(created_at)",
+                                  dim);
+    }
   }
 
   static void profile_table(const Context& ctx, const std::string& profile, int64_t top_n,
@@ -314,6 +320,8 @@ class LeadFunnel final : public tally::sdk::Metric {
       if (written++ >= top_n) break;
       t.row({label_or_none(r.key), r.leads, r.mqls, r.sqls, r.opportunities, r.customers,
              tally::sdk::ratio(static_cast<double>(r.customers), static_cast<double>(r.leads))});
+      tally::sdk::drilldown_group(ctx, "by_" + profile, label_or_none(r.key), "leads",
+                                  "in_period(created_at)", profile_expression(profile));
     }
   }
 };

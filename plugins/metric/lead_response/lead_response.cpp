@@ -77,14 +77,22 @@ class LeadResponse final : public tally::sdk::Metric {
       auto t = ctx.table("by_" + group, "Lead response time by " + group);
       columns(t, group, Unit::Text);
       t.chart(Chart::Bar, group, "median_minutes");
-      for (const auto& [key, s] : sorted) row(t, key.empty() ? "(none)" : key, s);
+      for (const auto& [key, s] : sorted) {
+        row(t, key.empty() ? "(none)" : key, s);
+        tally::sdk::drilldown_group(ctx, "by_" + group, key.empty() ? "(none)" : key, "leads",
+                                    "in_period(created_at)", group);
+      }
     }
     if (trend != "none") {
       auto buckets = grouped(ctx, "bucket('" + trend + "', created_at)");
       auto t = ctx.table("trend", "Lead response time per " + trend);
       columns(t, trend, Unit::Date);
       t.chart(Chart::Line, trend, "median_minutes,p90_minutes");
-      for (const auto& [bucket, s] : buckets) row(t, bucket, s);
+      for (const auto& [bucket, s] : buckets) {
+        row(t, bucket, s);
+        tally::sdk::drilldown_bucket(ctx, "trend", bucket, "leads", "in_period(created_at)", trend,
+                                     "created_at");
+      }
     }
   }
 
@@ -135,14 +143,21 @@ class LeadResponse final : public tally::sdk::Metric {
     tally::sdk::drilldown(ctx, "leads", "leads", "in_period(created_at)");
     tally::sdk::drilldown(ctx, "unanswered_leads", "leads",
                           "in_period(created_at) and first_response_at is null");
-    for (const char* kpi : {"mean_response_minutes", "median_response_minutes", "p90_response_minutes"})
-      tally::sdk::drilldown(ctx, kpi, "leads", "in_period(created_at) and first_response_at is not null");
+    // Answered: a response at or after the lead's creation (kBackwards is neither).
+    const char* answered_leads =
+        "in_period(created_at) and first_response_at is not null and "
+        "minutes_between(created_at, first_response_at) >= 0";
+    tally::sdk::drilldown_mean(ctx, "mean_response_minutes", "leads", answered_leads, kMinutes);
+    tally::sdk::drilldown_median(ctx, "median_response_minutes", "leads", answered_leads, kMinutes);
+    auto slow = ctx.query("leads");
+    slow.where(answered_leads);
+    tally::sdk::drilldown(ctx, "p90_response_minutes", tally::sdk::p90_of(slow, kMinutes));
     auto within = ctx.query("leads");
-    within.where("in_period(created_at) and first_response_at is not null")
+    within.where(answered_leads)
         .where(std::string(kMinutes) + " <= :threshold")
         .bind("threshold", Value{threshold_});
     auto answered = ctx.query("leads");
-    answered.where("in_period(created_at) and first_response_at is not null");
+    answered.where(answered_leads);
     tally::sdk::drilldown_ratio(ctx, "answered_within_threshold", within, answered);
   }
 

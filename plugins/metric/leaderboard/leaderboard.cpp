@@ -195,6 +195,7 @@ class Leaderboard final : public tally::sdk::Metric {
       if (auto id = id_of.find(&r); id != id_of.end()) {
         const std::string owner = "owner_id = " + std::to_string(id->second) + " and in_period(closed_at)";
         tally::sdk::drilldown_row(ctx, "deals_won", r.name, won_query(ctx, owner + " and status = 'won'"));
+        tally::sdk::drilldown_row(ctx, "leaderboard", r.name, won_query(ctx, owner + " and status = 'won'"));
         tally::sdk::drilldown_row_ratio(ctx, "win_rate", r.name,
                                         won_query(ctx, owner + " and status = 'won'"),
                                         won_query(ctx, owner + " and status in ('won', 'lost')"));

@@ -42,8 +42,9 @@ class NewOpportunities final : public tally::sdk::Metric {
             });
     tally::sdk::quality::note_unknown_amounts(ctx, current.unknown, "new deal", "new deals",
                                               "New opportunity amounts");
-    for (const char* kpi : {"new_opportunities", "new_opportunity_amount"})
-      tally::sdk::drilldown(ctx, kpi, "opportunities", "in_period(created_at)");
+    tally::sdk::drilldown(ctx, "new_opportunities", "opportunities", "in_period(created_at)");
+    tally::sdk::drilldown_sum(ctx, "new_opportunity_amount", "opportunities", "in_period(created_at)",
+                              "amount");
 
     if (group_by != "none") breakdown(ctx, group_by, top_n, current.count);
     if (trend != "none") trend_table(ctx, trend);
@@ -92,8 +93,9 @@ class NewOpportunities final : public tally::sdk::Metric {
       const int64_t deals = rows.integer(1);
       t.row({label_or_none(rows.text(0)), deals, tally::sdk::opt(rows.optional_number(2)),
              tally::sdk::ratio(static_cast<double>(deals), all)});
-      tally::sdk::drilldown_group(ctx, "new_opportunities", label_or_none(rows.text(0)), "opportunities",
-                                  "in_period(created_at)", group_by);
+      for (const std::string& kpi : {std::string("new_opportunities"), "by_" + group_by})
+        tally::sdk::drilldown_group(ctx, kpi, label_or_none(rows.text(0)), "opportunities",
+                                    "in_period(created_at)", group_by);
     }
   }
 
@@ -108,7 +110,11 @@ class NewOpportunities final : public tally::sdk::Metric {
     auto t = ctx.table("trend", "New opportunities per " + unit);
     t.column(unit, Unit::Date).column("deals", Unit::Count).column("amount", Unit::Money);
     t.chart(Chart::Line, unit, "deals");
-    while (rows.next()) t.row({rows.text(0), rows.integer(1), tally::sdk::opt(rows.optional_number(2))});
+    while (rows.next()) {
+      t.row({rows.text(0), rows.integer(1), tally::sdk::opt(rows.optional_number(2))});
+      tally::sdk::drilldown_bucket(ctx, "trend", rows.text(0), "opportunities", "in_period(created_at)", unit,
+                                   "created_at");
+    }
   }
 };
 

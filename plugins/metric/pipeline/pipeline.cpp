@@ -85,7 +85,8 @@ struct Snapshot {
   std::optional<double> weighted_total() const {
     return tally::sdk::quality::known_total(weighted_amount, open_deals, unknown_amount);
   }
-  std::vector<AtRiskDeal> at_risk;  // largest first, at most top_n
+  std::vector<AtRiskDeal> at_risk;   // largest first, at most top_n
+  std::vector<int64_t> stalled_ids;  // every stalled deal (detail only), for the drill-down
   DealsNeeded needed;
 };
 
@@ -129,8 +130,16 @@ class Pipeline final : public tally::sdk::Metric {
                kNoStage + " unweighted.");
     }
     // Open, weighted and counted pipeline rest on the same deals: those open at the period end.
-    for (const char* kpi : {"open_pipeline", "weighted_pipeline", "open_deals"})
+    // (the weighted one weights each by the stage it was in at the end).
+    for (const char* kpi : {"weighted_pipeline", "open_deals"})
       tally::sdk::drilldown(ctx, kpi, "opportunities", kOpenAtEnd);
+    tally::sdk::drilldown_sum(ctx, "open_pipeline", "opportunities", kOpenAtEnd, "amount");
+    // At risk: overdue, or stalled past its stage's p90.
+    std::string stalled;
+    for (int64_t id : current.stalled_ids) stalled += (stalled.empty() ? "" : ", ") + std::to_string(id);
+    tally::sdk::drilldown(ctx, "deals_at_risk", "opportunities",
+                          std::string(kOpenAtEnd) + " and (expected_close_at < period_to" +
+                              (stalled.empty() ? "" : " or id in (" + stalled + ")") + ")");
     stage_table(ctx, current);
     at_risk_table(ctx, current);
     needed_table(ctx, current);
@@ -387,6 +396,7 @@ class Pipeline final : public tally::sdk::Metric {
           d.days_in_stage = rows.number(3);
           d.stage_p90 = p90[d.stalled_stage];
           if (rows.integer(4) == 1) ++stalled_not_overdue;
+          s.stalled_ids.push_back(d.id);
           stalled_deals.push_back(std::move(d));
         }
         std::stable_sort(stalled_deals.begin(), stalled_deals.end(),
@@ -510,6 +520,9 @@ class Pipeline final : public tally::sdk::Metric {
                   " (p90 " + p90 + ")";
       }
       std::string stage = d.stalled ? d.stalled_stage : n.stage;
+      const std::string key = n.deal.empty() ? "#" + std::to_string(d.id) : n.deal;
+      tally::sdk::drilldown_row(ctx, "at_risk", key,
+                                tally::sdk::records_with_ids(ctx, "opportunities", {d.id}));
       t.row({text_or_na(n.deal.empty() ? "#" + std::to_string(d.id) : n.deal), text_or_na(n.account),
              text_or_na(n.owner), text_or_na(stage), d.amount, text_or_na(n.expected_close),
              d.stalled ? Value{d.days_in_stage} : Value{}, d.stalled ? Value{d.stage_p90} : Value{}, reason});
@@ -557,9 +570,13 @@ class Pipeline final : public tally::sdk::Metric {
           G{rows.is_null(0) ? kNoGroup : rows.text(0), rows.integer(1), rows.optional_number(2)});
       total += groups.back().amount.value_or(0);
     }
-    for (const auto& g : groups)
+    for (const auto& g : groups) {
       t.row({g.name, g.deals, tally::sdk::opt(g.amount),
              g.amount ? tally::sdk::ratio(*g.amount, total) : Value{}});
+      // The row's records: the deals open at the end in the group.
+      tally::sdk::drilldown_group(ctx, "by_" + dimension, g.name, "opportunities", kOpenAtEnd, dimension,
+                                  kNoGroup);
+    }
   }
 };
 

@@ -158,7 +158,9 @@ class QuotaAttainment final : public tally::sdk::Metric {
                  ") and period_start >= period_from and date(period_end) <= period_to");
     auto won = ctx.query("opportunities");
     won.where("status = 'won' and in_period(closed_at) and owner_id in (" + with_quota + ")");
-    tally::sdk::drilldown_ratio(ctx, "team_attainment", won, quotas);
+    // Won amount over quota amount.
+    tally::sdk::drilldown_ratio(ctx, "team_attainment", tally::sdk::summing(won, "amount"),
+                                tally::sdk::summing(quotas, "amount"));
   }
 
   static void by_rep(const Context& ctx, const std::map<int64_t, Rep>& reps, const std::string& dimension) {
@@ -189,6 +191,14 @@ class QuotaAttainment final : public tally::sdk::Metric {
       cells.emplace_back(tally::sdk::opt(a));
       cells.emplace_back(a ? Value{int64_t{*a >= 1.0 ? 1 : 0}} : Value{});
       t.row(cells);
+      // The row's won deals (their amounts summed), over its quota rows.
+      auto won = ctx.query("opportunities");
+      won.where("status = 'won' and in_period(closed_at) and owner_id = :rep").bind("rep", Value{id});
+      auto quotas = ctx.query("quotas");
+      quotas.where("rep_id = :rep and period_start >= period_from and date(period_end) <= period_to")
+          .bind("rep", Value{id});
+      tally::sdk::drilldown_row_ratio(ctx, "by_rep", r->name, tally::sdk::summing(won, "amount"),
+                                      tally::sdk::summing(quotas, "amount"));
     }
   }
 

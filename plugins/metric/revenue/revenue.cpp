@@ -145,13 +145,13 @@ class Revenue final : public tally::sdk::Metric {
 
     tally::sdk::quality::note_unknown_amounts(ctx, current.unknown, "won deal", "won deals",
                                               "Revenue figures");
-    tally::sdk::drilldown(ctx, "revenue", "opportunities", kWonInPeriod);
-    tally::sdk::drilldown(ctx, "revenue_new_business", "opportunities",
-                          std::string(kWonInPeriod) + " and type = 'new_business'");
-    tally::sdk::drilldown(ctx, "revenue_renewal", "opportunities",
-                          std::string(kWonInPeriod) + " and type = 'renewal'");
-    tally::sdk::drilldown(ctx, "revenue_expansion", "opportunities",
-                          std::string(kWonInPeriod) + " and type = 'expansion'");
+    tally::sdk::drilldown_sum(ctx, "revenue", "opportunities", kWonInPeriod, "amount");
+    tally::sdk::drilldown_sum(ctx, "revenue_new_business", "opportunities",
+                              std::string(kWonInPeriod) + " and type = 'new_business'", "amount");
+    tally::sdk::drilldown_sum(ctx, "revenue_renewal", "opportunities",
+                              std::string(kWonInPeriod) + " and type = 'renewal'", "amount");
+    tally::sdk::drilldown_sum(ctx, "revenue_expansion", "opportunities",
+                              std::string(kWonInPeriod) + " and type = 'expansion'", "amount");
     by_rep(ctx);
     std::string dimension = ctx.text("group_by");
     if (dimension != "none" && dimension != "rep") by_group(ctx, dimension);
@@ -212,6 +212,8 @@ class Revenue final : public tally::sdk::Metric {
       t.row({r->name, tally::sdk::opt(r->won.new_business), tally::sdk::opt(r->won.renewal),
              tally::sdk::opt(r->won.expansion), tally::sdk::opt(r->won.total), tally::sdk::opt(r->target),
              tally::sdk::opt(attainment)});
+      tally::sdk::drilldown_group(ctx, "by_rep", r->name, "opportunities", kWonInPeriod, "rep",
+                                  "(unassigned)");
     }
   }
 
@@ -229,6 +231,9 @@ class Revenue final : public tally::sdk::Metric {
       Split s = read_split(rows, 1);
       t.row({rows.is_null(0) ? std::string("(none)") : rows.text(0), tally::sdk::opt(s.new_business),
              tally::sdk::opt(s.renewal), tally::sdk::opt(s.expansion), tally::sdk::opt(s.total)});
+      tally::sdk::drilldown_group(ctx, "by_" + dimension,
+                                  rows.is_null(0) ? std::string("(none)") : rows.text(0), "opportunities",
+                                  kWonInPeriod, dimension);
     }
   }
 
@@ -247,6 +252,8 @@ class Revenue final : public tally::sdk::Metric {
       Split s = read_split(rows, 1);
       t.row({rows.text(0), tally::sdk::opt(s.new_business), tally::sdk::opt(s.renewal),
              tally::sdk::opt(s.expansion), tally::sdk::opt(s.total)});
+      tally::sdk::drilldown_bucket(ctx, "trend", rows.text(0), "opportunities", kWonInPeriod, unit,
+                                   "closed_at");
     }
   }
 };

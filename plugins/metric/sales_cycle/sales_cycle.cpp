@@ -96,8 +96,10 @@ class SalesCycle final : public tally::sdk::Metric {
           return slowest < 0 ? std::nullopt : stages[slowest].p50;
         },
         /*higher_is_better=*/false);
-    for (const char* kpi : {"mean_cycle_days", "median_cycle_days", "won_deals"})
-      tally::sdk::drilldown(ctx, kpi, "opportunities", kWonInPeriod);
+    tally::sdk::drilldown(ctx, "won_deals", "opportunities", kWonInPeriod);
+    tally::sdk::drilldown_mean(ctx, "mean_cycle_days", "opportunities", kWonInPeriod, kCycleDays);
+    tally::sdk::drilldown_median(ctx, "median_cycle_days", "opportunities", kWonInPeriod, kCycleDays);
+    declare_computed_drilldowns(ctx, current.reps, current.stages);
     rep_table(ctx, current.reps, top_n);
     stage_tables(ctx, current.stages);
     backwards_notes(ctx, current.cycle, current.stages);
@@ -171,6 +173,22 @@ class SalesCycle final : public tally::sdk::Metric {
     return reps;
   }
 
+  // The reps flagged (by name, as the table lists them), and the stage
+  // exits whose median makes the slowest stage's.
+  static void declare_computed_drilldowns(const Context& ctx, const std::vector<RepCycle>& reps,
+                                          const std::vector<StageRow>& stages) {
+    std::vector<std::string> flagged;
+    for (const auto& r : reps)
+      if (r.flagged) flagged.push_back(r.rep);
+    tally::sdk::drilldown(ctx, "reps_flagged", tally::sdk::records_with_values(ctx, "reps", "name", flagged));
+    const int slowest = slowest_index(stages);
+    if (slowest < 0) return;
+    auto exits = ctx.query("stage_history");
+    exits.where("exited_at is not null and in_period(exited_at) and stage = :slowest")
+        .bind("slowest", stages[slowest].stage);
+    tally::sdk::drilldown(ctx, "slowest_stage_p50_days", tally::sdk::median_of(exits, kStageDays));
+  }
+
   // Intervals that run backwards are data errors: excluded, and said so.
   static void backwards_notes(const Context& ctx, const Cycle& cycle, const std::vector<StageRow>& stages) {
     namespace quality = tally::sdk::quality;
@@ -204,6 +222,7 @@ class SalesCycle final : public tally::sdk::Metric {
       if (written++ >= top_n) break;
       t.row({r.rep, r.team, r.deals, tally::sdk::opt(r.mean), tally::sdk::opt(r.median),
              tally::sdk::opt(r.team_median), tally::sdk::opt(r.versus), int64_t{r.flagged ? 1 : 0}});
+      tally::sdk::drilldown_group(ctx, "by_rep", r.rep, "opportunities", kWonInPeriod, "rep");
     }
   }
 
@@ -251,6 +270,13 @@ class SalesCycle final : public tally::sdk::Metric {
       const auto& s = stages[i];
       t.row({s.stage, s.exits, tally::sdk::opt(s.mean), tally::sdk::opt(s.p50), tally::sdk::opt(s.p90),
              int64_t{static_cast<int>(i) == slowest ? 1 : 0}});
+      for (const char* table : {"stage_durations", "bottleneck"}) {
+        if (std::string(table) == "bottleneck" && static_cast<int>(i) != slowest) continue;
+        auto exits = ctx.query("stage_history");
+        exits.where("exited_at is not null and in_period(exited_at) and stage = :stage")
+            .bind("stage", s.stage);
+        tally::sdk::drilldown_row(ctx, table, s.stage, tally::sdk::median_of(exits, kStageDays));
+      }
     }
     auto b = ctx.table("bottleneck", "Slowest stage (highest median days)");
     b.column("stage", Unit::Text).column("p50_days", Unit::Days).column("p90_days", Unit::Days);
@@ -276,9 +302,12 @@ class SalesCycle final : public tally::sdk::Metric {
         .column("mean_days", Unit::Days)
         .column("median_days", Unit::Days);
     t.chart(Chart::Bar, group_by, "median_days");
-    while (rows.next())
+    while (rows.next()) {
       t.row({label_or_none(rows.text(0)), rows.integer(1), tally::sdk::opt(rows.optional_number(2)),
              tally::sdk::opt(rows.optional_number(3))});
+      tally::sdk::drilldown_group(ctx, "by_" + group_by, label_or_none(rows.text(0)), "opportunities",
+                                  kWonInPeriod, group_by);
+    }
   }
 };
 

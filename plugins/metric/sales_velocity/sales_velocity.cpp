@@ -110,8 +110,11 @@ class SalesVelocity final : public tally::sdk::Metric {
                           "created_at < period_to and (status = 'open' or closed_at >= period_to)");
     tally::sdk::drilldown_ratio(ctx, "win_rate", "opportunities", kWonInPeriod,
                                 "status in ('won', 'lost') and in_period(closed_at)");
-    tally::sdk::drilldown(ctx, "avg_deal_size", "opportunities", kWonInPeriod);
-    tally::sdk::drilldown(ctx, "avg_sales_cycle_days", "opportunities", kWonInPeriod);
+    tally::sdk::drilldown_mean(ctx, "avg_deal_size", "opportunities",
+                               std::string(kWonInPeriod) + " and amount is not null", "amount");
+    tally::sdk::drilldown_mean(
+        ctx, "avg_sales_cycle_days", "opportunities", kWonInPeriod,
+        "if(days_between(created_at, closed_at) >= 0, days_between(created_at, closed_at), null)");
     // Velocity multiplies the open deals by the won deals' rate and size.
     tally::sdk::drilldown_ratio(ctx, "sales_velocity", "opportunities",
                                 "created_at < period_to and (status = 'open' or closed_at >= period_to)",
@@ -144,6 +147,10 @@ class SalesVelocity final : public tally::sdk::Metric {
       std::string name = rows.is_null(0) ? std::string("(none)") : rows.text(0);
       table.row({name, c.open, tally::sdk::opt(c.win_rate()), tally::sdk::opt(c.avg_deal_size()),
                  tally::sdk::opt(c.cycle_days), tally::sdk::opt(c.velocity())});
+      // The row's open deals (its first count).
+      tally::sdk::drilldown_group(ctx, "by_" + dimension, name, "opportunities",
+                                  "created_at < period_to and (status = 'open' or closed_at >= period_to)",
+                                  dimension);
     }
   }
 };

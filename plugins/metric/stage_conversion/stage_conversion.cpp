@@ -17,6 +17,8 @@
 // and a deal closed on or after it counts as open: the current cohort as of
 // as_of, the comparison cohort the same number of days after its period's end.
 // While the current period runs, the conversion KPIs are not comparable.
+// (Over 400 lines: the funnel, its tables and the drill-downs of the deals it
+// counted share one pass over the stage history.)
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -44,6 +46,9 @@ struct Funnel {
   int64_t without_history = 0;  // no history row in any funnel step
   int64_t skipped = 0;          // reached a step without every step before it
   int64_t dropped = 0;          // left out of the funnel (ordered mode: = skipped)
+  // The deals behind the counts above (drill-down), per step where per step.
+  std::vector<std::vector<int64_t>> reached_ids, lost_ids, stalled_ids;
+  std::vector<int64_t> with_history_ids, skipped_ids;
 
   std::optional<double> leakage(size_t i) const {
     return tally::sdk::ratio_opt(static_cast<double>(lost[i] + stalled[i]), static_cast<double>(reached[i]));
@@ -103,6 +108,7 @@ class StageConversion final : public tally::sdk::Metric {
         /*higher_is_better=*/false);
 
     tally::sdk::drilldown(ctx, "cohort_deals", "opportunities", "in_period(created_at)");
+    declare_computed_drilldowns(ctx, steps, current);
     funnel_table(ctx, steps, current);
     cohort_table(ctx, current, ordered);
     const std::string dim = ctx.text("group_by");
@@ -134,8 +140,51 @@ class StageConversion final : public tally::sdk::Metric {
     ctx.kpi(k);
   }
 
- public:
- private:
+  // The deals the funnel counted: per KPI, and per row of the funnel table
+  // (its deals, the step's name as the row).
+  static void declare_computed_drilldowns(const Context& ctx, const std::vector<Step>& steps,
+                                          const Funnel& f) {
+    using tally::sdk::records_with_ids;
+    tally::sdk::drilldown_ratio(ctx, "win_conversion",
+                                records_with_ids(ctx, "opportunities", f.reached_ids.back()),
+                                records_with_ids(ctx, "opportunities", f.reached_ids.front()));
+    if (const int leak = f.largest_leak(); leak >= 0) {
+      std::vector<int64_t> leaked = f.lost_ids[leak];
+      leaked.insert(leaked.end(), f.stalled_ids[leak].begin(), f.stalled_ids[leak].end());
+      tally::sdk::drilldown_ratio(ctx, "largest_leak_rate", records_with_ids(ctx, "opportunities", leaked),
+                                  records_with_ids(ctx, "opportunities", f.reached_ids[leak]));
+    }
+    std::string with_history;
+    for (int64_t id : f.with_history_ids)
+      with_history += (with_history.empty() ? "" : ", ") + std::to_string(id);
+    tally::sdk::drilldown(
+        ctx, "deals_without_history", "opportunities",
+        "in_period(created_at)" +
+            (with_history.empty() ? std::string() : " and id not in (" + with_history + ")"));
+    tally::sdk::drilldown(ctx, "deals_skipping_stages",
+                          records_with_ids(ctx, "opportunities", f.skipped_ids));
+    for (size_t i = 0; i < steps.size(); ++i)
+      tally::sdk::drilldown_row(ctx, "funnel", steps[i].name,
+                                records_with_ids(ctx, "opportunities", f.reached_ids[i]));
+    if (const int leak = f.largest_leak(); leak >= 0) {
+      std::vector<int64_t> leaked = f.lost_ids[leak];
+      leaked.insert(leaked.end(), f.stalled_ids[leak].begin(), f.stalled_ids[leak].end());
+      tally::sdk::drilldown_row_ratio(ctx, "largest_leak", steps[leak].name,
+                                      records_with_ids(ctx, "opportunities", leaked),
+                                      records_with_ids(ctx, "opportunities", f.reached_ids[leak]));
+    }
+    // The cohort table: created in the period, without history, skipped a stage.
+    auto created = ctx.query("opportunities");
+    created.where("in_period(created_at)");
+    tally::sdk::drilldown_row(ctx, "cohort", "created_in_period", created);
+    auto without = ctx.query("opportunities");
+    without.where("in_period(created_at)" +
+                  (with_history.empty() ? std::string() : " and id not in (" + with_history + ")"));
+    tally::sdk::drilldown_row(ctx, "cohort", "deals_without_history", without);
+    for (const char* label : {"skipped_a_stage", "left_out_skipped_stage"})
+      tally::sdk::drilldown_row(ctx, "cohort", label, records_with_ids(ctx, "opportunities", f.skipped_ids));
+  }
+
   // The pipeline's stages in order (a reference dataset: report filters do
   // not apply to it, so a stage no filtered deal entered still shows as 0).
   static std::vector<Step> funnel_steps(const Context& ctx) {
@@ -179,6 +228,9 @@ class StageConversion final : public tally::sdk::Metric {
     f.reached.assign(steps, 0);
     f.lost.assign(steps, 0);
     f.stalled.assign(steps, 0);
+    f.reached_ids.assign(steps, {});
+    f.lost_ids.assign(steps, {});
+    f.stalled_ids.assign(steps, {});
     return f;
   }
 
@@ -255,22 +307,34 @@ class StageConversion final : public tally::sdk::Metric {
       }
       if (furthest < 0) continue;  // no funnel-step history: counted as without history
       ++with_history[key];
+      const int64_t deal = rows.integer(0);
+      f.with_history_ids.push_back(deal);
 
       bool complete = true;
       for (int i = 0; i <= furthest; ++i) complete = complete && has[i];
-      if (!complete) ++f.skipped;
+      if (!complete) {
+        ++f.skipped;
+        f.skipped_ids.push_back(deal);
+      }
       if (ordered && !complete) {
         ++f.dropped;
         continue;
       }
-      for (int i = 0; i <= furthest; ++i) ++f.reached[i];
+      for (int i = 0; i <= furthest; ++i) {
+        ++f.reached[i];
+        f.reached_ids[i].push_back(deal);
+      }
       if (last_open < 0) continue;
       if (status == "lost") {
         ++f.lost[last_open];
+        f.lost_ids[last_open].push_back(deal);
       } else if (status == "open") {
         const uint32_t sitting_col = first_step_col + 1 + 2 * static_cast<uint32_t>(last_open);
         const auto sitting = rows.optional_number(sitting_col);
-        if (sitting && *sitting > stall_days) ++f.stalled[last_open];
+        if (sitting && *sitting > stall_days) {
+          ++f.stalled[last_open];
+          f.stalled_ids[last_open].push_back(deal);
+        }
       }
     }
     for (auto& [key, f] : funnels) {

@@ -114,10 +114,11 @@ class TerritoryBalance final : public tally::sdk::Metric {
       return std::optional<double>(static_cast<double>(n));
     });
 
-    tally::sdk::drilldown(ctx, "open_pipeline", "opportunities", kOpenAtEnd);
+    tally::sdk::drilldown_sum(ctx, "open_pipeline", "opportunities", kOpenAtEnd, "amount");
     // Per region (or team): the deals open at the period end there.
     for (const auto& [name, r] : now.regions)
-      tally::sdk::drilldown_group(ctx, "open_pipeline", name, "opportunities", kOpenAtEnd, by_);
+      for (const std::string& kpi : {std::string("open_pipeline"), "by_" + by_})
+        tally::sdk::drilldown_group(ctx, kpi, name, "opportunities", kOpenAtEnd, by_);
     region_table(ctx, now);
   }
 

@@ -66,9 +66,14 @@ class TimeAllocation final : public tally::sdk::Metric {
     }
     ctx.kpi(selling);
     ctx.kpi(hours);
-    tally::sdk::drilldown_ratio(ctx, "selling_share", "time_entries",
-                                "in_period(day) and category = 'selling'", "in_period(day)");
-    tally::sdk::drilldown(ctx, "logged_hours", "time_entries", "in_period(day)");
+    // Minutes over minutes: the share is the selling entries' minutes over all entries' minutes.
+    auto selling_entries = ctx.query("time_entries");
+    selling_entries.where("in_period(day) and category = 'selling'");
+    auto all_entries = ctx.query("time_entries");
+    all_entries.where("in_period(day)");
+    tally::sdk::drilldown_ratio(ctx, "selling_share", tally::sdk::summing(selling_entries, "minutes"),
+                                tally::sdk::summing(all_entries, "minutes"));
+    tally::sdk::drilldown_sum(ctx, "logged_hours", "time_entries", "in_period(day)", "minutes / 60.0");
 
     category_table(ctx, by_category, total);
     rep_table(ctx, top_n);
@@ -98,6 +103,10 @@ class TimeAllocation final : public tally::sdk::Metric {
     for (const auto& c : order) {
       const double m = minutes_of(minutes, c);
       t.row({c, m / 60.0, tally::sdk::ratio(m, total)});
+      // The row's entries, their hours summed.
+      auto entries = ctx.query("time_entries");
+      entries.where("in_period(day) and category = :category").bind("category", c);
+      tally::sdk::drilldown_row(ctx, "by_category", c, tally::sdk::summing(entries, "minutes / 60.0"));
     }
   }
 
@@ -117,6 +126,8 @@ class TimeAllocation final : public tally::sdk::Metric {
       const double minutes = rows.is_null(1) ? 0.0 : rows.number(1);
       t.row({rows.is_null(0) ? std::string("(none)") : rows.text(0), minutes / 60.0,
              tally::sdk::ratio(rows.number(2), minutes)});
+      tally::sdk::drilldown_group(ctx, "by_" + dim, rows.is_null(0) ? std::string("(none)") : rows.text(0),
+                                  "time_entries", "in_period(day)", dim);
     }
   }
 
@@ -167,6 +178,8 @@ class TimeAllocation final : public tally::sdk::Metric {
       std::vector<Value> row;
       row.reserve(kCategories.size() + 5);  // built in place: GCC 12 warns falsely on moved variants
       row.emplace_back(rep.empty() ? std::string("(none)") : rep);
+      tally::sdk::drilldown_group(ctx, "by_rep", rep.empty() ? std::string("(none)") : rep, "time_entries",
+                                  "in_period(day)", "rep");
       row.emplace_back(r->total / 60.0);
       for (const char* c : kCategories)
         row.emplace_back(tally::sdk::ratio(minutes_of(r->minutes, c), r->total));

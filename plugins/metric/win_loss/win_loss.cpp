@@ -47,6 +47,8 @@ struct Counts {
 struct Result {
   Counts all;
   Counts assisted;
+  std::vector<int64_t> assisted_won_ids;     // the deals behind assisted.won
+  std::vector<int64_t> assisted_closed_ids;  // ... behind assisted.won + assisted.lost
   Counts alone() const {
     return Counts{all.won - assisted.won,
                   all.lost - assisted.lost,
@@ -84,8 +86,16 @@ class WinLoss final : public tally::sdk::Metric {
     tally::sdk::drilldown_ratio(ctx, "win_rate", "opportunities", "status = 'won' and in_period(closed_at)",
                                 kClosedInPeriod);
     tally::sdk::drilldown(ctx, "won_deals", "opportunities", "status = 'won' and in_period(closed_at)");
-    tally::sdk::drilldown(ctx, "won_amount", "opportunities", "status = 'won' and in_period(closed_at)");
+    tally::sdk::drilldown_sum(ctx, "won_amount", "opportunities", "status = 'won' and in_period(closed_at)",
+                              "amount");
     tally::sdk::drilldown(ctx, "lost_deals", "opportunities", "status = 'lost' and in_period(closed_at)");
+    {
+      auto won = ctx.query("opportunities");
+      won.where("status = 'won' and in_period(closed_at)");
+      tally::sdk::drilldown_ratio(
+          ctx, "assisted_share", tally::sdk::records_with_ids(ctx, "opportunities", current.assisted_won_ids),
+          won);
+    }
 
     std::string group = ctx.text("group_by");
     int64_t top_n = ctx.integer("top_n");
@@ -143,6 +153,8 @@ class WinLoss final : public tally::sdk::Metric {
            {std::pair{&current, now}, std::pair{previous ? &*previous : nullptr, before}}) {
         if (!result || closed < period.from || closed >= period.to) continue;
         (won ? result->assisted.won : result->assisted.lost) += 1;
+        if (won) result->assisted_won_ids.push_back(rows.integer(0));
+        result->assisted_closed_ids.push_back(rows.integer(0));
         (won ? result->assisted.won_amount : result->assisted.lost_amount) += rows.number(3);
         if (rows.is_null(3)) (won ? result->assisted.won_unknown : result->assisted.lost_unknown) += 1;
       }
@@ -180,8 +192,9 @@ class WinLoss final : public tally::sdk::Metric {
       if (shown++ >= top_n) break;
       t.row({r.reason, r.lost, tally::sdk::opt(r.amount),
              tally::sdk::ratio(static_cast<double>(r.lost), static_cast<double>(total))});
-      tally::sdk::drilldown_group(ctx, "lost_deals", r.reason, "opportunities",
-                                  "status = 'lost' and in_period(closed_at)", "loss_reason", kNone);
+      for (const char* kpi : {"lost_deals", "by_reason"})
+        tally::sdk::drilldown_group(ctx, kpi, r.reason, "opportunities",
+                                    "status = 'lost' and in_period(closed_at)", "loss_reason", kNone);
     }
   }
 
@@ -212,6 +225,16 @@ class WinLoss final : public tally::sdk::Metric {
     while (rows.next()) {
       Counts c{rows.integer(1), rows.integer(2), rows.number(3),
                rows.number(4),  rows.integer(6), rows.integer(7)};
+      // The row's records: its won deals, with its closed ones as the denominator.
+      const std::string key = rows.is_null(0) ? std::string(kNone) : rows.text(0);
+      auto won = ctx.query("opportunities");
+      auto closed = ctx.query("opportunities");
+      for (auto* q : {&won, &closed})
+        q->where(kClosedInPeriod)
+            .where("coalesce(" + expr + ", '') = :row")
+            .bind("row", Value{key == kNone ? std::string() : key});
+      won.where("status = 'won'");
+      tally::sdk::drilldown_row_ratio(ctx, "by_" + group, key, won, closed);
       t.row({rows.is_null(0) ? std::string(kNone) : rows.text(0), c.won, c.lost,
              tally::sdk::opt(c.win_rate()), tally::sdk::opt(c.won_total()), tally::sdk::opt(c.lost_total())});
     }
@@ -232,6 +255,20 @@ class WinLoss final : public tally::sdk::Metric {
     };
     add("assisted", r.assisted);
     add("owner alone", r.alone());
+    // Each row's won deals over its closed ones.
+    using tally::sdk::records_with_ids;
+    tally::sdk::drilldown_row_ratio(ctx, "assisted", "assisted",
+                                    records_with_ids(ctx, "opportunities", r.assisted_won_ids),
+                                    records_with_ids(ctx, "opportunities", r.assisted_closed_ids));
+    std::string assisted;
+    for (int64_t id : r.assisted_closed_ids) assisted += (assisted.empty() ? "" : ", ") + std::to_string(id);
+    auto alone = [&](const char* status) {
+      auto q = ctx.query("opportunities");
+      q.where(std::string("status in (") + status + ") and in_period(closed_at)" +
+              (assisted.empty() ? "" : " and id not in (" + assisted + ")"));
+      return q;
+    };
+    tally::sdk::drilldown_row_ratio(ctx, "assisted", "owner alone", alone("'won'"), alone("'won', 'lost'"));
   }
 };
 

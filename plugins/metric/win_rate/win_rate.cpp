@@ -73,6 +73,7 @@ class WinRate final : public tally::sdk::Metric {
       const std::string value = row == "(none)" ? "" : row;
       for (auto* q : {&base, &won}) q->where(in_group).bind("group_value", value);
       tally::sdk::drilldown_row_ratio(ctx, "win_rate", row, won, base);
+      tally::sdk::drilldown_row_ratio(ctx, "by_" + group_by, row, won, base);  // the table's row
       return;
     }
     tally::sdk::drilldown_ratio(ctx, "win_rate", won, base);

@@ -113,12 +113,13 @@ inline std::string kpi_card(const sdk::Kpi& k, const std::string& currency, cons
 }
 
 // Every table: humanised headers that sort on a click, one number format
-// per column, the raw value in data-v for sorting, the first column sticky
+// per column, the raw value in data-v for sorting (the first column's is the
+// row's key for a drill-down), the table's name in data-table, the first column sticky
 // while the rest scroll sideways inside the box.
 inline std::string html_table(const sdk::TableView& t, const std::string& currency, const std::string& id) {
   // The heading above already shows the title; screen readers get it here too.
-  std::string s = "<div class=\"table-scroll\"><table class=\"sortable\" id=\"" + id +
-                  "\"><caption><span class=\"sr-only\">" +
+  std::string s = "<div class=\"table-scroll\"><table class=\"sortable\" id=\"" + id + "\" data-table=\"" +
+                  escape(t.name) + "\"><caption><span class=\"sr-only\">" +
                   escape(fmt::label(t.title.empty() ? t.name : t.title)) + ": </span>" +
                   std::to_string(t.rows.size()) + (t.rows.size() == 1 ? " row" : " rows") +
                   (t.rows.size() > 1 ? " · click a column to sort" : "") + "</caption><thead><tr>";

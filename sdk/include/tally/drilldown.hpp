@@ -12,6 +12,18 @@
 //   // a ratio: the numerator's records, and the denominator's beside them
 //   tally::sdk::drilldown_ratio(ctx, "win_rate", won, closed);
 //
+// A KPI that is not a count of its records says how they make it: the sum,
+// mean or median of a value per record, listed as their `value` column:
+//
+//   Query won = ctx.query("opportunities");
+//   won.where("status = 'won' and in_period(closed_at)");
+//   tally::sdk::drilldown(ctx, "won_amount", tally::sdk::summing(won, "amount"));
+//
+// A KPI a plugin computes itself (from per-deal histories, say) names the
+// records it computed, any number of them:
+//
+//   tally::sdk::drilldown(ctx, "deals_at_risk", tally::sdk::records_with_ids(ctx, "opportunities", ids));
+//
 // On a host older than 1.2 the calls do nothing: the KPI simply offers no
 // drill-down.
 #pragma once
@@ -19,8 +31,10 @@
 #include <tally/sdk.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tally::sdk {
 
@@ -42,6 +56,61 @@ inline void declare_drilldown(const Context& ctx, std::string_view kpi, std::str
 }
 }  // namespace detail
 
+// How the records make a number that is not their count: the sum, mean,
+// median or 90th percentile of `value` (an expression over the query's dataset, per record).
+// A host that predates these lists the records without the value.
+inline Query& summing(Query& records, std::string_view value) {
+  return records.select("drilldown_sum", value);
+}
+inline Query& averaging(Query& records, std::string_view value) {
+  return records.select("drilldown_mean", value);
+}
+inline Query& median_of(Query& records, std::string_view value) {
+  return records.select("drilldown_median", value);
+}
+// The 90th percentile, interpolated as quantile(value, 0.9).
+inline Query& p90_of(Query& records, std::string_view value) {
+  return records.select("drilldown_p90", value);
+}
+
+// The rows of `dataset` whose id is one of `ids` (none when empty): the
+// records a plugin worked out itself. The host binds a long list as one
+// parameter, so any number of ids fits.
+inline Query records_with_ids(const Context& ctx, std::string_view dataset, const std::vector<int64_t>& ids) {
+  Query records = ctx.query(dataset);
+  if (ids.empty()) {
+    records.where("false");
+    return records;
+  }
+  std::string list;
+  list.reserve(ids.size() * 8);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) list += ", ";
+    list += std::to_string(ids[i]);
+  }
+  records.where("id in (" + list + ")");
+  return records;
+}
+
+// The rows of `dataset` whose `column` is one of `values` (none when
+// empty), each bound as a parameter: the reps a plugin flagged, by name.
+inline Query records_with_values(const Context& ctx, std::string_view dataset, std::string_view column,
+                                 const std::vector<std::string>& values) {
+  Query records = ctx.query(dataset);
+  if (values.empty()) {
+    records.where("false");
+    return records;
+  }
+  std::string list;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string name = "drilldown_value_" + std::to_string(i);
+    list += (i ? ", :" : ":") + name;
+    records.bind(name, Value{values[i]});
+  }
+  records.where(std::string(column) + " in (" + list + ")");
+  return records;
+}
+
 // Whether this host lists drill-down records (1.2 and later).
 inline bool drilldown_supported() {
   return detail::host_has_drilldown();
@@ -60,6 +129,33 @@ inline void drilldown(const Context& ctx, std::string_view kpi, std::string_view
   Query records = ctx.query(dataset);
   records.where(condition);
   drilldown(ctx, kpi, records);
+}
+
+namespace detail {
+// The rows of `dataset` where `condition` holds, with `value` selected as
+// `alias` (drilldown_sum, drilldown_mean, drilldown_median).
+inline void declare_valued(const Context& ctx, std::string_view kpi, std::string_view dataset,
+                           std::string_view condition, std::string_view alias, std::string_view value) {
+  if (!host_has_drilldown()) return;
+  Query records = ctx.query(dataset);
+  records.where(condition).select(alias, value);
+  drilldown(ctx, kpi, records);
+}
+}  // namespace detail
+
+// The same for a KPI that is the sum (mean, median) of `value` over the rows
+// of `dataset` where `condition` holds.
+inline void drilldown_sum(const Context& ctx, std::string_view kpi, std::string_view dataset,
+                          std::string_view condition, std::string_view value) {
+  detail::declare_valued(ctx, kpi, dataset, condition, "drilldown_sum", value);
+}
+inline void drilldown_mean(const Context& ctx, std::string_view kpi, std::string_view dataset,
+                           std::string_view condition, std::string_view value) {
+  detail::declare_valued(ctx, kpi, dataset, condition, "drilldown_mean", value);
+}
+inline void drilldown_median(const Context& ctx, std::string_view kpi, std::string_view dataset,
+                             std::string_view condition, std::string_view value) {
+  detail::declare_valued(ctx, kpi, dataset, condition, "drilldown_median", value);
 }
 
 // A ratio: the numerator's records, and the denominator's beside them.
@@ -102,6 +198,20 @@ inline void drilldown_group(const Context& ctx, std::string_view kpi, std::strin
   records.where(condition)
       .where("coalesce(" + std::string(dimension) + ", '') = :drilldown_group")
       .bind("drilldown_group", Value{row == none_label ? std::string() : std::string(row)});
+  drilldown_row(ctx, kpi, row, records);
+}
+
+// The records of one row of a trend by `unit` (day, week, month, quarter,
+// year) of the timestamp `column`: those where `condition` holds and whose
+// bucket starts on `row` ('YYYY-MM-DD', as the table shows it).
+inline void drilldown_bucket(const Context& ctx, std::string_view kpi, std::string_view row,
+                             std::string_view dataset, std::string_view condition, std::string_view unit,
+                             std::string_view column) {
+  if (!detail::host_has_drilldown()) return;
+  Query records = ctx.query(dataset);
+  records.where(condition)
+      .where("bucket('" + std::string(unit) + "', " + std::string(column) + ") = :drilldown_bucket")
+      .bind("drilldown_bucket", Value{std::string(row)});
   drilldown_row(ctx, kpi, row, records);
 }
 
