@@ -35,11 +35,6 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-void spit(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
-}
-
 // A folder holding a copy of good_metric: its manifest and its library.
 void copy_good_metric(const TempDir& dir) {
   fs::copy_file(kBad + "/good_metric.plugin.yaml", dir.file("good_metric.plugin.yaml"));

@@ -158,8 +158,8 @@ std::vector<IntervalCheck> interval_checks(const FileSpec& spec);
 
 class Importer {
  public:
-  Importer(const Mapping& mapping, store::Store& db, const ImportOptions& options, ImportSummary& summary,
-           RejectWriter& rejects, SourceOpener open)
+  Importer(const Mapping& mapping, store::ImportStore& db, const ImportOptions& options,
+           ImportSummary& summary, RejectWriter& rejects, SourceOpener open)
       : mapping_(mapping),
         db_(db),
         options_(options),
@@ -261,7 +261,7 @@ class Importer {
   bool defer_indexes(uint64_t estimated_rows, const std::string& table);
 
   const Mapping& mapping_;
-  store::Store& db_;
+  store::ImportStore& db_;
   const ImportOptions& options_;
   ImportSummary& summary_;
   RejectWriter& rejects_;

@@ -1,7 +1,7 @@
 // The import's writes into the store: stages, the rows of each file through
 // the store's keyed writer, the record of the import. All of its SQL is here
 // and in lookup.cpp; each engine's bulk tricks are behind
-// store::Store::keyed_writer().
+// store::ImportStore::keyed_writer().
 #include <algorithm>
 #include <cstdio>
 #include <ctime>

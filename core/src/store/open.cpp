@@ -82,8 +82,13 @@ std::unique_ptr<Store> create_replacement(const std::string& source, const Store
   return create_sqlite_replacement(sqlite_path(source), options);
 }
 
-std::unique_ptr<Store> open_import_store(const std::string& source, const ImportStoreOptions& options) {
-  if (engine_of(source) == "postgresql") return postgres::open_import_store(source);
+std::unique_ptr<ImportStore> open_import_store(const std::string& source, const ImportStoreOptions& options) {
+  const std::string engine = engine_of(source);
+  if (engine == "postgresql") return postgres::open_import_store(source);
+  if (engine == "clickhouse")
+    throw StoreError("cannot import into " + format::redact_source(source) +
+                     ": tally import does not write to ClickHouse yet; import into SQLite or PostgreSQL, "
+                     "or load the tables with clickhouse-client");
   return open_sqlite_import(sqlite_path(source), options);
 }
 

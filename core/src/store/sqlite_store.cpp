@@ -179,7 +179,7 @@ class SqliteUpsert final : public Upsert {
   std::unique_ptr<SqliteRowSink> sink_;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public ImportStore {
  public:
   // `final_path` differs from `path` for a replacement built in a temporary file.
   SqliteStore(std::unique_ptr<SQLite::Database> db, std::string path, std::string final_path)
@@ -379,7 +379,7 @@ namespace tally::store {
 // to temp files beyond it).
 constexpr int kImportCacheKiB = 32768;
 
-std::unique_ptr<Store> open_sqlite_import(const std::string& path, const ImportStoreOptions& options) {
+std::unique_ptr<ImportStore> open_sqlite_import(const std::string& path, const ImportStoreOptions& options) {
   // A dry run never creates the database: without one it runs in memory.
   std::error_code ec;
   const bool existed = fs::exists(path, ec);

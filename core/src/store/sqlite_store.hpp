@@ -17,7 +17,7 @@ std::unique_ptr<Backend> open_sqlite_backend(const std::string& path, const Open
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, const StoreOptions& options, int* migrated);
 int peek_sqlite_schema_version(const std::string& path);
 std::unique_ptr<Store> create_sqlite_replacement(const std::string& path, const StoreOptions& options);
-std::unique_ptr<Store> open_sqlite_import(const std::string& path, const ImportStoreOptions& options);
+std::unique_ptr<ImportStore> open_sqlite_import(const std::string& path, const ImportStoreOptions& options);
 // sqlite_import.cpp: `tally import`'s writes and index rebuilds.
 std::vector<std::string> drop_sqlite_table_indexes(sqlite3* db, const std::string& table,
                                                    const std::string& path);

@@ -142,8 +142,12 @@ class Store {
   // refreshes statistics. Every Statement and RowSink must be gone by then.
   // Without it, the destructor throws the new store away.
   virtual void publish() = 0;
+};
 
-  // ---- `tally import` (open_import_store) ----
+// A store opened by open_import_store(): what `tally import` needs beyond
+// Store. SQLite and PostgreSQL implement it; ClickHouse does not (yet).
+class ImportStore : public Store {
+ public:
   // False once the engine ended the open transaction by itself after a
   // fault (SQLite: disk full, I/O; PostgreSQL: a failed statement).
   virtual bool in_transaction() = 0;
@@ -188,7 +192,7 @@ struct ImportStoreOptions {
 // PostgreSQL: the importable tables locked against other writers, after
 // checking the user may write them). A store this import created is removed
 // again when the Store is destroyed without a commit.
-std::unique_ptr<Store> open_import_store(const std::string& source, const ImportStoreOptions& options);
+std::unique_ptr<ImportStore> open_import_store(const std::string& source, const ImportStoreOptions& options);
 
 // Where the rejects of an import into `source` go: beside an SQLite file
 // (PATH.rejects.csv); DATABASE.rejects.csv in the current folder for a

@@ -14,7 +14,7 @@ std::unique_ptr<Backend> open_backend(const std::string& url, const OpenOptions&
 std::unique_ptr<Store> open_store(const std::string& url, int* migrated);
 int peek_schema_version(const std::string& url);
 std::unique_ptr<Store> create_replacement(const std::string& url);
-std::unique_ptr<Store> open_import_store(const std::string& url);
+std::unique_ptr<ImportStore> open_import_store(const std::string& url);
 // The database a URL names ("" when it names none).
 std::string database_name(const std::string& url);
 

@@ -169,7 +169,7 @@ class PgUpsert final : public CopySink {
   std::string target_, key_;
 };
 
-class PgStore final : public Store {
+class PgStore final : public ImportStore {
  public:
   PgStore(std::string url, bool replacing)
       : url_(std::move(url)), conn_(url_), replacing_(replacing), dialect_(query::make_postgres_dialect()) {}
@@ -417,7 +417,7 @@ int peek_schema_version(const std::string& url) {
       std::get<int64_t>(conn.scalar("SELECT coalesce(max(version), 0) FROM schema_version")));
 }
 
-std::unique_ptr<Store> open_import_store(const std::string& url) {
+std::unique_ptr<ImportStore> open_import_store(const std::string& url) {
   auto store = std::make_unique<PgStore>(url, false);
   store->migrate();
   store->import_mode();
