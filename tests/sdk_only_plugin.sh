@@ -62,6 +62,24 @@ fi
 grep -q 'metrics\[deal_mix\].kpis\[won_amount\].value: expected 1250.75, got 1250.5 (money, tolerance 0.005)' \
   "$work/fail.txt" || { cat "$work/fail.txt"; exit 1; }
 
+# Its C++ runtime stays its own (issue 13): loaded with RTLD_DEEPBIND, the
+# libc++ plugin's operator new, exception and std::__1 symbols bind in libc++,
+# none in the host's libstdc++.
+if [ -n "$cxxflags" ]; then
+  LD_DEBUG=bindings LD_DEBUG_OUTPUT="$work/bindings" "$tally" test-plugin "$work/deal_mix" >/dev/null
+  cat "$work"/bindings.* >"$work/bindings.all"
+  plugin_files=$(grep -o 'binding file /proc/self/fd/[0-9]* \[[0-9]*\] to [^ ]*libc++[^ ]* ' "$work/bindings.all" |
+    awk '{print $3}' | sort -u)
+  [ -n "$plugin_files" ] || { echo "no binding of the libc++ plugin to libc++ seen" >&2; exit 1; }
+  for f in $plugin_files; do
+    if grep "binding file $f \[[0-9]*\] to [^ ]*libstdc++" "$work/bindings.all" >"$work/leaks.txt"; then
+      echo "the libc++ plugin's runtime symbols bind to the host's libstdc++:" >&2
+      head -20 "$work/leaks.txt" >&2
+      exit 1
+    fi
+  done
+fi
+
 # Stripped, installed and verified.
 strip --strip-all "$lib"
 step "$tally" plugin install "$work/deal_mix/build/plugins" --dir "$work/installed"
