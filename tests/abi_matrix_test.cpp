@@ -4,36 +4,32 @@
 // versioned structs shorter than SDK 1.0's, refused with a message.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include <cstdlib>
 
-#include "support/command.hpp"
 #include "support/fixture.hpp"
-
-using namespace tally::testing;
 
 namespace {
 
 const std::string kBad = TALLY_TEST_BAD_PLUGIN_DIR;
 
-struct Store : tally::testing::StoreFixture {
-  std::string config(const std::string& name, const std::string& metric) const {
-    return dir().write(name + ".yaml", "title: t\ndata: " + db_path() + "\nplugin_paths: [" + kBad +
-                                           "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\nmetrics:\n  - " +
-                                           metric + "\n");
-  }
-};
+using Store = tally::testing::StoreFixture;
 
-// The first metric of a JSON run of `config` on a host at `host_version`.
-nlohmann::json first_metric(const std::string& config, const std::string& host_version, int& exit_code) {
-  auto r = run_shell("TALLY_HOST_SDK_VERSION=" + host_version + " '" + TALLY_EXE + "' run '" + config +
-                     "' --format json");
-  exit_code = r.exit_code;
-  auto json = nlohmann::json::parse(r.out, nullptr, false);
-  if (json.is_discarded() || json["metrics"].empty()) {
-    ADD_FAILURE() << r.out << r.err;
-    return {};
+// The first metric of a run of `config` through the host (no report: the
+// shipped reports are SDK 1.2 plugins) on a host table at `host_version`.
+tally::run::MetricResult first_metric(const Store& s, const std::string& metric,
+                                      const std::string& host_version) {
+  ::setenv("TALLY_HOST_SDK_VERSION", host_version.c_str(), 1);
+  tally::run::MetricResult m;
+  try {
+    m = s.run_config("title: t\ndata: " + s.db_path() + "\nplugin_paths: [" + kBad +
+                     "]\nperiod: {from: 2025-01-01, to: 2025-04-01}\nmetrics:\n  - " + metric + "\n")
+            .metrics.at(0);
+  } catch (const std::exception& e) {
+    m.ok = false;
+    m.error = e.what();
   }
-  return json["metrics"][0];
+  ::unsetenv("TALLY_HOST_SDK_VERSION");
+  return m;
 }
 
 const char* kIsolations[] = {"in_process", "process"};
@@ -44,34 +40,28 @@ TEST(AbiMatrix, A10PluginLoadsOnEveryHostAndSeesItsTable) {
   Store s;
   for (const char* isolation : kIsolations)
     for (int minor = 0; minor <= 2; ++minor) {
-      const std::string config = s.config(std::string("p10-") + isolation,
-                                          std::string("{use: sdk10_metric, isolation: ") + isolation + "}");
-      int code = -1;
-      auto m = first_metric(config, "1." + std::to_string(minor), code);
-      EXPECT_EQ(code, 0) << isolation << " host 1." << minor << ": " << m.dump();
-      EXPECT_EQ(m["status"], "ok") << isolation << " host 1." << minor;
-      EXPECT_EQ(m["kpis"][0]["value"], minor) << isolation << " host 1." << minor;
+      auto m = first_metric(s, std::string("{use: sdk10_metric, isolation: ") + isolation + "}",
+                            "1." + std::to_string(minor));
+      ASSERT_TRUE(m.ok) << isolation << " host 1." << minor << ": " << m.error;
+      EXPECT_EQ(tally::testing::kpi(m, "host_minor").value, minor) << isolation << " host 1." << minor;
     }
 }
 
 TEST(AbiMatrix, A12PluginOnAnOlderHostIsRefusedNamingBothVersions) {
   Store s;
-  for (const char* isolation : kIsolations)
+  for (const char* isolation : kIsolations) {
     for (int minor = 0; minor <= 1; ++minor) {
-      const std::string config = s.config(std::string("p12-") + isolation,
-                                          std::string("{use: good_metric, isolation: ") + isolation + "}");
-      int code = -1;
-      auto m = first_metric(config, "1." + std::to_string(minor), code);
-      EXPECT_EQ(code, 1);
-      const std::string error = m.value("error", "");
-      EXPECT_NE(error.find("plugin 'good_metric' needs SDK 1.2, newer than this tally's SDK 1." +
-                           std::to_string(minor)),
+      auto m = first_metric(s, std::string("{use: good_metric, isolation: ") + isolation + "}",
+                            "1." + std::to_string(minor));
+      EXPECT_FALSE(m.ok);
+      EXPECT_NE(m.error.find("plugin 'good_metric' needs SDK 1.2, newer than this tally's SDK 1." +
+                             std::to_string(minor)),
                 std::string::npos)
-          << isolation << ": " << error;
+          << isolation << ": " << m.error;
     }
-  int code = -1;
-  auto m = first_metric(s.config("p12-now", "{use: good_metric}"), "1.2", code);
-  EXPECT_EQ(code, 0) << m.dump();
+    auto m = first_metric(s, std::string("{use: good_metric, isolation: ") + isolation + "}", "1.2");
+    EXPECT_TRUE(m.ok) << isolation << ": " << m.error;
+  }
 }
 
 TEST(StructSize, AShortStructIsRefusedNotReadOrWrittenPast) {
@@ -83,14 +73,10 @@ TEST(StructSize, AShortStructIsRefusedNotReadOrWrittenPast) {
   };
   for (const char* isolation : kIsolations)
     for (const auto& [mode, message] : cases) {
-      const std::string config = s.config(
-          std::string("short-") + mode + isolation,
-          std::string("{use: short_struct, isolation: ") + isolation + ", params: {mode: " + mode + "}}");
-      int code = -1;
-      auto m = first_metric(config, "1.2", code);
-      EXPECT_EQ(code, 1);
-      EXPECT_EQ(m["status"], "error");
-      const std::string error = m.value("error", "");
-      EXPECT_EQ(error.rfind(message, 0), 0u) << isolation << " " << mode << ": " << error;
+      auto m = first_metric(
+          s, std::string("{use: short_struct, isolation: ") + isolation + ", params: {mode: " + mode + "}}",
+          "1.2");
+      EXPECT_FALSE(m.ok);
+      EXPECT_EQ(m.error.rfind(message, 0), 0u) << isolation << " " << mode << ": " << m.error;
     }
 }

@@ -529,6 +529,7 @@ int main(int argc, char** argv) {
   const std::string kind_name = in.str();
   const std::string where = in.str();
   const bool deepbind = in.u8() != 0;
+  const std::string library_path = in.str();  // for messages: the bytes come from fd 4
   if (!in.ok()) lost();
 
   auto refuse = [&](const std::string& message) {
@@ -544,12 +545,13 @@ int main(int argc, char** argv) {
   ::close(kLibrary);
   if (!library) {
     const char* why = ::dlerror();
-    return refuse("plugin '" + name + "': cannot load its library: " + (why ? why : "unknown error"));
+    return refuse("plugin '" + name + "': cannot load library '" + library_path +
+                  "': " + (why ? why : "unknown error"));
   }
   auto version_fn =
       reinterpret_cast<tally_plugin_sdk_version_fn>(::dlsym(library, TALLY_PLUGIN_SDK_VERSION_SYMBOL));
   if (!version_fn)
-    return refuse("plugin '" + name + "': its library is not a Tally plugin (no " +
+    return refuse("plugin '" + name + "': '" + library_path + "' is not a Tally plugin (no " +
                   TALLY_PLUGIN_SDK_VERSION_SYMBOL + " entry point)");
   const uint32_t version = version_fn();
   if (auto why = plugins::library_version_refusal(name, version, manifest_version, host_version, where);
@@ -557,7 +559,8 @@ int main(int argc, char** argv) {
     return refuse(why);
   auto init = reinterpret_cast<tally_plugin_init_fn>(::dlsym(library, TALLY_PLUGIN_INIT_SYMBOL));
   if (!init)
-    return refuse("plugin '" + name + "': its library has no " + TALLY_PLUGIN_INIT_SYMBOL + " entry point");
+    return refuse("plugin '" + name + "': '" + library_path + "' has no " + TALLY_PLUGIN_INIT_SYMBOL +
+                  " entry point");
 
   static tally_host_api table = kTable;
   table.sdk_version = host_version;

@@ -10,15 +10,13 @@ std::string version_text(uint32_t version) {
 }
 
 uint32_t host_sdk_version() {
-  static const uint32_t version = [] {
-    const char* env = std::getenv("TALLY_HOST_SDK_VERSION");
-    if (!env) return TALLY_SDK_VERSION;
-    for (uint32_t minor = 0; minor <= TALLY_SDK_VERSION_MINOR; ++minor)
-      if (std::string(env) == std::to_string(TALLY_SDK_VERSION_MAJOR) + "." + std::to_string(minor))
-        return static_cast<uint32_t>((TALLY_SDK_VERSION_MAJOR << 16) | minor);
-    return TALLY_SDK_VERSION;  // anything else: the real version
-  }();
-  return version;
+  // Read each time (a plugin load, not a hot path), so a test can change it between runs.
+  const char* env = std::getenv("TALLY_HOST_SDK_VERSION");
+  if (!env) return TALLY_SDK_VERSION;
+  for (uint32_t minor = 0; minor <= TALLY_SDK_VERSION_MINOR; ++minor)
+    if (std::string(env) == std::to_string(TALLY_SDK_VERSION_MAJOR) + "." + std::to_string(minor))
+      return static_cast<uint32_t>((TALLY_SDK_VERSION_MAJOR << 16) | minor);
+  return TALLY_SDK_VERSION;  // anything else: the real version
 }
 
 size_t host_api_size(uint32_t version) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <string_view>
@@ -689,15 +690,19 @@ const tally_host_api kHostApi = {
 const tally_host_api& host_api() {
   // At an older minor (the ABI tests' TALLY_HOST_SDK_VERSION), the table that
   // minor had: its size and version, the later entries absent.
-  static const tally_host_api table = [] {
-    tally_host_api t = kHostApi;
-    t.sdk_version = host_sdk_version();
-    t.struct_size = static_cast<uint32_t>(host_api_size(t.sdk_version));
-    if (t.struct_size <= offsetof(tally_host_api, add_note)) t.add_note = nullptr;
-    if (t.struct_size <= offsetof(tally_host_api, add_drilldown)) t.add_drilldown = nullptr;
-    return t;
+  static const auto tables = [] {
+    std::array<tally_host_api, TALLY_SDK_VERSION_MINOR + 1> out{};
+    for (uint32_t minor = 0; minor < out.size(); ++minor) {
+      tally_host_api& t = out[minor];
+      t = kHostApi;
+      t.sdk_version = static_cast<uint32_t>((TALLY_SDK_VERSION_MAJOR << 16) | minor);
+      t.struct_size = static_cast<uint32_t>(host_api_size(t.sdk_version));
+      if (t.struct_size <= offsetof(tally_host_api, add_note)) t.add_note = nullptr;
+      if (t.struct_size <= offsetof(tally_host_api, add_drilldown)) t.add_drilldown = nullptr;
+    }
+    return out;
   }();
-  return table;
+  return tables[TALLY_SDK_MINOR_OF(host_sdk_version())];
 }
 
 }  // namespace tally::plugins

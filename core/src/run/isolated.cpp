@@ -203,6 +203,7 @@ int32_t ProcessPool::invoke(const std::string& plugin, const std::string& role,
   };
 
   if (!child) {
+    const auto started = Clock::now();
     const plugins::SealedImage image = registry_.sealed_image(plugin);
     child = spawn(image, isolation.memory_bytes);
     const auto& m = image.manifest;
@@ -213,7 +214,8 @@ int32_t ProcessPool::invoke(const std::string& plugin, const std::string& role,
         .i32(plugins::kind_code(m.kind))
         .str(plugins::kind_name(m.kind))
         .str(m.manifest_path)
-        .u8(image.deepbind ? 1 : 0);
+        .u8(image.deepbind ? 1 : 0)
+        .str(m.library_path());
     if (!wire::send_frame(child->fd, wire::kLoad, load.data())) throw failed(wire::Received::Closed);
     auto got = receive();
     if (got != wire::Received::Frame) throw failed(got);
@@ -225,7 +227,8 @@ int32_t ProcessPool::invoke(const std::string& plugin, const std::string& role,
       child->stop();
       throw plugins::PluginError(refusal);
     }
-    spdlog::debug("{}: started in process {}", who, child->pid);
+    spdlog::debug("{}: started in process {} ({:.1f} ms to start and load)", who, child->pid,
+                  std::chrono::duration<double, std::milli>(Clock::now() - started).count());
   }
 
   if (!wire::send_frame(child->fd, wire::kRun, {})) throw failed(wire::Received::Closed);
