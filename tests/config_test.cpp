@@ -292,7 +292,8 @@ TEST_F(ConfigTest, DuplicateMetricNameNeedsAs) {
 
 TEST_F(ConfigTest, MetricEntryProblems) {
   EXPECT_EQ(errors("period: {last: month}\nmetrics:\n  - use: win_loss\n    group_by: rep\n  - as: x\n"),
-            "4:5: unknown key 'group_by' in metric; valid: use, as, title, params, targets\n"
+            "4:5: unknown key 'group_by' in metric; valid: use, as, title, params, targets, isolation, "
+            "timeout, memory\n"
             "5:5: metric needs `use:` naming the plugin to run\n");
   EXPECT_EQ(errors("period: {last: month}\nmetrics: [\"${M:-}\"]\n"),
             "2:11: metric needs `use:` naming the plugin to run\n");

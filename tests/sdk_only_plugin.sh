@@ -53,6 +53,24 @@ grep -q '^ok     basic$' "$work/cases.txt"
 step ctest --test-dir "$work/deal_mix/build" --output-on-failure
 grep -q 'plugin_case.deal_mix.basic' "$work/step.log"
 
+# Its C++ runtime stays its own (issue 13): loaded with RTLD_DEEPBIND, the
+# libc++ plugin's operator new, exception and std::__1 symbols bind in libc++,
+# none in the host's libstdc++.
+if [ -n "$cxxflags" ]; then
+  LD_DEBUG=bindings LD_DEBUG_OUTPUT="$work/bindings" "$tally" test-plugin "$work/deal_mix" >/dev/null
+  cat "$work"/bindings.* >"$work/bindings.all"
+  plugin_files=$(grep -o 'binding file /proc/self/fd/[0-9]* \[[0-9]*\] to [^ ]*libc++[^ ]* ' "$work/bindings.all" |
+    awk '{print $3}' | sort -u)
+  [ -n "$plugin_files" ] || { echo "no binding of the libc++ plugin to libc++ seen" >&2; exit 1; }
+  for f in $plugin_files; do
+    if grep "binding file $f \[[0-9]*\] to [^ ]*libstdc++" "$work/bindings.all" >"$work/leaks.txt"; then
+      echo "the libc++ plugin's runtime symbols bind to the host's libstdc++:" >&2
+      head -20 "$work/leaks.txt" >&2
+      exit 1
+    fi
+  done
+fi
+
 # A wrong expectation fails with a readable difference.
 sed -i 's/1250.50/1250.75/' "$work/deal_mix/tests/cases/basic/expected.json"
 if "$tally" test-plugin "$work/deal_mix" >"$work/fail.txt"; then

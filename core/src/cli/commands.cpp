@@ -68,8 +68,9 @@ std::optional<config::Config> load_valid_config(const std::string& path, const s
     return std::nullopt;
   }
   std::vector<plugins::PluginDir> dirs;
-  for (const auto& p : cfg.plugin_path_entries) dirs.push_back({p.path, true, p.override_installed, p.where});
-  for (auto& d : plugins::Registry::default_dirs()) dirs.push_back({std::move(d), false, false, {}});
+  for (const auto& p : cfg.plugin_path_entries)
+    dirs.push_back({p.path, true, p.override_installed, p.where, p.isolation});
+  for (auto& d : plugins::Registry::default_dirs()) dirs.push_back({std::move(d), false, false, {}, {}});
   registry_holder = std::make_unique<plugins::Registry>(dirs);
   registry_out = registry_holder.get();
   plugins::TrustPolicy trust = plugins::TrustPolicy::from_env();
@@ -99,6 +100,16 @@ std::optional<config::Config> load_valid_config(const std::string& path, const s
   auto diagnostics = config::validate(
       cfg, [registry](const std::string& name) { return registry->find(name); },
       registry->names(plugins::Kind::Metric), registry->names(plugins::Kind::Report));
+  // `timeout:` and `memory:` mean something only in a child process.
+  for (const auto* uses : {&cfg.metrics, &cfg.reports})
+    for (const auto& use : *uses) {
+      const auto spec = use.isolation.over(registry->isolation_default(use.use));
+      if ((use.isolation.timeout_seconds || use.isolation.memory_bytes) && !spec.process.value_or(false))
+        problems.push_back(
+            Diagnostic{use.isolation_where,
+                       "timeout: and memory: apply only to a plugin run with isolation: process; add "
+                       "`isolation: process` to this entry (or to its plugin_paths folder)"});
+    }
   if (!problems.empty() || !diagnostics.empty()) {
     problems.insert(problems.end(), diagnostics.begin(), diagnostics.end());
     detail::sort_by_position(problems);

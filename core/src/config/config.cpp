@@ -26,9 +26,11 @@ const std::vector<std::string> kTopKeys = {
     "period",  "compare", "filters",  "plugin_paths",      "metrics",
     "reports", "deliver", "alerts",   "require_signed",    "trusted_keys"};
 const std::vector<std::string> kPeriodKeys = {"from", "to", "last", "this", "compare"};
-const std::vector<std::string> kMetricKeys = {"use", "as", "title", "params", "targets"};
+const std::vector<std::string> kMetricKeys = {"use",     "as",        "title",   "params",
+                                              "targets", "isolation", "timeout", "memory"};
 // Keys of a report entry that are not params; anything else is an inline param.
-const std::vector<std::string> kReportReservedKeys = {"use", "as", "title", "params"};
+const std::vector<std::string> kReportReservedKeys = {"use",       "as",      "title", "params",
+                                                      "isolation", "timeout", "memory"};
 const std::vector<std::string> kCompareModes = {"previous_period", "previous_year", "none"};
 
 std::optional<int> parse_month(const std::string& text) {
@@ -273,7 +275,7 @@ class ConfigReader {
       items.push_back(e.value);
     else
       for (const auto& item : e.value) items.push_back(item);
-    static const std::vector<std::string> keys = {"path", "override"};
+    static const std::vector<std::string> keys = {"path", "override", "isolation", "timeout", "memory"};
     for (const auto& item : items) {
       const SourceLocation where = e.value.IsScalar() ? e.value_where : yaml_.at(item);
       PluginPath entry;
@@ -290,6 +292,7 @@ class ConfigReader {
             else
               yaml_.error(field.value_where, "override must be true or false, not '" + *flag + "'");
           }
+          read_isolation_field(field, entry.isolation);
         }
         if (!path) {
           yaml_.error(
@@ -420,6 +423,9 @@ class ConfigReader {
     }
     if (const Entry* title = detail::find_entry(entries, "title"))
       use.title = yaml_.text(*title, "title").value_or("");
+    for (const auto& e : entries)
+      if (read_isolation_field(e, use.isolation) && use.isolation_where.line == 0)
+        use.isolation_where = e.key_where;
 
     if (const Entry* params = detail::find_entry(entries, "params")) {
       if (params->value.IsMap()) {
@@ -437,6 +443,31 @@ class ConfigReader {
       read_targets(*targets, use);
     }
     return ok ? std::optional(use) : std::nullopt;
+  }
+
+  // `isolation: process | in_process`, `timeout: 2s`, `memory: 512MiB` of a
+  // metric, report or plugin_paths entry. False when `e` is another key.
+  bool read_isolation_field(const Entry& e, plugins::IsolationSpec& spec) {
+    if (e.key != "isolation" && e.key != "timeout" && e.key != "memory") return false;
+    auto text = yaml_.text(e, e.key);
+    if (!text) return true;
+    std::string error;
+    if (e.key == "isolation") {
+      if (*text == "process" || *text == "in_process")
+        spec.process = *text == "process";
+      else
+        yaml_.error(e.value_where, "isolation must be process or in_process, not '" + *text + "'");
+    } else if (e.key == "timeout") {
+      if (auto seconds = plugins::parse_timeout(*text, error))
+        spec.timeout_seconds = seconds;
+      else
+        yaml_.error(e.value_where, error);
+    } else if (auto bytes = plugins::parse_memory(*text, error)) {
+      spec.memory_bytes = bytes;
+    } else {
+      yaml_.error(e.value_where, error);
+    }
+    return true;
   }
 
   void read_targets(const Entry& e, PluginUse& use) {

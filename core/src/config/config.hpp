@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/isolation.hpp"
 #include "plugins/manifest.hpp"
 #include "util/date.hpp"
 #include "util/diagnostic.hpp"
@@ -36,13 +37,19 @@ struct PluginUse {
   std::map<std::string, double> targets;  // metrics: `targets: {kpi: value}`
   SourceLocation where;                   // the `use:` key
   std::map<std::string, SourceLocation> param_where;
+  // `isolation:`, `timeout:`, `memory:` (plugins/isolation.hpp); where the
+  // first of them is written.
+  plugins::IsolationSpec isolation;
+  SourceLocation isolation_where;
 };
 
 // One `plugin_paths:` entry: `DIR`, or `{path: DIR, override: true}` to let
-// its plugins replace installed plugins of the same name.
+// its plugins replace installed plugins of the same name; `isolation:`,
+// `timeout:` and `memory:` set the default of its plugins.
 struct PluginPath {
   std::string path;  // resolved against the config's directory
   bool override_installed = false;
+  plugins::IsolationSpec isolation;
   SourceLocation where;  // the entry
 };
 

@@ -5,8 +5,10 @@
 
 #include <openssl/evp.h>
 
+#include <cstring>
 #include <memory>
 
+#include "plugins/entry_checks.hpp"
 #include "plugins/plugin_error.hpp"
 
 namespace tally::plugins {
@@ -30,10 +32,6 @@ constexpr uint16_t host_machine() {
 #else
   return 0;  // unknown: not checked
 #endif
-}
-
-std::string version_text(uint32_t v) {
-  return std::to_string(TALLY_SDK_MAJOR_OF(v)) + "." + std::to_string(TALLY_SDK_MINOR_OF(v));
 }
 
 std::string note_kind_name(int32_t kind) {
@@ -102,9 +100,10 @@ NoteFacts check_library_bytes(const std::string& name, const Manifest& manifest,
   facts.sdk_minor = static_cast<int>(TALLY_SDK_MINOR_OF(note.sdk_version));
   facts.note_sha256 = elf::hex(note.content_sha256, 32);
 
-  const std::string host_version = version_text(TALLY_SDK_VERSION);
-  if (TALLY_SDK_MAJOR_OF(note.sdk_version) != TALLY_SDK_VERSION_MAJOR ||
-      TALLY_SDK_MINOR_OF(note.sdk_version) > TALLY_SDK_VERSION_MINOR)
+  const uint32_t host = host_sdk_version();
+  const std::string host_version = version_text(host);
+  if (TALLY_SDK_MAJOR_OF(note.sdk_version) != TALLY_SDK_MAJOR_OF(host) ||
+      TALLY_SDK_MINOR_OF(note.sdk_version) > TALLY_SDK_MINOR_OF(host))
     throw PluginError(prefix + "library is built against SDK " + version_text(note.sdk_version) +
                       ", this tally has SDK " + host_version + refused);
   if (facts.sdk_major != manifest.sdk_major || facts.sdk_minor != manifest.sdk_minor)
@@ -140,6 +139,72 @@ NoteFacts check_library_bytes(const std::string& name, const Manifest& manifest,
                       " plugin (its note), a different kind than its " + "manifest's '" +
                       kind_name(manifest.kind) + "'" + refused);
   return facts;
+}
+
+std::vector<std::string> needed_libraries(const std::string& bytes) {
+  namespace raw = elf::raw;
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t size = bytes.size();
+  std::vector<std::string> out;
+  if (size < 64 ||
+      std::memcmp(data,
+                  "\x7f"
+                  "ELF",
+                  4) != 0 ||
+      data[4] != 2 || data[5] != 1)
+    return out;
+  const uint64_t phoff = raw::read<uint64_t>(data, 32);
+  const uint16_t phentsize = raw::read<uint16_t>(data, 54);
+  const uint16_t phnum = raw::read<uint16_t>(data, 56);
+  if (phentsize < 56 || !raw::fits(size, phoff, uint64_t{phentsize} * phnum)) return out;
+  struct Load {
+    uint64_t offset, vaddr, filesz;
+  };
+  std::vector<Load> loads;
+  uint64_t dynamic_offset = 0, dynamic_size = 0;
+  for (uint16_t i = 0; i < phnum; ++i) {
+    const size_t ph = phoff + size_t{i} * phentsize;
+    const uint32_t type = raw::read<uint32_t>(data, ph);
+    const uint64_t offset = raw::read<uint64_t>(data, ph + 8);
+    const uint64_t vaddr = raw::read<uint64_t>(data, ph + 16);
+    const uint64_t filesz = raw::read<uint64_t>(data, ph + 32);
+    if (type == 1) loads.push_back({offset, vaddr, filesz});  // PT_LOAD
+    if (type == 2) {                                          // PT_DYNAMIC
+      dynamic_offset = offset;
+      dynamic_size = filesz;
+    }
+  }
+  if (dynamic_size == 0 || !raw::fits(size, dynamic_offset, dynamic_size)) return out;
+  uint64_t strtab = 0, strsz = 0;
+  std::vector<uint64_t> needed;
+  for (uint64_t at = dynamic_offset; at + 16 <= dynamic_offset + dynamic_size; at += 16) {
+    const int64_t tag = raw::read<int64_t>(data, at);
+    const uint64_t value = raw::read<uint64_t>(data, at + 8);
+    if (tag == 0) break;                    // DT_NULL
+    if (tag == 1) needed.push_back(value);  // DT_NEEDED
+    if (tag == 5) strtab = value;           // DT_STRTAB
+    if (tag == 10) strsz = value;           // DT_STRSZ
+  }
+  uint64_t strtab_offset = 0;
+  bool mapped = false;
+  for (const auto& l : loads)
+    if (strtab >= l.vaddr && strtab < l.vaddr + l.filesz) {
+      strtab_offset = strtab - l.vaddr + l.offset;
+      mapped = true;
+    }
+  if (!mapped || !raw::fits(size, strtab_offset, strsz)) return out;
+  for (uint64_t n : needed) {
+    if (n >= strsz) continue;
+    const char* name = reinterpret_cast<const char*>(data + strtab_offset + n);
+    out.emplace_back(name, strnlen(name, strsz - n));
+  }
+  return out;
+}
+
+bool uses_another_cxx_runtime(const std::string& bytes) {
+  for (const auto& lib : needed_libraries(bytes))
+    if (lib.rfind("libc++.so", 0) == 0 || lib.rfind("libc++abi.so", 0) == 0) return true;
+  return false;
 }
 
 }  // namespace tally::plugins

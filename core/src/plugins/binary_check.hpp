@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "plugins/manifest.hpp"
 
@@ -29,5 +30,15 @@ struct NoteFacts {
 // `manifest` and this host; throws PluginError with one clear message. On
 // success returns what the note says.
 NoteFacts check_library_bytes(const std::string& name, const Manifest& manifest, const std::string& bytes);
+
+// The libraries `bytes` (an ELF library) names as DT_NEEDED; empty when it
+// names none or cannot be read.
+std::vector<std::string> needed_libraries(const std::string& bytes);
+
+// Whether the library links a C++ runtime other than the host's libstdc++
+// (LLVM's libc++ / libc++abi): such a library is loaded with RTLD_DEEPBIND so
+// its operator new, exception machinery and std::__1 symbols resolve in its
+// own runtime, never in the host's (docs/decisions.md).
+bool uses_another_cxx_runtime(const std::string& bytes);
 
 }  // namespace tally::plugins

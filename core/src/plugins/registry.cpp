@@ -21,6 +21,7 @@
 #include <filesystem>
 
 #include "plugins/binary_check.hpp"
+#include "plugins/entry_checks.hpp"
 #include "plugins/plugin_call.hpp"
 #include "plugins/trust.hpp"
 #include "util/text.hpp"
@@ -141,17 +142,22 @@ LibraryBytes read_library(const std::string& name, const Manifest& manifest) {
   return bytes;
 }
 
-// Copies the checked bytes into a memory file, seals it against any change,
-// and has the dynamic loader load it by its /proc/self/fd name.
-std::shared_ptr<SealedLibrary> load_sealed(const std::string& name, const std::string& library_path,
-                                           const std::string& data) {
-  auto sealed = std::make_shared<SealedLibrary>();
-  sealed->fd = ::memfd_create(("tally-plugin-" + name).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (sealed->fd < 0)
+// Copies the checked bytes into a memory file and seals it against any
+// change; returns its descriptor (close-on-exec).
+int sealed_memory_file(const std::string& name, const std::string& library_path, const std::string& data) {
+  const int fd = ::memfd_create(("tally-plugin-" + name).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
     throw PluginError("plugin '" + name + "': cannot create a memory file to load '" + library_path +
                       "' from: " + os_reason());
+  struct Guard {
+    int fd;
+    bool keep = false;
+    ~Guard() {
+      if (!keep) ::close(fd);
+    }
+  } guard{fd};
   for (size_t done = 0; done < data.size();) {
-    const ssize_t n = ::write(sealed->fd, data.data() + done, data.size() - done);
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw PluginError("plugin '" + name + "': cannot copy '" + library_path +
@@ -159,14 +165,29 @@ std::shared_ptr<SealedLibrary> load_sealed(const std::string& name, const std::s
     }
     done += static_cast<size_t>(n);
   }
-  if (::fcntl(sealed->fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+  if (::fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
     throw PluginError("plugin '" + name + "': cannot seal the memory copy of '" + library_path +
                       "': " + os_reason());
+  guard.keep = true;
+  return fd;
+}
+
+// Has the dynamic loader load the sealed copy by its /proc/self/fd name. A
+// library linking another C++ runtime (libc++) gets RTLD_DEEPBIND so its
+// runtime symbols bind inside it (plugins/binary_check.hpp).
+std::shared_ptr<SealedLibrary> load_sealed(const std::string& name, const std::string& library_path,
+                                           const std::string& data) {
+  auto sealed = std::make_shared<SealedLibrary>();
+  sealed->fd = sealed_memory_file(name, library_path, data);
   const std::string proc_path = "/proc/self/fd/" + std::to_string(sealed->fd);
+  auto mode = boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local;
+  if (uses_another_cxx_runtime(data)) {
+    mode = mode | static_cast<boost::dll::load_mode::type>(RTLD_DEEPBIND);
+    spdlog::debug("plugin {}: links another C++ runtime; loaded with RTLD_DEEPBIND", name);
+  }
   try {
     PluginCall call(name, "loading");  // the library's constructors run now
-    sealed->lib.load(fs::path(proc_path),
-                     boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    sealed->lib.load(fs::path(proc_path), mode);
   } catch (const std::exception& e) {
     throw PluginError("plugin '" + name + "': cannot load library '" + library_path + "': " + e.what());
   }
@@ -193,7 +214,7 @@ namespace {
 
 std::vector<PluginDir> installed_dirs(const std::vector<std::string>& dirs) {
   std::vector<PluginDir> out;
-  for (const auto& d : dirs) out.push_back(PluginDir{d, false, false, {}});
+  for (const auto& d : dirs) out.push_back(PluginDir{d, false, false, {}, {}});
   return out;
 }
 
@@ -265,6 +286,7 @@ Registry::Registry(const std::vector<PluginDir>& dirs) {
       overrides_.push_back(PluginOverride{name, f.manifest.manifest_path, theirs});
     }
     manifests_.push_back(f.manifest);
+    if (f.dir->isolation.any()) isolation_defaults_[name] = f.dir->isolation;
   }
 }
 
@@ -330,15 +352,16 @@ const Manifest& Registry::require(const std::string& name) const {
 std::string Registry::checked_library(const Manifest& manifest) const {
   const std::string& name = manifest.name;
   const std::string where = manifest.manifest_path;
-  const std::string host_version = version_text(TALLY_SDK_VERSION_MAJOR, TALLY_SDK_VERSION_MINOR);
+  const uint32_t host = host_sdk_version();
+  const std::string host_version = plugins::version_text(host);
 
   // 1. The manifest's claims, before the library is touched at all.
-  if (manifest.sdk_major != TALLY_SDK_VERSION_MAJOR)
+  if (static_cast<uint32_t>(manifest.sdk_major) != TALLY_SDK_MAJOR_OF(host))
     throw PluginError("plugin '" + name + "' is built against SDK " +
                       version_text(manifest.sdk_major, manifest.sdk_minor) + ", this tally has SDK " +
                       host_version + "; plugins must use SDK major " +
-                      std::to_string(TALLY_SDK_VERSION_MAJOR) + " (" + where + ")");
-  if (manifest.sdk_minor > TALLY_SDK_VERSION_MINOR)
+                      std::to_string(TALLY_SDK_MAJOR_OF(host)) + " (" + where + ")");
+  if (static_cast<uint32_t>(manifest.sdk_minor) > TALLY_SDK_MINOR_OF(host))
     throw PluginError("plugin '" + name + "' needs SDK " +
                       version_text(manifest.sdk_major, manifest.sdk_minor) +
                       ", newer than this tally's SDK " + host_version + "; upgrade tally (" + where + ")");
@@ -372,7 +395,6 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
 
   const Manifest* manifest = &require(name);
   const std::string where = manifest->manifest_path;
-  const std::string host_version = version_text(TALLY_SDK_VERSION_MAJOR, TALLY_SDK_VERSION_MINOR);
   const std::string library_path = manifest->library_path();
   LibraryBytes bytes{checked_library(*manifest)};
   auto library = load_sealed(name, library_path, bytes.data);
@@ -384,16 +406,11 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
     PluginCall call(name, "version check");
     sdk_version = library->lib.get<uint32_t()>(TALLY_PLUGIN_SDK_VERSION_SYMBOL)();
   }
-  const int lib_major = static_cast<int>(TALLY_SDK_MAJOR_OF(sdk_version));
-  const int lib_minor = static_cast<int>(TALLY_SDK_MINOR_OF(sdk_version));
-  if (lib_major != TALLY_SDK_VERSION_MAJOR || lib_minor > TALLY_SDK_VERSION_MINOR)
-    throw PluginError("plugin '" + name + "': library is built against SDK " +
-                      version_text(lib_major, lib_minor) + ", this tally has SDK " + host_version +
-                      "; refused");
-  if (lib_major != manifest->sdk_major || lib_minor != manifest->sdk_minor)
-    throw PluginError("plugin '" + name + "': library says SDK " + version_text(lib_major, lib_minor) +
-                      " but its manifest says " + version_text(manifest->sdk_major, manifest->sdk_minor) +
-                      "; refused (" + where + ")");
+  const uint32_t manifest_version =
+      static_cast<uint32_t>((manifest->sdk_major << 16) | (manifest->sdk_minor & 0xFFFF));
+  if (auto refused = library_version_refusal(name, sdk_version, manifest_version, host_sdk_version(), where);
+      !refused.empty())
+    throw PluginError(refused);
   if (!library->lib.has(TALLY_PLUGIN_INIT_SYMBOL))
     throw PluginError("plugin '" + name + "': '" + library_path + "' has no " + TALLY_PLUGIN_INIT_SYMBOL +
                       " entry point");
@@ -405,30 +422,44 @@ std::shared_ptr<LoadedPlugin> Registry::load(const std::string& name) {
       &host_api(), &info);
   if (rc != TALLY_OK)
     throw PluginError("plugin '" + name + "': initialisation failed (code " + std::to_string(rc) + ")");
-
-  const int expected_kind = manifest->kind == Kind::Metric   ? TALLY_KIND_METRIC
-                            : manifest->kind == Kind::Report ? TALLY_KIND_REPORT
-                                                             : TALLY_KIND_SOURCE;
-  if (info.kind != expected_kind)
-    throw PluginError("plugin '" + name + "': library registers a different kind than its manifest's '" +
-                      kind_name(manifest->kind) + "'");
-  // Each table must hold at least the entries SDK 1.0 defined; later ones are optional.
-  constexpr size_t metric_1_0 = offsetof(tally_metric_api, run) + sizeof(void*);
-  constexpr size_t report_1_0 = offsetof(tally_report_api, render) + sizeof(void*);
-  constexpr size_t source_1_0 = offsetof(tally_source_api, close) + sizeof(void*);
-  bool table_ok = (info.kind == TALLY_KIND_METRIC && info.metric && info.metric->struct_size >= metric_1_0 &&
-                   info.metric->run) ||
-                  (info.kind == TALLY_KIND_REPORT && info.report && info.report->struct_size >= report_1_0 &&
-                   info.report->render) ||
-                  (info.kind == TALLY_KIND_SOURCE && info.source && info.source->struct_size >= source_1_0 &&
-                   info.source->open && info.source->columns && info.source->next && info.source->close);
-  if (!table_ok) throw PluginError("plugin '" + name + "': library returned an incomplete function table");
+  if (auto refused = plugin_info_refusal(name, info, kind_code(manifest->kind), kind_name(manifest->kind));
+      !refused.empty())
+    throw PluginError(refused);
 
   spdlog::debug("loaded plugin {} {} (SDK {}) from {}", name, manifest->version,
-                version_text(lib_major, lib_minor), library_path);
+                plugins::version_text(sdk_version), library_path);
   auto plugin = std::make_shared<DllPlugin>(*manifest, std::move(library), info);
   loaded_[name] = plugin;
   return plugin;
+}
+
+}  // namespace tally::plugins
+
+namespace tally::plugins {
+
+int32_t kind_code(Kind kind) {
+  return kind == Kind::Metric   ? TALLY_KIND_METRIC
+         : kind == Kind::Report ? TALLY_KIND_REPORT
+                                : TALLY_KIND_SOURCE;
+}
+
+IsolationSpec Registry::isolation_default(const std::string& name) const {
+  auto it = isolation_defaults_.find(name);
+  return it == isolation_defaults_.end() ? IsolationSpec{} : it->second;
+}
+
+SealedImage Registry::sealed_image(const std::string& name) const {
+  const Manifest& manifest = require(name);
+  const std::string data = checked_library(manifest);
+  SealedImage image;
+  image.manifest = manifest;
+  image.deepbind = uses_another_cxx_runtime(data);
+  image.fd = std::shared_ptr<const int>(new int(sealed_memory_file(name, manifest.library_path(), data)),
+                                        [](const int* fd) {
+                                          ::close(*fd);
+                                          delete fd;
+                                        });
+  return image;
 }
 
 }  // namespace tally::plugins

@@ -16,6 +16,7 @@
 
 #include <tally/plugin.h>
 
+#include "plugins/isolation.hpp"
 #include "plugins/manifest.hpp"
 #include "plugins/plugin_error.hpp"
 #include "plugins/trust.hpp"
@@ -37,8 +38,20 @@ struct PluginDir {
   std::string path;
   bool from_config = false;
   bool override_installed = false;
-  SourceLocation where;  // the config's plugin_paths entry, for messages
+  SourceLocation where;     // the config's plugin_paths entry, for messages
+  IsolationSpec isolation;  // the default of its plugins (`isolation:`, `timeout:`, `memory:`)
 };
+
+// A checked library, not loaded: its bytes in a sealed memory file, for a
+// child process (`isolation: process`) to load.
+struct SealedImage {
+  Manifest manifest;
+  std::shared_ptr<const int> fd;  // closed with the last copy
+  bool deepbind = false;          // links another C++ runtime
+};
+
+// TALLY_KIND_* of a manifest kind.
+int32_t kind_code(Kind kind);
 
 // A config plugin that replaces an installed one (`override: true`).
 struct PluginOverride {
@@ -85,6 +98,13 @@ class Registry {
   // `tally check`, `plugins` and `describe`; runs none of the plugin's code.
   std::string refusal(const std::string& name) const;
 
+  // The same checks as load(), but the checked bytes are handed back in a
+  // sealed memory file instead of being loaded here; throws PluginError.
+  SealedImage sealed_image(const std::string& name) const;
+
+  // The isolation default of the folder the plugin was found in.
+  IsolationSpec isolation_default(const std::string& name) const;
+
   // Signatures required or not, and the trusted keys (plugins/trust.hpp).
   void set_trust(TrustPolicy policy) { trust_ = std::move(policy); }
   const TrustPolicy& trust() const { return trust_; }
@@ -100,10 +120,11 @@ class Registry {
   std::vector<Diagnostic> refusals_;
   std::vector<PluginOverride> overrides_;
   std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded_;
+  std::map<std::string, IsolationSpec> isolation_defaults_;
   std::mutex mutex_;
 };
 
-// The host function table handed to every plugin.
+// The host function table handed to every plugin (at host_sdk_version()).
 const tally_host_api& host_api();
 
 }  // namespace tally::plugins

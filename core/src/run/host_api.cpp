@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <string_view>
 
+#include "plugins/entry_checks.hpp"
 #include "plugins/registry.hpp"
 #include "run/context.hpp"
 
@@ -65,6 +67,17 @@ Value from_c(const tally_value* v) {
     case TALLY_VALUE_TEXT: return Value{str(v->s)};
     default: return Value{};
   }
+}
+
+// A versioned struct the plugin hands over shorter than the version that
+// defined its fields: refused, never read or written past its end.
+bool too_short(tally_ctx* ctx, const char* function, const char* type, uint32_t got, size_t need) {
+  if (got >= need) return false;
+  fail(ctx, std::string(function) + ": the plugin's " + type + " has struct_size " + std::to_string(got) +
+                ", SDK 1.0's is " + std::to_string(need) +
+                " bytes; set struct_size = sizeof, or rebuild the "
+                "plugin against the SDK");
+  return true;
 }
 
 bool valid_unit(int32_t unit) {
@@ -158,6 +171,8 @@ int32_t host_has_compare(tally_ctx* ctx) {
 
 int32_t host_period(tally_ctx* ctx, int32_t which, tally_period* out) {
   return guarded(ctx, [&]() -> int32_t {
+    if (!out) return fail(ctx, "period: no tally_period given");
+    if (too_short(ctx, "period", "tally_period", out->struct_size, sizeof(tally_period))) return TALLY_FAILED;
     if (which == TALLY_PERIOD_COMPARE) {
       if (!ctx->scope.compare_from) return fail(ctx, "this run has no comparison period");
       out->from = view(*ctx->scope.compare_from);
@@ -309,8 +324,9 @@ void host_rows_free(tally_rows* rows) {
 int32_t host_add_kpi(tally_ctx* ctx, const tally_kpi* kpi) {
   return guarded(ctx, [&]() -> int32_t {
     if (!ctx->result) return fail(ctx, "results can only be added by metric plugins");
-    if (!kpi || kpi->struct_size < offsetof(tally_kpi, higher_is_better))
-      return fail(ctx, "bad tally_kpi struct");
+    if (!kpi) return fail(ctx, "add_kpi: no tally_kpi given");
+    if (too_short(ctx, "add_kpi", "tally_kpi", kpi->struct_size, offsetof(tally_kpi, higher_is_better)))
+      return TALLY_FAILED;
     run::Kpi k;
     k.name = str(kpi->name);
     if (k.name.empty()) return fail(ctx, "a KPI needs a name");
@@ -387,6 +403,8 @@ int32_t host_table_set_chart(tally_table* t, const tally_chart_hint* hint) {
   if (!t || !hint) return TALLY_FAILED;
   return guarded(t->ctx, [&]() -> int32_t {
     run::Table& table = table_of(t);
+    if (too_short(t->ctx, "table_set_chart", "tally_chart_hint", hint->struct_size, sizeof(tally_chart_hint)))
+      return TALLY_FAILED;
     if (hint->chart < TALLY_CHART_NONE || hint->chart > TALLY_CHART_FUNNEL)
       return fail(t->ctx, "table '" + table.name + "': unknown chart type");
     table.chart = hint->chart;
@@ -437,6 +455,8 @@ const run::MetricResult* metric_at(tally_ctx* ctx, uint32_t m) {
 int32_t host_metric_info(tally_ctx* ctx, uint32_t m, tally_metric_info* out) {
   const run::MetricResult* r = metric_at(ctx, m);
   if (!r || !out) return fail(ctx, "metric index out of range");
+  if (too_short(ctx, "metric_info", "tally_metric_info", out->struct_size, sizeof(tally_metric_info)))
+    return TALLY_FAILED;
   out->name = view(r->name);
   out->plugin = view(r->plugin);
   out->title = view(r->title);
@@ -450,6 +470,8 @@ int32_t host_metric_info(tally_ctx* ctx, uint32_t m, tally_metric_info* out) {
 int32_t host_metric_kpi(tally_ctx* ctx, uint32_t m, uint32_t k, tally_kpi* out) {
   const run::MetricResult* r = metric_at(ctx, m);
   if (!r || k >= r->kpis.size() || !out) return fail(ctx, "KPI index out of range");
+  if (too_short(ctx, "metric_kpi", "tally_kpi", out->struct_size, offsetof(tally_kpi, higher_is_better)))
+    return TALLY_FAILED;
   const run::Kpi& kpi = r->kpis[k];
   out->name = view(kpi.name);
   out->label = view(kpi.label);
@@ -479,6 +501,8 @@ const run::Table* table_at(tally_ctx* ctx, uint32_t m, uint32_t t) {
 int32_t host_metric_table(tally_ctx* ctx, uint32_t m, uint32_t t, tally_table_info* out) {
   const run::Table* table = table_at(ctx, m, t);
   if (!table || !out) return fail(ctx, "table index out of range");
+  if (too_short(ctx, "metric_table", "tally_table_info", out->struct_size, sizeof(tally_table_info)))
+    return TALLY_FAILED;
   out->name = view(table->name);
   out->title = view(table->title);
   out->chart = table->chart;
@@ -492,6 +516,8 @@ int32_t host_metric_table(tally_ctx* ctx, uint32_t m, uint32_t t, tally_table_in
 int32_t host_table_column(tally_ctx* ctx, uint32_t m, uint32_t t, uint32_t c, tally_column_info* out) {
   const run::Table* table = table_at(ctx, m, t);
   if (!table || c >= table->columns.size() || !out) return fail(ctx, "column index out of range");
+  if (too_short(ctx, "table_column", "tally_column_info", out->struct_size, sizeof(tally_column_info)))
+    return TALLY_FAILED;
   out->name = view(table->columns[c].name);
   out->unit = table->columns[c].unit;
   return TALLY_OK;
@@ -662,7 +688,21 @@ const tally_host_api kHostApi = {
 }  // namespace
 
 const tally_host_api& host_api() {
-  return kHostApi;
+  // At an older minor (the ABI tests' TALLY_HOST_SDK_VERSION), the table that
+  // minor had: its size and version, the later entries absent.
+  static const auto tables = [] {
+    std::array<tally_host_api, TALLY_SDK_VERSION_MINOR + 1> out{};
+    for (uint32_t minor = 0; minor < out.size(); ++minor) {
+      tally_host_api& t = out[minor];
+      t = kHostApi;
+      t.sdk_version = static_cast<uint32_t>((TALLY_SDK_VERSION_MAJOR << 16) | minor);
+      t.struct_size = static_cast<uint32_t>(host_api_size(t.sdk_version));
+      if (t.struct_size <= offsetof(tally_host_api, add_note)) t.add_note = nullptr;
+      if (t.struct_size <= offsetof(tally_host_api, add_drilldown)) t.add_drilldown = nullptr;
+    }
+    return out;
+  }();
+  return tables[TALLY_SDK_MINOR_OF(host_sdk_version())];
 }
 
 }  // namespace tally::plugins

@@ -14,6 +14,7 @@
 #include "run/compare_data.hpp"
 #include "run/context.hpp"
 #include "run/data_checks.hpp"
+#include "run/isolated.hpp"
 #include "run/provenance.hpp"
 #include "util/text.hpp"
 
@@ -115,21 +116,44 @@ struct SharedChecks {
   std::set<std::string> datasets_read;
 };
 
+// A plugin opened to run here, or only its manifest when it runs in a child
+// process (`isolation: process`), whose library this process never loads.
+struct Opened {
+  plugins::Isolation isolation;
+  std::shared_ptr<plugins::LoadedPlugin> plugin;  // in-process only
+  const plugins::Manifest* manifest = nullptr;
+};
+
+Opened open_plugin(const config::PluginUse& use, plugins::Registry& registry) {
+  Opened out;
+  out.isolation = plugins::Isolation::from(use.isolation.over(registry.isolation_default(use.use)));
+  if (out.isolation.process) {
+    out.manifest = registry.find(use.use);
+    if (!out.manifest) registry.load(use.use);  // throws: unknown plugin, with the installed ones named
+  } else {
+    out.plugin = registry.load(use.use);
+    out.manifest = &out.plugin->manifest();
+  }
+  return out;
+}
+
 MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, const config::Config& config,
-                     plugins::Registry& registry, store::Backend& backend, SharedChecks& shared) {
+                     plugins::Registry& registry, store::Backend& backend, SharedChecks& shared,
+                     ProcessPool& pool) {
   MetricResult result;
   result.name = use.name;
   result.plugin = use.use;
   auto started = std::chrono::steady_clock::now();
   try {
-    auto plugin = registry.load(use.use);
-    result.title = display_title(use, plugin->manifest().title);
+    const Opened opened = open_plugin(use, registry);
+    const std::string manifest_title = opened.manifest->title;
+    result.title = display_title(use, manifest_title);
     auto connection = backend.connect();
     tally_ctx ctx;
     ctx.plugin = use.use;
     ctx.name = use.name;
     ctx.params = &use.params;
-    ctx.manifest = &plugin->manifest();
+    ctx.manifest = opened.manifest;
     ctx.scope = scope;
     ctx.currency = config.currency;
     ctx.connection = connection.get();
@@ -137,16 +161,19 @@ MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, co
     ctx.result = &result;
     ctx.config_targets = &use.targets;
     int32_t rc = TALLY_OK;
-    {
-      plugins::PluginCall call(use.use, "metric '" + use.name + "'");
-      rc = plugin->info().metric->run(&ctx);
+    const std::string role = "metric '" + use.name + "'";
+    if (opened.isolation.process) {
+      rc = pool.invoke(use.use, role, opened.isolation, ctx);
+    } else {
+      plugins::PluginCall call(use.use, role);
+      rc = opened.plugin->info().metric->run(&ctx);
     }
     if (rc != TALLY_OK) {
       std::string message = ctx.plugin_error.empty() ? "failed without a message" : ctx.plugin_error;
       result = MetricResult{};
       result.name = use.name;
       result.plugin = use.use;
-      result.title = display_title(use, plugin->manifest().title);
+      result.title = display_title(use, manifest_title);
       result.ok = false;
       result.error = message;
     } else {
@@ -196,10 +223,11 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
   SharedChecks shared(scope);
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min<unsigned>(jobs, static_cast<unsigned>(config.metrics.size()));
+  ProcessPool pool(registry);
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < config.metrics.size(); i = next++)
-      result.metrics[i] = run_one(config.metrics[i], scope, config, registry, backend, shared);
+      result.metrics[i] = run_one(config.metrics[i], scope, config, registry, backend, shared, pool);
   };
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
@@ -248,15 +276,16 @@ std::vector<ReportOutcome> render_reports(const config::Config& config, const Ru
                                           plugins::Registry& registry, const RenderOptions& options) {
   std::vector<ReportOutcome> outcomes;
   const query::Scope scope = scope_of(config);
+  ProcessPool pool(registry);
   for (const auto& use : config.reports) {
     ReportOutcome outcome;
     outcome.name = use.name;
     try {
-      auto plugin = registry.load(use.use);
+      const Opened opened = open_plugin(use, registry);
       // Output paths are expanded and their folders created by the host, so
       // every report plugin treats {title}/{from}/{to} and --out the same way.
       auto params = use.params;
-      for (const auto& spec : plugin->manifest().params) {
+      for (const auto& spec : opened.manifest->params) {
         if (spec.type != plugins::ParamType::Path) continue;
         auto it = params.find(spec.name);
         if (it == params.end() || !std::holds_alternative<std::string>(it->second.scalar)) continue;
@@ -270,16 +299,19 @@ std::vector<ReportOutcome> render_reports(const config::Config& config, const Ru
       ctx.plugin = use.use;
       ctx.name = use.name;
       ctx.params = &params;
-      ctx.manifest = &plugin->manifest();
+      ctx.manifest = opened.manifest;
       ctx.scope = scope;
       ctx.currency = config.currency;
       ctx.run = &result;
       ctx.output = options.output;
       ctx.output_is_tty = options.output_is_tty;
       int32_t rc = TALLY_OK;
-      {
-        plugins::PluginCall call(use.use, "report '" + use.name + "'");
-        rc = plugin->info().report->render(&ctx);
+      const std::string role = "report '" + use.name + "'";
+      if (opened.isolation.process) {
+        rc = pool.invoke(use.use, role, opened.isolation, ctx);
+      } else {
+        plugins::PluginCall call(use.use, role);
+        rc = opened.plugin->info().report->render(&ctx);
       }
       if (rc != TALLY_OK) {
         outcome.ok = false;

@@ -1,0 +1,258 @@
+#include "run/isolated.hpp"
+
+#define BOOST_DLL_USE_STD_FS
+#include <boost/dll/runtime_symbol_info.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "plugins/entry_checks.hpp"
+#include "plugins/plugin_error.hpp"
+#include "plugins/wire.hpp"
+#include "run/isolated_calls.hpp"
+
+extern char** environ;
+
+namespace tally::run {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string plugin_host_path() {
+  if (const char* env = std::getenv("TALLY_PLUGIN_HOST"); env && *env) return env;
+  std::error_code ec;
+  const fs::path exe = boost::dll::program_location(ec);
+  if (!ec) {
+    const fs::path beside = exe.parent_path() / "tally-plugin-host";
+    if (fs::exists(beside, ec)) return beside.string();
+  }
+#ifdef TALLY_BUILD_PLUGIN_HOST
+  if (fs::exists(TALLY_BUILD_PLUGIN_HOST, ec)) return TALLY_BUILD_PLUGIN_HOST;
+#endif
+  return TALLY_INSTALLED_PLUGIN_HOST;
+}
+
+struct ProcessPool::Child {
+  pid_t pid = -1;
+  int fd = -1;
+  ~Child() {
+    if (fd >= 0) ::close(fd);  // the child's read ends: it exits
+    if (pid > 0) {
+      // An idle child exits at once on end of input; give it a moment, then stop it.
+      for (int i = 0; i < 100; ++i) {
+        if (::waitpid(pid, nullptr, WNOHANG) != 0) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  // Stops the child now and returns how it ended (waitpid status).
+  int stop() {
+    int status = 0;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    pid = -1;
+    return status;
+  }
+  // Waits until `deadline` for the child to end by itself; then stops it.
+  int reap(Clock::time_point deadline, bool& timed_out) {
+    int status = 0;
+    timed_out = false;
+    for (;;) {
+      const pid_t done = ::waitpid(pid, &status, WNOHANG);
+      if (done == pid || (done < 0 && errno != EINTR)) break;
+      if (Clock::now() >= deadline) {
+        timed_out = true;
+        return stop();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    pid = -1;
+    return status;
+  }
+};
+
+namespace {
+
+std::string signal_text(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return std::to_string(sig) + (abbrev ? " (SIG" + std::string(abbrev) + ")" : std::string());
+}
+
+// What became of a child that did not return: `who` is "plugin 'x' (metric 'y')".
+std::string fate(const std::string& who, int status, bool out_of_memory, bool timed_out,
+                 const plugins::Isolation& isolation) {
+  if (timed_out)
+    return who + " exceeded its timeout of " + plugins::seconds_text(isolation.timeout_seconds) +
+           " and was stopped";
+  if (out_of_memory)
+    return who + " ran out of its memory limit of " + plugins::bytes_text(isolation.memory_bytes);
+  if (WIFSIGNALED(status)) return who + " was killed by signal " + signal_text(WTERMSIG(status));
+  if (WIFEXITED(status))
+    return who + ": its process ended with exit code " + std::to_string(WEXITSTATUS(status)) +
+           " before the plugin returned";
+  return who + ": its process ended before the plugin returned";
+}
+
+std::unique_ptr<ProcessPool::Child> spawn(const plugins::SealedImage& image, uint64_t memory_bytes) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    throw plugins::PluginError("plugin '" + image.manifest.name +
+                               "': cannot create a socket for its process: " + std::strerror(errno));
+  auto child = std::make_unique<ProcessPool::Child>();
+  child->fd = sv[0];
+  // High numbers, so that the dup2 onto 3 and 4 below never overwrite each other.
+  const int remote = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+  const int library = ::fcntl(*image.fd, F_DUPFD_CLOEXEC, 10);
+  ::close(sv[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, remote, 3);
+  posix_spawn_file_actions_adddup2(&actions, library, 4);
+  // Default signal handling and no blocked signals, whatever the spawning thread had.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  const std::string path = plugin_host_path();
+  const std::string memory = std::to_string(memory_bytes);
+  char* argv[] = {const_cast<char*>("tally-plugin-host"), const_cast<char*>(memory.c_str()), nullptr};
+  const int rc = (remote < 0 || library < 0)
+                     ? EMFILE
+                     : ::posix_spawn(&child->pid, path.c_str(), &actions, &attributes, argv, environ);
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
+  if (remote >= 0) ::close(remote);
+  if (library >= 0) ::close(library);
+  if (rc != 0) {
+    child->pid = -1;
+    throw plugins::PluginError("plugin '" + image.manifest.name + "': cannot start its process " + path +
+                               ": " + std::strerror(rc));
+  }
+  return child;
+}
+
+}  // namespace
+
+ProcessPool::ProcessPool(plugins::Registry& registry) : registry_(registry) {}
+ProcessPool::~ProcessPool() = default;
+
+std::unique_ptr<ProcessPool::Child> ProcessPool::take(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto& list = idle_[key];
+  if (list.empty()) return nullptr;
+  auto child = std::move(list.back());
+  list.pop_back();
+  return child;
+}
+
+void ProcessPool::give_back(const std::string& key, std::unique_ptr<Child> child) {
+  std::lock_guard lock(mutex_);
+  idle_[key].push_back(std::move(child));
+}
+
+int32_t ProcessPool::invoke(const std::string& plugin, const std::string& role,
+                            const plugins::Isolation& isolation, tally_ctx& ctx) {
+  const std::string who = "plugin '" + plugin + "' (" + role + ")";
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(isolation.timeout_seconds));
+  const std::string key = plugin + "\n" + std::to_string(isolation.memory_bytes);
+  std::unique_ptr<Child> child = take(key);
+  uint32_t op = 0;
+  std::string payload;
+  bool out_of_memory = false;
+
+  // Ends the child and says why it did not return.
+  auto failed = [&](wire::Received how) -> plugins::PluginError {
+    bool timed_out = how == wire::Received::TimedOut;
+    int status = 0;
+    if (timed_out || how == wire::Received::Malformed)
+      status = child->stop();
+    else
+      status = child->reap(deadline, timed_out);
+    if (how == wire::Received::Malformed)
+      return plugins::PluginError(who + " sent a malformed message to tally and was stopped");
+    return plugins::PluginError(fate(who, status, out_of_memory, timed_out, isolation));
+  };
+  // The next message, noting a child that reports running out of memory.
+  auto receive = [&]() {
+    auto got = wire::recv_frame(child->fd, op, payload, deadline);
+    if (got == wire::Received::Frame && op == wire::kOutOfMemory) {
+      out_of_memory = true;
+      got = wire::recv_frame(child->fd, op, payload, deadline);
+      if (got == wire::Received::Frame) got = wire::Received::Closed;
+    }
+    return got;
+  };
+
+  if (!child) {
+    const auto started = Clock::now();
+    const plugins::SealedImage image = registry_.sealed_image(plugin);
+    child = spawn(image, isolation.memory_bytes);
+    const auto& m = image.manifest;
+    wire::Writer load;
+    load.str(plugin)
+        .u32(static_cast<uint32_t>((m.sdk_major << 16) | (m.sdk_minor & 0xFFFF)))
+        .u32(plugins::host_sdk_version())
+        .i32(plugins::kind_code(m.kind))
+        .str(plugins::kind_name(m.kind))
+        .str(m.manifest_path)
+        .u8(image.deepbind ? 1 : 0)
+        .str(m.library_path());
+    if (!wire::send_frame(child->fd, wire::kLoad, load.data())) throw failed(wire::Received::Closed);
+    auto got = receive();
+    if (got != wire::Received::Frame) throw failed(got);
+    wire::Reader in(payload);
+    const bool loaded = op == wire::kLoaded && in.u8() == 1;
+    const std::string refusal = in.str();
+    if (op != wire::kLoaded || !in.ok()) throw failed(wire::Received::Malformed);
+    if (!loaded) {
+      child->stop();
+      throw plugins::PluginError(refusal);
+    }
+    spdlog::debug("{}: started in process {} ({:.1f} ms to start and load)", who, child->pid,
+                  std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+  }
+
+  if (!wire::send_frame(child->fd, wire::kRun, {})) throw failed(wire::Received::Closed);
+  int32_t rc = TALLY_FAILED;
+  {
+    CallServer server(ctx);
+    for (;;) {
+      auto got = receive();
+      if (got != wire::Received::Frame) throw failed(got);
+      if (op == wire::kDone) {
+        wire::Reader in(payload);
+        rc = in.i32();
+        if (!in.ok()) throw failed(wire::Received::Malformed);
+        break;
+      }
+      wire::Writer reply;
+      bool has_reply = false;
+      if (!server.serve(op, payload, reply, has_reply)) throw failed(wire::Received::Malformed);
+      if (has_reply && !wire::send_frame(child->fd, wire::kReply, reply.data()))
+        throw failed(wire::Received::Closed);
+    }
+  }
+  give_back(key, std::move(child));
+  return rc;
+}
+
+}  // namespace tally::run

@@ -1,0 +1,38 @@
+// Answers the host calls a plugin in a child process makes (run/isolated.hpp),
+// each by the host table's own entry against the invocation's tally_ctx.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "plugins/wire.hpp"
+#include "run/context.hpp"
+
+namespace tally::run {
+
+// The handles a child holds for one invocation, by the ids it was given.
+class CallServer {
+ public:
+  explicit CallServer(tally_ctx& ctx) : ctx_(ctx) {}
+  ~CallServer();  // frees the queries and rows the plugin left open
+  CallServer(const CallServer&) = delete;
+  CallServer& operator=(const CallServer&) = delete;
+
+  // Answers one call. Returns false for a message that is not a well-formed
+  // call; `reply` is set when the call returns something, `has_reply` says so.
+  bool serve(uint32_t op, const std::string& payload, wire::Writer& reply, bool& has_reply);
+
+ private:
+  // A chunk of `rows`: count, values, then 1 (more), 0 (end) or -1 (error).
+  void write_rows(tally_rows* rows, wire::Writer& out);
+  tally_query* query(uint64_t id) const;
+
+  tally_ctx& ctx_;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, tally_query*> queries_;
+  std::map<uint64_t, tally_rows*> rows_;
+  std::map<uint64_t, tally_table*> tables_;
+};
+
+}  // namespace tally::run

@@ -1,0 +1,18 @@
+// Dereferences a null pointer mid-run, after adding a KPI: with isolation:
+// process only its own child dies ("killed by signal 11 (SIGSEGV)") and the
+// KPI it added is not kept.
+#include <tally/sdk.hpp>
+
+#include <cstdlib>
+
+class SegfaultMetric final : public tally::sdk::Metric {
+ public:
+  void run(tally::sdk::Context& ctx) override {
+    ctx.kpi("before", "Before the crash", tally::sdk::Unit::Count,
+            [](tally::sdk::Which) -> std::optional<double> { return 1.0; });
+    volatile int* nowhere = std::getenv("TALLY_NO_SUCH_VARIABLE_EVER") ? new int(1) : nullptr;
+    *nowhere = 42;
+  }
+};
+
+TALLY_METRIC(SegfaultMetric)
