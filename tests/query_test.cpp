@@ -275,7 +275,11 @@ TEST_F(QueryTest, LongInListsOfLiteralsAreOneParameter) {
       << pg.sql;
   EXPECT_EQ(pg.params.size(), 1u);
   const auto ch = q.compile(*query::make_clickhouse_dialect(), scope_);
-  EXPECT_NE(ch.sql.find("has(JSONExtract(?, 'Array(Int64)'), t.id)"), std::string::npos) << ch.sql;
+  // ClickHouse 18.16 has no JSONExtract and no server-side parameters: the
+  // values are inlined as literals by the client, one per item, however many.
+  EXPECT_EQ(ch.sql.find("JSONExtract"), std::string::npos) << ch.sql.substr(0, 200);
+  EXPECT_NE(ch.sql.find("t__id IN (?, ?"), std::string::npos) << ch.sql.substr(0, 200);
+  EXPECT_EQ(ch.params.size(), 45000u);
 }
 
 // A drill-down's records keep the one value per record a KPI aggregates
