@@ -45,13 +45,6 @@ const char* kMetrics = R"(metrics:
 const std::vector<std::string> kMetricNames = {"pipeline",         "win_loss", "churn",   "collateral_usage",
                                                "stage_conversion", "arr",      "forecast"};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string trimmed(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   return s;

@@ -42,13 +42,6 @@ void seed(const StoreFixture& f) {
       " (7,1,100,'web','won','2025-03-10','2025-05-01')");
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }

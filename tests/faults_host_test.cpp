@@ -28,13 +28,6 @@ namespace {
 
 const std::string kBad = TALLY_TEST_BAD_PLUGIN_DIR;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // A folder holding a copy of good_metric: its manifest and its library.
 void copy_good_metric(const TempDir& dir) {
   fs::copy_file(kBad + "/good_metric.plugin.yaml", dir.file("good_metric.plugin.yaml"));

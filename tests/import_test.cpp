@@ -30,18 +30,13 @@ namespace fs = std::filesystem;
 using namespace tally::import;
 using tally::testing::TempDir;
 
+using tally::testing::slurp;
+
 namespace {
 
 using tally::testing::kMaven;
 using tally::testing::kMavenMapping;
 using tally::testing::maven_files;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The Maven files have no quoted fields: a plain split is an independent reader.
 std::vector<std::vector<std::string>> read_simple_csv(const std::string& path) {

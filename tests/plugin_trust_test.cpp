@@ -24,13 +24,6 @@ namespace {
 
 const std::string kBad = TALLY_TEST_BAD_PLUGIN_DIR;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string load_error(const std::string& dir, const std::string& name,
                        plugins::TrustPolicy policy = plugins::TrustPolicy{}) {
   plugins::Registry registry(std::vector<std::string>{dir});

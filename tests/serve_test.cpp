@@ -60,13 +60,6 @@ const char* kMetrics =
     "  - use: new_opportunities\n"
     "    params: {group_by: source}\n";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The run's JSON without the moment it was made.
 json without_clock(json doc) {
   if (doc.contains("provenance")) doc["provenance"].erase("generated_at");

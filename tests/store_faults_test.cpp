@@ -18,6 +18,7 @@
 #include "store/engine_error.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/fixture.hpp"
+#include "support/import_fixtures.hpp"
 
 namespace fs = std::filesystem;
 using namespace tally::import;
@@ -25,23 +26,9 @@ using tally::store::EngineError;
 using tally::store::Fault;
 using tally::testing::TempDir;
 
-namespace {
+using tally::testing::slurp;
 
-const char* kMapping = R"(namespace: gen
-stages:
-  - {name: Open, probability: 0.3}
-  - {name: Won, probability: 1, won: true}
-files:
-  deals.csv:
-    table: opportunities
-    id: id
-    fields:
-      owner_id: {column: owner, lookup: {table: reps, by: name, create: true}}
-      amount: {column: amount, type: money}
-      stage: stage
-      status: {derive: stage_status}
-      created_at: {column: created, type: date}
-)";
+namespace {
 
 class MemorySource final : public RecordSource {
  public:
@@ -71,13 +58,6 @@ SourceOpener deals(uint64_t first, uint64_t n, uint64_t reps = 7) {
           return true;
         });
   };
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // Everything a failed import could have changed, read with the default VFS.
@@ -117,7 +97,7 @@ Snapshot snapshot(const std::string& path) {
 
 struct Store {
   TempDir dir;
-  std::string mapping = dir.write("m.yaml", kMapping);
+  std::string mapping = dir.write("m.yaml", tally::testing::kDealsMapping);
   std::string db = dir.file("d.db");
   std::string csv = dir.write("deals.csv", "placeholder");
 

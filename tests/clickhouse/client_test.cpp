@@ -13,13 +13,15 @@
 #include "query/query.hpp"
 #include "store/backend.hpp"
 #include "store/clickhouse/http.hpp"
+#include "support/engine_rows.hpp"
 
 namespace {
 
 using tally::Value;
 using tally::query::QueryBuilder;
 using tally::query::Scope;
-using Rows = std::vector<std::vector<Value>>;
+using tally::testing::Rows;
+using tally::testing::show;
 namespace ch = tally::store::clickhouse;
 
 std::string source(const char* variable) {
@@ -28,33 +30,13 @@ std::string source(const char* variable) {
   return value;
 }
 
-Rows run(const std::string& where, const QueryBuilder& q, Scope scope = {}) {
-  auto backend = tally::store::open_backend(where);
-  if (scope.period_from.empty())
-    scope = Scope{"2025-10-01", "2026-01-01", std::nullopt, std::nullopt, 1, {}, "2026-01-01"};
-  auto cursor = backend->connect()->execute(q.compile(backend->dialect(), scope));
-  Rows rows;
-  while (cursor->next()) {
-    rows.emplace_back();
-    for (size_t i = 0; i < cursor->column_count(); ++i) rows.back().push_back(cursor->get(i));
-  }
-  return rows;
-}
-
-std::string show(const Value& v) {
-  if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n) + " (integer)";
-  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d) + " (real)";
-  if (const auto* s = std::get_if<std::string>(&v)) return "'" + *s + "'";
-  return "NULL";
-}
-
 // The same rows on SQLite, one ClickHouse server and two shards; numbers
 // compared as numbers (reals to 1e-9, relative beyond 1), NULL as NULL.
 void expect_same(const QueryBuilder& q, const Scope& scope = {}) {
-  const Rows sqlite = run(source("TALLY_TEST_SQLITE"), q, scope);
+  const Rows sqlite = tally::testing::rows_on(source("TALLY_TEST_SQLITE"), q, scope);
   for (const char* variable : {"TALLY_TEST_CLICKHOUSE_ONE", "TALLY_TEST_CLICKHOUSE"}) {
     SCOPED_TRACE(variable);
-    const Rows other = run(source(variable), q, scope);
+    const Rows other = tally::testing::rows_on(source(variable), q, scope);
     ASSERT_EQ(sqlite.size(), other.size());
     for (size_t r = 0; r < sqlite.size(); ++r) {
       ASSERT_EQ(sqlite[r].size(), other[r].size());
@@ -113,19 +95,20 @@ TEST(ClickhouseLiterals, HostileFilterValuesMatchNothingAndChangeNothing) {
   QueryBuilder q("opportunities");
   q.select("deals", "count(*)");
   Scope scope{"2025-10-01", "2026-01-01", std::nullopt, std::nullopt, 1, {}, "2026-01-01"};
-  const Rows all = run(source("TALLY_TEST_CLICKHOUSE"), q, scope);
+  const Rows all = tally::testing::rows_on(source("TALLY_TEST_CLICKHOUSE"), q, scope);
   for (const auto& value : hostile_values()) {
     SCOPED_TRACE(show(value));
     scope.filters = {{"region", {value}}};
-    EXPECT_EQ(run(source("TALLY_TEST_CLICKHOUSE"), q, scope), (Rows{{int64_t{0}}}));
+    EXPECT_EQ(tally::testing::rows_on(source("TALLY_TEST_CLICKHOUSE"), q, scope), (Rows{{int64_t{0}}}));
     QueryBuilder named("opportunities");
     named.select("deals", "count(*)");
     named.where("name = :name or stage = :name");
     named.bind("name", value);
-    EXPECT_EQ(run(source("TALLY_TEST_CLICKHOUSE"), named, scope), (Rows{{int64_t{0}}}));
+    EXPECT_EQ(tally::testing::rows_on(source("TALLY_TEST_CLICKHOUSE"), named, scope), (Rows{{int64_t{0}}}));
   }
   scope.filters.clear();
-  EXPECT_EQ(run(source("TALLY_TEST_CLICKHOUSE"), q, scope), all);  // nothing was dropped or changed
+  EXPECT_EQ(tally::testing::rows_on(source("TALLY_TEST_CLICKHOUSE"), q, scope),
+            all);  // nothing was dropped or changed
 }
 
 TEST(ClickhouseLiterals, NumbersKeepTheirValue) {

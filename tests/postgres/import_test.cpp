@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 using namespace tally::import;
 using tally::Value;
 using tally::testing::TempDir;
+using tally::testing::slurp;
 
 std::string env(const char* name) {
   const char* value = std::getenv(name);
@@ -42,13 +43,6 @@ std::string fresh_database(const std::string& name) {
                               name + "\"' -c 'CREATE DATABASE \"" + name + "\"' >/dev/null";
   if (std::system(command.c_str()) != 0) throw std::runtime_error("cannot create database " + name);
   return "postgresql://" + env("PGUSER") + "@" + env("PGHOST") + ":" + env("PGPORT") + "/" + name;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string text_of(const Value& v) {

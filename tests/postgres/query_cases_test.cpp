@@ -12,13 +12,15 @@
 
 #include "query/query.hpp"
 #include "store/backend.hpp"
+#include "support/engine_rows.hpp"
 
 namespace {
 
 using tally::Value;
 using tally::query::QueryBuilder;
 using tally::query::Scope;
-using Rows = std::vector<std::vector<Value>>;
+using tally::testing::Rows;
+using tally::testing::show;
 
 std::string source(const char* variable) {
   const char* value = std::getenv(variable);
@@ -26,29 +28,10 @@ std::string source(const char* variable) {
   return value;
 }
 
-Rows run(const std::string& where, const QueryBuilder& q) {
-  auto backend = tally::store::open_backend(where);
-  Scope scope{"2025-10-01", "2026-01-01", std::nullopt, std::nullopt, 1, {}, "2026-01-01"};
-  auto cursor = backend->connect()->execute(q.compile(backend->dialect(), scope));
-  Rows rows;
-  while (cursor->next()) {
-    rows.emplace_back();
-    for (size_t i = 0; i < cursor->column_count(); ++i) rows.back().push_back(cursor->get(i));
-  }
-  return rows;
-}
-
-std::string show(const Value& v) {
-  if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n) + " (integer)";
-  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d) + " (real)";
-  if (const auto* s = std::get_if<std::string>(&v)) return "'" + *s + "'";
-  return "NULL";
-}
-
 // Same rows, same kinds of values; reals to 1e-9 (relative beyond 1).
 void expect_same(const QueryBuilder& q, bool reals_may_be_integers = false) {
-  const Rows sqlite = run(source("TALLY_TEST_SQLITE"), q);
-  const Rows postgres = run(source("TALLY_TEST_POSTGRES"), q);
+  const Rows sqlite = tally::testing::rows_on(source("TALLY_TEST_SQLITE"), q);
+  const Rows postgres = tally::testing::rows_on(source("TALLY_TEST_POSTGRES"), q);
   ASSERT_FALSE(sqlite.empty());
   ASSERT_EQ(sqlite.size(), postgres.size());
   for (size_t r = 0; r < sqlite.size(); ++r) {
@@ -130,7 +113,7 @@ TEST(PostgresQueries, SumIfOverNoRowsIsZero) {
   q.select("won", "sum_if(amount, status = 'won')");
   // SQLite's 0 is an integer here, PostgreSQL's 0.0 a real (docs/decisions.md): the same number.
   expect_same(q, true);
-  const Rows postgres = run(source("TALLY_TEST_POSTGRES"), q);
+  const Rows postgres = tally::testing::rows_on(source("TALLY_TEST_POSTGRES"), q);
   ASSERT_EQ(postgres.size(), 1u);
   ASSERT_FALSE(tally::is_null(postgres[0][0]));
   EXPECT_EQ(std::get<double>(postgres[0][0]), 0.0);

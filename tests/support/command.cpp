@@ -10,14 +10,7 @@
 
 namespace tally::testing {
 
-namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-}  // namespace
+namespace {}  // namespace
 
 CommandResult run_shell(const std::string& command) {
   TempDir dir;
@@ -31,7 +24,9 @@ CommandResult run_shell(const std::string& command) {
   return r;
 }
 
-CommandResult run_tally(const std::string& args) { return run_shell(std::string("'") + TALLY_EXE + "' " + args); }
+CommandResult run_tally(const std::string& args) {
+  return run_shell(std::string("'") + TALLY_EXE + "' " + args);
+}
 
 const std::string& demo_database() {
   static TempDir dir;

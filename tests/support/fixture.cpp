@@ -164,4 +164,11 @@ bool is_na(const run::Table& t, const std::vector<Value>& r, const std::string& 
   return v && is_null(*v);
 }
 
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 }  // namespace tally::testing

@@ -29,12 +29,12 @@ class TempDir {
 };
 
 struct MetricRun {
-  std::string from;                     // 'YYYY-MM-DD', inclusive
-  std::string to;                       // exclusive
-  std::string compare = "none";         // none | previous_period | previous_year
-  std::string params_yaml;              // flow-map body, e.g. "group_by: competitor, top_n: 3"
-  std::string filters_yaml;             // flow-map body, e.g. "region: [EMEA]"
-  std::string targets_yaml;             // flow-map body, e.g. "win_rate: 0.3"
+  std::string from;              // 'YYYY-MM-DD', inclusive
+  std::string to;                // exclusive
+  std::string compare = "none";  // none | previous_period | previous_year
+  std::string params_yaml;       // flow-map body, e.g. "group_by: competitor, top_n: 3"
+  std::string filters_yaml;      // flow-map body, e.g. "region: [EMEA]"
+  std::string targets_yaml;      // flow-map body, e.g. "win_rate: 0.3"
   int fiscal_year_start = 1;
 };
 
@@ -63,6 +63,9 @@ class StoreFixture {
   TempDir dir_;
   std::string db_path_;
 };
+
+// A file's whole content, byte for byte ("" when it cannot be read).
+std::string slurp(const std::string& path);
 
 // Lookups that fail the current test with a clear message when absent.
 const run::Kpi& kpi(const run::MetricResult& m, const std::string& name);

@@ -1,4 +1,5 @@
 #include "support/served.hpp"
+#include "support/fixture.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,16 +13,7 @@
 
 namespace tally::testing {
 
-namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Served::Served(const std::string& args) {
   const std::string command = std::string("exec '") + TALLY_EXE + "' serve " + args + " --port 0 >'" +
