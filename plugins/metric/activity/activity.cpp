@@ -147,8 +147,7 @@ class Activity final : public tally::sdk::Metric {
     tally::sdk::drilldown(ctx, "reps_below_minimum",
                           tally::sdk::records_with_values(ctx, "reps", "name", below));
     const std::vector<int64_t> prospects(s.prospects.begin(), s.prospects.end());
-    std::string accounts;
-    for (int64_t id : prospects) accounts += (accounts.empty() ? "" : ", ") + std::to_string(id);
+    const std::string accounts = tally::sdk::id_list(prospects);
     auto won = ctx.query("opportunities");
     won.where("status = 'won' and in_period(closed_at)")
         .where(accounts.empty() ? "false" : "account_id in (" + accounts + ")");

@@ -135,8 +135,7 @@ class Pipeline final : public tally::sdk::Metric {
       tally::sdk::drilldown(ctx, kpi, "opportunities", kOpenAtEnd);
     tally::sdk::drilldown_sum(ctx, "open_pipeline", "opportunities", kOpenAtEnd, "amount");
     // At risk: overdue, or stalled past its stage's p90.
-    std::string stalled;
-    for (int64_t id : current.stalled_ids) stalled += (stalled.empty() ? "" : ", ") + std::to_string(id);
+    const std::string stalled = tally::sdk::id_list(current.stalled_ids);
     tally::sdk::drilldown(ctx, "deals_at_risk", "opportunities",
                           std::string(kOpenAtEnd) + " and (expected_close_at < period_to" +
                               (stalled.empty() ? "" : " or id in (" + stalled + ")") + ")");
@@ -523,9 +522,9 @@ class Pipeline final : public tally::sdk::Metric {
       const std::string key = n.deal.empty() ? "#" + std::to_string(d.id) : n.deal;
       tally::sdk::drilldown_row(ctx, "at_risk", key,
                                 tally::sdk::records_with_ids(ctx, "opportunities", {d.id}));
-      t.row({text_or_na(n.deal.empty() ? "#" + std::to_string(d.id) : n.deal), text_or_na(n.account),
-             text_or_na(n.owner), text_or_na(stage), d.amount, text_or_na(n.expected_close),
-             d.stalled ? Value{d.days_in_stage} : Value{}, d.stalled ? Value{d.stage_p90} : Value{}, reason});
+      t.row({text_or_na(key), text_or_na(n.account), text_or_na(n.owner), text_or_na(stage), d.amount,
+             text_or_na(n.expected_close), d.stalled ? Value{d.days_in_stage} : Value{},
+             d.stalled ? Value{d.stage_p90} : Value{}, reason});
     }
   }
 

@@ -154,9 +154,7 @@ class StageConversion final : public tally::sdk::Metric {
       tally::sdk::drilldown_ratio(ctx, "largest_leak_rate", records_with_ids(ctx, "opportunities", leaked),
                                   records_with_ids(ctx, "opportunities", f.reached_ids[leak]));
     }
-    std::string with_history;
-    for (int64_t id : f.with_history_ids)
-      with_history += (with_history.empty() ? "" : ", ") + std::to_string(id);
+    const std::string with_history = tally::sdk::id_list(f.with_history_ids);
     tally::sdk::drilldown(
         ctx, "deals_without_history", "opportunities",
         "in_period(created_at)" +

@@ -260,8 +260,7 @@ class WinLoss final : public tally::sdk::Metric {
     tally::sdk::drilldown_row_ratio(ctx, "assisted", "assisted",
                                     records_with_ids(ctx, "opportunities", r.assisted_won_ids),
                                     records_with_ids(ctx, "opportunities", r.assisted_closed_ids));
-    std::string assisted;
-    for (int64_t id : r.assisted_closed_ids) assisted += (assisted.empty() ? "" : ", ") + std::to_string(id);
+    const std::string assisted = tally::sdk::id_list(r.assisted_closed_ids);
     auto alone = [&](const char* status) {
       auto q = ctx.query("opportunities");
       q.where(std::string("status in (") + status + ") and in_period(closed_at)" +

@@ -73,6 +73,18 @@ inline Query& p90_of(Query& records, std::string_view value) {
   return records.select("drilldown_p90", value);
 }
 
+// "3, 5, 8": ids (any range of integers) for a query's `in (...)` list; ""
+// for none, which no `in ()` accepts: say what an empty list means first.
+template <class Ids>
+std::string id_list(const Ids& ids) {
+  std::string list;
+  for (const auto id : ids) {
+    if (!list.empty()) list += ", ";
+    list += std::to_string(id);
+  }
+  return list;
+}
+
 // The rows of `dataset` whose id is one of `ids` (none when empty): the
 // records a plugin worked out itself. The host binds a long list as one
 // parameter, so any number of ids fits.
@@ -82,13 +94,7 @@ inline Query records_with_ids(const Context& ctx, std::string_view dataset, cons
     records.where("false");
     return records;
   }
-  std::string list;
-  list.reserve(ids.size() * 8);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) list += ", ";
-    list += std::to_string(ids[i]);
-  }
-  records.where("id in (" + list + ")");
+  records.where("id in (" + id_list(ids) + ")");
   return records;
 }
 
