@@ -230,3 +230,40 @@ TEST(RunDataChecks, RealEventsEverywhereDeriveNothing) {
   EXPECT_NEAR(*kpi(arr, "churned_arr").value, 120, 1e-9);
   EXPECT_TRUE(arr.notes.empty());
 }
+
+// Deals 1-4 default to USD; two more in EUR and one in lower-case gbp. Tally
+// does not convert, so a USD report says which deals it sums as dollars; a
+// EUR report says the same of the USD ones.
+TEST(RunDataChecks, DealsInAnotherCurrencyThanTheReportsAreAWarning) {
+  StoreFixture f;
+  seed_deals(f);
+  const std::string period = "{from: 2025-01-01, to: 2025-04-01}";
+  const std::string usd_only = f.dir().write("usd.yaml", config(f, period, "[{use: avg_deal_size}]"));
+  auto clean = run_tally("run " + usd_only + " --format json");
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_EQ(clean.err.find("currency"), std::string::npos) << clean.err;
+
+  f.exec(
+      "INSERT INTO opportunities(id,amount,currency,status,created_at,closed_at) VALUES"
+      " (5,500,'EUR','won','2025-01-06','2025-02-02'),(6,600,'EUR','open','2025-01-07',NULL),"
+      " (7,700,'gbp','won','2025-01-08','2025-02-03')");
+  auto mixed = run_tally("run " + usd_only + " --format json");
+  EXPECT_EQ(mixed.exit_code, 0) << mixed.err;
+  const std::string expected =
+      "3 of 7 deals are in another currency than the report's USD (EUR 2, GBP 1): Tally does not convert, "
+      "so their amounts count as USD";
+  EXPECT_NE(mixed.err.find(expected), std::string::npos) << mixed.err;
+  EXPECT_NE(mixed.out.find(expected), std::string::npos) << mixed.out;
+
+  // A metric that reads no deal amounts gets no such warning.
+  const std::string leads_only = f.dir().write("leads.yaml", config(f, period, "[{use: lead_response}]"));
+  auto leads = run_tally("run " + leads_only);
+  EXPECT_EQ(leads.err.find("currency"), std::string::npos) << leads.err;
+
+  const std::string eur =
+      f.dir().write("eur.yaml", "currency: EUR\n" + config(f, period, "[{use: avg_deal_size}]"));
+  auto in_eur = run_tally("run " + eur);
+  EXPECT_NE(in_eur.err.find("5 of 7 deals are in another currency than the report's EUR (USD 4, GBP 1)"),
+            std::string::npos)
+      << in_eur.err;
+}

@@ -147,6 +147,33 @@ std::optional<std::string> period_warning(const std::string& from, const std::st
   return std::nullopt;
 }
 
+std::optional<std::string> currency_warning(const std::string& report_currency, store::Connection& connection,
+                                            const query::Dialect& dialect) {
+  query::QueryBuilder q("opportunities");
+  q.group_by("currency", "upper(currency)");
+  q.select("deals", "count(*)");
+  q.order_by("deals", true);
+  q.order_by("currency", false);
+  auto cursor = connection.execute(q.compile(dialect, query::Scope{}));
+  int64_t all = 0, other = 0;
+  std::vector<std::string> others;
+  while (cursor->next()) {
+    const int64_t deals = integer_of(cursor->get(1));
+    all += deals;
+    const std::string currency = text_of(cursor->get(0));
+    if (currency == report_currency) continue;
+    other += deals;
+    others.push_back((currency.empty() ? std::string("no currency") : currency) + " " +
+                     format::grouped(static_cast<double>(deals), 0));
+  }
+  if (other == 0) return std::nullopt;
+  return format::grouped(static_cast<double>(other), 0) + " of " +
+         format::grouped(static_cast<double>(all), 0) + (all == 1 ? " deal" : " deals") +
+         (other == 1 ? " is" : " are") + " in another currency than the report's " + report_currency + " (" +
+         join(others, ", ") + "): Tally does not convert, so their amounts count as " + report_currency +
+         "; convert them on import or set the config's `currency:`";
+}
+
 std::optional<std::string> DerivedEvents::note(store::Connection& connection, const query::Dialect& dialect) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!count_) {

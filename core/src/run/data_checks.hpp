@@ -3,7 +3,8 @@
 //   - the latest import feeding a table the metrics read rejected rows;
 //   - the report period lies outside the dates the data covers (the stale
 //     cron report);
-//   - subscription events were derived from subscriptions without events.
+//   - subscription events were derived from subscriptions without events;
+//   - deals carry a currency other than the report's (Tally does not convert).
 #pragma once
 
 #include <mutex>
@@ -39,6 +40,14 @@ std::optional<std::pair<std::string, std::string>> data_dates(const std::set<std
 std::optional<std::string> period_warning(const std::string& from, const std::string& to,
                                           const std::string& as_of, const std::string& first,
                                           const std::string& last);
+
+// A warning when deals in the store carry a currency other than the report's
+// `currency` (compared without case; the whole store, as for the dates):
+// "2 of 180 deals are in another currency than the report's USD (EUR 1, GBP 1):
+// Tally does not convert, so their amounts count as USD ...". nullopt when all
+// deals are in the report's currency.
+std::optional<std::string> currency_warning(const std::string& report_currency, store::Connection& connection,
+                                            const query::Dialect& dialect);
 
 // How many subscriptions have no events and so stand in with derived ones,
 // under the run's filters; asked once per run (thread-safe).

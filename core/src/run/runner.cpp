@@ -66,6 +66,13 @@ void apply_config_targets(const config::PluginUse& use, MetricResult& result) {
   }
 }
 
+// The datasets that carry a deal's amount (their own or the joined deal's).
+bool reads_deal_amounts(const std::set<std::string>& datasets) {
+  for (const char* dataset : {"opportunities", "stage_history", "activities", "collateral_usage"})
+    if (datasets.count(dataset)) return true;
+  return false;
+}
+
 // Run warnings (stderr and every report) about the data the metrics read: an
 // import with rejects behind it, a period outside its dates. A store that
 // cannot answer gets a warning saying so, never a failed run.
@@ -83,6 +90,8 @@ void warn_about_data(RunResult& result, const std::set<std::string>& datasets, c
       if (auto w = period_warning(config.period.from.iso(), config.period.to.iso(), config.as_of.iso(),
                                   dates->first, dates->second))
         warnings.push_back(*w);
+    if (reads_deal_amounts(datasets))
+      if (auto w = currency_warning(config.currency, *connection, backend.dialect())) warnings.push_back(*w);
   } catch (const std::exception& e) {
     warnings.push_back(std::string("cannot check the imports and dates behind the figures: ") + e.what());
   }
