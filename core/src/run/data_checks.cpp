@@ -150,10 +150,10 @@ std::optional<std::string> period_warning(const std::string& from, const std::st
 std::optional<std::string> currency_warning(const std::string& report_currency, store::Connection& connection,
                                             const query::Dialect& dialect) {
   query::QueryBuilder q("opportunities");
-  q.group_by("currency", "upper(currency)");
+  q.group_by("deal_currency", "upper(currency)");
   q.select("deals", "count(*)");
   q.order_by("deals", true);
-  q.order_by("currency", false);
+  q.order_by("deal_currency", false);
   auto cursor = connection.execute(q.compile(dialect, query::Scope{}));
   int64_t all = 0, other = 0;
   std::vector<std::string> others;
