@@ -445,6 +445,33 @@ TEST(ImportRejects, MalformedRowsWithTheirLineNumbers) {
   EXPECT_FALSE(fs::exists(db_path + ".rejects.csv"));
 }
 
+// Spreadsheets in many locales save "CSV" with semicolons (and decimal
+// commas); some CRMs export tab-separated text. The separator is read off the
+// header line, outside quotes, with no mapping change.
+TEST(ImportRejects, SemicolonAndTabSeparatedFilesReadLikeCommaOnes) {
+  TempDir dir;
+  const std::string mapping = dir.write("m.yaml", kDealsMapping);
+  const std::string semicolons = dir.write("deals.csv",
+                                           "\xEF\xBB\xBFid;owner;amount;stage;created\r\n"
+                                           "A1;\"Ann; Jr\";\"$1,200.00\";Open;2024-01-05\r\n"
+                                           "A2;Bob;300;Won;2024-01-06\r\n");
+  ImportSummary s = import_with_plugins({mapping, dir.file("semi.db"), {semicolons}});
+  EXPECT_EQ(file(s, "deals.csv").inserted, 2);
+  EXPECT_EQ(file(s, "deals.csv").rejected, 0);
+  SQLite::Database semi(dir.file("semi.db"));
+  EXPECT_DOUBLE_EQ(real(semi, "SELECT sum(amount) FROM opportunities"), 1500.0);
+  EXPECT_EQ(count(semi, "SELECT count(*) FROM reps WHERE name = 'Ann; Jr'"), 1);
+
+  const std::string tabs = dir.write("deals.csv",
+                                     "id\towner\tamount\tstage\tcreated\n"
+                                     "A1\tAnn, Jr\t1,200.00\tOpen\t2024-01-05\n");
+  ImportSummary t = import_with_plugins({mapping, dir.file("tab.db"), {tabs}});
+  EXPECT_EQ(file(t, "deals.csv").inserted, 1);
+  SQLite::Database tab(dir.file("tab.db"));
+  EXPECT_DOUBLE_EQ(real(tab, "SELECT sum(amount) FROM opportunities"), 1200.0);
+  EXPECT_EQ(count(tab, "SELECT count(*) FROM reps WHERE name = 'Ann, Jr'"), 1);
+}
+
 // Moving the rejects into place happens after the commit: if it fails, the
 // committed rows stay (even in a database this import created) and the
 // rejects stay in their partial file, named in the error.

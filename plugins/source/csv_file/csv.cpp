@@ -13,7 +13,8 @@ class CsvSource final : public tally::sdk::Source {
   std::vector<std::string> columns() override {
     std::vector<std::string> header;
     uint64_t line = 0;
-    if (!next_checked(header, line)) throw tally::sdk::Error(reader_.name() + ": the file is empty (no header row)");
+    if (!next_checked(header, line))
+      throw tally::sdk::Error(reader_.name() + ": the file is empty (no header row)");
     for (auto& name : header) name = trim(name);
     return header;
   }
@@ -29,12 +30,15 @@ class CsvSource final : public tally::sdk::Source {
   static tally_csv::CsvReader open(tally::sdk::BaseContext& ctx, const std::string& location) {
     tally_csv::CsvOptions options;
     const std::string delimiter = ctx.text("delimiter");
-    if (delimiter == "\\t" || delimiter == "tab")
+    if (delimiter == "auto")
+      options.delimiter = tally_csv::sniff_file_delimiter(location);
+    else if (delimiter == "\\t" || delimiter == "tab")
       options.delimiter = '\t';
     else if (delimiter.size() == 1 && delimiter[0] != '"' && delimiter[0] != '\n' && delimiter[0] != '\r')
       options.delimiter = delimiter[0];
     else
-      throw tally::sdk::Error("csv: delimiter must be one character (or \"tab\"), got '" + delimiter + "'");
+      throw tally::sdk::Error("csv: delimiter must be one character, \"tab\" or \"auto\", got '" + delimiter +
+                              "'");
     const std::string encoding = ctx.text("encoding");
     if (!encoding.empty() && encoding != "utf-8")
       throw tally::sdk::Error("csv: only UTF-8 input is supported, not '" + encoding + "'");

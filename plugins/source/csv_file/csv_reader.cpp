@@ -3,9 +3,37 @@
 #include <sys/stat.h>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 namespace tally_csv {
+
+char sniff_delimiter(std::string_view head) {
+  if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
+  static constexpr char candidates[] = {',', ';', '\t', '|'};
+  size_t counts[std::size(candidates)] = {};
+  bool quoted = false;
+  for (char c : head) {
+    if (c == '"') quoted = !quoted;  // "" inside quotes toggles twice
+    if (quoted) continue;
+    if (c == '\n' || c == '\r') break;
+    for (size_t i = 0; i < std::size(candidates); ++i)
+      if (c == candidates[i]) ++counts[i];
+  }
+  size_t best = 0;
+  for (size_t i = 1; i < std::size(candidates); ++i)
+    if (counts[i] > counts[best]) best = i;
+  return candidates[best];
+}
+
+char sniff_file_delimiter(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return ',';
+  std::string head(size_t{64} << 10, '\0');
+  head.resize(std::fread(head.data(), 1, head.size(), file));
+  std::fclose(file);
+  return sniff_delimiter(head);
+}
 
 size_t find_invalid_utf8(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());

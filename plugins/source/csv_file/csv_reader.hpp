@@ -72,6 +72,16 @@ class CsvReader {
   uint64_t total_bytes_ = 0;
 };
 
+// The field separator of a file whose text starts with `head`: the most
+// frequent of , ; tab and | on its first line, outside quotes; a comma on a
+// tie or when the line has none. Spreadsheets in many locales save "CSV" with
+// semicolons, and some CRMs export tab-separated text.
+char sniff_delimiter(std::string_view head);
+
+// sniff_delimiter() over the first 64 KiB of a file (a comma when it cannot
+// be read: opening it reports the error).
+char sniff_file_delimiter(const std::string& path);
+
 // The first invalid byte's offset in `text`, or npos when it is valid UTF-8.
 size_t find_invalid_utf8(std::string_view text);
 

@@ -2,10 +2,10 @@
 // exercised by the host's import tests (tests/import_test.cpp).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "../csv_reader.hpp"
@@ -71,7 +71,8 @@ TEST(CsvReader, EmptyFieldsKept) {
 }
 
 TEST(CsvReader, QuotedCommasQuotesAndNewlines) {
-  auto r = parse("id,text\r\n1,\"Hello, world\"\r\n2,\"She said \"\"hi\"\"\"\r\n3,\"two\r\nlines\"\r\n4,x\r\n");
+  auto r =
+      parse("id,text\r\n1,\"Hello, world\"\r\n2,\"She said \"\"hi\"\"\"\r\n3,\"two\r\nlines\"\r\n4,x\r\n");
   ASSERT_EQ(r.size(), 5u);
   EXPECT_EQ(r[1].fields[1], "Hello, world");
   EXPECT_EQ(r[2].fields[1], "She said \"hi\"");
@@ -107,6 +108,21 @@ TEST(CsvReader, OtherDelimiter) {
   EXPECT_EQ(r[1].fields, (Fields{"1;5", "2,5"}));
 }
 
+TEST(CsvReader, DelimiterIsSniffedFromTheHeaderLineOutsideQuotes) {
+  using tally_csv::sniff_delimiter;
+  EXPECT_EQ(sniff_delimiter("id,owner,amount\n1;2;3;4;5\n"), ',');
+  EXPECT_EQ(sniff_delimiter("\xEF\xBB\xBFid;owner;amount\r\n1,2,3\r\n"), ';');
+  EXPECT_EQ(sniff_delimiter("id\towner, name\tamount\n"), '\t');
+  EXPECT_EQ(sniff_delimiter("a|b|c"), '|');
+  // Separators inside quotes do not count, nor do later lines.
+  EXPECT_EQ(sniff_delimiter("\"a,b,c\";\"d,e\";f\n"), ';');
+  EXPECT_EQ(sniff_delimiter("\"line\nbreak, inside\";x;y\n"), ';');
+  // No separator (one column) or a tie: a comma.
+  EXPECT_EQ(sniff_delimiter("name\nAnn\n"), ',');
+  EXPECT_EQ(sniff_delimiter("a,b;c\n"), ',');
+  EXPECT_EQ(sniff_delimiter(""), ',');
+}
+
 TEST(CsvReader, NonUtf8NamesTheLine) {
   // Latin-1 'é' (0xE9) on line 3.
   std::string message = error_of("name\nok\nJos\xE9\n");
@@ -121,7 +137,10 @@ TEST(CsvReader, NonUtf8InsideMultilineFieldNamesItsOwnLine) {
 }
 
 TEST(CsvReader, Utf16IsRefused) {
-  std::string message = error_of(std::string("\xFF\xFE" "a\0,\0", 6));
+  std::string message =
+      error_of(std::string("\xFF\xFE"
+                           "a\0,\0",
+                           6));
   EXPECT_NE(message.find("UTF-16"), std::string::npos) << message;
 }
 
@@ -134,11 +153,11 @@ TEST(CsvReader, UnterminatedQuoteNamesWhereItStarted) {
 TEST(CsvReader, InvalidUtf8Sequences) {
   using tally_csv::find_invalid_utf8;
   EXPECT_EQ(find_invalid_utf8("plain ascii text, long enough for the fast path"), std::string::npos);
-  EXPECT_EQ(find_invalid_utf8("\xE2\x82\xAC 12"), std::string::npos);        // €
-  EXPECT_EQ(find_invalid_utf8("\xF0\x9F\x98\x80"), std::string::npos);       // emoji
-  EXPECT_EQ(find_invalid_utf8("ab\xC0\xAF"), 2u);                             // overlong
-  EXPECT_EQ(find_invalid_utf8("ab\xED\xA0\x80"), 2u);                         // surrogate
-  EXPECT_EQ(find_invalid_utf8("abc\xE2\x82"), 3u);                            // truncated
+  EXPECT_EQ(find_invalid_utf8("\xE2\x82\xAC 12"), std::string::npos);   // €
+  EXPECT_EQ(find_invalid_utf8("\xF0\x9F\x98\x80"), std::string::npos);  // emoji
+  EXPECT_EQ(find_invalid_utf8("ab\xC0\xAF"), 2u);                       // overlong
+  EXPECT_EQ(find_invalid_utf8("ab\xED\xA0\x80"), 2u);                   // surrogate
+  EXPECT_EQ(find_invalid_utf8("abc\xE2\x82"), 3u);                      // truncated
 }
 
 // Records that straddle the 1 MB read buffer, from a real file.
