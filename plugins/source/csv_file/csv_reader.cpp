@@ -214,7 +214,10 @@ bool CsvReader::next(std::vector<std::string>& fields, uint64_t& line) {
 
   for (;;) {
     if (pos_ == end_ && !refill()) {
-      if (in_quotes) fail(field_line, "a quoted field is never closed (missing \")");
+      if (in_quotes)
+        fail(field_line,
+             "field " + std::to_string(count) +
+                 " opens a quote (\") that is never closed: the rest of the file would be inside it");
       break;
     }
     const char* begin = buffer_.data() + pos_;
