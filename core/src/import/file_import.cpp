@@ -193,6 +193,9 @@ void Importer::import(PlannedFile& file, FileSummary& out) {
     if (p.spec->type == ValueType::Date || p.spec->type == ValueType::DateTime)
       out.date_formats.emplace_back(p.spec->target, p.spec->date_format.describe(p.dates));
   }
+  out.footer_first_line = file.footer->first_line;
+  out.footer_last_line = file.footer->last_line;
+  out.footer_texts = file.footer->texts;
   if (out.repeated > 0) out.repeated_column = spec.id.columns.empty() ? "id" : spec.id.columns[0];
   out.on_duplicate = spec.on_duplicate == OnDuplicate::First  ? "first"
                      : spec.on_duplicate == OnDuplicate::Last ? "last"

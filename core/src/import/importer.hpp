@@ -60,6 +60,10 @@ struct FileSummary {
   // Times that run backwards (kept, with a warning): "closed_at before
   // created_at" -> {rows, the first few lines}.
   std::map<std::string, std::pair<int64_t, std::vector<uint64_t>>> backwards;
+  // A report footer after the data (Salesforce's title, copyright, "Generated
+  // By" lines), left out: its lines and first texts. 0: none.
+  uint64_t footer_first_line = 0, footer_last_line = 0;
+  std::vector<std::string> footer_texts;
   int64_t warnings() const {
     int64_t n = 0;
     for (const auto& [what, b] : backwards) n += b.first;

@@ -124,7 +124,7 @@ std::vector<PlannedFile> plan_files(const ImportOptions& opts, Mapping& mapping,
       p.converted = transcode_to_utf8(p.path, p.spec->encoding);
       p.source_path = p.converted->path();
     }
-    p.source = open(p.plugin, p.source_path);
+    p.source = std::make_unique<FooterTrimmingSource>(open(p.plugin, p.source_path), p.footer);
     p.header_names = p.source->columns();
     for (size_t i = 0; i < p.header_names.size(); ++i)
       p.header.emplace(p.header_names[i], static_cast<int>(i));

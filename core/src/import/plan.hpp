@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "import/encoding.hpp"
+#include "import/footer.hpp"
 #include "import/importer.hpp"
 #include "import/mapping.hpp"
 
@@ -26,6 +27,8 @@ struct PlannedFile {
   std::string source_path;            // what the source plugin opens: path, or the converted copy
   std::map<std::string, int> header;  // column -> index
   std::vector<std::string> header_names;
+  // A report footer the source left out at the end of the file (footer.hpp).
+  std::shared_ptr<ReportFooter> footer = std::make_shared<ReportFooter>();
 };
 
 // Throws DiagnosticError with every problem at once. Skipped files are added

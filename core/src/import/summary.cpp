@@ -71,6 +71,13 @@ std::string format_summary(const ImportSummary& summary) {
       if (b.first > static_cast<int64_t>(b.second.size())) out << ", ...";
       out << "; kept, and left out of durations\n";
     }
+    if (f.footer_first_line > 0) {
+      out << "  " << name << ": lines " << f.footer_first_line << "-" << f.footer_last_line
+          << " after the data are a report footer, not rows; left out";
+      for (size_t i = 0; i < f.footer_texts.size(); ++i)
+        out << (i ? ", " : " (") << '"' << f.footer_texts[i] << '"';
+      out << (f.footer_texts.empty() ? "" : ", ...)") << "\n";
+    }
     for (const auto& [field, format] : f.date_formats)
       out << "  " << name << ": " << f.table << "." << field << " read as " << format << "\n";
   }
