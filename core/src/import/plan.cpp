@@ -106,9 +106,13 @@ std::vector<PlannedFile> plan_files(const ImportOptions& opts, Mapping& mapping,
         for (const auto& [e, plugin] : extension_plugins)
           if (e == ext) p.plugin = plugin;
         if (p.plugin.empty()) {
+          const bool spreadsheet = ext == "xlsx" || ext == "xls" || ext == "ods" || ext == "numbers";
           problems.push_back(
               {{path, 0, 0},
-               "no source plugin reads '." + ext + "' files; set `source:` in the mapping's entry for it"});
+               "no source plugin reads '." + ext + "' files; " +
+                   (spreadsheet ? "save the sheet as \"CSV UTF-8\" (File -> Save As) and import that, or "
+                                : "") +
+                   "set `source:` in the mapping's entry for it"});
           continue;
         }
       }
