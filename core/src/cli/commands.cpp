@@ -1,5 +1,7 @@
+// The CLI commands: run, check, plugins, describe, demo, import, migrate,
+// schema, recover. Over 400 lines: one short function per command, sharing
+// the diagnostics and plugin-folder helpers at the top.
 #include "cli/commands.hpp"
-#include "cli/config_loading.hpp"
 
 #include "cli/config_loading.hpp"
 
