@@ -87,4 +87,7 @@ Manifest parse_manifest_text(const std::string& yaml_text, const std::string& di
 // returns nullopt and sets `error` ("expected a whole number, got 'ten'").
 std::optional<ParamValue> convert_param(const ParamSpec& spec, const ParamValue& raw, std::string& error);
 
+// "true"/"yes" and "false"/"no", any case; nullopt otherwise.
+std::optional<bool> parse_param_bool(std::string text);
+
 }  // namespace tally::plugins
