@@ -145,9 +145,10 @@ bool CallServer::serve(uint32_t op, const std::string& payload, wire::Writer& ou
       out.i32(H().query_bind(q, str(name), &v));
       break;
     }
-    case wire::kQueryUsePeriod: {
+    case wire::kQueryUsePeriod: {  // cannot fail for a query it was given: no reply
       tally_query* q = query(in.u64());
-      out.i32(H().query_use_period(q, in.i32()));
+      has_reply = false;
+      H().query_use_period(q, in.i32());
       break;
     }
     case wire::kQueryRun: {
@@ -293,20 +294,7 @@ bool CallServer::serve(uint32_t op, const std::string& payload, wire::Writer& ou
       kpi.struct_size = in.u32();
       const int32_t rc = H().metric_kpi(ctx, m, k, &kpi);
       out.i32(rc);
-      if (rc == TALLY_OK)
-        out.str(kpi.name)
-            .str(kpi.label)
-            .i32(kpi.unit)
-            .i32(kpi.has_value)
-            .f64(kpi.value)
-            .i32(kpi.has_previous)
-            .f64(kpi.previous)
-            .i32(kpi.has_target)
-            .f64(kpi.target)
-            .i32(kpi.higher_is_better)
-            .i32(kpi.compare_status)
-            .str(kpi.note)
-            .str(kpi.target_source);
+      if (rc == TALLY_OK) write_kpi(kpi, out);
       break;
     }
     case wire::kMetricTable: {
@@ -315,14 +303,7 @@ bool CallServer::serve(uint32_t op, const std::string& payload, wire::Writer& ou
       info.struct_size = in.u32();
       const int32_t rc = H().metric_table(ctx, m, t, &info);
       out.i32(rc);
-      if (rc == TALLY_OK)
-        out.str(info.name)
-            .str(info.title)
-            .i32(info.chart)
-            .str(info.chart_x)
-            .str(info.chart_ys)
-            .u32(info.column_count)
-            .u64(info.row_count);
+      if (rc == TALLY_OK) write_table_info(info, out);
       break;
     }
     case wire::kTableColumn: {

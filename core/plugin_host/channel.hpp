@@ -1,0 +1,36 @@
+// The child's end of the socket to tally (fd 3): calls out, replies in.
+// Calls that need no reply (log, set_error, query_free, rows_free,
+// query_use_period) wait in an outbox and go in one write with the next call
+// that needs a reply, or with Done. A crash signal, exit() and running out of
+// memory send what waits before the process ends, so nothing the plugin did
+// before it died is lost.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "plugins/wire.hpp"
+
+namespace tally::plugin_host {
+
+constexpr int kSocket = 3;
+
+// The reader of tally's messages.
+extern wire::FrameReader reader;
+
+// Ends the child: tally is gone or spoke nonsense, nothing to report to.
+[[noreturn]] void lost();
+
+// Queues a call and, when `reply` is given, sends what waits and reads the
+// reply. The caller holds the call mutex.
+void call(uint32_t op, const wire::Writer& w, std::string* reply = nullptr);
+
+// Sends what waits; false when tally is gone. Async-signal-safe (send() only).
+bool send_outbox();
+// The same; ends the child (lost()) when tally is gone.
+void flush_outbox();
+
+// From now on a crash signal or exit() sends what waits first.
+void catch_crashes();
+
+}  // namespace tally::plugin_host
