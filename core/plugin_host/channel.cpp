@@ -1,11 +1,8 @@
 #include "channel.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
-#include <cstdlib>
 #include <cstring>
 
 namespace tally::plugin_host {
@@ -15,7 +12,7 @@ wire::FrameReader reader(kSocket);
 namespace {
 
 // Written under the call mutex; `outbox_used` counts whole frames only, and
-// `outbox_busy` keeps a dying thread from sending it twice.
+// `outbox_busy` keeps the out-of-memory handler from sending it twice.
 constexpr size_t kOutboxSize = 64 * 1024;
 char outbox[kOutboxSize];
 std::atomic<size_t> outbox_used{0};
@@ -32,17 +29,6 @@ void enqueue(uint32_t op, const std::string& payload) {
   wire::frame_header(at, op, payload.size());
   std::memcpy(at + 8, payload.data(), payload.size());
   outbox_used += size;
-}
-
-// The handler is reset on entry, so raising the signal again ends the
-// process as the signal would have.
-void on_crash(int sig) {
-  send_outbox();
-  ::raise(sig);
-}
-
-void send_outbox_at_exit() {
-  send_outbox();
 }
 
 }  // namespace
@@ -71,21 +57,6 @@ void call(uint32_t op, const wire::Writer& w, std::string* reply) {
   uint32_t got = 0;
   auto r = reader.next(got, *reply, wire::FrameReader::kForever);
   if (r != wire::Received::Frame || got != wire::kReply) lost();
-}
-
-void catch_crashes() {
-  static char stack[64 * 1024];  // for a crash that ran out of stack
-  stack_t alternate{};
-  alternate.ss_sp = stack;
-  alternate.ss_size = sizeof stack;
-  ::sigaltstack(&alternate, nullptr);
-  struct sigaction action {};
-  action.sa_handler = &on_crash;
-  action.sa_flags = SA_RESETHAND | SA_ONSTACK;
-  sigemptyset(&action.sa_mask);
-  for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS})
-    ::sigaction(sig, &action, nullptr);
-  std::atexit(&send_outbox_at_exit);
 }
 
 }  // namespace tally::plugin_host

@@ -1,9 +1,9 @@
 // The child's end of the socket to tally (fd 3): calls out, replies in.
-// Calls that need no reply (log, set_error, query_free, rows_free,
-// query_use_period) wait in an outbox and go in one write with the next call
-// that needs a reply, or with Done. A crash signal, exit() and running out of
-// memory send what waits before the process ends, so nothing the plugin did
-// before it died is lost.
+// Calls that need no reply and whose loss no one could see (query_free,
+// rows_free, query_use_period: if the plugin dies, tally drops its queries
+// anyway) wait in an outbox and go in one write with the next call that needs
+// a reply, or with Done. Logs and set_error are sent at once (flush_outbox),
+// so a plugin that crashes, hangs or calls _exit() right after loses nothing.
 #pragma once
 
 #include <cstdint>
@@ -29,8 +29,5 @@ void call(uint32_t op, const wire::Writer& w, std::string* reply = nullptr);
 bool send_outbox();
 // The same; ends the child (lost()) when tally is gone.
 void flush_outbox();
-
-// From now on a crash signal or exit() sends what waits first.
-void catch_crashes();
 
 }  // namespace tally::plugin_host

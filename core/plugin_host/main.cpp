@@ -101,6 +101,7 @@ int32_t status_of(uint32_t op, const wire::Writer& w) {
 void h_log(tally_ctx*, int32_t level, tally_str message) {
   std::lock_guard lock(call_mutex);
   call(wire::kLog, wire::Writer().i32(level).str(message));
+  flush_outbox();  // at once: seen even if the plugin dies next
 }
 tally_str h_last_error(tally_ctx*) {
   Reply r(wire::kLastError, wire::Writer());
@@ -109,6 +110,7 @@ tally_str h_last_error(tally_ctx*) {
 void h_set_error(tally_ctx*, tally_str message) {
   std::lock_guard lock(call_mutex);
   call(wire::kSetError, wire::Writer().str(message));
+  flush_outbox();
 }
 int32_t h_param_get(tally_ctx*, tally_str name, tally_value* out) {
   if (auto* p = snapshot.param(name); p && p->value) {
@@ -630,7 +632,6 @@ int main(int argc, char** argv) {
   // When it was ready, on the steady clock tally reads too (for `tally -v`).
   const int64_t ready = std::chrono::steady_clock::now().time_since_epoch().count();
   send_or_die(wire::kLoaded, wire::Writer().u8(1).str("").i64(ready));
-  plugin_host::catch_crashes();
 
   for (;;) {
     const auto got = reader.next(op, payload, forever);

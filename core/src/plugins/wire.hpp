@@ -11,11 +11,12 @@
 // change during it (params, periods, currency, config targets, and for a
 // report the whole finished run: run/isolated_calls.cpp), which the child
 // answers from itself. Every other host call is one message (the Op of the
-// entry); the calls that return something wait for a Reply. Log, SetError,
-// QueryFree, RowsFree and QueryUsePeriod return nothing that can fail: the
-// child queues them and sends them in one write with the next call that
-// waits, or with Done (and from its crash, exit and out-of-memory paths), and
-// tally reads whole batches with one recv (FrameReader).
+// entry); the calls that return something wait for a Reply. Log and
+// SetError return nothing and are sent at once; QueryFree, RowsFree and
+// QueryUsePeriod return nothing that can fail and change nothing anyone sees
+// if the plugin dies, so the child queues them and sends them in one write
+// with the next call that waits, or with Done. tally reads whole batches with
+// one recv (FrameReader).
 #pragma once
 
 #include <poll.h>
