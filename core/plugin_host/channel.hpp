@@ -1,6 +1,7 @@
 // The child's end of the socket to tally (fd 3): calls out, replies in.
 // Calls that need no reply and whose loss no one could see (query_free,
-// rows_free, query_use_period: if the plugin dies, tally drops its queries
+// rows_free, query_use_period, and the deferred query_new, add_note and
+// add_drilldown of main.cpp: if the plugin dies, tally drops its results
 // anyway) wait in an outbox and go in one write with the next call that needs
 // a reply, or with Done. Logs and set_error are sent at once (flush_outbox),
 // so a plugin that crashes, hangs or calls _exit() right after loses nothing.

@@ -63,6 +63,7 @@ std::deque<std::string> arena;
 std::mutex arena_mutex;
 
 plugin_host::Snapshot snapshot;  // of the current invocation, its strings in `arena`
+bool metric_kind = false;        // a metric plugin (queries, results), not a report
 
 struct Reply {
   std::string data;
@@ -170,6 +171,15 @@ tally_str h_currency(tally_ctx*) {
 // ---- metrics: data ----
 
 tally_query* h_query_new(tally_ctx*, tally_str dataset) {
+  // A metric's query of a known dataset cannot fail: the child names it and goes on.
+  const std::string_view name(dataset.data ? dataset.data : "", dataset.data ? dataset.size : 0);
+  if (metric_kind && snapshot.datasets.count(name)) {
+    std::lock_guard lock(call_mutex);
+    static uint64_t next = 0;
+    const uint64_t id = wire::kChildIds | ++next;
+    call(wire::kQueryNewDeferred, wire::Writer().u64(id).str(dataset));
+    return new tally_query{id};
+  }
   Reply r(wire::kQueryNew, wire::Writer().str(dataset));
   const uint64_t id = r.in.u64();
   return id ? new tally_query{id} : nullptr;
@@ -455,6 +465,11 @@ int32_t h_output_is_tty(tally_ctx*) {
 // ---- 1.1 and 1.2 ----
 
 int32_t h_add_note(tally_ctx*, tally_str text) {
+  if (metric_kind && text.data && text.size > 0) {  // what tally checks: it cannot fail
+    std::lock_guard lock(call_mutex);
+    call(wire::kAddNoteDeferred, wire::Writer().str(text));
+    return TALLY_OK;
+  }
   return status_of(wire::kAddNote, wire::Writer().str(text));
 }
 uint32_t h_metric_note_count(tally_ctx*, uint32_t m) {
@@ -491,6 +506,14 @@ tally_str h_run_fact(tally_ctx*, tally_str name) {
   return keep_str(r.in);
 }
 int32_t h_add_drilldown(tally_ctx*, const tally_drilldown* d) {
+  // What tally checks; a query that does not compile is kept as the drill-down's error.
+  if (metric_kind && d && d->struct_size >= offsetof(tally_drilldown, query) + sizeof d->query && d->query &&
+      (d->part == TALLY_DRILLDOWN_RECORDS || d->part == TALLY_DRILLDOWN_DENOMINATOR) && d->kpi.data &&
+      d->kpi.size > 0) {
+    std::lock_guard lock(call_mutex);
+    call(wire::kAddDrilldownDeferred, wire::Writer().str(d->kpi).str(d->row).i32(d->part).u64(d->query->id));
+    return TALLY_OK;
+  }
   wire::Writer w;
   const uint32_t size = d ? d->struct_size : 0;
   w.u32(size);
@@ -583,6 +606,7 @@ int main(int argc, char** argv) {
   const uint32_t manifest_version = in.u32();
   const uint32_t host_version = in.u32();
   const int32_t kind = in.i32();
+  metric_kind = kind == TALLY_KIND_METRIC;
   const std::string kind_name = in.str();
   const std::string where = in.str();
   const bool deepbind = in.u8() != 0;

@@ -63,6 +63,7 @@ bool Snapshot::read(wire::Reader& in, std::deque<std::string>& texts) {
     std::string name = in.str();
     targets[std::move(name)] = in.f64();
   }
+  for (uint32_t n = in.u32(); in.ok() && n > 0; --n) datasets.insert(in.str());
   has_run = in.u8() != 0;
   if (!has_run) return in.ok();
   const uint32_t count = in.u32();

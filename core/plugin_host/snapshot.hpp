@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ struct Snapshot {
   std::optional<tally_period> periods[2];  // current, compare
   std::map<std::string, Param, std::less<>> params;
   std::map<std::string, double, std::less<>> targets;
+  std::set<std::string, std::less<>> datasets;  // query_new succeeds for these
   bool has_run = false;
   std::vector<Metric> metrics;
   std::vector<tally_str> warnings;

@@ -13,8 +13,9 @@
 // answers from itself. Every other host call is one message (the Op of the
 // entry); the calls that return something wait for a Reply. Log and
 // SetError return nothing and are sent at once; QueryFree, RowsFree and
-// QueryUsePeriod return nothing that can fail and change nothing anyone sees
-// if the plugin dies, so the child queues them and sends them in one write
+// QueryUsePeriod return nothing that can fail, and the *Deferred calls are
+// ones the child knows will succeed; none changes anything anyone sees if the
+// plugin dies, so the child queues them and sends them in one write
 // with the next call that waits, or with Done. tally reads whole batches with
 // one recv (FrameReader).
 #pragma once
@@ -93,8 +94,17 @@ enum Op : uint32_t {
   kRunFact,
   kAddDrilldown,
   kRowsBadColumn,  // rows_get past the row: sets tally's last error
+  // Calls the child answered itself, their success known from their
+  // arguments (and the snapshot's dataset names): no reply; tally fails the
+  // invocation should one fail after all.
+  kQueryNewDeferred,  // with the child's id for the query (kChildIds | n)
+  kAddNoteDeferred,
+  kAddDrilldownDeferred,
   kLastOp
 };
+
+// Ids the child gives its own queries (kQueryNewDeferred); tally's ids stay below.
+constexpr uint64_t kChildIds = uint64_t{1} << 62;
 
 // Rows sent per message when a query's rows are read.
 constexpr uint32_t kRowsPerChunk = 2048;

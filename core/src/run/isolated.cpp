@@ -335,6 +335,9 @@ int32_t ProcessPool::invoke(const std::string& plugin, const std::string& role,
         wire::Reader in(payload);
         rc = in.i32();
         if (!in.ok()) throw failed(wire::Received::Malformed);
+        if (!server.deferred_error().empty())
+          throw plugins::PluginError(who + ": tally refused a call its process had taken as done (" +
+                                     server.deferred_error() + ")");
         break;
       }
       wire::Writer reply;

@@ -19,6 +19,10 @@ CallServer::~CallServer() {
   for (auto& [id, q] : queries_) H().query_free(q);
 }
 
+void CallServer::deferred(const char* call) {
+  if (deferred_error_.empty()) deferred_error_ = std::string(call) + ": " + ctx_.last_error;
+}
+
 tally_query* CallServer::query(uint64_t id) const {
   auto it = queries_.find(id);
   return it == queries_.end() ? nullptr : it->second;
@@ -368,6 +372,37 @@ bool CallServer::serve(uint32_t op, const std::string& payload, wire::Writer& ou
       }
       if (!in.ok() || !H().add_drilldown) return false;
       out.i32(H().add_drilldown(ctx, &d));
+      break;
+    }
+    case wire::kQueryNewDeferred: {
+      const uint64_t id = in.u64();
+      const std::string dataset = in.str();
+      has_reply = false;
+      if (!in.ok() || id < wire::kChildIds || queries_.count(id)) return false;
+      if (tally_query* q = H().query_new(ctx, str(dataset)))
+        queries_[id] = q;
+      else
+        deferred("query_new");
+      break;
+    }
+    case wire::kAddNoteDeferred: {
+      const std::string note = in.str();
+      has_reply = false;
+      if (!in.ok() || !H().add_note) return false;
+      if (H().add_note(ctx, str(note)) != TALLY_OK) deferred("add_note");
+      break;
+    }
+    case wire::kAddDrilldownDeferred: {
+      tally_drilldown d{};
+      d.struct_size = sizeof d;
+      std::string kpi = in.str(), row = in.str();
+      d.kpi = str(kpi);
+      d.row = str(row);
+      d.part = in.i32();
+      d.query = query(in.u64());
+      has_reply = false;
+      if (!in.ok() || !H().add_drilldown) return false;
+      if (H().add_drilldown(ctx, &d) != TALLY_OK) deferred("add_drilldown");
       break;
     }
     default: return false;

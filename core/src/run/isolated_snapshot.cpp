@@ -3,6 +3,7 @@
 #include <set>
 
 #include "plugins/registry.hpp"
+#include "query/query.hpp"
 #include "run/isolated_calls.hpp"
 
 namespace tally::run {
@@ -53,6 +54,9 @@ void CallServer::snapshot(wire::Writer& out) {
   out.u32(ctx->config_targets ? static_cast<uint32_t>(ctx->config_targets->size()) : 0);
   if (ctx->config_targets)
     for (const auto& [name, value] : *ctx->config_targets) out.str(name).f64(value);
+  const auto& datasets = query::datasets();  // query_new succeeds for these
+  out.u32(static_cast<uint32_t>(datasets.size()));
+  for (const auto& d : datasets) out.str(d.name);
   out.u8(ctx->run ? 1 : 0);
   if (ctx->run) snapshot_run(out);
   ctx->last_error = last_error;
