@@ -114,6 +114,8 @@ TEST(Isolation, ASegfaultKillsOnlyItsOwnProcess) {
   if (kSanitized) return;
   EXPECT_EQ(error_of(r), "plugin 'segfault_metric' (metric 'bad') was killed by signal 11 (SIGSEGV)");
   EXPECT_TRUE(contains(r.result.err, "was killed by signal 11 (SIGSEGV)")) << r.result.err;
+  // Sent at once, not batched with later calls: the crash does not swallow it.
+  EXPECT_TRUE(contains(r.result.err, "[bad] about to dereference a null pointer")) << r.result.err;
 }
 
 TEST(Isolation, AnAbortKillsOnlyItsOwnProcess) {

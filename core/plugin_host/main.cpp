@@ -23,8 +23,10 @@
 #include <string>
 #include <vector>
 
+#include "channel.hpp"
 #include "plugins/entry_checks.hpp"
 #include "plugins/wire.hpp"
+#include "snapshot.hpp"
 
 using namespace tally;
 
@@ -47,8 +49,12 @@ struct tally_rows {
 
 namespace {
 
-constexpr int kSocket = 3;
 constexpr int kLibrary = 4;
+using plugin_host::call;
+using plugin_host::flush_outbox;
+using plugin_host::kSocket;
+using plugin_host::lost;
+using plugin_host::reader;
 
 tally_ctx the_ctx;
 std::mutex call_mutex;  // a plugin's own threads may call the host too
@@ -56,18 +62,8 @@ std::mutex call_mutex;  // a plugin's own threads may call the host too
 std::deque<std::string> arena;
 std::mutex arena_mutex;
 
-[[noreturn]] void lost() {
-  _exit(70);  // tally is gone or spoke nonsense: nothing to report to
-}
-
-// Sends a call and, when `reply` is given, waits for its reply.
-void call(uint32_t op, const wire::Writer& w, std::string* reply = nullptr) {
-  if (!wire::send_frame(kSocket, op, w.data())) lost();
-  if (!reply) return;
-  uint32_t got = 0;
-  auto r = wire::recv_frame(kSocket, got, *reply, std::chrono::steady_clock::time_point::max());
-  if (r != wire::Received::Frame || got != wire::kReply) lost();
-}
+plugin_host::Snapshot snapshot;  // of the current invocation, its strings in `arena`
+bool metric_kind = false;        // a metric plugin (queries, results), not a report
 
 struct Reply {
   std::string data;
@@ -106,6 +102,7 @@ int32_t status_of(uint32_t op, const wire::Writer& w) {
 void h_log(tally_ctx*, int32_t level, tally_str message) {
   std::lock_guard lock(call_mutex);
   call(wire::kLog, wire::Writer().i32(level).str(message));
+  flush_outbox();  // at once: seen even if the plugin dies next
 }
 tally_str h_last_error(tally_ctx*) {
   Reply r(wire::kLastError, wire::Writer());
@@ -114,29 +111,48 @@ tally_str h_last_error(tally_ctx*) {
 void h_set_error(tally_ctx*, tally_str message) {
   std::lock_guard lock(call_mutex);
   call(wire::kSetError, wire::Writer().str(message));
+  flush_outbox();
 }
 int32_t h_param_get(tally_ctx*, tally_str name, tally_value* out) {
+  if (auto* p = snapshot.param(name); p && p->value) {
+    if (out) *out = *p->value;
+    return TALLY_OK;
+  }
   Reply r(wire::kParamGet, wire::Writer().str(name));
   const int32_t rc = r.in.i32();
   if (rc == TALLY_OK && out) *out = keep_value(r.in);
   return rc;
 }
 int32_t h_param_list_size(tally_ctx*, tally_str name, uint64_t* out) {
+  if (auto* p = snapshot.param(name); p && p->items) {
+    if (out) *out = p->items->size();
+    return TALLY_OK;
+  }
   Reply r(wire::kParamListSize, wire::Writer().str(name));
   const int32_t rc = r.in.i32();
   if (rc == TALLY_OK && out) *out = r.in.u64();
   return rc;
 }
 int32_t h_param_list_item(tally_ctx*, tally_str name, uint64_t index, tally_value* out) {
+  if (auto* p = snapshot.param(name); p && p->items && index < p->items->size()) {
+    if (out) *out = (*p->items)[index];
+    return TALLY_OK;
+  }
   Reply r(wire::kParamListItem, wire::Writer().str(name).u64(index));
   const int32_t rc = r.in.i32();
   if (rc == TALLY_OK && out) *out = keep_value(r.in);
   return rc;
 }
 int32_t h_has_compare(tally_ctx*) {
-  return status_of(wire::kHasCompare, wire::Writer());
+  return snapshot.has_compare;
 }
 int32_t h_period(tally_ctx*, int32_t which, tally_period* out) {
+  const auto& known = snapshot.periods[which == TALLY_PERIOD_COMPARE ? 1 : 0];
+  if (known && out && out->struct_size >= sizeof(tally_period)) {
+    out->from = known->from;
+    out->to = known->to;
+    return TALLY_OK;
+  }
   Reply r(wire::kPeriod, wire::Writer().i32(which).u32(out ? out->struct_size : 0));
   const int32_t rc = r.in.i32();
   if (rc == TALLY_OK) {
@@ -146,16 +162,24 @@ int32_t h_period(tally_ctx*, int32_t which, tally_period* out) {
   return rc;
 }
 int32_t h_fiscal_year_start(tally_ctx*) {
-  return status_of(wire::kFiscalYearStart, wire::Writer());
+  return snapshot.fiscal_year_start;
 }
 tally_str h_currency(tally_ctx*) {
-  Reply r(wire::kCurrency, wire::Writer());
-  return keep_str(r.in);
+  return snapshot.currency;
 }
 
 // ---- metrics: data ----
 
 tally_query* h_query_new(tally_ctx*, tally_str dataset) {
+  // A metric's query of a known dataset cannot fail: the child names it and goes on.
+  const std::string_view name(dataset.data ? dataset.data : "", dataset.data ? dataset.size : 0);
+  if (metric_kind && snapshot.datasets.count(name)) {
+    std::lock_guard lock(call_mutex);
+    static uint64_t next = 0;
+    const uint64_t id = wire::kChildIds | ++next;
+    call(wire::kQueryNewDeferred, wire::Writer().u64(id).str(dataset));
+    return new tally_query{id};
+  }
   Reply r(wire::kQueryNew, wire::Writer().str(dataset));
   const uint64_t id = r.in.u64();
   return id ? new tally_query{id} : nullptr;
@@ -181,8 +205,12 @@ int32_t h_query_bind(tally_query* q, tally_str name, const tally_value* value) {
   tally_value null{};
   return status_of(wire::kQueryBind, wire::Writer().u64(q->id).str(name).value(value ? *value : null));
 }
+// Cannot fail for a query tally gave: no reply awaited.
 int32_t h_query_use_period(tally_query* q, int32_t which) {
-  return q ? status_of(wire::kQueryUsePeriod, wire::Writer().u64(q->id).i32(which)) : TALLY_FAILED;
+  if (!q) return TALLY_FAILED;
+  std::lock_guard lock(call_mutex);
+  call(wire::kQueryUsePeriod, wire::Writer().u64(q->id).i32(which));
+  return TALLY_OK;
 }
 
 // Takes a chunk of rows: count, then the values, then the status after them.
@@ -312,24 +340,27 @@ int32_t h_table_add_row(tally_table* t, const tally_value* cells, uint32_t count
   return status_of(wire::kTableAddRow, w);
 }
 int32_t h_config_target(tally_ctx*, tally_str kpi_name, double* out) {
-  Reply r(wire::kConfigTarget, wire::Writer().str(kpi_name));
-  const int32_t found = r.in.i32();
-  const double value = r.in.f64();
-  if (found == 1 && out) *out = value;
-  return found;
+  auto it = snapshot.targets.find(std::string_view(kpi_name.data ? kpi_name.data : "", kpi_name.size));
+  if (it == snapshot.targets.end()) return 0;
+  if (out) *out = it->second;
+  return 1;
 }
 
 // ---- reports ----
 
 tally_str h_run_title(tally_ctx*) {
-  Reply r(wire::kRunTitle, wire::Writer());
-  return keep_str(r.in);
+  return snapshot.run_title;
 }
 uint32_t h_metric_count(tally_ctx*) {
-  Reply r(wire::kMetricCount, wire::Writer());
-  return r.in.u32();
+  return static_cast<uint32_t>(snapshot.metrics.size());
 }
 int32_t h_metric_info(tally_ctx*, uint32_t m, tally_metric_info* out) {
+  if (auto* metric = snapshot.metric(m); metric && out && out->struct_size >= sizeof(tally_metric_info)) {
+    const uint32_t size = out->struct_size;
+    *out = metric->info;
+    out->struct_size = size;
+    return TALLY_OK;
+  }
   Reply r(wire::kMetricInfo, wire::Writer().u32(m).u32(out ? out->struct_size : 0));
   const int32_t rc = r.in.i32();
   if (rc != TALLY_OK) return rc;
@@ -344,6 +375,19 @@ int32_t h_metric_info(tally_ctx*, uint32_t m, tally_metric_info* out) {
 }
 int32_t h_metric_kpi(tally_ctx*, uint32_t m, uint32_t k, tally_kpi* out) {
   const uint32_t size = out ? out->struct_size : 0;
+  if (auto* metric = snapshot.metric(m);
+      metric && k < metric->kpis.size() && out && size >= offsetof(tally_kpi, higher_is_better)) {
+    const tally_kpi& kpi = metric->kpis[k];
+    std::memcpy(static_cast<void*>(out), &kpi, offsetof(tally_kpi, higher_is_better));
+    out->struct_size = size;
+    if (size >= offsetof(tally_kpi, compare_status)) out->higher_is_better = kpi.higher_is_better;
+    if (size >= sizeof(tally_kpi)) {
+      out->compare_status = kpi.compare_status;
+      out->note = kpi.note;
+      out->target_source = kpi.target_source;
+    }
+    return TALLY_OK;
+  }
   Reply r(wire::kMetricKpi, wire::Writer().u32(m).u32(k).u32(size));
   const int32_t rc = r.in.i32();
   if (rc != TALLY_OK) return rc;
@@ -368,6 +412,12 @@ int32_t h_metric_kpi(tally_ctx*, uint32_t m, uint32_t k, tally_kpi* out) {
   return rc;
 }
 int32_t h_metric_table(tally_ctx*, uint32_t m, uint32_t t, tally_table_info* out) {
+  if (auto* table = snapshot.table(m, t); table && out && out->struct_size >= sizeof(tally_table_info)) {
+    const uint32_t size = out->struct_size;
+    *out = table->info;
+    out->struct_size = size;
+    return TALLY_OK;
+  }
   Reply r(wire::kMetricTable, wire::Writer().u32(m).u32(t).u32(out ? out->struct_size : 0));
   const int32_t rc = r.in.i32();
   if (rc != TALLY_OK) return rc;
@@ -381,6 +431,12 @@ int32_t h_metric_table(tally_ctx*, uint32_t m, uint32_t t, tally_table_info* out
   return rc;
 }
 int32_t h_table_column(tally_ctx*, uint32_t m, uint32_t t, uint32_t c, tally_column_info* out) {
+  if (auto* table = snapshot.table(m, t);
+      table && c < table->columns.size() && out && out->struct_size >= sizeof(tally_column_info)) {
+    out->name = table->columns[c].name;
+    out->unit = table->columns[c].unit;
+    return TALLY_OK;
+  }
   Reply r(wire::kTableColumn, wire::Writer().u32(m).u32(t).u32(c).u32(out ? out->struct_size : 0));
   const int32_t rc = r.in.i32();
   if (rc != TALLY_OK) return rc;
@@ -389,6 +445,11 @@ int32_t h_table_column(tally_ctx*, uint32_t m, uint32_t t, uint32_t c, tally_col
   return rc;
 }
 int32_t h_table_cell(tally_ctx*, uint32_t m, uint32_t t, uint64_t row, uint32_t c, tally_value* out) {
+  if (auto* table = snapshot.table(m, t);
+      table && row < table->info.row_count && c < table->columns.size() && out) {
+    *out = table->cells[row * table->columns.size() + c];
+    return TALLY_OK;
+  }
   Reply r(wire::kTableCell, wire::Writer().u32(m).u32(t).u64(row).u32(c).u8(out != nullptr));
   const int32_t rc = r.in.i32();
   if (rc == TALLY_OK) *out = keep_value(r.in);
@@ -398,43 +459,61 @@ int32_t h_write_output(tally_ctx*, tally_str text) {
   return status_of(wire::kWriteOutput, wire::Writer().str(text));
 }
 int32_t h_output_is_tty(tally_ctx*) {
-  return status_of(wire::kOutputIsTty, wire::Writer());
+  return snapshot.output_is_tty;
 }
 
 // ---- 1.1 and 1.2 ----
 
 int32_t h_add_note(tally_ctx*, tally_str text) {
+  if (metric_kind && text.data && text.size > 0) {  // what tally checks: it cannot fail
+    std::lock_guard lock(call_mutex);
+    call(wire::kAddNoteDeferred, wire::Writer().str(text));
+    return TALLY_OK;
+  }
   return status_of(wire::kAddNote, wire::Writer().str(text));
 }
 uint32_t h_metric_note_count(tally_ctx*, uint32_t m) {
+  if (auto* metric = snapshot.metric(m)) return static_cast<uint32_t>(metric->notes.size());
   Reply r(wire::kMetricNoteCount, wire::Writer().u32(m));
   return r.in.u32();
 }
 tally_str h_metric_note(tally_ctx*, uint32_t m, uint32_t n) {
+  if (auto* metric = snapshot.metric(m); metric && n < metric->notes.size()) return metric->notes[n];
   Reply r(wire::kMetricNote, wire::Writer().u32(m).u32(n));
   return keep_str(r.in);
 }
 uint32_t h_run_warning_count(tally_ctx*) {
-  Reply r(wire::kRunWarningCount, wire::Writer());
-  return r.in.u32();
+  return static_cast<uint32_t>(snapshot.warnings.size());
 }
 tally_str h_run_warning(tally_ctx*, uint32_t w) {
+  if (w < snapshot.warnings.size()) return snapshot.warnings[w];
   Reply r(wire::kRunWarning, wire::Writer().u32(w));
   return keep_str(r.in);
 }
 uint32_t h_run_fact_count(tally_ctx*) {
-  Reply r(wire::kRunFactCount, wire::Writer());
-  return r.in.u32();
+  return static_cast<uint32_t>(snapshot.facts.size());
 }
 tally_str h_run_fact_name(tally_ctx*, uint32_t f) {
+  if (f < snapshot.facts.size()) return snapshot.facts[f].first;
   Reply r(wire::kRunFactName, wire::Writer().u32(f));
   return keep_str(r.in);
 }
 tally_str h_run_fact(tally_ctx*, tally_str name) {
+  const std::string_view wanted(name.data ? name.data : "", name.data ? name.size : 0);
+  for (const auto& [key, value] : snapshot.facts)
+    if (std::string_view(key.data, key.size) == wanted) return value;
   Reply r(wire::kRunFact, wire::Writer().str(name));
   return keep_str(r.in);
 }
 int32_t h_add_drilldown(tally_ctx*, const tally_drilldown* d) {
+  // What tally checks; a query that does not compile is kept as the drill-down's error.
+  if (metric_kind && d && d->struct_size >= offsetof(tally_drilldown, query) + sizeof d->query && d->query &&
+      (d->part == TALLY_DRILLDOWN_RECORDS || d->part == TALLY_DRILLDOWN_DENOMINATOR) && d->kpi.data &&
+      d->kpi.size > 0) {
+    std::lock_guard lock(call_mutex);
+    call(wire::kAddDrilldownDeferred, wire::Writer().str(d->kpi).str(d->row).i32(d->part).u64(d->query->id));
+    return TALLY_OK;
+  }
   wire::Writer w;
   const uint32_t size = d ? d->struct_size : 0;
   w.u32(size);
@@ -500,6 +579,7 @@ const tally_host_api kTable = {
 // Memory the plugin asked for beyond its limit: tally is told before the
 // process ends, so the run says "ran out of its memory limit".
 void out_of_memory() {
+  plugin_host::send_outbox();
   static const uint32_t frame[2] = {4, wire::kOutOfMemory};
   [[maybe_unused]] auto n = ::send(kSocket, frame, sizeof frame, MSG_NOSIGNAL);
   _exit(71);
@@ -520,12 +600,13 @@ int main(int argc, char** argv) {
   uint32_t op = 0;
   std::string payload;
   const auto forever = std::chrono::steady_clock::time_point::max();
-  if (wire::recv_frame(kSocket, op, payload, forever) != wire::Received::Frame || op != wire::kLoad) lost();
+  if (reader.next(op, payload, forever) != wire::Received::Frame || op != wire::kLoad) lost();
   wire::Reader in(payload);
   const std::string name = in.str();
   const uint32_t manifest_version = in.u32();
   const uint32_t host_version = in.u32();
   const int32_t kind = in.i32();
+  metric_kind = kind == TALLY_KIND_METRIC;
   const std::string kind_name = in.str();
   const std::string where = in.str();
   const bool deepbind = in.u8() != 0;
@@ -533,7 +614,7 @@ int main(int argc, char** argv) {
   if (!in.ok()) lost();
 
   auto refuse = [&](const std::string& message) {
-    send_or_die(wire::kLoaded, wire::Writer().u8(0).str(message));
+    send_or_die(wire::kLoaded, wire::Writer().u8(0).str(message).i64(0));
     return 0;
   };
   if (memory > 0) {
@@ -572,18 +653,23 @@ int main(int argc, char** argv) {
   if (const int32_t rc = init(&table, &info); rc != TALLY_OK)
     return refuse("plugin '" + name + "': initialisation failed (code " + std::to_string(rc) + ")");
   if (auto why = plugins::plugin_info_refusal(name, info, kind, kind_name); !why.empty()) return refuse(why);
-  send_or_die(wire::kLoaded, wire::Writer().u8(1).str(""));
+  // When it was ready, on the steady clock tally reads too (for `tally -v`).
+  const int64_t ready = std::chrono::steady_clock::now().time_since_epoch().count();
+  send_or_die(wire::kLoaded, wire::Writer().u8(1).str("").i64(ready));
 
   for (;;) {
-    const auto got = wire::recv_frame(kSocket, op, payload, forever);
+    const auto got = reader.next(op, payload, forever);
     if (got == wire::Received::Closed) return 0;  // tally is done with this plugin
     if (got != wire::Received::Frame || op != wire::kRun) lost();
     {
       std::lock_guard lock(arena_mutex);
       arena.clear();
+      wire::Reader run(payload);
+      if (!snapshot.read(run, arena)) lost();
     }
     const int32_t rc = kind == TALLY_KIND_METRIC ? info.metric->run(&the_ctx) : info.report->render(&the_ctx);
     std::lock_guard lock(call_mutex);
-    send_or_die(wire::kDone, wire::Writer().i32(rc));
+    call(wire::kDone, wire::Writer().i32(rc));
+    flush_outbox();
   }
 }

@@ -23,6 +23,7 @@
 #include "import/field_reference.hpp"
 #include "import/importer.hpp"
 #include "plugins/registry.hpp"
+#include "run/isolated.hpp"
 #include "run/runner.hpp"
 #include "store/backend.hpp"
 #include "store/engine_error.hpp"
@@ -165,6 +166,10 @@ int run(const RunArgs& args) {
     std::cerr << args.config << ": no data source: set `data:` in the config or pass --data\n";
     return kInvalid;
   }
+  // Isolated plugins' processes start now, beside opening the data and the
+  // in-process metrics; they end as soon as their last use is done.
+  run::ProcessPool pool(*registry);
+  run::prestart_isolated(*cfg, *registry, pool);
   std::unique_ptr<store::Backend> backend;
   try {
     backend = store::open_backend(source, {static_cast<int>(args.busy_timeout * 1000),
@@ -178,7 +183,7 @@ int run(const RunArgs& args) {
   }
   spdlog::debug("running {} metric(s) on {} for {}", cfg->metrics.size(), backend->describe(),
                 describe_period(*cfg));
-  auto result = run::run_metrics(*cfg, *registry, *backend, args.jobs);
+  auto result = run::run_metrics(*cfg, *registry, *backend, args.jobs, &pool);
   for (const auto& o : registry->overrides()) {
     std::string notice = "plugin '" + o.name + "' from " + o.manifest_path +
                          " replaces the installed one at " + o.replaced_path +
@@ -190,7 +195,7 @@ int run(const RunArgs& args) {
   options.output = &std::cout;
   options.output_is_tty = stdout_is_color_tty();
   options.out_dir = args.out_dir;
-  auto outcomes = run::render_reports(*cfg, result, *registry, options);
+  auto outcomes = run::render_reports(*cfg, result, *registry, options, &pool);
   bool reports_ok = std::all_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.ok; });
   const bool ran_ok = result.all_ok() && reports_ok;
   if (args.deliver) return deliver_after_run(args, *cfg, result, *registry, *backend, ran_ok);

@@ -47,6 +47,9 @@ std::string plugin_host_path() {
 struct ProcessPool::Child {
   pid_t pid = -1;
   int fd = -1;
+  std::unique_ptr<wire::FrameReader> reader;  // over fd, kept across invocations
+  bool loaded = false;                        // its Loaded message was read
+  Clock::time_point started;                  // when it was spawned
   ~Child() {
     if (fd >= 0) ::close(fd);  // the child's read ends: it exits
     if (pid > 0) {
@@ -78,7 +81,7 @@ struct ProcessPool::Child {
         timed_out = true;
         return stop();
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     pid = -1;
     return status;
@@ -107,7 +110,8 @@ std::string fate(const std::string& who, int status, bool out_of_memory, bool ti
   return who + ": its process ended before the plugin returned";
 }
 
-std::unique_ptr<ProcessPool::Child> spawn(const plugins::SealedImage& image, uint64_t memory_bytes) {
+std::unique_ptr<ProcessPool::Child> spawn(const plugins::SealedImage& image, uint64_t memory_bytes,
+                                          Clock::time_point started) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     throw plugins::PluginError("plugin '" + image.manifest.name +
@@ -146,16 +150,101 @@ std::unique_ptr<ProcessPool::Child> spawn(const plugins::SealedImage& image, uin
     throw plugins::PluginError("plugin '" + image.manifest.name + "': cannot start its process " + path +
                                ": " + std::strerror(rc));
   }
+  child->reader = std::make_unique<wire::FrameReader>(child->fd);
+  child->started = started;
+  // Load at once: the child opens the plugin while tally goes on; its answer
+  // (Loaded) is read when the plugin's turn comes.
+  const auto& m = image.manifest;
+  wire::Writer load;
+  load.str(m.name)
+      .u32(static_cast<uint32_t>((m.sdk_major << 16) | (m.sdk_minor & 0xFFFF)))
+      .u32(plugins::host_sdk_version())
+      .i32(plugins::kind_code(m.kind))
+      .str(plugins::kind_name(m.kind))
+      .str(m.manifest_path)
+      .u8(image.deepbind ? 1 : 0)
+      .str(m.library_path());
+  // A child gone already is found out, with its fate, when Loaded is read.
+  wire::send_frame(child->fd, wire::kLoad, load.data());
   return child;
+}
+
+// Starts a child for `plugin`: the library checked and sealed, the process
+// spawned and told to load it.
+std::unique_ptr<ProcessPool::Child> start(plugins::Registry& registry, const std::string& plugin,
+                                          uint64_t memory_bytes) {
+  const auto started = Clock::now();
+  return spawn(registry.sealed_image(plugin), memory_bytes, started);
 }
 
 }  // namespace
 
 ProcessPool::ProcessPool(plugins::Registry& registry) : registry_(registry) {}
-ProcessPool::~ProcessPool() = default;
+
+ProcessPool::~ProcessPool() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  started_.notify_all();
+  if (starter_.joinable()) starter_.join();
+  // Every child told to end first (its socket closed), then all reaped: they
+  // exit side by side, not one after another.
+  std::vector<std::unique_ptr<Child>> all = std::move(retired_);
+  for (auto& [key, list] : idle_)
+    for (auto& child : list) all.push_back(std::move(child));
+  for (auto& child : all)
+    if (child->fd >= 0) {
+      ::close(child->fd);
+      child->fd = -1;
+    }
+  const auto deadline = Clock::now() + std::chrono::milliseconds(100);
+  for (auto& child : all) {
+    bool timed_out = false;
+    if (child->pid > 0) child->reap(deadline, timed_out);
+  }
+}
+
+void ProcessPool::prestart(const std::vector<std::pair<std::string, plugins::Isolation>>& uses) {
+  std::vector<std::pair<std::string, uint64_t>> order;  // plugin, memory limit: one child each
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [plugin, isolation] : uses) {
+      if (!isolation.process) continue;
+      const std::string key = plugin + "\n" + std::to_string(isolation.memory_bytes);
+      if (remaining_[key]++ == 0 && order.size() < kMaxPrestarted) {
+        order.emplace_back(plugin, isolation.memory_bytes);
+        starting_.insert(key);
+      }
+    }
+  }
+  if (order.empty()) return;
+  starter_ = std::thread([this, order] {
+    for (const auto& [plugin, memory] : order) {
+      const std::string key = plugin + "\n" + std::to_string(memory);
+      std::unique_ptr<Child> child;
+      try {
+        child = start(registry_, plugin, memory);
+      } catch (const std::exception& e) {
+        // Started again at the plugin's turn, which reports the same refusal there.
+        spdlog::debug("plugin '{}': not started ahead: {}", plugin, e.what());
+      }
+      std::lock_guard lock(mutex_);
+      starting_.erase(key);
+      if (child) idle_[key].push_back(std::move(child));
+      started_.notify_all();
+    }
+    // The children die with the thread that started them (PR_SET_PDEATHSIG
+    // watches the thread): it lives as long as the pool.
+    std::unique_lock lock(mutex_);
+    started_.wait(lock, [&] { return closing_; });
+  });
+}
 
 std::unique_ptr<ProcessPool::Child> ProcessPool::take(const std::string& key) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  started_.wait(lock, [&] { return starting_.count(key) == 0; });
+  if (auto it = remaining_.find(key); it != remaining_.end() && it->second > 0) --it->second;
   auto& list = idle_[key];
   if (list.empty()) return nullptr;
   auto child = std::move(list.back());
@@ -165,6 +254,14 @@ std::unique_ptr<ProcessPool::Child> ProcessPool::take(const std::string& key) {
 
 void ProcessPool::give_back(const std::string& key, std::unique_ptr<Child> child) {
   std::lock_guard lock(mutex_);
+  auto it = remaining_.find(key);
+  if (it != remaining_.end() && it->second == 0) {
+    // No use of it is left in the run: told to end now, reaped with the others.
+    ::close(child->fd);
+    child->fd = -1;
+    retired_.push_back(std::move(child));
+    return;
+  }
   idle_[key].push_back(std::move(child));
 }
 
@@ -193,48 +290,44 @@ int32_t ProcessPool::invoke(const std::string& plugin, const std::string& role,
   };
   // The next message, noting a child that reports running out of memory.
   auto receive = [&]() {
-    auto got = wire::recv_frame(child->fd, op, payload, deadline);
+    auto got = child->reader->next(op, payload, deadline);
     if (got == wire::Received::Frame && op == wire::kOutOfMemory) {
       out_of_memory = true;
-      got = wire::recv_frame(child->fd, op, payload, deadline);
+      got = child->reader->next(op, payload, deadline);
       if (got == wire::Received::Frame) got = wire::Received::Closed;
     }
     return got;
   };
 
-  if (!child) {
-    const auto started = Clock::now();
-    const plugins::SealedImage image = registry_.sealed_image(plugin);
-    child = spawn(image, isolation.memory_bytes);
-    const auto& m = image.manifest;
-    wire::Writer load;
-    load.str(plugin)
-        .u32(static_cast<uint32_t>((m.sdk_major << 16) | (m.sdk_minor & 0xFFFF)))
-        .u32(plugins::host_sdk_version())
-        .i32(plugins::kind_code(m.kind))
-        .str(plugins::kind_name(m.kind))
-        .str(m.manifest_path)
-        .u8(image.deepbind ? 1 : 0)
-        .str(m.library_path());
-    if (!wire::send_frame(child->fd, wire::kLoad, load.data())) throw failed(wire::Received::Closed);
+  if (!child) child = start(registry_, plugin, isolation.memory_bytes);
+  if (!child->loaded) {
+    const auto waiting = Clock::now();
     auto got = receive();
     if (got != wire::Received::Frame) throw failed(got);
     wire::Reader in(payload);
     const bool loaded = op == wire::kLoaded && in.u8() == 1;
     const std::string refusal = in.str();
+    const int64_t loaded_at = in.i64();  // the child's steady clock, the same as ours
     if (op != wire::kLoaded || !in.ok()) throw failed(wire::Received::Malformed);
     if (!loaded) {
       child->stop();
       throw plugins::PluginError(refusal);
     }
-    spdlog::debug("{}: started in process {} ({:.1f} ms to start and load)", who, child->pid,
-                  std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+    child->loaded = true;
+    const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    spdlog::debug("{}: started in process {} ({:.1f} ms to start and load; waited {:.1f} ms for it)", who,
+                  child->pid, ms(Clock::duration(loaded_at) - child->started.time_since_epoch()),
+                  ms(Clock::now() - waiting));
   }
 
-  if (!wire::send_frame(child->fd, wire::kRun, {})) throw failed(wire::Received::Closed);
   int32_t rc = TALLY_FAILED;
   {
     CallServer server(ctx);
+    // Run carries what the plugin would otherwise ask call by call (params,
+    // periods, a report's whole run): the child answers those itself.
+    wire::Writer snapshot;
+    server.snapshot(snapshot);
+    if (!wire::send_frame(child->fd, wire::kRun, snapshot.data())) throw failed(wire::Received::Closed);
     for (;;) {
       auto got = receive();
       if (got != wire::Received::Frame) throw failed(got);
@@ -242,6 +335,9 @@ int32_t ProcessPool::invoke(const std::string& plugin, const std::string& role,
         wire::Reader in(payload);
         rc = in.i32();
         if (!in.ok()) throw failed(wire::Received::Malformed);
+        if (!server.deferred_error().empty())
+          throw plugins::PluginError(who + ": tally refused a call its process had taken as done (" +
+                                     server.deferred_error() + ")");
         break;
       }
       wire::Writer reply;

@@ -19,6 +19,10 @@ CallServer::~CallServer() {
   for (auto& [id, q] : queries_) H().query_free(q);
 }
 
+void CallServer::deferred(const char* call) {
+  if (deferred_error_.empty()) deferred_error_ = std::string(call) + ": " + ctx_.last_error;
+}
+
 tally_query* CallServer::query(uint64_t id) const {
   auto it = queries_.find(id);
   return it == queries_.end() ? nullptr : it->second;
@@ -145,9 +149,10 @@ bool CallServer::serve(uint32_t op, const std::string& payload, wire::Writer& ou
       out.i32(H().query_bind(q, str(name), &v));
       break;
     }
-    case wire::kQueryUsePeriod: {
+    case wire::kQueryUsePeriod: {  // cannot fail for a query it was given: no reply
       tally_query* q = query(in.u64());
-      out.i32(H().query_use_period(q, in.i32()));
+      has_reply = false;
+      H().query_use_period(q, in.i32());
       break;
     }
     case wire::kQueryRun: {
@@ -293,20 +298,7 @@ bool CallServer::serve(uint32_t op, const std::string& payload, wire::Writer& ou
       kpi.struct_size = in.u32();
       const int32_t rc = H().metric_kpi(ctx, m, k, &kpi);
       out.i32(rc);
-      if (rc == TALLY_OK)
-        out.str(kpi.name)
-            .str(kpi.label)
-            .i32(kpi.unit)
-            .i32(kpi.has_value)
-            .f64(kpi.value)
-            .i32(kpi.has_previous)
-            .f64(kpi.previous)
-            .i32(kpi.has_target)
-            .f64(kpi.target)
-            .i32(kpi.higher_is_better)
-            .i32(kpi.compare_status)
-            .str(kpi.note)
-            .str(kpi.target_source);
+      if (rc == TALLY_OK) write_kpi(kpi, out);
       break;
     }
     case wire::kMetricTable: {
@@ -315,14 +307,7 @@ bool CallServer::serve(uint32_t op, const std::string& payload, wire::Writer& ou
       info.struct_size = in.u32();
       const int32_t rc = H().metric_table(ctx, m, t, &info);
       out.i32(rc);
-      if (rc == TALLY_OK)
-        out.str(info.name)
-            .str(info.title)
-            .i32(info.chart)
-            .str(info.chart_x)
-            .str(info.chart_ys)
-            .u32(info.column_count)
-            .u64(info.row_count);
+      if (rc == TALLY_OK) write_table_info(info, out);
       break;
     }
     case wire::kTableColumn: {
@@ -387,6 +372,37 @@ bool CallServer::serve(uint32_t op, const std::string& payload, wire::Writer& ou
       }
       if (!in.ok() || !H().add_drilldown) return false;
       out.i32(H().add_drilldown(ctx, &d));
+      break;
+    }
+    case wire::kQueryNewDeferred: {
+      const uint64_t id = in.u64();
+      const std::string dataset = in.str();
+      has_reply = false;
+      if (!in.ok() || id < wire::kChildIds || queries_.count(id)) return false;
+      if (tally_query* q = H().query_new(ctx, str(dataset)))
+        queries_[id] = q;
+      else
+        deferred("query_new");
+      break;
+    }
+    case wire::kAddNoteDeferred: {
+      const std::string note = in.str();
+      has_reply = false;
+      if (!in.ok() || !H().add_note) return false;
+      if (H().add_note(ctx, str(note)) != TALLY_OK) deferred("add_note");
+      break;
+    }
+    case wire::kAddDrilldownDeferred: {
+      tally_drilldown d{};
+      d.struct_size = sizeof d;
+      std::string kpi = in.str(), row = in.str();
+      d.kpi = str(kpi);
+      d.row = str(row);
+      d.part = in.i32();
+      d.query = query(in.u64());
+      has_reply = false;
+      if (!in.ok() || !H().add_drilldown) return false;
+      if (H().add_drilldown(ctx, &d) != TALLY_OK) deferred("add_drilldown");
       break;
     }
     default: return false;

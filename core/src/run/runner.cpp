@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -133,9 +134,13 @@ struct Opened {
   const plugins::Manifest* manifest = nullptr;
 };
 
+plugins::Isolation isolation_of(const config::PluginUse& use, const plugins::Registry& registry) {
+  return plugins::Isolation::from(use.isolation.over(registry.isolation_default(use.use)));
+}
+
 Opened open_plugin(const config::PluginUse& use, plugins::Registry& registry) {
   Opened out;
-  out.isolation = plugins::Isolation::from(use.isolation.over(registry.isolation_default(use.use)));
+  out.isolation = isolation_of(use, registry);
   if (out.isolation.process) {
     out.manifest = registry.find(use.use);
     if (!out.manifest) registry.load(use.use);  // throws: unknown plugin, with the installed ones named
@@ -212,8 +217,16 @@ MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, co
 
 }  // namespace
 
+void prestart_isolated(const config::Config& config, plugins::Registry& registry, ProcessPool& pool) {
+  std::vector<std::pair<std::string, plugins::Isolation>> uses;
+  for (const auto* list : {&config.metrics, &config.reports})
+    for (const auto& use : *list)
+      if (registry.find(use.use)) uses.emplace_back(use.use, isolation_of(use, registry));
+  pool.prestart(uses);
+}
+
 RunResult run_metrics(const config::Config& config, plugins::Registry& registry, store::Backend& backend,
-                      unsigned jobs) {
+                      unsigned jobs, ProcessPool* shared_pool) {
   RunResult result;
   result.title = config.title;
   result.period_from = config.period.from.iso();
@@ -232,7 +245,8 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
   SharedChecks shared(scope);
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min<unsigned>(jobs, static_cast<unsigned>(config.metrics.size()));
-  ProcessPool pool(registry);
+  std::optional<ProcessPool> own_pool;
+  ProcessPool& pool = shared_pool ? *shared_pool : own_pool.emplace(registry);
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < config.metrics.size(); i = next++)
@@ -282,10 +296,12 @@ std::string expand_output_path(const std::string& pattern, const RunResult& resu
 }
 
 std::vector<ReportOutcome> render_reports(const config::Config& config, const RunResult& result,
-                                          plugins::Registry& registry, const RenderOptions& options) {
+                                          plugins::Registry& registry, const RenderOptions& options,
+                                          ProcessPool* shared_pool) {
   std::vector<ReportOutcome> outcomes;
   const query::Scope scope = scope_of(config);
-  ProcessPool pool(registry);
+  std::optional<ProcessPool> own_pool;
+  ProcessPool& pool = shared_pool ? *shared_pool : own_pool.emplace(registry);
   for (const auto& use : config.reports) {
     ReportOutcome outcome;
     outcome.name = use.name;
