@@ -403,13 +403,13 @@ TEST_F(Explain, WeightedProjectedAndPerUnitKpisListTheRecordsThatMakeThem) {
   EXPECT_NEAR(values(v.records)[4], per_deal, 1e-9);
   EXPECT_NEAR(*v.kpi.value, 2 * per_deal, 1e-9);
 
-  // Activities per rep per working day: 2 activities in Q1 over Ann and Bob (who logged them)
-  // x 64 working days.
+  // Activities per rep per working day: 2 activities in Q1 over the roster (Ann, Bob, Cid) x 64
+  // working days.
   auto a = explained("activity", "activities_per_rep_per_day");
   ASSERT_TRUE(a.denominator.has_value());
   EXPECT_EQ(a.records.rows.size(), 2u);
-  EXPECT_EQ(values(*a.denominator), (Values{{1, 64.0}, {2, 64.0}}));
-  EXPECT_NEAR(*a.kpi.value, 2.0 / (2 * 64), 1e-12);
+  EXPECT_EQ(values(*a.denominator), (Values{{1, 64.0}, {2, 64.0}, {3, 64.0}}));
+  EXPECT_NEAR(*a.kpi.value, 2.0 / (3 * 64), 1e-12);
 
   // Conversations per customer per month: Acme's call over 3 customers x 3 months.
   auto c = explained("account_health", "conversations_per_customer_month");
@@ -418,10 +418,15 @@ TEST_F(Explain, WeightedProjectedAndPerUnitKpisListTheRecordsThatMakeThem) {
   EXPECT_EQ(values(*c.denominator), (Values{{1, 3.0}, {2, 3.0}, {3, 3.0}}));
   count_kpi(metric("account_health"), "active_users", {});  // no usage rows
 
-  // Territories: EMEA (Ann, Bob) and NA (Cid), each listed as its first rep.
+  // Territories: EMEA (Ann, Bob; deal 7, 700) and NA (Cid; deal 4, 400), each listed as its
+  // first rep; pipeline per rep 350 and 400, median 375, neither flagged.
   auto tb = metric("territory_balance");
   count_kpi(tb, "regions", {1, 3});
   count_kpi(tb, "regions_flagged", {});
+  auto median = explained("territory_balance", "median_pipeline_per_rep");
+  EXPECT_EQ(median.records.aggregate, "median");
+  EXPECT_EQ(values(median.records), (Values{{1, 350.0}, {3, 400.0}}));
+  EXPECT_DOUBLE_EQ(*median.kpi.value, 375.0);
 }
 
 TEST_F(Explain, ReportFiltersApplyToTheRecords) {
