@@ -3,6 +3,8 @@
 // hand below; for a count KPI their number equals the KPI's value, for a
 // ratio the numerator's and the denominator's records are both listed. Then
 // `tally explain` end to end: text, JSON, --row, and its refusals.
+// (Over 400 lines: one hand-worked fixture for every shipped plugin; split, each part would
+// need the whole fixture and its worked values.)
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>

@@ -1,4 +1,6 @@
 // Forecast for the period.
+// (Over 400 lines: the figures of one period, their drill-downs and the tables share the Figures
+// struct; split, it would be passed between files.)
 //
 // Point-in-time figures are taken at a snapshot date (tally/compare.hpp): the period's end, or
 // as_of while the period runs; the comparison period at the same number of days after its start.
