@@ -350,6 +350,7 @@ TEST_F(Explain, WeightedProjectedAndPerUnitKpisListTheRecordsThatMakeThem) {
     EXPECT_LT(static_cast<size_t>(at), list.columns.size()) << "no value column";
     for (const auto& row : list.rows) {
       const Value& v = row.at(static_cast<size_t>(at));
+      if (std::holds_alternative<std::monostate>(v)) continue;  // no value (an unknown amount)
       out[std::get<int64_t>(row.at(static_cast<size_t>(id)))] =
           std::holds_alternative<double>(v) ? std::get<double>(v) : static_cast<double>(std::get<int64_t>(v));
     }
