@@ -122,6 +122,12 @@ int main(int argc, char** argv) {
                    "A table of the metric, with --row: the records of that row")
       ->excludes(explain_kpi)
       ->needs(explain_row);
+  explain
+      ->add_flag("--all", explain_args.all,
+                 "Every KPI and table row of the metric that lists records, from one run (with "
+                 "--format json: an array)")
+      ->excludes(explain_kpi)
+      ->excludes(explain_row);
   explain->add_option("--format", explain_args.format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   explain->add_option("--data", explain_args.data, "Data source, overriding the config's `data:`");

@@ -57,6 +57,7 @@ struct ExplainArgs {
   std::string kpi;
   std::string table;   // --table: a table's name, with --row (instead of --kpi)
   std::string row;     // "" = the headline KPI
+  bool all = false;    // --all: every KPI and table row of the metric that lists records
   std::string format;  // "" (text) or json
   std::string data;
   double busy_timeout = 5;

@@ -13,8 +13,9 @@
 namespace tally::cli {
 
 int explain(const ExplainArgs& args) {
-  if (args.kpi.empty() && args.table.empty()) {
-    std::cerr << "explain: give --kpi KPI (a headline number) or --table TABLE --row ROW (a table's row)\n";
+  if (args.kpi.empty() && args.table.empty() && !args.all) {
+    std::cerr
+        << "explain: give --kpi KPI (a headline number), --table TABLE --row ROW (a table's row) or --all\n";
     return kInvalid;
   }
   const std::string& kpi = args.table.empty() ? args.kpi : args.table;
@@ -46,6 +47,22 @@ int explain(const ExplainArgs& args) {
     return kSomethingFailed;
   }
   try {
+    if (args.all) {
+      // Every declared list of records, in the order the plugin declared them.
+      nlohmann::json all = nlohmann::json::array();
+      bool first = true;
+      for (const auto& d : result.metrics.front().drilldowns) {
+        if (d.part != TALLY_DRILLDOWN_RECORDS) continue;
+        auto e = run::explain(result, args.metric, d.kpi, d.row, *registry, *backend, cfg->filters);
+        if (args.format == "json")
+          all.push_back(run::explanation_json(e));
+        else
+          std::cout << (first ? "" : "\n") << run::explanation_text(e, cfg->currency);
+        first = false;
+      }
+      if (args.format == "json") std::cout << all.dump(2) << '\n';
+      return kOk;
+    }
     auto e = run::explain(result, args.metric, kpi, args.row, *registry, *backend, cfg->filters);
     if (args.format == "json")
       std::cout << run::explanation_json(e).dump(2) << '\n';

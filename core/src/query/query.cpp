@@ -536,7 +536,7 @@ QueryBuilder QueryBuilder::records_query() const {
   // number (run/explain.cpp lists it as `value`).
   for (const auto& s : impl_->selects) {
     if (s.alias != "drilldown_sum" && s.alias != "drilldown_mean" && s.alias != "drilldown_median" &&
-        s.alias != "drilldown_p90")
+        s.alias != "drilldown_p90" && s.alias != "drilldown_gap" && s.alias != "drilldown_constant")
       continue;
     if (detail::is_aggregate(s.expr.ast))
       throw QueryError(
@@ -545,6 +545,14 @@ QueryBuilder QueryBuilder::records_query() const {
     break;
   }
   if (out.impl_->has_alias("id")) out.order_by("id", false);
+  return out;
+}
+
+std::map<std::string, Value> QueryBuilder::drilldown_constants() const {
+  static const std::string kPrefix = "drilldown_constant_";
+  std::map<std::string, Value> out;
+  for (const auto& [name, value] : impl_->binds)
+    if (name.starts_with(kPrefix)) out[name.substr(kPrefix.size())] = value;
   return out;
 }
 

@@ -110,6 +110,9 @@ class QueryBuilder {
   // but one aliased drilldown_sum, drilldown_mean, drilldown_median or
   // drilldown_p90: the value per record the KPI aggregates, listed last.
   QueryBuilder records_query() const;
+  // The constants a drill-down states beside its records (a target, say):
+  // the bound parameters named drilldown_constant_NAME, by NAME.
+  std::map<std::string, Value> drilldown_constants() const;
 
   // Result columns: group-by aliases in order, then select aliases in order.
   CompiledQuery compile(const Dialect& dialect, const Scope& scope) const;

@@ -19,6 +19,7 @@ RecordList read_records(const Drilldown& drill, store::Backend& backend) {
   RecordList list;
   list.dataset = drill.dataset;
   list.columns = drill.records.columns;
+  list.constants = drill.constants;
   // A value per record the KPI aggregates (QueryBuilder::records_query keeps
   // it as drilldown_sum, _mean, _median or _p90): listed as `value`.
   for (auto& column : list.columns)
@@ -52,7 +53,10 @@ nlohmann::json records_json(const RecordList& list) {
       record[list.columns[i]] = cell_json(row[i]);
     records.push_back(std::move(record));
   }
+  nlohmann::json constants = nullptr;
+  for (const auto& [name, value] : list.constants) constants[name] = cell_json(value);
   return {{"dataset", list.dataset},
+          {"constants", std::move(constants)},
           {"columns", list.columns},
           {"records", std::move(records)},
           {"record_count", list.rows.size()},
@@ -82,6 +86,8 @@ void write_heading(std::ostringstream& out, const RecordList& list, const char* 
   else if (!how.empty())
     out << " (the KPI is " << how << ")";
   out << ":\n";
+  for (const auto& [name, value] : list.constants)
+    out << "  (constant) " << name << " = " << cell_text(value) << '\n';
 }
 
 void write_table(std::ostringstream& out, const RecordList& list) {

@@ -25,9 +25,11 @@ class ExplainError : public std::runtime_error {
 
 struct RecordList {
   std::string dataset;
-  // "" when the records are counted; else "sum", "mean" or "median" of
-  // their `value` column.
+  // "" when the records are counted; else "sum", "mean", "median" or "p90"
+  // of their `value` column, "gap" (constants.target less their sum, at
+  // least 0) or "constant" (the KPI is constants.value; no records make it).
   std::string aggregate;
+  std::map<std::string, Value> constants;
   std::vector<std::string> columns;
   std::vector<std::vector<Value>> rows;
 };

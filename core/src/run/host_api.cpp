@@ -614,6 +614,7 @@ int32_t host_add_drilldown(tally_ctx* ctx, const tally_drilldown* d) {
     drill.part = d->part;
     if (drill.kpi.empty()) return fail(ctx, "add_drilldown: the KPI name is empty");
     drill.dataset = d->query->builder.dataset();
+    drill.constants = d->query->builder.drilldown_constants();
     try {
       drill.records = d->query->builder.records_query().compile(*ctx->dialect, ctx->scope);
     } catch (const query::QueryError& e) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -58,6 +59,7 @@ struct Drilldown {
   int32_t part = TALLY_DRILLDOWN_RECORDS;  // tally_drilldown_part
   std::string dataset;
   query::CompiledQuery records;
+  std::map<std::string, Value> constants;  // stated beside the records (a target)
   // Why the records cannot be listed (e.g. the report filters by a dimension
   // the dataset lacks); the run itself is not failed for it.
   std::string error;

@@ -128,7 +128,28 @@ class AccountHealth final : public tally::sdk::Metric {
     auto conversations = ctx.query("activities");
     conversations.where("type in ('conversation', 'call', 'meeting') and in_period(occurred_at)")
         .where("account_id in (" + ids + ")");
-    tally::sdk::drilldown_ratio(ctx, "conversations_per_customer_month", conversations, customer_rows);
+    // Per customer per month: each customer counts the period's months.
+    auto customer_months = ctx.query("accounts");
+    customer_months.where(customers);
+    tally::sdk::stating(customer_months, "months", s.months);
+    tally::sdk::summing(customer_months, ":drilldown_constant_months");
+    tally::sdk::drilldown_ratio(ctx, "conversations_per_customer_month", conversations, customer_months);
+    // Active users: one record per customer's user with logins in the period (the user's first
+    // such usage row), so they count as the KPI counts them.
+    std::vector<int64_t> first_use;
+    auto users =
+        ctx.query("product_usage")
+            .group_by("account", "account_id")
+            .group_by("user", "user_id")
+            .select("first", "min(id)")
+            .where("in_period(day) and logins > 0 and user_id is not null and account_id in (" + ids + ")")
+            .run();
+    while (users.next()) first_use.push_back(users.integer(2));
+    tally::sdk::drilldown(ctx, "active_users", tally::sdk::records_with_ids(ctx, "product_usage", first_use));
+    auto ticket_rows_again = ctx.query("support_tickets");
+    ticket_rows_again.where(tickets);
+    tally::sdk::drilldown_ratio(ctx, "tickets_per_user", ticket_rows_again,
+                                tally::sdk::records_with_ids(ctx, "product_usage", first_use));
     // Logins and session minutes: the customers' usage rows of the period.
     const std::string usage = "in_period(day) and account_id in (" + ids + ")";
     tally::sdk::drilldown_sum(ctx, "logins", "product_usage", usage, "logins");

@@ -109,7 +109,6 @@ class Activity final : public tally::sdk::Metric {
     kpi(ctx, "activities", "Activities", Unit::Count, true,
         both([](const Snapshot& s) { return std::optional<double>(static_cast<double>(s.total)); }));
     tally::sdk::drilldown(ctx, "activities", "activities", "in_period(occurred_at)");
-    tally::sdk::drilldown(ctx, "activities_per_rep_per_day", "activities", "in_period(occurred_at)");
     kpi(ctx, "activities_per_rep_per_day", "Activities per rep per working day", Unit::Number, true,
         both([](const Snapshot& s) {
           return tally::sdk::ratio_opt(static_cast<double>(s.total),
@@ -146,6 +145,16 @@ class Activity final : public tally::sdk::Metric {
         if (!shortfall(volume, s.working_days).empty()) below.push_back(rep);
     tally::sdk::drilldown(ctx, "reps_below_minimum",
                           tally::sdk::records_with_values(ctx, "reps", "name", below));
+    // Per rep per day: the activities over the reps (the roster and those who logged one), each
+    // counting the period's working days.
+    std::vector<std::string> reps;
+    for (const auto& [rep, volume] : s.reps) reps.push_back(rep);
+    auto rep_days = tally::sdk::records_with_values(ctx, "reps", "name", reps);
+    tally::sdk::stating(rep_days, "working_days", static_cast<double>(s.working_days));
+    tally::sdk::summing(rep_days, ":drilldown_constant_working_days");
+    auto activities = ctx.query("activities");
+    activities.where("in_period(occurred_at)");
+    tally::sdk::drilldown_ratio(ctx, "activities_per_rep_per_day", activities, rep_days);
     const std::vector<int64_t> prospects(s.prospects.begin(), s.prospects.end());
     const std::string accounts = tally::sdk::id_list(prospects);
     auto won = ctx.query("opportunities");

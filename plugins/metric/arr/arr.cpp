@@ -164,9 +164,9 @@ class Arr final : public tally::sdk::Metric {
     }
     bridge_table(ctx, current);
     std::string dimension = ctx.text("group_by");
-    if (dimension != "none") by_group(ctx, dimension);
+    if (dimension != "none") by_group(ctx, dimension, arr);
     std::string trend = ctx.text("trend");
-    if (trend != "none") by_bucket(ctx, trend, current.starting);
+    if (trend != "none") by_bucket(ctx, trend, current.starting, arr);
   }
 
  private:
@@ -183,7 +183,8 @@ class Arr final : public tally::sdk::Metric {
     t.row({std::string("Ending ARR"), money(b.ending)});
   }
 
-  static void by_group(const Context& ctx, const std::string& dimension) {
+  // Each row's records: the group's events up to the period end, their ARR summed (its ending ARR).
+  static void by_group(const Context& ctx, const std::string& dimension, const std::string& arr) {
     auto t = ctx.table("by_" + dimension, "ARR movement by " + dimension);
     t.column(dimension, Unit::Text)
         .column("starting_arr", Unit::Money)
@@ -205,11 +206,16 @@ class Arr final : public tally::sdk::Metric {
       Bridge b = read_bridge(rows, 1, " of " + dimension + " '" + name + "'");
       t.row({name, money(b.starting), money(b.added), money(b.expansion), money(b.contraction),
              money(b.churned), money(b.reactivation), money(b.net_new()), money(b.ending)});
+      auto events =
+          tally::sdk::group_records(ctx, name, "subscription_events", "occurred_at < period_to", dimension);
+      tally::sdk::drilldown_row(ctx, "by_" + dimension, name, tally::sdk::summing(events, arr));
     }
   }
 
   // Movements per time bucket of the period, with the running ending ARR.
-  static void by_bucket(const Context& ctx, const std::string& unit, int64_t starting) {
+  // Each row's records: the bucket's events, their ARR summed (its net new ARR).
+  static void by_bucket(const Context& ctx, const std::string& unit, int64_t starting,
+                        const std::string& arr) {
     auto t = ctx.table("movement_by_" + unit, "ARR movement by " + unit);
     t.column(unit, Unit::Date)
         .column("new", Unit::Money)
@@ -239,6 +245,9 @@ class Arr final : public tally::sdk::Metric {
       running += net;
       t.row({rows.text(0), money(added), money(expansion), money(contraction), money(churned),
              money(reactivation), money(net), money(running)});
+      auto events = tally::sdk::bucket_records(ctx, rows.text(0), "subscription_events",
+                                               "in_period(occurred_at)", unit, "occurred_at");
+      tally::sdk::drilldown_row(ctx, "movement_by_" + unit, rows.text(0), tally::sdk::summing(events, arr));
     }
   }
 };

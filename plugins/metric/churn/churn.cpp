@@ -340,8 +340,13 @@ class Churn final : public tally::sdk::Metric {
       throw Error("trend '" + unit + "' gives too many buckets for this period; use a coarser one");
 
     std::map<std::string, int64_t> churned;
-    for (const auto& a : p.accounts)
-      if (a.churned) churned[bucket_start(unit, a.churned_at, fiscal)] += 1;
+    std::map<std::string, std::vector<int64_t>> churned_ids;  // each bucket's churned accounts
+    for (const auto& [id, index] : p.index) {
+      const auto& a = p.accounts[index];
+      if (!a.churned) continue;
+      churned[bucket_start(unit, a.churned_at, fiscal)] += 1;
+      churned_ids[bucket_start(unit, a.churned_at, fiscal)].push_back(id);
+    }
 
     std::map<std::string, double> mrr;
     auto days = ctx.query("subscription_events")
@@ -369,6 +374,9 @@ class Churn final : public tally::sdk::Metric {
       int64_t c = churned.count(b) ? churned[b] : 0;
       t.row({b, c, mrr.count(b) ? mrr[b] : 0.0, n,
              tally::sdk::ratio(static_cast<double>(c), static_cast<double>(n))});
+      // The bucket's churned customers.
+      tally::sdk::drilldown_row(ctx, "trend", b,
+                                tally::sdk::records_with_ids(ctx, "accounts", churned_ids[b]));
     }
   }
 };

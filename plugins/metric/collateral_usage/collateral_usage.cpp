@@ -352,6 +352,10 @@ class CollateralUsage final : public tally::sdk::Metric {
              tally::sdk::ratio(static_cast<double>(g->won_with),
                                static_cast<double>(g->won_with + g->lost_with)),
              tally::sdk::ratio(without_won, without_won + without_lost)});
+      // The row's uses in the period.
+      tally::sdk::drilldown_row(ctx, "by_" + dim, key->value_or("(none)"),
+                                tally::sdk::group_records(ctx, key->value_or("(none)"), "collateral_usage",
+                                                          "in_period(used_at)", dim));
     }
   }
 

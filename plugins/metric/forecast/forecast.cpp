@@ -1,4 +1,6 @@
 // Forecast for the period.
+// (Over 400 lines: the figures of one period, their drill-downs and the tables share the Figures
+// struct; split, it would be passed between files.)
 //
 // Point-in-time figures are taken at a snapshot date (tally/compare.hpp): the period's end, or
 // as_of while the period runs; the comparison period at the same number of days after its start.
@@ -65,6 +67,7 @@ struct Figures {
   std::map<std::string, Category> open;  // by forecast category (normalized)
   std::optional<double> target;
   std::string target_source;
+  tally::sdk::Target target_rows;  // for the drill-down: which rows make the target
   std::optional<double> avg_deal_size;
   // Open deals expected to close in the period, as they stood on `snapshot`.
   std::string snapshot;
@@ -79,6 +82,10 @@ struct Figures {
   int64_t window_won_leads = 0;
   // For the drill-downs: the deals in snapshot_amount, and the lead window.
   std::vector<int64_t> snapshot_counted_ids;
+  // Every deal open on the snapshot date: weighted by its own (effective) probability, else by
+  // the probability of the stage its history puts it in then.
+  std::vector<int64_t> own_probability_ids;
+  std::map<double, std::vector<int64_t>> stage_probability_ids;
   std::string window_from;
 
   double sum_open(std::initializer_list<const char*> names, double Category::*field) const {
@@ -221,6 +228,16 @@ class Forecast final : public tally::sdk::Metric {
         "amount");
     auto snapshot = tally::sdk::records_with_ids(ctx, "opportunities", f.snapshot_counted_ids);
     tally::sdk::drilldown(ctx, "open_pipeline", tally::sdk::summing(snapshot, "coalesce(amount, 0)"));
+    // Every deal open on the snapshot date, its amount weighted as the KPI weights it.
+    std::vector<tally::sdk::Weighting> weights = {
+        {"coalesce(effective_probability, 0)", f.own_probability_ids}};
+    for (const auto& [probability, ids] : f.stage_probability_ids)
+      weights.push_back({":drilldown_p" + std::to_string(weights.size()), ids});
+    auto weighted = tally::sdk::weighted_records(ctx, "opportunities", "coalesce(amount, 0)", weights);
+    size_t index = 1;
+    for (const auto& [probability, ids] : f.stage_probability_ids)
+      weighted.bind("drilldown_p" + std::to_string(index++), Value{probability});
+    tally::sdk::drilldown(ctx, "weighted_pipeline", weighted);
     if (ctx.text("deal_size_basis") == "lookback") {
       auto won = ctx.query("opportunities");
       won.where(
@@ -242,6 +259,42 @@ class Forecast final : public tally::sdk::Metric {
     won_leads.where("opportunity_status = 'won' and opportunity_closed_at < :cutoff")
         .bind("cutoff", Value{f.snapshot});
     tally::sdk::drilldown_ratio(ctx, "lead_to_win_conversion", won_leads, leads());
+    projections(ctx, f, leads());
+  }
+
+  // The target (its rows, or the config's value), the gap (the won deals against it) and the
+  // projections: the gap over the average deal's records, or over the window's leads each worth
+  // the average deal when it was won (their mean: conversion x average deal).
+  static void projections(const Context& ctx, const Figures& f, tally::sdk::Query window_leads) {
+    tally::sdk::drilldown(ctx, "forecast_target", tally::sdk::target_records(ctx, f.target_rows));
+    if (!f.target) return;
+    auto won = [&] {
+      auto q = ctx.query("opportunities");
+      q.where("status = 'won' and in_period(closed_at)");
+      tally::sdk::gap_to(q, "amount", *f.target);
+      return q;
+    };
+    tally::sdk::drilldown(ctx, "gap_to_target", won());
+    auto needed = won();
+    tally::sdk::rounded_up(needed);
+    auto average = ctx.query("opportunities");
+    if (ctx.text("deal_size_basis") == "lookback")
+      average.where("status = 'won' and closed_at >= :window_from and closed_at < period_from")
+          .bind("window_from", Value{f.window_from});
+    else
+      average.where("status = 'won' and in_period(closed_at)");
+    average.where("amount is not null");
+    tally::sdk::drilldown_ratio(ctx, "deals_needed", needed, tally::sdk::averaging(average, "amount"));
+    if (!f.avg_deal_size) return;
+    auto needed_leads = won();
+    tally::sdk::rounded_up(needed_leads);
+    window_leads
+        .select("drilldown_mean",
+                "if(opportunity_status = 'won' and opportunity_closed_at < :cutoff, "
+                ":drilldown_constant_average_deal, 0)")
+        .bind("cutoff", Value{f.snapshot});
+    tally::sdk::stating(window_leads, "average_deal", *f.avg_deal_size);
+    tally::sdk::drilldown_ratio(ctx, "leads_needed", needed_leads, window_leads);
   }
 
   static Figures load(const Context& ctx, Which which, const std::string& snapshot) {
@@ -279,6 +332,7 @@ class Forecast final : public tally::sdk::Metric {
     const tally::sdk::Target target = tally::sdk::revenue_target(ctx, which, ctx.optional_number("target"));
     f.target = target.value;
     f.target_source = target.source;
+    f.target_rows = target;
     open_at(ctx, which, snapshot, f);
 
     const std::string window_from =
@@ -314,6 +368,8 @@ class Forecast final : public tally::sdk::Metric {
       bool omitted = false;
       bool history = false;
       bool unknown = false;  // no amount
+      bool own = true;       // weighted by its own probability, else by stage_probability
+      double stage_probability = 0;
     };
     std::map<int64_t, Deal> deals;
     {
@@ -333,26 +389,31 @@ class Forecast final : public tally::sdk::Metric {
             Deal{rows.number(1), rows.number(2), rows.integer(3) == 1, false, rows.integer(4) == 1};
     }
     if (!deals.empty()) {
-      auto rows = ctx.query("stage_history")
-                      .use_period(which)
-                      .group_by("id", "opportunity_id")
-                      .select("probability",
-                              "max(if(opportunity_status = 'open' and opportunity_stage = stage, "
-                              "coalesce(opportunity_probability, stage_probability), stage_probability))")
-                      .where("entered_at < :at and (exited_at is null or exited_at >= :at)")
-                      .where(
-                          "opportunity_expected_close_at >= period_from and "
-                          "opportunity_expected_close_at < period_to")
-                      .where(
-                          "opportunity_created_at < :at and (opportunity_closed_at >= :at or "
-                          "(opportunity_closed_at is null and opportunity_status = 'open'))")
-                      .bind("at", Value{at})
-                      .run();
+      auto rows =
+          ctx.query("stage_history")
+              .use_period(which)
+              .group_by("id", "opportunity_id")
+              .select("probability",
+                      "max(if(opportunity_status = 'open' and opportunity_stage = stage, "
+                      "coalesce(opportunity_probability, stage_probability), stage_probability))")
+              .select("own", "max(if(opportunity_status = 'open' and opportunity_stage = stage, 1, 0))")
+              .select("stage_probability", "max(coalesce(stage_probability, 0))")
+              .where("entered_at < :at and (exited_at is null or exited_at >= :at)")
+              .where(
+                  "opportunity_expected_close_at >= period_from and "
+                  "opportunity_expected_close_at < period_to")
+              .where(
+                  "opportunity_created_at < :at and (opportunity_closed_at >= :at or "
+                  "(opportunity_closed_at is null and opportunity_status = 'open'))")
+              .bind("at", Value{at})
+              .run();
       while (rows.next()) {
         auto it = deals.find(rows.integer(0));
         if (it == deals.end()) continue;
         it->second.history = true;
         it->second.weighted = it->second.amount * rows.number(1);
+        it->second.own = rows.integer(2) == 1;
+        it->second.stage_probability = rows.number(3);
       }
     }
     f.snapshot = at;
@@ -366,6 +427,10 @@ class Forecast final : public tally::sdk::Metric {
       }
       if (d.unknown) ++f.snapshot_unknown_all;
       f.snapshot_weighted += d.weighted;
+      if (d.own)
+        f.own_probability_ids.push_back(id);
+      else
+        f.stage_probability_ids[d.stage_probability].push_back(id);
       if (!d.history) ++f.without_history;
     }
   }
@@ -456,8 +521,17 @@ class Forecast final : public tally::sdk::Metric {
         .column("best_case_forecast", Unit::Money)
         .column("weighted_pipeline", Unit::Money);
     t.chart(Chart::Bar, dim, "best_case_forecast");
-    for (const auto& [name, g] : order)
+    for (const auto& [name, g] : order) {
       t.row({name, g->won_amount, g->commit(), g->best_case(), g->weighted});
+      // The row's best case: its won deals and its open ones in the forecast categories, summed.
+      auto deals =
+          tally::sdk::group_records(ctx, name, "opportunities",
+                                    "(status = 'won' and in_period(closed_at)) or (status = 'open' and "
+                                    "in_period(expected_close_at) and "
+                                    "forecast_category in ('commit', 'closed', 'most_likely', 'best_case'))",
+                                    dim);
+      tally::sdk::drilldown_row(ctx, "by_" + dim, name, tally::sdk::summing(deals, "amount"));
+    }
   }
 
   static void categories_table(const Context& ctx, const Figures& f) {

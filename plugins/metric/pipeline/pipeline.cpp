@@ -7,6 +7,8 @@
 // weighted by that stage's probability (its own probability when it is still open in that stage
 // today). A deal without a history row covering the end is counted in a note: a still-open one
 // stays in its current stage, a closed one goes under "(no stage)" unweighted.
+// (Over 400 lines: the stage snapshot, the at-risk deals, the deals needed and their drill-downs
+// all rest on the same per-period state; split, it would be passed between files.)
 #include <tally/calendar.hpp>
 #include <tally/drilldown.hpp>
 #include <tally/format.hpp>
@@ -70,6 +72,7 @@ struct DealsNeeded {
   double won = 0;
   std::optional<double> average_deal;
   std::optional<double> needed;
+  std::string average_from;  // the average deal's won deals closed from this date
 };
 
 struct Snapshot {
@@ -89,6 +92,15 @@ struct Snapshot {
   std::vector<int64_t> stalled_ids;  // every stalled deal (detail only), for the drill-down
   DealsNeeded needed;
 };
+
+// Each deal open at the current period's end: the stage it was in then (as the by_stage table
+// shows it) and what weights its amount, for the drill-downs.
+struct DealStage {
+  std::string stage;
+  bool own = false;  // weighted by its own (effective) probability: still open in that stage
+  double stage_probability = 0;
+};
+using DealStages = std::map<int64_t, DealStage>;
 
 class Pipeline final : public tally::sdk::Metric {
  public:
@@ -131,15 +143,17 @@ class Pipeline final : public tally::sdk::Metric {
     }
     // Open, weighted and counted pipeline rest on the same deals: those open at the period end.
     // (the weighted one weights each by the stage it was in at the end).
-    for (const char* kpi : {"weighted_pipeline", "open_deals"})
-      tally::sdk::drilldown(ctx, kpi, "opportunities", kOpenAtEnd);
+    tally::sdk::drilldown(ctx, "open_deals", "opportunities", kOpenAtEnd);
+    const DealStages at_end = deal_stages_at_end(ctx);
+    tally::sdk::drilldown(ctx, "weighted_pipeline", weighted(ctx, at_end, nullptr));
     tally::sdk::drilldown_sum(ctx, "open_pipeline", "opportunities", kOpenAtEnd, "amount");
     // At risk: overdue, or stalled past its stage's p90.
     const std::string stalled = tally::sdk::id_list(current.stalled_ids);
     tally::sdk::drilldown(ctx, "deals_at_risk", "opportunities",
                           std::string(kOpenAtEnd) + " and (expected_close_at < period_to" +
                               (stalled.empty() ? "" : " or id in (" + stalled + ")") + ")");
-    stage_table(ctx, current);
+    stage_table(ctx, current, at_end);
+    needed_drilldown(ctx, "deals_needed", {}, current.needed);
     at_risk_table(ctx, current);
     needed_table(ctx, current);
     std::string group = ctx.text("group_by");
@@ -293,6 +307,64 @@ class Pipeline final : public tally::sdk::Metric {
     return rows;
   }
 
+  // The stage each deal open at the period end was in then and its weight, as stages_at_end
+  // sums them: the history row covering the end (the deal's own probability when it is still
+  // open in that stage, else the stage's), else a still-open deal's current stage and own
+  // probability, else "(no stage)" unweighted.
+  static DealStages deal_stages_at_end(Context& ctx) {
+    DealStages deals;
+    auto open = ctx.query("opportunities")
+                    .group_by("id", "id")
+                    .group_by("stage", "stage")
+                    .select("still_open", "max(if(closed_at is null, 1, 0))")
+                    .where(kOpenAtEnd)
+                    .run();
+    while (open.next()) {
+      DealStage& d = deals[open.integer(0)];
+      const bool still_open = open.integer(2) == 1;
+      d.stage = still_open && !open.is_null(1) ? open.text(1) : kNoStage;
+      d.own = still_open;
+    }
+    auto history =
+        ctx.query("stage_history")
+            .group_by("id", "opportunity_id")
+            .group_by("stage", "stage")
+            .select("same", "max(if(opportunity_closed_at is null and opportunity_stage = stage, 1, 0))")
+            .select("probability", "max(coalesce(stage_probability, 0))")
+            .where(kHistoryCoversEnd)
+            .where(kHistoryOpenAtEnd)
+            .run();
+    while (history.next()) {
+      auto it = deals.find(history.integer(0));
+      if (it == deals.end()) continue;
+      it->second.stage = history.text(1);
+      it->second.own = history.integer(2) == 1;
+      it->second.stage_probability = history.number(3);
+    }
+    return deals;
+  }
+
+  // The deals of `stage` (every stage when null), each with its weighted amount as its value.
+  static tally::sdk::Query weighted(const Context& ctx, const DealStages& deals, const std::string* stage) {
+    std::vector<tally::sdk::Weighting> groups;
+    groups.push_back({"effective_probability", {}});
+    std::map<double, size_t> by_probability;
+    for (const auto& [id, d] : deals) {
+      if (stage && d.stage != *stage) continue;
+      if (d.own) {
+        groups[0].ids.push_back(id);
+        continue;
+      }
+      auto [at, added] = by_probability.emplace(d.stage_probability, groups.size());
+      if (added) groups.push_back({":drilldown_p" + std::to_string(groups.size()), {}});
+      groups[at->second].ids.push_back(id);
+    }
+    auto records = tally::sdk::weighted_records(ctx, "opportunities", "amount", groups);
+    for (const auto& [probability, index] : by_probability)
+      records.bind("drilldown_p" + std::to_string(index), Value{probability});
+    return records;
+  }
+
   // p90 of days spent in each stage, over stage visits that ended before the period end,
   // for both periods in one pass (the comparison period's visits are a subset). The scan and
   // the durations dominate this metric's cost; one pass is ~25% cheaper than two on SQLite.
@@ -435,6 +507,7 @@ class Pipeline final : public tally::sdk::Metric {
     const std::string average_from =
         lookback > 0 ? tally::sdk::parse_date(period.to).add_months(-static_cast<int>(lookback)).iso()
                      : period.from;
+    n.average_from = average_from;
     auto won = ctx.query("opportunities")
                    .use_period(which)
                    .select("won", "sum_if(amount, in_period(closed_at))")
@@ -458,7 +531,7 @@ class Pipeline final : public tally::sdk::Metric {
     return n;
   }
 
-  static void stage_table(Context& ctx, const Snapshot& s) {
+  static void stage_table(Context& ctx, const Snapshot& s, const DealStages& at_end) {
     auto t = ctx.table("by_stage", "Open pipeline at period end by stage");
     t.column("stage", Unit::Text)
         .column("deals", Unit::Count)
@@ -466,8 +539,11 @@ class Pipeline final : public tally::sdk::Metric {
         .column("weighted_amount", Unit::Money)
         .column("share_of_amount", Unit::Percent);
     t.chart(Chart::Bar, "stage", "amount,weighted_amount");
-    for (const auto& r : s.stages)
+    for (const auto& r : s.stages) {
       t.row({r.stage, r.deals, r.amount, r.weighted, tally::sdk::ratio(r.amount, s.open_amount)});
+      // The deals in the stage at the end, each with its weighted amount.
+      tally::sdk::drilldown_row(ctx, "by_stage", r.stage, weighted(ctx, at_end, &r.stage));
+    }
   }
 
   void at_risk_table(Context& ctx, const Snapshot& s) const {
@@ -520,12 +596,35 @@ class Pipeline final : public tally::sdk::Metric {
       }
       std::string stage = d.stalled ? d.stalled_stage : n.stage;
       const std::string key = n.deal.empty() ? "#" + std::to_string(d.id) : n.deal;
-      tally::sdk::drilldown_row(ctx, "at_risk", key,
-                                tally::sdk::records_with_ids(ctx, "opportunities", {d.id}));
+      auto deal = tally::sdk::records_with_ids(ctx, "opportunities", {d.id});
+      tally::sdk::drilldown_row(ctx, "at_risk", key, tally::sdk::summing(deal, "coalesce(amount, 0)"));
       t.row({text_or_na(key), text_or_na(n.account), text_or_na(n.owner), text_or_na(stage), d.amount,
              text_or_na(n.expected_close), d.stalled ? Value{d.days_in_stage} : Value{},
              d.stalled ? Value{d.stage_p90} : Value{}, reason});
     }
+  }
+
+  // Deals needed: the won deals against the target (their gap to it), over the won deals that
+  // make the average deal, rounded up.
+  static void needed_drilldown(const Context& ctx, const std::string& kpi, const std::string& row,
+                               const DealsNeeded& n) {
+    auto won = ctx.query("opportunities");
+    won.where("status = 'won' and in_period(closed_at)");
+    if (!n.target) {  // no target, nothing needed: the row's won deals, summed (won so far)
+      if (!row.empty()) tally::sdk::drilldown_row(ctx, kpi, row, tally::sdk::summing(won, "amount"));
+      return;
+    }
+    tally::sdk::gap_to(won, "amount", *n.target);
+    tally::sdk::rounded_up(won);
+    auto average = ctx.query("opportunities");
+    average.where("status = 'won' and closed_at >= :average_from and closed_at < period_to")
+        .where("amount is not null")
+        .bind("average_from", Value{n.average_from});
+    tally::sdk::averaging(average, "amount");
+    if (row.empty())
+      tally::sdk::drilldown_ratio(ctx, kpi, won, average);
+    else
+      tally::sdk::drilldown_row_ratio(ctx, kpi, row, won, average);
   }
 
   static void needed_table(Context& ctx, const Snapshot& s) {
@@ -541,6 +640,8 @@ class Pipeline final : public tally::sdk::Metric {
     t.row({tally::sdk::opt(n.target), n.target ? Value{n.target_source} : Value{std::string("(no target)")},
            n.won, remaining, tally::sdk::opt(n.average_deal),
            n.needed ? Value{static_cast<int64_t>(*n.needed)} : Value{}});
+    // The row (keyed by where its target comes from): as the KPI.
+    needed_drilldown(ctx, "deals_needed", n.target ? n.target_source : "(no target)", n);
   }
 
   static void group_table(Context& ctx, const std::string& dimension) {

@@ -215,9 +215,15 @@ class QuotaAttainment final : public tally::sdk::Metric {
         .column("quota", Unit::Money)
         .column("attainment", Unit::Percent);
     t.chart(Chart::Bar, dimension, "share_at_quota");
-    for (const auto& [name, s] : groups)
+    std::map<std::string, std::vector<int64_t>> members;
+    for (const auto& [id, r] : reps) members[r.group].push_back(id);
+    for (const auto& [name, s] : groups) {
       t.row({name, s.reps, s.with_quota, s.at_quota, tally::sdk::opt(s.share_at_quota()), s.won_of_quota_reps,
              s.quota, tally::sdk::opt(s.attainment())});
+      // The group's reps.
+      tally::sdk::drilldown_row(ctx, "by_" + dimension, name,
+                                tally::sdk::records_with_ids(ctx, "reps", members[name]));
+    }
   }
 };
 

@@ -212,8 +212,10 @@ class Revenue final : public tally::sdk::Metric {
       t.row({r->name, tally::sdk::opt(r->won.new_business), tally::sdk::opt(r->won.renewal),
              tally::sdk::opt(r->won.expansion), tally::sdk::opt(r->won.total), tally::sdk::opt(r->target),
              tally::sdk::opt(attainment)});
-      tally::sdk::drilldown_group(ctx, "by_rep", r->name, "opportunities", kWonInPeriod, "rep",
-                                  "(unassigned)");
+      // The rep's won deals, their amounts summed (the row's total).
+      auto won =
+          tally::sdk::group_records(ctx, r->name, "opportunities", kWonInPeriod, "rep", "(unassigned)");
+      tally::sdk::drilldown_row(ctx, "by_rep", r->name, tally::sdk::summing(won, "amount"));
     }
   }
 
@@ -231,9 +233,9 @@ class Revenue final : public tally::sdk::Metric {
       Split s = read_split(rows, 1);
       t.row({rows.is_null(0) ? std::string("(none)") : rows.text(0), tally::sdk::opt(s.new_business),
              tally::sdk::opt(s.renewal), tally::sdk::opt(s.expansion), tally::sdk::opt(s.total)});
-      tally::sdk::drilldown_group(ctx, "by_" + dimension,
-                                  rows.is_null(0) ? std::string("(none)") : rows.text(0), "opportunities",
-                                  kWonInPeriod, dimension);
+      const std::string name = rows.is_null(0) ? std::string("(none)") : rows.text(0);
+      auto won = tally::sdk::group_records(ctx, name, "opportunities", kWonInPeriod, dimension);
+      tally::sdk::drilldown_row(ctx, "by_" + dimension, name, tally::sdk::summing(won, "amount"));
     }
   }
 
@@ -252,8 +254,9 @@ class Revenue final : public tally::sdk::Metric {
       Split s = read_split(rows, 1);
       t.row({rows.text(0), tally::sdk::opt(s.new_business), tally::sdk::opt(s.renewal),
              tally::sdk::opt(s.expansion), tally::sdk::opt(s.total)});
-      tally::sdk::drilldown_bucket(ctx, "trend", rows.text(0), "opportunities", kWonInPeriod, unit,
-                                   "closed_at");
+      auto won =
+          tally::sdk::bucket_records(ctx, rows.text(0), "opportunities", kWonInPeriod, unit, "closed_at");
+      tally::sdk::drilldown_row(ctx, "trend", rows.text(0), tally::sdk::summing(won, "amount"));
     }
   }
 };

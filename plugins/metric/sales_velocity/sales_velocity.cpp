@@ -115,10 +115,19 @@ class SalesVelocity final : public tally::sdk::Metric {
     tally::sdk::drilldown_mean(
         ctx, "avg_sales_cycle_days", "opportunities", kWonInPeriod,
         "if(days_between(created_at, closed_at) >= 0, days_between(created_at, closed_at), null)");
-    // Velocity multiplies the open deals by the won deals' rate and size.
-    tally::sdk::drilldown_ratio(ctx, "sales_velocity", "opportunities",
-                                "created_at < period_to and (status = 'open' or closed_at >= period_to)",
-                                kWonInPeriod);
+    // Velocity: each open deal is worth win rate x average deal size / average cycle per day
+    // (the three KPIs beside it, with their own records), stated as constants; their sum.
+    if (auto velocity = current.velocity()) {
+      auto open = ctx.query("opportunities");
+      open.where("created_at < period_to and (status = 'open' or closed_at >= period_to)");
+      tally::sdk::stating(open, "win_rate", *current.win_rate());
+      tally::sdk::stating(open, "avg_deal_size", *current.avg_deal_size());
+      tally::sdk::stating(open, "avg_sales_cycle_days", *current.cycle_days);
+      tally::sdk::stating(open, "per_open_deal",
+                          current.open > 0 ? *velocity / static_cast<double>(current.open) : 0.0);
+      tally::sdk::drilldown(ctx, "sales_velocity",
+                            tally::sdk::summing(open, ":drilldown_constant_per_open_deal"));
+    }
     std::string dimension = ctx.text("group_by");
     if (dimension != "none") by_group(ctx, dimension);
   }

@@ -25,6 +25,8 @@
 #include <string>
 #include <tally/compare.hpp>
 #include <tally/drilldown.hpp>
+
+#include <algorithm>
 #include <tally/sdk.hpp>
 #include <vector>
 
@@ -358,6 +360,10 @@ class StageConversion final : public tally::sdk::Metric {
       t.row(
           {label, f.cohort, f.reached.front(), f.reached.back(),
            tally::sdk::ratio(static_cast<double>(f.reached.back()), static_cast<double>(f.reached.front()))});
+      // The row's conversion: the deals that reached the final step over those at the first.
+      tally::sdk::drilldown_row_ratio(
+          ctx, "by_" + dim, label, tally::sdk::records_with_ids(ctx, "opportunities", f.reached_ids.back()),
+          tally::sdk::records_with_ids(ctx, "opportunities", f.reached_ids.front()));
     };
     // Named groups in name order, the NULL group last (never dropped).
     for (const auto& [key, f] : funnels)
@@ -401,6 +407,14 @@ class StageConversion final : public tally::sdk::Metric {
     t.row({std::string("in_funnel"), f.cohort - f.without_history - f.dropped});
     t.row({std::string("deals_without_history"), f.without_history});
     t.row({std::string(ordered ? "left_out_skipped_stage" : "skipped_a_stage"), f.skipped});
+    // In the funnel: the deals with history, less those left out for skipping a stage.
+    std::vector<int64_t> in_funnel = f.with_history_ids;
+    if (ordered)
+      std::erase_if(in_funnel, [&](int64_t id) {
+        return std::find(f.skipped_ids.begin(), f.skipped_ids.end(), id) != f.skipped_ids.end();
+      });
+    tally::sdk::drilldown_row(ctx, "cohort", "in_funnel",
+                              tally::sdk::records_with_ids(ctx, "opportunities", in_funnel));
   }
 };
 

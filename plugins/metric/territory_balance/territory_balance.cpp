@@ -120,6 +120,7 @@ class TerritoryBalance final : public tally::sdk::Metric {
       for (const std::string& kpi : {std::string("open_pipeline"), "by_" + by_})
         tally::sdk::drilldown_group(ctx, kpi, name, "opportunities", kOpenAtEnd, by_);
     region_table(ctx, now);
+    unit_drilldowns(ctx, now);
   }
 
  private:
@@ -184,6 +185,44 @@ class TerritoryBalance final : public tally::sdk::Metric {
               .run();
       while (owners.next()) s.regions[label(owners)].reps = owners.integer(1);
     }
+  }
+
+  // The KPIs that count units (regions, teams) list one record per unit: the rep with the lowest
+  // id in it stands for it (the reps dataset's units are the deals' too: a deal's unit is its
+  // owner's). The median lists the units with reps, each with its pipeline per rep as the value.
+  void unit_drilldowns(Context& ctx, const Snapshot& s) const {
+    std::map<std::string, int64_t> first_rep;
+    try {
+      auto reps = ctx.query("reps").group_by(by_).select("first", "min(id)").run();
+      while (reps.next()) first_rep.emplace(label(reps), reps.integer(1));
+    } catch (const Error& e) {
+      ctx.warn(std::string("territory_balance: no records for the ") + plural(by_) + ": " + e.what());
+      return;
+    }
+    std::vector<int64_t> all, flagged;
+    std::vector<tally::sdk::Weighting> per_rep;
+    for (const auto& [name, r] : s.regions) {
+      auto it = first_rep.find(name);
+      if (it == first_rep.end()) continue;  // only unowned deals: no rep stands for it
+      all.push_back(it->second);
+      if (s.flagged(r, low_, high_)) flagged.push_back(it->second);
+      if (r.per_rep()) per_rep.push_back({":drilldown_unit" + std::to_string(per_rep.size()), {it->second}});
+    }
+    tally::sdk::drilldown(ctx, "regions", tally::sdk::records_with_ids(ctx, "reps", all));
+    tally::sdk::drilldown(ctx, "regions_flagged", tally::sdk::records_with_ids(ctx, "reps", flagged));
+    std::vector<int64_t> with_reps;
+    std::string value = "0";
+    for (auto g = per_rep.rbegin(); g != per_rep.rend(); ++g) {
+      with_reps.push_back(g->ids.front());
+      value = "if(id = " + std::to_string(g->ids.front()) + ", " + g->factor + ", " + value + ")";
+    }
+    auto median = tally::sdk::records_with_ids(ctx, "reps", with_reps);
+    tally::sdk::median_of(median, value);
+    size_t i = 0;
+    for (const auto& [name, r] : s.regions)
+      if (first_rep.count(name) && r.per_rep())
+        median.bind("drilldown_unit" + std::to_string(i++), Value{*r.per_rep()});
+    tally::sdk::drilldown(ctx, "median_pipeline_per_rep", median);
   }
 
   std::string note(const Snapshot& s, const Region& r) const {

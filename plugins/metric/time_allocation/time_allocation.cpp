@@ -126,8 +126,10 @@ class TimeAllocation final : public tally::sdk::Metric {
       const double minutes = rows.is_null(1) ? 0.0 : rows.number(1);
       t.row({rows.is_null(0) ? std::string("(none)") : rows.text(0), minutes / 60.0,
              tally::sdk::ratio(rows.number(2), minutes)});
-      tally::sdk::drilldown_group(ctx, "by_" + dim, rows.is_null(0) ? std::string("(none)") : rows.text(0),
-                                  "time_entries", "in_period(day)", dim);
+      // The group's entries, their hours summed.
+      const std::string name = rows.is_null(0) ? std::string("(none)") : rows.text(0);
+      auto entries = tally::sdk::group_records(ctx, name, "time_entries", "in_period(day)", dim);
+      tally::sdk::drilldown_row(ctx, "by_" + dim, name, tally::sdk::summing(entries, "minutes / 60.0"));
     }
   }
 
@@ -178,8 +180,9 @@ class TimeAllocation final : public tally::sdk::Metric {
       std::vector<Value> row;
       row.reserve(kCategories.size() + 5);  // built in place: GCC 12 warns falsely on moved variants
       row.emplace_back(rep.empty() ? std::string("(none)") : rep);
-      tally::sdk::drilldown_group(ctx, "by_rep", rep.empty() ? std::string("(none)") : rep, "time_entries",
-                                  "in_period(day)", "rep");
+      const std::string name = rep.empty() ? std::string("(none)") : rep;
+      auto entries = tally::sdk::group_records(ctx, name, "time_entries", "in_period(day)", "rep");
+      tally::sdk::drilldown_row(ctx, "by_rep", name, tally::sdk::summing(entries, "minutes / 60.0"));
       row.emplace_back(r->total / 60.0);
       for (const char* c : kCategories)
         row.emplace_back(tally::sdk::ratio(minutes_of(r->minutes, c), r->total));

@@ -73,6 +73,30 @@ inline Query& p90_of(Query& records, std::string_view value) {
   return records.select("drilldown_p90", value);
 }
 
+// A constant the number rests on beside its records (the target of a gap),
+// listed with them as constants.NAME; the host keeps it as a bound parameter.
+inline Query& stating(Query& records, std::string_view name, double value) {
+  return records.bind("drilldown_constant_" + std::string(name), Value{value});
+}
+// A gap to a target: `target` less the sum of `value` over the records, at least 0.
+inline Query& gap_to(Query& records, std::string_view value, double target) {
+  stating(records, "target", target);
+  return records.select("drilldown_gap", value);
+}
+// A number no records make (a target the config gives): constants.value, with
+// no records.
+inline Query constant_value(const Context& ctx, std::string_view dataset, double value) {
+  Query records = ctx.query(dataset);
+  records.where("false").select("drilldown_constant", "0");
+  stating(records, "value", value);
+  return records;
+}
+// A projection rounded up to whole records (deals needed): the KPI is the
+// ceiling of what the records make (numerator over denominator).
+inline Query& rounded_up(Query& records) {
+  return stating(records, "round_up", 1.0);
+}
+
 // "3, 5, 8": ids (any range of integers) for a query's `in (...)` list; ""
 // for none, which no `in ()` accepts: say what an empty list means first.
 template <class Ids>
@@ -114,6 +138,33 @@ inline Query records_with_values(const Context& ctx, std::string_view dataset, s
     records.bind(name, Value{values[i]});
   }
   records.where(std::string(column) + " in (" + list + ")");
+  return records;
+}
+
+// A group of records weighted alike: `factor` is an expression over the
+// dataset (a column such as effective_probability, a number, or a parameter
+// the caller binds), `ids` the records it weights.
+struct Weighting {
+  std::string factor;
+  std::vector<int64_t> ids;
+};
+
+// The rows of `dataset` whose id is in one of `groups`, each with `value`
+// times its group's factor as the record's value, summed: a KPI a plugin
+// weights per record (a deal's amount by the probability of the stage it was
+// in at the period end). The factors nest as if(id in (...), f1, if(...)), so
+// keep the groups few (one per distinct factor); a record in no group gets 0.
+inline Query weighted_records(const Context& ctx, std::string_view dataset, std::string_view value,
+                              const std::vector<Weighting>& groups) {
+  std::vector<int64_t> all;
+  std::string factor = "0";
+  for (auto g = groups.rbegin(); g != groups.rend(); ++g) {
+    if (g->ids.empty()) continue;
+    all.insert(all.end(), g->ids.begin(), g->ids.end());
+    factor = "if(id in (" + id_list(g->ids) + "), " + g->factor + ", " + factor + ")";
+  }
+  Query records = records_with_ids(ctx, dataset, all);
+  summing(records, "(" + std::string(value) + ") * " + factor);
   return records;
 }
 
@@ -196,29 +247,38 @@ inline void drilldown_row_ratio(const Context& ctx, std::string_view kpi, std::s
 // The records of one row of a breakdown by `dimension` (a dimension or
 // column name): those where `condition` holds and the dimension's value is
 // `row`; the row labelled `none_label` is the group without a value.
-inline void drilldown_group(const Context& ctx, std::string_view kpi, std::string_view row,
-                            std::string_view dataset, std::string_view condition, std::string_view dimension,
-                            std::string_view none_label = "(none)") {
-  if (!detail::host_has_drilldown()) return;
+inline Query group_records(const Context& ctx, std::string_view row, std::string_view dataset,
+                           std::string_view condition, std::string_view dimension,
+                           std::string_view none_label = "(none)") {
   Query records = ctx.query(dataset);
   records.where(condition)
       .where("coalesce(" + std::string(dimension) + ", '') = :drilldown_group")
       .bind("drilldown_group", Value{row == none_label ? std::string() : std::string(row)});
-  drilldown_row(ctx, kpi, row, records);
+  return records;
+}
+inline void drilldown_group(const Context& ctx, std::string_view kpi, std::string_view row,
+                            std::string_view dataset, std::string_view condition, std::string_view dimension,
+                            std::string_view none_label = "(none)") {
+  if (!detail::host_has_drilldown()) return;
+  drilldown_row(ctx, kpi, row, group_records(ctx, row, dataset, condition, dimension, none_label));
 }
 
 // The records of one row of a trend by `unit` (day, week, month, quarter,
 // year) of the timestamp `column`: those where `condition` holds and whose
 // bucket starts on `row` ('YYYY-MM-DD', as the table shows it).
-inline void drilldown_bucket(const Context& ctx, std::string_view kpi, std::string_view row,
-                             std::string_view dataset, std::string_view condition, std::string_view unit,
-                             std::string_view column) {
-  if (!detail::host_has_drilldown()) return;
+inline Query bucket_records(const Context& ctx, std::string_view row, std::string_view dataset,
+                            std::string_view condition, std::string_view unit, std::string_view column) {
   Query records = ctx.query(dataset);
   records.where(condition)
       .where("bucket('" + std::string(unit) + "', " + std::string(column) + ") = :drilldown_bucket")
       .bind("drilldown_bucket", Value{std::string(row)});
-  drilldown_row(ctx, kpi, row, records);
+  return records;
+}
+inline void drilldown_bucket(const Context& ctx, std::string_view kpi, std::string_view row,
+                             std::string_view dataset, std::string_view condition, std::string_view unit,
+                             std::string_view column) {
+  if (!detail::host_has_drilldown()) return;
+  drilldown_row(ctx, kpi, row, bucket_records(ctx, row, dataset, condition, unit, column));
 }
 
 }  // namespace tally::sdk

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <tally/calendar.hpp>
+#include <tally/drilldown.hpp>
 #include <tally/metric.hpp>
 
 #include <optional>
@@ -28,6 +29,8 @@ namespace tally::sdk {
 struct Target {
   std::optional<double> value;
   std::string source;  // empty when there is no target
+  // Which rows make it: "param", "company" or "team" (targets table), "rep quotas" or "team quotas".
+  std::string rows;
 };
 
 // 'YYYY-MM-DD to YYYY-MM-DD', both dates inclusive.
@@ -40,6 +43,7 @@ inline Target revenue_target(const Context& ctx, Which which, std::optional<doub
   if (param) {
     t.value = param;
     t.source = "config param target";
+    t.rows = "param";
     return t;
   }
   const std::string when = period_text(ctx.period(which));
@@ -58,6 +62,7 @@ inline Target revenue_target(const Context& ctx, Which which, std::optional<doub
     if (company || team) {
       t.value = company ? company : team;
       t.source = "targets table (revenue), " + when + (company ? ", company" : ", sum of team rows");
+      t.rows = company ? "company" : "team";
       return t;
     }
   } catch (const Error& e) {
@@ -84,10 +89,12 @@ inline Target revenue_target(const Context& ctx, Which which, std::optional<doub
     }
     if (rep) {
       t.value = rep;
+      t.rows = "rep quotas";
       t.source =
           "quotas table, " + when + ", sum of " + std::to_string(reps) + (reps == 1 ? " rep" : " reps");
     } else if (team) {
       t.value = team;
+      t.rows = "team quotas";
       t.source =
           "quotas table, " + when + ", sum of " + std::to_string(teams) + (teams == 1 ? " team" : " teams");
     }
@@ -95,6 +102,21 @@ inline Target revenue_target(const Context& ctx, Which which, std::optional<doub
     ctx.warn(std::string("quotas unavailable for the revenue target: ") + e.what());
   }
   return t;
+}
+
+// The records a target is made of, their value summed (the targets or quota
+// rows of the period), or the config's value stated as a constant.
+inline Query target_records(const Context& ctx, const Target& t) {
+  if (t.rows == "param" || !t.value) return constant_value(ctx, "targets", t.value.value_or(0));
+  const bool targets = t.rows == "company" || t.rows == "team";
+  Query records = ctx.query(targets ? "targets" : "quotas");
+  records.where("period_start >= period_from and date(period_end) <= period_to");
+  if (t.rows == "company") records.where("kpi = 'revenue' and rep_id is null and team_id is null");
+  if (t.rows == "team") records.where("kpi = 'revenue' and rep_id is null and team_id is not null");
+  if (t.rows == "rep quotas") records.where("rep_id is not null");
+  if (t.rows == "team quotas") records.where("rep_id is null");
+  summing(records, targets ? "value" : "amount");
+  return records;
 }
 
 }  // namespace tally::sdk
