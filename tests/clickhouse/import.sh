@@ -31,6 +31,8 @@ CONFIG="$SOURCE_DIR/configs/maven-crm.yaml"
 same_reports() {  # label
   "$TALLY" run "$CONFIG" --data "$WORK/lite.db" --format json >"$WORK/$1.sqlite.json"
   "$TALLY" run "$CONFIG" --data "$URL" --format json >"$WORK/$1.ch.json"
+  # The warning about the last import's rejects names its time, which differs.
+  sed -i -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} UTC/TIME/g' "$WORK/$1.sqlite.json" "$WORK/$1.ch.json"
   python3 "$COMPARE" "$WORK/$1.sqlite.json" "$WORK/$1.ch.json" "maven-crm ($1)" || fail "the reports differ ($1)"
 }
 same_reports import
