@@ -51,7 +51,7 @@ for scale in "${scales[@]}"; do
   two="clickhouse://127.0.0.1:$CH_HTTP_PORT1/demo$scale?cluster=tally&shards=127.0.0.1:$CH_HTTP_PORT1,127.0.0.1:$CH_HTTP_PORT2"
   one="clickhouse://127.0.0.1:$CH_HTTP_PORT1/one$scale?cluster=tally_one"
   engines=(clickhouse-2)
-  ((scale <= SMALL_MAX)) && engines=(clickhouse-2 clickhouse-1 sqlite)
+  ((scale <= SMALL_MAX)) && engines=(clickhouse-2 sqlite clickhouse-1)
   for engine in "${engines[@]}"; do
     case $engine in
       sqlite) source_=$db demo_s=$(load "sqlite-$scale" "$scale" "$db") ;;
