@@ -15,6 +15,9 @@
 // upserted by name, rows created by lookups, the record of the import,
 // SELECTs of one table) are run by ChStatement, which knows exactly those
 // shapes and refuses any other.
+//
+// Over 400 lines on purpose: the store, its keyed writer and its statement
+// share the delta-table bookkeeping (Touched) and read each other's state.
 #include <tally/format.hpp>
 
 #include <algorithm>
