@@ -223,7 +223,10 @@ Touched& ChImportStore::touch(const std::string& name) {
   const Table* table = find_table(name);
   if (!table || table->columns.front().name != "id")
     throw StoreError("cannot import into table '" + name + "'");
-  Touched t{table, &rules_of(name), max_id(name) + 1};
+  Touched t;
+  t.table = table;
+  t.rules = &rules_of(name);
+  t.next_id = max_id(name) + 1;
   std::string create = create_statement(*table, url_.database, home_of(*table) + kDelta);
   create.insert(create.find(") ENGINE"), ", tally_seq Int64");
   for (auto& s : shards_) {
