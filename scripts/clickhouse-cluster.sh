@@ -10,6 +10,10 @@
 #                        CH_HTTP_PORT1/2, CH_TCP_PORT1/2, CH_CLUSTER_DIR)
 #   clickhouse-cluster.sh stop STATE_DIR      stops both by PID, removes the folder
 #
+# CH_DATA_DIR=FOLDER keeps the servers' data in FOLDER instead of a fresh
+# temporary one, on the same ports each time (saved in FOLDER/ports), and
+# stop leaves it in place: a benchmark reloads nothing on a second run.
+#
 # Reading needs only the first server; writing (tally demo) reaches each
 # shard over HTTP, so the URL names them in `shards=` (on separate hosts with
 # the same HTTP port it could be left out).
@@ -121,14 +125,24 @@ case "$action" in
     if [[ -z "$state" ]]; then state=$(mktemp -d /tmp/tally-ch-state.XXXXXX); fi
     mkdir -p "$state"
     stop
-    cluster=$(mktemp -d /tmp/tally-ch.XXXXXX)
+    if [[ -n "${CH_DATA_DIR:-}" ]]; then
+      cluster=$(realpath -m "$CH_DATA_DIR")
+      mkdir -p "$cluster"
+    else
+      cluster=$(mktemp -d /tmp/tally-ch.XXXXXX)
+    fi
     chmod 755 "$cluster"
     # Five free ports: bind to 0 and take what the kernel gives (the fifth stays closed).
-    read -r http1 tcp1 http2 tcp2 dead < <(python3 -c '
+    if [[ -s "$cluster/ports" ]]; then
+      read -r http1 tcp1 http2 tcp2 dead <"$cluster/ports"
+    else
+      read -r http1 tcp1 http2 tcp2 dead < <(python3 -c '
 import socket
 socks = [socket.socket() for _ in range(5)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
+      [[ -n "${CH_DATA_DIR:-}" ]] && echo "$http1 $tcp1 $http2 $tcp2 $dead" >"$cluster/ports"
+    fi
     write_config "$cluster/n1" "$http1" "$tcp1"
     write_config "$cluster/n2" "$http2" "$tcp2"
     [[ $(id -u) -eq 0 ]] && chown -R clickhouse "$cluster"

@@ -35,7 +35,7 @@ compare() {  # label config [compare_reports.py flag]
 }
 for config in "$SOURCE_DIR"/configs/*.yaml; do
   name=$(basename "$config" .yaml)
-  [[ $name == maven-crm ]] && continue  # its store comes from `tally import` (not on ClickHouse yet)
+  [[ $name == maven-crm ]] && continue  # its store comes from `tally import` (import.sh)
   compare "$name" "$config"
 done
 # A filter on every named dimension, and a fiscal year from April. A metric

@@ -85,19 +85,24 @@ std::unique_ptr<Store> create_replacement(const std::string& source, const Store
 std::unique_ptr<ImportStore> open_import_store(const std::string& source, const ImportStoreOptions& options) {
   const std::string engine = engine_of(source);
   if (engine == "postgresql") return postgres::open_import_store(source);
-  if (engine == "clickhouse")
-    throw StoreError("cannot import into " + format::redact_source(source) +
-                     ": tally import does not write to ClickHouse yet; import into SQLite or PostgreSQL, "
-                     "or load the tables with clickhouse-client");
+  if (engine == "clickhouse") {
+    if (options.dry_run)
+      throw StoreError("cannot import into " + format::redact_source(source) +
+                       " with --dry-run: ClickHouse has no transaction to roll back; try the files on an "
+                       "SQLite file first");
+    return clickhouse::open_import_store(source);
+  }
   return open_sqlite_import(sqlite_path(source), options);
 }
 
 std::string rejects_path(const std::string& source) {
-  if (engine_of(source) != "postgresql") return sqlite_path(source) + ".rejects.csv";
-  std::string name = postgres::database_name(source);
+  const std::string engine = engine_of(source);
+  if (engine == "sqlite") return sqlite_path(source) + ".rejects.csv";
+  std::string name =
+      engine == "clickhouse" ? clickhouse::database_name(source) : postgres::database_name(source);
   for (char& c : name)
     if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
-  return (name.empty() ? std::string("postgresql") : name) + ".rejects.csv";
+  return (name.empty() ? engine : name) + ".rejects.csv";
 }
 
 std::string recover(const std::string& source, int busy_timeout_ms) {

@@ -5,6 +5,9 @@
 // read every shard.
 #include <tally/format.hpp>
 
+#include <cctype>
+#include <mutex>
+
 #include "query/internal.hpp"
 #include "store/clickhouse/clickhouse.hpp"
 #include "store/clickhouse/http.hpp"
@@ -20,25 +23,102 @@ std::string address_of(const Url& url) {
   return url.host + ":" + std::to_string(url.port);
 }
 
+constexpr int kProbeTimeoutMs = 3000;
+
+// What the metrics of one run know about the cluster's shards: once a
+// failed query finds a shard that does not answer, the next queries fail
+// at once with the same words instead of each waiting for its timeout.
+class ShardWatch {
+ public:
+  explicit ShardWatch(Url url) : url_(std::move(url)) {}
+  // Whether `sql` reads a sharded table (through its Distributed table):
+  // the others read the copies on the URL's server and can still run.
+  bool reads_shards(const std::string& sql) const {
+    for (const auto& t : tables()) {
+      if (t.shard_key.empty()) continue;
+      const std::string name = "`" + url_.database + "`." + t.name;
+      for (size_t at = sql.find(name); at != std::string::npos; at = sql.find(name, at + 1)) {
+        const size_t end = at + name.size();
+        if (end == sql.size() || !(std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_'))
+          return true;
+      }
+    }
+    return false;
+  }
+  std::string down() {
+    std::lock_guard lock(mutex_);
+    return down_;
+  }
+  // After a failed query: asks each shard (through the URL's server, within
+  // kProbeTimeoutMs) whether it answers; returns (and remembers) which do
+  // not, or "".
+  std::string probe() {
+    std::lock_guard lock(mutex_);
+    if (!down_.empty()) return down_;
+    try {
+      // Through the URL's server, as the queries go: remote() to each shard's native port.
+      Client entry(url_, address_of(url_), kProbeTimeoutMs);
+      auto shards = entry.query("SELECT shard_num, host_name, port FROM system.clusters WHERE cluster = " +
+                                    literal(Value{url_.cluster}) + " AND replica_num = 1 ORDER BY shard_num",
+                                "cannot read the shards of cluster '" + url_.cluster + "'");
+      while (shards->next()) {
+        const std::string address =
+            std::get<std::string>(shards->get(1)) + ":" + std::to_string(std::get<int64_t>(shards->get(2)));
+        try {
+          entry.post("SELECT 1 FROM remote(" + literal(Value{address}) + ", system.one)");
+        } catch (const StoreError&) {
+          down_ += std::string(down_.empty() ? "" : "; ") + "shard " +
+                   std::to_string(std::get<int64_t>(shards->get(0))) + " of cluster '" + url_.cluster +
+                   "' (" + address + ") does not answer within " + std::to_string(kProbeTimeoutMs / 1000) +
+                   " s";
+        }
+      }
+    } catch (const StoreError& e) {  // the URL's server itself does not answer
+      down_ = "the ClickHouse server on " + address_of(url_) + " does not answer: " + e.what();
+    }
+    return down_;
+  }
+
+ private:
+  Url url_;
+  std::mutex mutex_;
+  std::string down_;
+};
+
 class ChConnection final : public store::Connection {
  public:
-  ChConnection(const Url& url, int timeout_ms) : client_(url, address_of(url), timeout_ms) {}
+  ChConnection(const Url& url, int timeout_ms, ShardWatch& watch)
+      : client_(url, address_of(url), timeout_ms), watch_(watch) {}
   std::unique_ptr<Cursor> execute(const query::CompiledQuery& q) override {
     const std::string sql = inline_params(q.sql, q.params);
-    return client_.query(sql, "the query " + shorten_sql(sql, 200) + " failed");
+    const std::string doing = "the query " + shorten_sql(sql, 200) + " failed";
+    if (const std::string down = watch_.down(); !down.empty() && watch_.reads_shards(sql))
+      throw StoreError(doing + ": " + down);
+    try {
+      return client_.query(sql, doing);
+    } catch (const StoreError& e) {
+      // A shard stopped or frozen mid-run: say which, and spare the other metrics the wait.
+      const std::string down = watch_.probe();
+      if (down.empty()) throw;
+      throw StoreError(std::string(e.what()) + "; " + down);
+    }
   }
 
  private:
   Client client_;
+  ShardWatch& watch_;
 };
 
 class ChBackend final : public Backend {
  public:
   ChBackend(Url url, const OpenOptions& options)
-      : url_(std::move(url)), options_(options), dialect_(query::make_clickhouse_dialect(url_.database)) {}
+      : url_(std::move(url)),
+        options_(options),
+        dialect_(query::make_clickhouse_dialect(url_.database)),
+        watch_(url_) {}
   const query::Dialect& dialect() const override { return *dialect_; }
   std::unique_ptr<store::Connection> connect() override {
-    return std::make_unique<ChConnection>(url_, options_.statement_timeout_ms);
+    return std::make_unique<ChConnection>(url_, options_.statement_timeout_ms, watch_);
   }
   std::string describe() const override { return format::redact_source(url_.source); }
 
@@ -46,6 +126,7 @@ class ChBackend final : public Backend {
   Url url_;
   OpenOptions options_;
   std::unique_ptr<query::Dialect> dialect_;
+  ShardWatch watch_;
 };
 
 std::string quoted(const std::string& text) {

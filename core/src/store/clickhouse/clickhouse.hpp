@@ -13,5 +13,10 @@ namespace tally::store::clickhouse {
 std::unique_ptr<Backend> open_backend(const std::string& url, const OpenOptions& options);
 int peek_schema_version(const std::string& url);
 std::unique_ptr<Store> create_replacement(const std::string& url);
+// `tally import`'s store (import.cpp); creates an empty store in a database
+// that has none.
+std::unique_ptr<ImportStore> open_import_store(const std::string& url);
+// The URL's database (the rejects file's name).
+std::string database_name(const std::string& url);
 
 }  // namespace tally::store::clickhouse

@@ -84,4 +84,9 @@ class Client {
   int timeout_ms_;
 };
 
+// A client for each shard of the URL's cluster, in remote_servers order
+// (store.cpp); throws StoreError when the cluster is unknown or its shards
+// cannot be told apart.
+std::vector<std::unique_ptr<Client>> shard_clients(Client& entry, const Url& url, int timeout_ms);
+
 }  // namespace tally::store::clickhouse

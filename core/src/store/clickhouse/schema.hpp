@@ -29,6 +29,12 @@ struct Table {
 const std::vector<Table>& tables();
 const Table* find_table(const std::string& name);
 
+// Where a table's rows live on each shard: `name`_local for a sharded table,
+// `name` itself for a copied one.
+inline std::string home_of(const Table& t) {
+  return t.shard_key.empty() ? t.name : t.name + "_local";
+}
+
 // CREATE TABLE for `table` named `as` (MergeTree, ordered by its id).
 std::string create_statement(const Table& table, const std::string& database, const std::string& as);
 

@@ -25,6 +25,44 @@ namespace tally::store::clickhouse {
 
 int check_store(Client& client, const Url& url, bool need_current);
 
+// A client for each shard of the URL's cluster, in remote_servers order
+// (the URL's shards= addresses, or each shard's host with the URL's port).
+std::vector<std::unique_ptr<Client>> shard_clients(Client& entry, const Url& url, int timeout_ms) {
+  std::vector<std::string> addresses = url.shards;
+  const std::string hosts = entry.scalar(
+      "SELECT arrayStringConcat(groupArray(host_name), ',') FROM (SELECT host_name FROM system.clusters "
+      "WHERE "
+      "cluster = " +
+          literal(Value{url.cluster}) + " AND replica_num = 1 ORDER BY shard_num)",
+      "cannot read the shards of cluster '" + url.cluster + "'");
+  if (hosts.empty())
+    throw StoreError("the ClickHouse server on " + entry.address() + " has no cluster '" + url.cluster +
+                     "' in its remote_servers");
+  size_t count = 1;
+  for (char c : hosts) count += c == ',';
+  if (addresses.empty()) {
+    size_t start = 0;
+    while (start <= hosts.size()) {
+      const size_t end = std::min(hosts.find(',', start), hosts.size());
+      addresses.push_back(hosts.substr(start, end - start) + ":" + std::to_string(url.port));
+      start = end + 1;
+    }
+  } else if (addresses.size() != count) {
+    throw StoreError("cluster '" + url.cluster + "' has " + std::to_string(count) +
+                     " shards but the URL's shards= names " + std::to_string(addresses.size()) +
+                     " HTTP addresses");
+  }
+  for (size_t i = 0; i < addresses.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (addresses[i] == addresses[j])
+        throw StoreError("shards " + std::to_string(j + 1) + " and " + std::to_string(i + 1) +
+                         " of cluster '" + url.cluster + "' would both be written at " + addresses[i] +
+                         "; name each shard's HTTP address in the URL: &shards=HOST:PORT,HOST:PORT");
+  std::vector<std::unique_ptr<Client>> out;
+  for (const auto& a : addresses) out.push_back(std::make_unique<Client>(url, a, timeout_ms));
+  return out;
+}
+
 namespace {
 
 constexpr size_t kBatchBytes = 4 << 20;
@@ -34,11 +72,6 @@ constexpr const char* kRetired = "__retired";
 
 std::string quoted(const std::string& text) {
   return literal(Value{text});
-}
-
-// Where a table's rows live on a shard under its canonical layout.
-std::string home_of(const Table& t) {
-  return t.shard_key.empty() ? t.name : t.name + "_local";
 }
 
 class ChStore;
@@ -87,37 +120,7 @@ class ChStore final : public Store {
   explicit ChStore(const std::string& source)
       : url_(parse_url(source)), dialect_(query::make_clickhouse_dialect(url_.database)) {
     entry_ = std::make_unique<Client>(url_, url_.host + ":" + std::to_string(url_.port), kWriteTimeoutMs);
-    std::vector<std::string> addresses = url_.shards;
-    const std::string hosts = entry_->scalar(
-        "SELECT arrayStringConcat(groupArray(host_name), ',') FROM (SELECT host_name FROM system.clusters "
-        "WHERE "
-        "cluster = " +
-            quoted(url_.cluster) + " AND replica_num = 1 ORDER BY shard_num)",
-        "cannot read the shards of cluster '" + url_.cluster + "'");
-    if (hosts.empty())
-      throw StoreError("the ClickHouse server on " + entry_->address() + " has no cluster '" + url_.cluster +
-                       "' in its remote_servers");
-    size_t count = 1;
-    for (char c : hosts) count += c == ',';
-    if (addresses.empty()) {
-      size_t start = 0;
-      while (start <= hosts.size()) {
-        const size_t end = std::min(hosts.find(',', start), hosts.size());
-        addresses.push_back(hosts.substr(start, end - start) + ":" + std::to_string(url_.port));
-        start = end + 1;
-      }
-    } else if (addresses.size() != count) {
-      throw StoreError("cluster '" + url_.cluster + "' has " + std::to_string(count) +
-                       " shards but the URL's shards= names " + std::to_string(addresses.size()) +
-                       " HTTP addresses");
-    }
-    for (size_t i = 0; i < addresses.size(); ++i)
-      for (size_t j = 0; j < i; ++j)
-        if (addresses[i] == addresses[j])
-          throw StoreError("shards " + std::to_string(j + 1) + " and " + std::to_string(i + 1) +
-                           " of cluster '" + url_.cluster + "' would both be written at " + addresses[i] +
-                           "; name each shard's HTTP address in the URL: &shards=HOST:PORT,HOST:PORT");
-    for (const auto& a : addresses) shards_.push_back(std::make_unique<Client>(url_, a, kWriteTimeoutMs));
+    shards_ = shard_clients(*entry_, url_, kWriteTimeoutMs);
   }
   ~ChStore() override {
     if (published_) return;
