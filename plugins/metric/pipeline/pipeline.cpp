@@ -52,13 +52,15 @@ struct StageRow {
   std::string stage;
   int64_t position = 0;  // 0: not a known stage, sorted after the known ones
   int64_t deals = 0;
+  int64_t known = 0;  // deals with an amount: none means the amount is unknown, not $0
   double amount = 0;
   double weighted = 0;
 };
 
 struct AtRiskDeal {
   int64_t id = 0;
-  double amount = 0;
+  double amount = 0;  // the order: an unknown amount sorts as 0
+  bool amount_known = true;
   bool overdue = false;
   bool stalled = false;
   std::string stalled_stage;
@@ -204,12 +206,13 @@ class Pipeline final : public tally::sdk::Metric {
   std::vector<StageRow> stages_at_end(Context& ctx, Which which, int64_t& overdue_count) {
     int64_t& without_history_ = without_history_at_end_[which == Which::Current ? 0 : 1];
     std::map<std::string, StageRow> by_stage;
-    auto add = [&](const std::string& stage, int64_t position, int64_t deals, double amount,
+    auto add = [&](const std::string& stage, int64_t position, int64_t deals, int64_t known, double amount,
                    double weighted) {
       StageRow& r = by_stage[stage];
       r.stage = stage;
       if (position > 0) r.position = position;
       r.deals += deals;
+      r.known += known;
       r.amount += amount;
       r.weighted += weighted;
     };
@@ -219,6 +222,7 @@ class Pipeline final : public tally::sdk::Metric {
     struct Current {
       int64_t position = 0;
       int64_t deals = 0;
+      int64_t known = 0;
       double amount = 0;
       double weighted = 0;
     };
@@ -233,22 +237,27 @@ class Pipeline final : public tally::sdk::Metric {
                     .select("since_deals", "count_if(closed_at is not null)")
                     .select("since_amount", "sum_if(amount, closed_at is not null)")
                     .select("overdue", "count_if(expected_close_at < period_to)")
+                    .select("known", "count_if(closed_at is null and amount is not null)")
+                    .select("since_known", "count_if(closed_at is not null and amount is not null)")
                     .where(kOpenAtEnd)
                     .run();
     int64_t since_deals = 0;
     double since_amount = 0;
+    int64_t since_known = 0;
     overdue_count = 0;
     while (open.next()) {
       if (open.integer(2) > 0) {
         Current& c = still_open[open.is_null(0) ? kNoStage : open.text(0)];
         c.position = open.integer(1);
         c.deals += open.integer(2);
+        c.known += open.integer(8);
         c.amount += open.number(3);
         c.weighted += open.number(4);
       }
       since_deals += open.integer(5);
       since_amount += open.number(6);
       overdue_count += open.integer(7);
+      since_known += open.integer(9);
     }
 
     // The stage each of them was in at the end, from the stage history row covering the end. A
@@ -266,18 +275,22 @@ class Pipeline final : public tally::sdk::Metric {
                                "opportunity_stage = stage, opportunity_effective_probability, "
                                "stage_probability))")
                        .select("weighted_now", "sum(opportunity_amount * opportunity_effective_probability)")
+                       .select("known", "count_if(opportunity_amount is not null)")
                        .where(kHistoryCoversEnd)
                        .where(kHistoryOpenAtEnd)
                        .run();
-    int64_t covered_since = 0;
+    int64_t covered_since = 0, covered_since_known = 0;
     double covered_since_amount = 0;
     while (history.next()) {
-      add(history.text(0), history.integer(1), history.integer(3), history.number(4), history.number(5));
+      add(history.text(0), history.integer(1), history.integer(3), history.integer(7), history.number(4),
+          history.number(5));
       if (history.is_null(2)) {
         covered_since += history.integer(3);
+        covered_since_known += history.integer(7);
         covered_since_amount += history.number(4);
       } else if (auto it = still_open.find(history.text(2)); it != still_open.end()) {
         it->second.deals -= history.integer(3);
+        it->second.known -= history.integer(7);
         it->second.amount -= history.number(4);
         it->second.weighted -= history.number(6);
       }
@@ -286,11 +299,13 @@ class Pipeline final : public tally::sdk::Metric {
     // ones under "(no stage)"; both counted for the metric's note.
     for (const auto& [stage, c] : still_open) {
       if (c.deals <= 0) continue;
-      add(stage, c.position, c.deals, std::max(0.0, c.amount), std::max(0.0, c.weighted));
+      add(stage, c.position, c.deals, std::max<int64_t>(0, c.known), std::max(0.0, c.amount),
+          std::max(0.0, c.weighted));
       without_history_ += c.deals;
     }
     if (since_deals > covered_since) {
-      add(kNoStage, 0, since_deals - covered_since, std::max(0.0, since_amount - covered_since_amount), 0.0);
+      add(kNoStage, 0, since_deals - covered_since, std::max<int64_t>(0, since_known - covered_since_known),
+          std::max(0.0, since_amount - covered_since_amount), 0.0);
       without_history_ += since_deals - covered_since;
     }
 
@@ -410,6 +425,7 @@ class Pipeline final : public tally::sdk::Metric {
                              .use_period(which)
                              .group_by("id", "id")
                              .select("amount", "max(coalesce(amount, 0))")
+                             .select("known", "max(if(amount is null, 0, 1))")
                              .where(kOpenAtEnd)
                              .where("expected_close_at < period_to")
                              .order_by("amount", true)
@@ -419,6 +435,7 @@ class Pipeline final : public tally::sdk::Metric {
         AtRiskDeal& d = deals[top_overdue.integer(0)];
         d.id = top_overdue.integer(0);
         d.amount = top_overdue.number(1);
+        d.amount_known = top_overdue.integer(2) == 1;
         d.overdue = true;
       }
     }
@@ -455,7 +472,8 @@ class Pipeline final : public tally::sdk::Metric {
             .group_by("id", "opportunity_id")
             .select("amount", "max(coalesce(opportunity_amount, 0))")
             .select("days", "max(days_between(entered_at, period_to))")
-            .select("not_overdue", "max(if(" + not_overdue + ", 1, 0))");
+            .select("not_overdue", "max(if(" + not_overdue + ", 1, 0))")
+            .select("known", "max(if(opportunity_amount is null, 0, 1))");
         auto rows = q.run();
         std::vector<AtRiskDeal> stalled_deals;
         while (rows.next()) {
@@ -467,6 +485,7 @@ class Pipeline final : public tally::sdk::Metric {
           d.days_in_stage = rows.number(3);
           d.stage_p90 = p90[d.stalled_stage];
           if (rows.integer(4) == 1) ++stalled_not_overdue;
+          d.amount_known = rows.integer(5) == 1;
           s.stalled_ids.push_back(d.id);
           stalled_deals.push_back(std::move(d));
         }
@@ -540,7 +559,11 @@ class Pipeline final : public tally::sdk::Metric {
         .column("share_of_amount", Unit::Percent);
     t.chart(Chart::Bar, "stage", "amount,weighted_amount");
     for (const auto& r : s.stages) {
-      t.row({r.stage, r.deals, r.amount, r.weighted, tally::sdk::ratio(r.amount, s.open_amount)});
+      // A stage whose deals all lack an amount shows n/a, not $0.
+      if (r.known == 0 && r.deals > 0)
+        t.row({r.stage, r.deals, Value{}, Value{}, Value{}});
+      else
+        t.row({r.stage, r.deals, r.amount, r.weighted, tally::sdk::ratio(r.amount, s.open_amount)});
       // The deals in the stage at the end, each with its weighted amount.
       tally::sdk::drilldown_row(ctx, "by_stage", r.stage, weighted(ctx, at_end, &r.stage));
     }
@@ -598,9 +621,10 @@ class Pipeline final : public tally::sdk::Metric {
       const std::string key = n.deal.empty() ? "#" + std::to_string(d.id) : n.deal;
       auto deal = tally::sdk::records_with_ids(ctx, "opportunities", {d.id});
       tally::sdk::drilldown_row(ctx, "at_risk", key, tally::sdk::summing(deal, "coalesce(amount, 0)"));
-      t.row({text_or_na(key), text_or_na(n.account), text_or_na(n.owner), text_or_na(stage), d.amount,
-             text_or_na(n.expected_close), d.stalled ? Value{d.days_in_stage} : Value{},
-             d.stalled ? Value{d.stage_p90} : Value{}, reason});
+      // An unknown amount is n/a, never $0 (it only sorts as 0).
+      t.row({text_or_na(key), text_or_na(n.account), text_or_na(n.owner), text_or_na(stage),
+             d.amount_known ? Value{d.amount} : Value{}, text_or_na(n.expected_close),
+             d.stalled ? Value{d.days_in_stage} : Value{}, d.stalled ? Value{d.stage_p90} : Value{}, reason});
     }
   }
 

@@ -290,6 +290,11 @@ TEST(Pipeline, UnknownAmountsAreNotZero) {
   const std::string note =
       "amount unknown on 2 open deals: Open and weighted pipeline count the known amounts only";
   EXPECT_NE(std::find(m.notes.begin(), m.notes.end(), note), m.notes.end());
+  // A stage whose deals all lack an amount: n/a in the table, not $0.
+  const auto& stages = table(m, "by_stage");
+  EXPECT_DOUBLE_EQ(number(stages, row(stages, "stage", "Proposal"), "deals"), 2);
+  EXPECT_TRUE(is_na(stages, row(stages, "stage", "Proposal"), "amount"));
+  EXPECT_TRUE(is_na(stages, row(stages, "stage", "Proposal"), "weighted_amount"));
 
   f.exec(
       "INSERT INTO opportunities(id,amount,status,stage,created_at) VALUES "
@@ -298,4 +303,20 @@ TEST(Pipeline, UnknownAmountsAreNotZero) {
   ASSERT_TRUE(some.ok) << some.error;
   EXPECT_DOUBLE_EQ(*kpi(some, "open_pipeline").value, 300);
   EXPECT_NE(std::find(some.notes.begin(), some.notes.end(), note), some.notes.end());
+  EXPECT_DOUBLE_EQ(
+      number(table(some, "by_stage"), row(table(some, "by_stage"), "stage", "Proposal"), "amount"), 300);
+
+  // An overdue deal without an amount is at risk with an n/a amount, listed after known ones.
+  f.exec(
+      "INSERT INTO opportunities(id,name,amount,status,stage,created_at,expected_close_at) VALUES "
+      "(5,'Unpriced',NULL,'open','Proposal','2025-01-05','2025-02-01'),"
+      "(6,'Priced',10,'open','Proposal','2025-01-05','2025-02-01')");
+  auto risk = f.run_metric("pipeline", q1());
+  ASSERT_TRUE(risk.ok) << risk.error;
+  const auto& at_risk = table(risk, "at_risk");
+  ASSERT_EQ(at_risk.rows.size(), 2u);
+  EXPECT_EQ(text(at_risk, at_risk.rows[0], "deal"), "Priced");
+  EXPECT_DOUBLE_EQ(number(at_risk, at_risk.rows[0], "amount"), 10);
+  EXPECT_EQ(text(at_risk, at_risk.rows[1], "deal"), "Unpriced");
+  EXPECT_TRUE(is_na(at_risk, at_risk.rows[1], "amount"));
 }
