@@ -1,7 +1,13 @@
 // The PostgreSQL backend for runs: one connection per metric thread, each in
-// a read-only REPEATABLE READ transaction (one snapshot for all its queries)
-// with the run's statement_timeout. Parameters always travel typed.
+// a read-only REPEATABLE READ transaction with the run's statement_timeout.
+// All of them read ONE snapshot: the backend holds a transaction open that
+// exports it (pg_export_snapshot) and every connection imports it (SET
+// TRANSACTION SNAPSHOT), so metrics running in parallel (--jobs) see the
+// same data even while an import commits. Parameters always travel typed.
+#include <spdlog/spdlog.h>
 #include <tally/format.hpp>
+
+#include <mutex>
 
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres.hpp"
@@ -39,7 +45,8 @@ class PgCursor final : public Cursor {
 
 class PgConnection final : public store::Connection {
  public:
-  PgConnection(const std::string& url, int statement_timeout_ms) : conn_(url) {
+  // Imports `snapshot` (pg_export_snapshot()'s name) unless it is empty.
+  PgConnection(const std::string& url, int statement_timeout_ms, const std::string& snapshot) : conn_(url) {
     conn_.exec("SET statement_timeout = " + std::to_string(statement_timeout_ms),
                "cannot set statement_timeout");
     // Report queries take well under a second each: compiling them with LLVM
@@ -47,7 +54,12 @@ class PgConnection final : public store::Connection {
     // costs more than it saves.
     conn_.exec("SET jit = off", "cannot turn JIT off");
     conn_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot start a read-only transaction");
+    // The name is the server's own ("00000003-0000001B-1"): digits, letters and dashes.
+    if (!snapshot.empty())
+      conn_.exec("SET TRANSACTION SNAPSHOT '" + snapshot + "'", "cannot read the run's snapshot");
   }
+  // The snapshot this connection's transaction reads, for others to import.
+  std::string export_snapshot() { return std::get<std::string>(conn_.scalar("SELECT pg_export_snapshot()")); }
   std::unique_ptr<Cursor> execute(const query::CompiledQuery& q) override {
     std::vector<Param> params;
     params.reserve(q.params.size());
@@ -65,14 +77,34 @@ class PgBackend final : public Backend {
       : url_(std::move(url)), options_(options), dialect_(query::make_postgres_dialect()) {}
   const query::Dialect& dialect() const override { return *dialect_; }
   std::unique_ptr<store::Connection> connect() override {
-    return std::make_unique<PgConnection>(url_, options_.statement_timeout_ms);
+    return std::make_unique<PgConnection>(url_, options_.statement_timeout_ms, snapshot());
   }
   std::string describe() const override { return format::redact_source(url_); }
 
  private:
+  // The run's snapshot, exported by a connection opened on first use and
+  // kept (idle in its transaction) as long as the backend. "" when the
+  // server refuses to export one: each connection then reads
+  // its own, which a warning says.
+  std::string snapshot() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!holder_) {
+      holder_ = std::make_unique<PgConnection>(url_, options_.statement_timeout_ms, "");
+      try {
+        snapshot_ = holder_->export_snapshot();
+      } catch (const StoreError& e) {
+        spdlog::warn("{}: metrics read separate snapshots: cannot export one ({})", describe(), e.what());
+      }
+    }
+    return snapshot_;
+  }
+
   std::string url_;
   OpenOptions options_;
   std::unique_ptr<query::Dialect> dialect_;
+  std::mutex mutex_;
+  std::unique_ptr<PgConnection> holder_;
+  std::string snapshot_;
 };
 
 }  // namespace
