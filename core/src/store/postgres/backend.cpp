@@ -53,6 +53,19 @@ class PgConnection final : public store::Connection {
     // (on by default above a planner cost the demo at scale 100 exceeds)
     // costs more than it saves.
     conn_.exec("SET jit = off", "cannot turn JIT off");
+    // Measured on the demo at scale 100 (docs/backends.md, Speed):
+    // - work_mem of at least 64MB: at the default 4MB the derived
+    //   subscription events' `NOT IN (SELECT ...)` no longer fits a hash and
+    //   is re-scanned for every subscription (churn hit the 300 s statement
+    //   timeout), and the sorts of count(DISTINCT) and quantiles spill to disk.
+    //   A larger setting of the server's or the role's is kept.
+    // - no Memoize: the planner put one over the per-row LATERAL of a
+    //   repeated days_between (query/dialects.cpp), which never hits (one
+    //   key per row) and made the per-stage p90 3x slower.
+    conn_.scalar(
+        "SELECT set_config('work_mem', '64MB', false) "
+        "WHERE pg_size_bytes(current_setting('work_mem')) < 64 * 1024 * 1024");
+    conn_.exec("SET enable_memoize = off", "cannot set enable_memoize");
     conn_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot start a read-only transaction");
     // The name is the server's own ("00000003-0000001B-1"): digits, letters and dashes.
     if (!snapshot.empty())
