@@ -251,6 +251,11 @@ class PostgresDialect final : public detail::SqlDialect {
   std::string assemble(const detail::SelectParts& parts) const override {
     detail::SelectParts out = parts;
     const std::string lateral = hoist_per_row(out);
+    if (out.dataset == nullptr || out.dataset->from_postgres.empty())
+      return detail::standard_select(out, plain_name, lateral);
+    detail::DatasetDef dataset = *out.dataset;  // a copy reading from_postgres
+    dataset.from = dataset.from_postgres;
+    out.dataset = &dataset;
     return detail::standard_select(out, plain_name, lateral);
   }
 

@@ -53,6 +53,9 @@ struct DatasetDef {
   // naming its tables as {name} when the dataset completes the table from
   // others (derived subscription events).
   std::string from;
+  // When not empty: `from` as PostgreSQL should read it (same rows, a shape
+  // its planner runs faster; see subscription_events_query in datasets.cpp).
+  std::string from_postgres;
   std::string description;
   std::vector<JoinDef> joins;         // dependencies before dependents
   std::vector<ColumnDef> columns;     // own columns, then related ones
