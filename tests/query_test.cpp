@@ -874,6 +874,52 @@ TEST(QueryDialects, PostgresDaysBetweenStaysInDoublePrecision) {
   EXPECT_NE(sql.find("date_part('epoch', CAST(t.closed_at AS timestamp))"), std::string::npos) << sql;
 }
 
+// PostgreSQL shares no common subexpressions: a days_between a query spells
+// more than once is computed once per row in a LATERAL subquery.
+TEST(QueryDialects, PostgresComputesARepeatedDaysBetweenOncePerRow) {
+  auto pg = query::make_postgres_dialect();
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
+  auto count = [](const std::string& sql, const std::string& part) {
+    size_t n = 0;
+    for (size_t at = sql.find(part); at != std::string::npos; at = sql.find(part, at + 1)) ++n;
+    return n;
+  };
+  QueryBuilder q("opportunities");
+  q.group_by("rep", "owner_id");
+  q.select("p90", "quantile(days_between(created_at, closed_at), 0.9)");
+  q.select("slow", "count_if(days_between(created_at, closed_at) > :days)");
+  q.select("hours", "max(hours_between(created_at, closed_at))");
+  q.select("once", "max(days_between(created_at, expected_close_at))");
+  q.select("span", "days_between(min(created_at), max(closed_at))");
+  q.where("days_between(created_at, closed_at) >= 0");
+  q.bind("days", int64_t{30});
+  const auto sql = q.compile(*pg, scope).sql;
+  EXPECT_EQ(count(sql,
+                  "CROSS JOIN LATERAL (SELECT ((date_part('epoch', CAST(t.closed_at AS timestamp)) - "
+                  "date_part('epoch', CAST(t.created_at AS timestamp))) / 86400.0) AS v0 OFFSET 0) "
+                  "AS tally_row WHERE "),
+            1u)
+      << sql;
+  EXPECT_EQ(count(sql, "tally_row.v0"), 4u) << sql;  // p90, slow, hours, the condition
+  EXPECT_EQ(count(sql, "CAST(t.closed_at AS timestamp)"), 1u) << sql;
+  // Used once: stays in place. Of aggregates: cannot be per row.
+  EXPECT_NE(sql.find("CAST(t.expected_close_at AS timestamp)"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("CAST(max(t.closed_at) AS timestamp)"), std::string::npos) << sql;
+  EXPECT_EQ(sql.find('\x03'), std::string::npos);
+  EXPECT_EQ(sql.find('\x04'), std::string::npos);
+
+  QueryBuilder single("opportunities");
+  single.select("days", "max(days_between(created_at, closed_at))");
+  const auto plain = single.compile(*pg, scope).sql;
+  EXPECT_EQ(plain.find("LATERAL"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find('\x03'), std::string::npos);
+  // Other engines are untouched.
+  auto sqlite = query::make_sqlite_dialect();
+  const auto lite = q.compile(*sqlite, scope).sql;
+  EXPECT_EQ(lite.find("LATERAL"), std::string::npos) << lite;
+  EXPECT_EQ(lite.find('\x03'), std::string::npos);
+}
+
 TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
   auto ch = query::make_clickhouse_dialect();
   Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "store/backend.hpp"
 #include "store/schema.hpp"
 #include "store/store.hpp"
 
@@ -138,6 +139,38 @@ TEST_P(StoreTest, SecondaryIndexesDropAndComeBack) {
   for (const auto& sql : created) store_->exec(sql);
   EXPECT_TRUE(store_->drop_secondary_indexes().size() == created.size());
   for (const auto& sql : created) store_->exec(sql);
+}
+
+// A run's metrics (one connection each, --jobs) read one snapshot: a row
+// another session commits after the run opened its first connection is
+// seen by none of them, and by the next run.
+TEST(PostgresRun, MetricConnectionsReadOneSnapshot) {
+  const std::string source = postgres_source();
+  auto count = [](tally::store::Connection& c) {
+    const tally::query::CompiledQuery q{
+        "SELECT count(*) FROM metadata WHERE key = $1", {Value{std::string("snapshot_test")}}, {"n"}};
+    auto rows = c.execute(q);
+    EXPECT_TRUE(rows->next());
+    return rows->get(0);
+  };
+  auto write = [&](const std::string& sql) {
+    auto store = tally::store::open_store(source);
+    store->begin();
+    store->exec(sql);
+    store->commit();
+  };
+  write("DELETE FROM metadata WHERE key = 'snapshot_test'");
+  auto run = tally::store::open_backend(source);
+  auto first = run->connect();
+  EXPECT_EQ(count(*first), Value{int64_t{0}});
+  write("INSERT INTO metadata (key, value) VALUES ('snapshot_test', 'committed during the run')");
+  auto second = run->connect();  // a metric starting after the commit
+  EXPECT_EQ(count(*second), Value{int64_t{0}});
+  EXPECT_EQ(count(*first), Value{int64_t{0}});
+  auto next_run = tally::store::open_backend(source);
+  auto later = next_run->connect();
+  EXPECT_EQ(count(*later), Value{int64_t{1}});
+  write("DELETE FROM metadata WHERE key = 'snapshot_test'");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, StoreTest, ::testing::Values("sqlite", "postgresql"),

@@ -53,6 +53,9 @@ struct DatasetDef {
   // naming its tables as {name} when the dataset completes the table from
   // others (derived subscription events).
   std::string from;
+  // When not empty: `from` as PostgreSQL should read it (same rows, a shape
+  // its planner runs faster; see subscription_events_query in datasets.cpp).
+  std::string from_postgres;
   std::string description;
   std::vector<JoinDef> joins;         // dependencies before dependents
   std::vector<ColumnDef> columns;     // own columns, then related ones
@@ -154,6 +157,11 @@ class SqlDialect : public Dialect {
   virtual std::string sum_if(const std::string& x, const std::string& condition) const {
     return aggregate("sum", "CASE WHEN " + condition + " THEN " + x + " ELSE 0 END");
   }
+  // An expression of one row's columns that a query may repeat (days_between
+  // in a CASE and in several aggregates): an engine that does not share
+  // common subexpressions marks it here and computes it once per row in
+  // assemble() (PostgreSQL). Identity by default.
+  virtual std::string per_row(const std::string& expr) const { return expr; }
   // ClickHouse cannot take the quantile level as a parameter: it is inlined.
   virtual bool inline_quantile_level() const { return false; }
   // The left side of `timestamp < bound` (an upper bound only). Sales history
@@ -194,8 +202,10 @@ struct SelectParts {
 // SELECT ... FROM dataset AS t LEFT JOIN table AS alias ON alias.key = on
 // ... WHERE ... GROUP BY ... ORDER BY ... LIMIT: how SQLite and PostgreSQL
 // take a query. `table_name` renders a table a query reads.
+// `after_joins` ("CROSS JOIN LATERAL (...) AS x") follows the joins.
 std::string standard_select(const SelectParts& parts,
-                            const std::function<std::string(const std::string&)>& table_name);
+                            const std::function<std::string(const std::string&)>& table_name,
+                            const std::string& after_joins = "");
 // Replaces each {name} in a dataset's query text by table_name(name); a
 // plain table name is taken whole.
 std::string expand_tables(const std::string& text,

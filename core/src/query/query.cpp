@@ -393,9 +393,14 @@ class Compiler {
       half.value = 0.5;
       return dialect_.quantile(arg(0), quantile_level(half));
     }
-    if (f == "days_between") return dialect_.days_between(arg(0), arg(1));
-    if (f == "hours_between") return "(" + dialect_.days_between(arg(0), arg(1)) + " * 24)";
-    if (f == "minutes_between") return "(" + dialect_.days_between(arg(0), arg(1)) + " * 1440)";
+    if (f == "days_between" || f == "hours_between" || f == "minutes_between") {
+      std::string days = dialect_.days_between(arg(0), arg(1));
+      // Of one row's columns: the dialect may compute it once per row however often it is used.
+      if (!detail::is_aggregate(n)) days = dialect_.per_row(days);
+      if (f == "hours_between") return "(" + days + " * 24)";
+      if (f == "minutes_between") return "(" + days + " * 1440)";
+      return days;
+    }
     if (f == "bucket")
       return dialect_.bucket_start(std::get<std::string>(n.args[0].value), arg(1), scope_.fiscal_year_start);
     if (f == "date") return dialect_.date_of(arg(0));

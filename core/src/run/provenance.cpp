@@ -41,9 +41,14 @@ void record_provenance(RunResult& result, store::Backend& backend, const std::st
   result.set_fact("data_source", without_password(source.empty() ? backend.describe() : source));
   try {
     query::QueryBuilder q("opportunities");
-    q.select("first_day", "min(date(created_at))");
-    q.select("last_created", "max(date(created_at))");
-    q.select("last_closed", "max(date(closed_at))");
+    // Timestamps are UTC text `YYYY-MM-DD HH:MM:SS` (docs/data-model.md), in
+    // time order as text, so the day of the earliest is the earliest day:
+    // min/max of the column itself (text_of keeps its day). PostgreSQL reads
+    // them from the indexes instead of converting 845k rows at scale 100
+    // (1.5 s of every run there); SQLite scans without a date() per row.
+    q.select("first_day", "min(created_at)");
+    q.select("last_created", "max(created_at)");
+    q.select("last_closed", "max(closed_at)");
     query::Scope scope;  // the whole store: no period, no filters
     auto compiled = q.compile(backend.dialect(), scope);
     auto connection = backend.connect();

@@ -1,7 +1,13 @@
 // The PostgreSQL backend for runs: one connection per metric thread, each in
-// a read-only REPEATABLE READ transaction (one snapshot for all its queries)
-// with the run's statement_timeout. Parameters always travel typed.
+// a read-only REPEATABLE READ transaction with the run's statement_timeout.
+// All of them read ONE snapshot: the backend holds a transaction open that
+// exports it (pg_export_snapshot) and every connection imports it (SET
+// TRANSACTION SNAPSHOT), so metrics running in parallel (--jobs) see the
+// same data even while an import commits. Parameters always travel typed.
+#include <spdlog/spdlog.h>
 #include <tally/format.hpp>
+
+#include <mutex>
 
 #include "store/postgres/connection.hpp"
 #include "store/postgres/postgres.hpp"
@@ -39,15 +45,34 @@ class PgCursor final : public Cursor {
 
 class PgConnection final : public store::Connection {
  public:
-  PgConnection(const std::string& url, int statement_timeout_ms) : conn_(url) {
+  // Imports `snapshot` (pg_export_snapshot()'s name) unless it is empty.
+  PgConnection(const std::string& url, int statement_timeout_ms, const std::string& snapshot) : conn_(url) {
     conn_.exec("SET statement_timeout = " + std::to_string(statement_timeout_ms),
                "cannot set statement_timeout");
     // Report queries take well under a second each: compiling them with LLVM
     // (on by default above a planner cost the demo at scale 100 exceeds)
     // costs more than it saves.
     conn_.exec("SET jit = off", "cannot turn JIT off");
+    // Measured on the demo at scale 100 (docs/backends.md, Speed):
+    // - work_mem of at least 64MB: at the default 4MB the derived
+    //   subscription events' `NOT IN (SELECT ...)` no longer fits a hash and
+    //   is re-scanned for every subscription (churn hit the 300 s statement
+    //   timeout), and the sorts of count(DISTINCT) and quantiles spill to disk.
+    //   A larger setting of the server's or the role's is kept.
+    // - no Memoize: the planner put one over the per-row LATERAL of a
+    //   repeated days_between (query/dialects.cpp), which never hits (one
+    //   key per row) and made the per-stage p90 3x slower.
+    conn_.scalar(
+        "SELECT set_config('work_mem', '64MB', false) "
+        "WHERE pg_size_bytes(current_setting('work_mem')) < 64 * 1024 * 1024");
+    conn_.exec("SET enable_memoize = off", "cannot set enable_memoize");
     conn_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot start a read-only transaction");
+    // The name is the server's own ("00000003-0000001B-1"): digits, letters and dashes.
+    if (!snapshot.empty())
+      conn_.exec("SET TRANSACTION SNAPSHOT '" + snapshot + "'", "cannot read the run's snapshot");
   }
+  // The snapshot this connection's transaction reads, for others to import.
+  std::string export_snapshot() { return std::get<std::string>(conn_.scalar("SELECT pg_export_snapshot()")); }
   std::unique_ptr<Cursor> execute(const query::CompiledQuery& q) override {
     std::vector<Param> params;
     params.reserve(q.params.size());
@@ -65,14 +90,34 @@ class PgBackend final : public Backend {
       : url_(std::move(url)), options_(options), dialect_(query::make_postgres_dialect()) {}
   const query::Dialect& dialect() const override { return *dialect_; }
   std::unique_ptr<store::Connection> connect() override {
-    return std::make_unique<PgConnection>(url_, options_.statement_timeout_ms);
+    return std::make_unique<PgConnection>(url_, options_.statement_timeout_ms, snapshot());
   }
   std::string describe() const override { return format::redact_source(url_); }
 
  private:
+  // The run's snapshot, exported by a connection opened on first use and
+  // kept (idle in its transaction) as long as the backend. "" when the
+  // server refuses to export one: each connection then reads
+  // its own, which a warning says.
+  std::string snapshot() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!holder_) {
+      holder_ = std::make_unique<PgConnection>(url_, options_.statement_timeout_ms, "");
+      try {
+        snapshot_ = holder_->export_snapshot();
+      } catch (const StoreError& e) {
+        spdlog::warn("{}: metrics read separate snapshots: cannot export one ({})", describe(), e.what());
+      }
+    }
+    return snapshot_;
+  }
+
   std::string url_;
   OpenOptions options_;
   std::unique_ptr<query::Dialect> dialect_;
+  std::mutex mutex_;
+  std::unique_ptr<PgConnection> holder_;
+  std::string snapshot_;
 };
 
 }  // namespace

@@ -41,14 +41,19 @@ class PgKeyedWriter final : public KeyedWriter {
                "cannot create the staging table of '" + table + "' (the user needs TEMP on the database)");
     copy_ = "COPY " + staging_ + " (tally_row, " + names + ") FROM STDIN";
     // Existing keys keep their id (the conflict updates them); new ones
-    // count on from the table's highest id, in file order.
+    // count on from the table's highest id, in file order. Each staged key
+    // looks its row up through the external_id index (the LATERAL ... OFFSET
+    // 0 keeps it a lookup): as a plain join the planner hashed the whole
+    // target table for every batch, which grew with the table (most of the
+    // 1M-row import's time; docs/backends.md, Speed).
     upsert_ =
         "WITH top AS (SELECT coalesce(max(id), 0) AS id FROM " + target + ") INSERT INTO " + target +
         " (id, " + names +
         ") SELECT coalesce(o.id, top.id + count(*) FILTER (WHERE o.id IS NULL) OVER (ORDER BY m.tally_row "
         "ROWS UNBOUNDED PRECEDING)), " +
-        moved + " FROM " + staging_ + " m CROSS JOIN top LEFT JOIN " + target +
-        " o ON o.external_id = m.external_id ORDER BY m.tally_row ON CONFLICT (external_id) DO UPDATE SET " +
+        moved + " FROM " + staging_ + " m CROSS JOIN top LEFT JOIN LATERAL (SELECT o.id FROM " + target +
+        " o WHERE o.external_id = m.external_id OFFSET 0) o ON TRUE ORDER BY m.tally_row "
+        "ON CONFLICT (external_id) DO UPDATE SET " +
         sets + " RETURNING external_id, id, (xmax = 0)";
     // Emptied by TRUNCATE, not DELETE: deleted rows would stay in the table
     // until the transaction ends, and every batch would scan them again.
