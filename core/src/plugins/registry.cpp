@@ -1,3 +1,8 @@
+// The plugin registry: finds manifests in the plugin folders, refuses what
+// the loader would refuse, and loads a checked library from sealed bytes (read
+// once, checked, then loaded from a sealed memory file, so what runs is what
+// was checked). Over 400 lines: the sealed-bytes path (about 170 lines at the
+// top) belongs with the checks that use it; it is the first to move out.
 #include "plugins/registry.hpp"
 
 // Boost.DLL on std::filesystem paths.
