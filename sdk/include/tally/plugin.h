@@ -198,10 +198,13 @@ typedef struct tally_column_info {
 
 /* Which records a number rests on (1.2), declared by a metric plugin with
  * host->add_drilldown while it runs. The query's dataset, where() conditions,
- * bound parameters and period say which records; its selects, groups, order
- * and limit are ignored (the host lists each record's id, name, amounts and
- * dates). The host keeps the declaration and runs it only when asked
- * (`tally explain`, the dashboard), so declaring costs no query. */
+ * bound parameters and period say which records; its groups, order and limit
+ * are ignored, and so are its selects except the drilldown_* ones that
+ * <tally/drilldown.hpp> adds (a per-record value and how the records make the
+ * number: sum, mean, median, p90, gap; constants travel as bound parameters
+ * drilldown_constant_*). The host lists each record's id, name, amounts and
+ * dates, keeps the declaration and runs it only when asked (`tally explain`,
+ * the dashboard), so declaring costs no query. */
 typedef enum tally_drilldown_part {
   TALLY_DRILLDOWN_RECORDS = 0,    /* the records counted (a ratio's numerator) */
   TALLY_DRILLDOWN_DENOMINATOR = 1 /* a ratio's denominator */
