@@ -28,8 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace tally::import;
 using tally::Value;
-using tally::testing::TempDir;
 using tally::testing::slurp;
+using tally::testing::TempDir;
 
 std::string env(const char* name) {
   const char* value = std::getenv(name);
