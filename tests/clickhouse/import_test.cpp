@@ -254,23 +254,7 @@ TEST_F(ClickhouseImport, RepeatedIdsAcrossBatches) {
   yaml.replace(yaml.find("    id: id\n"), 11, "    id: id\n    on_duplicate: last\n");
   const std::string mapping = dir_.write("last.yaml", yaml);
   std::ofstream(dir_.file("deals.csv")) << "placeholder";
-  SourceOpener opener = [](const std::string&, const std::string&) {
-    struct Source final : RecordSource {
-      std::vector<std::string> cols = {"id", "owner", "amount", "stage", "created"};
-      uint64_t n = 0;
-      const std::vector<std::string>& columns() const override { return cols; }
-      bool next(Record& r) override {
-        if (++n > 25000) return false;
-        r.line = n + 1;
-        r.fields = {"D" + std::to_string(n < 21000 ? n : n % 1700), "Rep " + std::to_string(n % 5),
-                    n % 997 == 0 ? std::string("twelve") : std::to_string(n), n % 3 ? "Open" : "Won",
-                    "2024-01-15"};
-        return true;
-      }
-      void progress(uint64_t& done, uint64_t& total) override { done = n, total = 0; }
-    };
-    return std::make_unique<Source>();
-  };
+  SourceOpener opener = repeated_ids_opener(25000, 21000, 997);
   same_on_both(mapping, {dir_.file("deals.csv")}, opener);
   const std::string one = on_shard(1, "SELECT count() FROM " + database_ + ".opportunities_local");
   const std::string two = on_shard(2, "SELECT count() FROM " + database_ + ".opportunities_local");

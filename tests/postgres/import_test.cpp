@@ -196,23 +196,7 @@ TEST_F(BothEngines, RepeatedIdsAndRejectsAcrossBatches) {
     yaml.replace(yaml.find("    id: id\n"), 11, std::string("    id: id\n    on_duplicate: ") + mode + "\n");
     const std::string mapping = dir_.write(std::string(mode) + ".yaml", yaml);
     std::ofstream(dir_.file("deals.csv")) << "placeholder";
-    SourceOpener opener = [](const std::string&, const std::string&) {
-      struct Source final : RecordSource {
-        std::vector<std::string> cols = {"id", "owner", "amount", "stage", "created"};
-        uint64_t n = 0;
-        const std::vector<std::string>& columns() const override { return cols; }
-        bool next(Record& r) override {
-          if (++n > 5000) return false;
-          r.line = n + 1;
-          r.fields = {"D" + std::to_string(n < 3000 ? n : n % 1700), "Rep " + std::to_string(n % 5),
-                      n % 97 == 0 ? std::string("twelve") : std::to_string(n), n % 3 ? "Open" : "Won",
-                      "2024-01-15"};
-          return true;
-        }
-        void progress(uint64_t& done, uint64_t& total) override { done = n, total = 0; }
-      };
-      return std::make_unique<Source>();
-    };
+    SourceOpener opener = repeated_ids_opener(5000, 3000, 97);
     same_on_both(mapping, {dir_.file("deals.csv")}, opener);
   }
 }

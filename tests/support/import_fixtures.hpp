@@ -3,8 +3,11 @@
 // and files whose figures the SQLite tests work out by hand.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "import/importer.hpp"
 
 namespace tally::testing {
 
@@ -95,5 +98,31 @@ inline const char* kChurnCsv =
     "C1,$70.50,No,5\n"
     "C2,$29.85,Yes,4\n"
     "C3,$100,Yes,\n";
+
+// A deals file of `rows` rows for kDealsMapping, read without a file: ids
+// D1, D2, ... until `repeat_from`, then repeats of D0-D1699; every
+// `bad_every`th amount is "twelve" (a reject); owners Rep 0-4, every third
+// deal Won. Rows run over several import batches.
+inline import::SourceOpener repeated_ids_opener(uint64_t rows, uint64_t repeat_from, uint64_t bad_every) {
+  return [=](const std::string&, const std::string&) {
+    struct Source final : import::RecordSource {
+      uint64_t rows, repeat_from, bad_every;
+      std::vector<std::string> cols = {"id", "owner", "amount", "stage", "created"};
+      uint64_t n = 0;
+      Source(uint64_t r, uint64_t from, uint64_t bad) : rows(r), repeat_from(from), bad_every(bad) {}
+      const std::vector<std::string>& columns() const override { return cols; }
+      bool next(import::Record& r) override {
+        if (++n > rows) return false;
+        r.line = n + 1;
+        r.fields = {"D" + std::to_string(n < repeat_from ? n : n % 1700), "Rep " + std::to_string(n % 5),
+                    n % bad_every == 0 ? std::string("twelve") : std::to_string(n), n % 3 ? "Open" : "Won",
+                    "2024-01-15"};
+        return true;
+      }
+      void progress(uint64_t& done, uint64_t& total) override { done = n, total = 0; }
+    };
+    return std::make_unique<Source>(rows, repeat_from, bad_every);
+  };
+}
 
 }  // namespace tally::testing
