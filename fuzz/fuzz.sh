@@ -50,7 +50,11 @@ case "${1:-}" in
     if [[ -n "${FUZZ_LAUNCHER:-}" ]]; then
       launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER="$FUZZ_LAUNCHER" -DCMAKE_C_COMPILER_LAUNCHER="$FUZZ_LAUNCHER")
     fi
+    # -O1 with line tables only: what libFuzzer suggests, enough for ASan's stack traces, and about
+    # a quarter cheaper to compile than -O2 -g (this build is on the path of every `make test`).
     CC=clang CXX=clang++ cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
       -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DTALLY_FUZZ=ON -DTALLY_BUILD_TESTS=OFF \
       "${launcher[@]}" >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; exit 1; }
     start=$(date +%s)

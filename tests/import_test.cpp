@@ -635,33 +635,15 @@ TEST(ImportTransaction, FailureMidwayLeavesTheDatabaseAsItWas) {
 // Imports 400k deals in a child process and kills it with SIGKILL once 300k
 // are in (far enough that pages have been written).
 void import_killed_midway(const ImportOptions& o) {
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(ready[0]);
-    auto opener = deals_opener(400000, [&](uint64_t i) {
-      if (i == 300000) {
-        char c = 'x';
-        if (write(ready[1], &c, 1) != 1) _exit(3);
-        for (;;) pause();
-      }
-    });
-    try {
-      run_import(o, opener);
-    } catch (...) {
-    }
-    _exit(2);
-  }
-  close(ready[1]);
-  char c = 0;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  kill(child, SIGKILL);
-  int status = 0;
-  waitpid(child, &status, 0);
-  EXPECT_TRUE(WIFSIGNALED(status));
-  close(ready[0]);
+  kill_when_ready([&](int ready_fd) {
+    run_import(o, deals_opener(400000, [&](uint64_t i) {
+                 if (i == 300000) {
+                   char c = 'x';
+                   if (write(ready_fd, &c, 1) != 1) _exit(3);
+                   for (;;) pause();
+                 }
+               }));
+  });
 }
 
 TEST(ImportTransaction, KilledImportLeavesTheDatabaseAsItWas) {

@@ -279,27 +279,10 @@ TEST_F(ClickhouseImport, FailedImportLeavesTablesAsTheyWere) {
   EXPECT_EQ(dump(clickhouse_), before);
   EXPECT_EQ(leftovers(), "");
 
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(ready[0]);
+  ASSERT_NO_FATAL_FAILURE(kill_when_ready([&](int ready_fd) {
     ImportOptions options{mapping, clickhouse_, {dir_.file("deals.csv")}};
-    try {
-      run_import(options, deals(60000, 0, ready[1], 45000));  // after two batches went in
-    } catch (...) {
-    }
-    _exit(2);
-  }
-  close(ready[1]);
-  char c = 0;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  kill(child, SIGKILL);
-  int status = 0;
-  waitpid(child, &status, 0);
-  close(ready[0]);
-  EXPECT_TRUE(WIFSIGNALED(status));
+    run_import(options, deals(60000, 0, ready_fd, 45000));  // after two batches went in
+  }));
   EXPECT_EQ(dump(clickhouse_), before);
   EXPECT_NE(leftovers(), "");  // what the killed import wrote, never visible
 

@@ -238,26 +238,8 @@ TEST_F(BothEngines, KilledImportLeavesPostgresAsItWas) {
   run_import(options, opener(1000, -1));
   const std::string before = dump(postgres_);
 
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  const pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    close(ready[0]);
-    try {
-      run_import(options, opener(400000, ready[1]));
-    } catch (...) {
-    }
-    _exit(2);
-  }
-  close(ready[1]);
-  char c = 0;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  kill(child, SIGKILL);
-  int status = 0;
-  waitpid(child, &status, 0);
-  close(ready[0]);
-  EXPECT_TRUE(WIFSIGNALED(status));
+  ASSERT_NO_FATAL_FAILURE(
+      kill_when_ready([&](int ready_fd) { run_import(options, opener(400000, ready_fd)); }));
   EXPECT_EQ(dump(postgres_), before);
   // The next import goes on as if nothing happened (no lock, no staging left).
   const auto next = run_import(options, opener(1010, -1));

@@ -3,6 +3,12 @@
 // and files whose figures the SQLite tests work out by hand.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -123,6 +129,34 @@ inline import::SourceOpener repeated_ids_opener(uint64_t rows, uint64_t repeat_f
     };
     return std::make_unique<Source>(rows, repeat_from, bad_every);
   };
+}
+
+// Runs `import` in a child process and kills it with SIGKILL as soon as it
+// writes a byte to the descriptor it is given (the point the test kills it
+// at), then reaps it: how the import tests of every engine kill an import.
+// Call it inside ASSERT_NO_FATAL_FAILURE.
+inline void kill_when_ready(const std::function<void(int ready_fd)>& import) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ready[0]);
+    try {
+      import(ready[1]);
+    } catch (...) {
+    }
+    _exit(2);
+  }
+  close(ready[1]);
+  char c = 0;
+  const bool reached = read(ready[0], &c, 1) == 1;
+  close(ready[0]);
+  kill(child, SIGKILL);  // even when it ended early, so it is reaped below
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(reached) << "the import ended before the point it was to be killed at";
+  EXPECT_TRUE(WIFSIGNALED(status));
 }
 
 }  // namespace tally::testing
