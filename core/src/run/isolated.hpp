@@ -42,6 +42,9 @@ class ProcessPool {
   // tells when a child's last use is done. A plugin that cannot be started
   // ahead is started again at its turn, which reports why.
   void prestart(const std::vector<std::pair<std::string, plugins::Isolation>>& uses);
+  // Starts the plugin host server now (in the background) rather than with
+  // the first child: for pools that start their children lazily.
+  void start_server() { server_.start(); }
   ProcessPool(const ProcessPool&) = delete;
   ProcessPool& operator=(const ProcessPool&) = delete;
 
