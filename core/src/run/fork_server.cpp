@@ -123,9 +123,12 @@ void ForkServer::serve() {
     if (n < 0 && errno == EINTR) continue;
     if (n != static_cast<ssize_t>(sizeof message)) break;  // the server ended (or spoke nonsense)
     std::lock_guard lock(mutex_);
-    if (message.op == fork_protocol::kForked)
+    if (message.op == fork_protocol::kForked) {
       forked_[message.request] = {message.pid, message.value};
-    else if (message.op == fork_protocol::kEnded)
+      // The server reports a fork before that child's end: an end of the same
+      // pid still here is an earlier child's nobody waited for.
+      ended_.erase(message.pid);
+    } else if (message.op == fork_protocol::kEnded)
       ended_[message.pid] = message.value;
     changed_.notify_all();
   }
