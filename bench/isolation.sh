@@ -49,13 +49,14 @@ for _ in range(runs):
     a.append(x); b.append(y); diff.append(y - x)
 ms = lambda s: f"{s * 1000:8.1f}"
 print(f"tally run configs/demo.yaml --format json (scale 1), {runs} alternating runs after a warm-up")
-print(f"{metrics} plugins (the demo's metrics and the json report), each in its own tally-plugin-host")
+print(f"{metrics} plugins (the demo's metrics and the json report), each in its own child process")
 print(f"{'':22}{'best ms':>9}{'median ms':>11}")
 print(f"{'in-process':22}{ms(min(a))}{ms(statistics.median(a)):>11}")
 print(f"{'all metrics isolated':22}{ms(min(b))}{ms(statistics.median(b)):>11}")
 overhead = statistics.median(diff)
 print(f"median overhead per run: {overhead * 1000:.1f} ms; per isolated plugin: {overhead * 1000 / metrics:.1f} ms (target < 10)")
-# What tally logs for each child: check + posix_spawn + exec + dlopen + init,
+# What tally logs for each child: check + fork (by the plugin host server; the
+# first one also waits for the server's exec) + dlopen + init,
 # and how long the plugin's turn then waited for it.
 import re
 starts, waits = [], []

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 
+#include "import/source.hpp"
+#include "plugins/registry.hpp"
 #include "support/fixture.hpp"
 
 namespace {
@@ -79,4 +83,25 @@ TEST(StructSize, AShortStructIsRefusedNotReadOrWrittenPast) {
       EXPECT_FALSE(m.ok);
       EXPECT_EQ(m.error.rfind(message, 0), 0u) << isolation << " " << mode << ": " << m.error;
     }
+}
+
+// A source plugin hands back the tally_record the host gave it; one that
+// sets a struct_size below SDK 1.0's is refused, in columns() and in next().
+TEST(StructSize, AShortRecordFromASourceIsRefused) {
+  tally::plugins::Registry registry({kBad});
+  const std::string size = std::to_string(sizeof(tally_record));
+  for (const char* function : {"columns", "next"}) {
+    try {
+      auto source = tally::import::open_source(registry, "short_record", function);
+      tally::import::Record record;
+      source->next(record);
+      ADD_FAILURE() << function << ": the short record was taken";
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()), std::string("source plugin 'short_record': ") + function +
+                                           ": the plugin's tally_record has struct_size 8, SDK 1.0's is " +
+                                           size +
+                                           " bytes; set struct_size = sizeof, or rebuild the plugin "
+                                           "against the SDK");
+    }
+  }
 }

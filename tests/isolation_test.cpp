@@ -304,3 +304,49 @@ TEST(IsolationConfig, CheckAcceptsTheNewKeys) {
   auto r = run_tally("check '" + config + "'");
   EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
 }
+
+// The children are forked by one plugin host server per run: each still gets
+// its own `memory:` (RLIMIT_AS set in the child, never in the server), so a
+// limit given to one use is not inherited by the next child.
+TEST(Isolation, EveryChildGetsItsOwnMemoryLimit) {
+  if (kSanitized) GTEST_SKIP() << "ASan's shadow memory does not fit an address-space limit";
+  Store s;
+  const std::string config = s.config("limits",
+                                      "  - {use: memory_limit_metric, as: small, isolation: process, "
+                                      "memory: 64MiB}\n  - {use: memory_limit_metric, as: none, isolation: "
+                                      "process}\n  - {use: memory_limit_metric, as: large, isolation: "
+                                      "process, memory: 1GiB}\n");
+  for (const char* jobs : {"1", "3"}) {
+    auto r = run_tally("run '" + config + "' --format json --jobs " + jobs);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto json = nlohmann::json::parse(r.out);
+    EXPECT_EQ(metric(json, "small")["kpis"][0]["value"], 64) << jobs;
+    EXPECT_EQ(metric(json, "none")["kpis"][0]["value"], -1) << jobs;
+    EXPECT_EQ(metric(json, "large")["kpis"][0]["value"], 1024) << jobs;
+  }
+}
+
+// A plugin that kills the plugin host server takes every isolated child with
+// it (they die with the server, as with tally): each isolated plugin fails
+// alone, saying so; the in-process metrics render and tally exits 1.
+TEST(Isolation, WhenThePluginHostServerDiesEachIsolatedPluginFailsAlone) {
+  Store s;
+  const std::string config = s.config("server-dies",
+                                      "  - {use: good_metric, as: before}\n"
+                                      "  - {use: kill_server, as: bad, isolation: process}\n"
+                                      "  - {use: good_metric, as: isolated_after, isolation: process}\n"
+                                      "  - {use: good_metric, as: after}\n");
+  FaultRun r;
+  r.result = run_tally("run '" + config + "' --format json --jobs 1");
+  r.json = nlohmann::json::parse(r.result.out, nullptr, false);
+  expect_others_intact(r);
+  const std::regex server_killed(
+      "tally's plugin host server \\(process [0-9]+\\) was killed by signal 9 \\(SIGKILL\\)$");
+  EXPECT_TRUE(std::regex_search(error_of(r), server_killed)) << error_of(r);
+  EXPECT_EQ(error_of(r).rfind("plugin 'kill_server' (metric 'bad') ended when ", 0), 0u) << error_of(r);
+  const auto after = metric(r.json, "isolated_after");
+  EXPECT_EQ(after["status"], "error");
+  const std::string why = after.value("error", std::string());
+  EXPECT_TRUE(std::regex_search(why, server_killed)) << why;
+  EXPECT_EQ(why.rfind("plugin 'good_metric'", 0), 0u) << why;
+}

@@ -1,6 +1,7 @@
 // A source plugin seen as a RecordSource: the plugin reads the format, the
 // host maps the records.
 #include <stdexcept>
+#include <string>
 
 #include "import/source.hpp"
 #include "plugins/registry.hpp"
@@ -26,6 +27,7 @@ class PluginRecordSource final : public RecordSource {
     tally_record record{};
     record.struct_size = sizeof record;
     if (api_.columns(reader_, &ctx_, &record) != TALLY_OK) throw std::runtime_error(error_text());
+    check_size("columns", record);
     for (uint32_t i = 0; i < record.field_count; ++i)
       columns_.emplace_back(record.fields[i].data, record.fields[i].size);
   }
@@ -41,6 +43,7 @@ class PluginRecordSource final : public RecordSource {
     int32_t rc = api_.next(reader_, &ctx_, &record);
     if (rc < 0) throw std::runtime_error(error_text());
     if (rc == 0) return false;
+    check_size("next", record);
     out.line = record.line;
     out.fields.resize(record.field_count);
     for (uint32_t i = 0; i < record.field_count; ++i)
@@ -54,6 +57,17 @@ class PluginRecordSource final : public RecordSource {
   }
 
  private:
+  // The record as the plugin handed it back: shorter than SDK 1.0's (the
+  // struct has not grown since) means it set struct_size wrongly, and its
+  // fields cannot be trusted. Worded as host_api.cpp's checks.
+  void check_size(const char* function, const tally_record& record) const {
+    if (record.struct_size >= sizeof(tally_record)) return;
+    throw std::runtime_error(
+        "source plugin '" + ctx_.plugin + "': " + function + ": the plugin's tally_record has struct_size " +
+        std::to_string(record.struct_size) + ", SDK 1.0's is " + std::to_string(sizeof(tally_record)) +
+        " bytes; set struct_size = sizeof, or rebuild the plugin against the SDK");
+  }
+
   std::string error_text() const {
     std::string message = !ctx_.plugin_error.empty() ? ctx_.plugin_error : ctx_.last_error;
     if (message.empty()) message = "source plugin '" + ctx_.plugin + "' failed without a message";

@@ -3,9 +3,6 @@
 #define BOOST_DLL_USE_STD_FS
 #include <boost/dll/runtime_symbol_info.hpp>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,8 +19,6 @@
 #include "plugins/plugin_error.hpp"
 #include "plugins/wire.hpp"
 #include "run/isolated_calls.hpp"
-
-extern char** environ;
 
 namespace tally::run {
 
@@ -45,111 +40,76 @@ std::string plugin_host_path() {
 }
 
 struct ProcessPool::Child {
+  ForkServer* server = nullptr;  // whose child it is: it reaps it and says how it ended
   pid_t pid = -1;
   int fd = -1;
   std::unique_ptr<wire::FrameReader> reader;  // over fd, kept across invocations
   bool loaded = false;                        // its Loaded message was read
-  Clock::time_point started;                  // when it was spawned
+  Clock::time_point started;                  // when it was asked for
   ~Child() {
     if (fd >= 0) ::close(fd);  // the child's read ends: it exits
-    if (pid > 0) {
-      // An idle child exits at once on end of input; give it a moment, then stop it.
-      for (int i = 0; i < 100; ++i) {
-        if (::waitpid(pid, nullptr, WNOHANG) != 0) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
+    // An idle child exits at once on end of input; give it a moment, then stop it.
+    if (pid > 0 && !server->wait_end(pid, Clock::now() + std::chrono::milliseconds(100))) stop();
   }
-  // Stops the child now and returns how it ended (waitpid status).
-  int stop() {
-    int status = 0;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
+  // Stops the child now and returns how it ended (waitpid status); nullopt
+  // when the server went first (and took the child with it).
+  std::optional<int> stop() {
+    server->kill(pid);
+    auto status = server->wait_end(pid, Clock::now() + std::chrono::seconds(10));
     pid = -1;
     return status;
   }
   // Waits until `deadline` for the child to end by itself; then stops it.
-  int reap(Clock::time_point deadline, bool& timed_out) {
-    int status = 0;
+  std::optional<int> reap(Clock::time_point deadline, bool& timed_out) {
     timed_out = false;
-    for (;;) {
-      const pid_t done = ::waitpid(pid, &status, WNOHANG);
-      if (done == pid || (done < 0 && errno != EINTR)) break;
-      if (Clock::now() >= deadline) {
-        timed_out = true;
-        return stop();
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if (auto status = server->wait_end(pid, deadline)) {
+      pid = -1;
+      return status;
     }
-    pid = -1;
-    return status;
+    if (!server->gone().empty()) {
+      pid = -1;
+      return std::nullopt;
+    }
+    timed_out = true;
+    return stop();
   }
 };
 
 namespace {
 
-std::string signal_text(int sig) {
-  const char* abbrev = ::sigabbrev_np(sig);
-  return std::to_string(sig) + (abbrev ? " (SIG" + std::string(abbrev) + ")" : std::string());
-}
-
 // What became of a child that did not return: `who` is "plugin 'x' (metric 'y')".
-std::string fate(const std::string& who, int status, bool out_of_memory, bool timed_out,
-                 const plugins::Isolation& isolation) {
+std::string fate(const std::string& who, std::optional<int> status, bool out_of_memory, bool timed_out,
+                 const plugins::Isolation& isolation, const std::string& server_gone) {
   if (timed_out)
     return who + " exceeded its timeout of " + plugins::seconds_text(isolation.timeout_seconds) +
            " and was stopped";
   if (out_of_memory)
     return who + " ran out of its memory limit of " + plugins::bytes_text(isolation.memory_bytes);
-  if (WIFSIGNALED(status)) return who + " was killed by signal " + signal_text(WTERMSIG(status));
-  if (WIFEXITED(status))
-    return who + ": its process ended with exit code " + std::to_string(WEXITSTATUS(status)) +
+  if (!status && !server_gone.empty()) return who + " ended when " + server_gone;
+  if (!status) return who + ": its process was stopped and did not say how it ended";
+  if (WIFSIGNALED(*status)) return who + " was killed by signal " + signal_text(WTERMSIG(*status));
+  if (WIFEXITED(*status))
+    return who + ": its process ended with exit code " + std::to_string(WEXITSTATUS(*status)) +
            " before the plugin returned";
   return who + ": its process ended before the plugin returned";
 }
 
-std::unique_ptr<ProcessPool::Child> spawn(const plugins::SealedImage& image, uint64_t memory_bytes,
-                                          Clock::time_point started) {
+std::unique_ptr<ProcessPool::Child> spawn(ForkServer& server, const plugins::SealedImage& image,
+                                          uint64_t memory_bytes, Clock::time_point started) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     throw plugins::PluginError("plugin '" + image.manifest.name +
                                "': cannot create a socket for its process: " + std::strerror(errno));
   auto child = std::make_unique<ProcessPool::Child>();
+  child->server = &server;
   child->fd = sv[0];
-  // High numbers, so that the dup2 onto 3 and 4 below never overwrite each other.
-  const int remote = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
-  const int library = ::fcntl(*image.fd, F_DUPFD_CLOEXEC, 10);
-  ::close(sv[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, remote, 3);
-  posix_spawn_file_actions_adddup2(&actions, library, 4);
-  // Default signal handling and no blocked signals, whatever the spawning thread had.
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setsigdefault(&attributes, &all);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  const std::string path = plugin_host_path();
-  const std::string memory = std::to_string(memory_bytes);
-  char* argv[] = {const_cast<char*>("tally-plugin-host"), const_cast<char*>(memory.c_str()), nullptr};
-  const int rc = (remote < 0 || library < 0)
-                     ? EMFILE
-                     : ::posix_spawn(&child->pid, path.c_str(), &actions, &attributes, argv, environ);
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&actions);
-  if (remote >= 0) ::close(remote);
-  if (library >= 0) ::close(library);
-  if (rc != 0) {
-    child->pid = -1;
-    throw plugins::PluginError("plugin '" + image.manifest.name + "': cannot start its process " + path +
-                               ": " + std::strerror(rc));
+  try {
+    child->pid = server.fork_child(sv[1], *image.fd, memory_bytes);
+  } catch (const std::exception& e) {
+    ::close(sv[1]);
+    throw plugins::PluginError("plugin '" + image.manifest.name + "': cannot start its process: " + e.what());
   }
+  ::close(sv[1]);  // the child has its own copy
   child->reader = std::make_unique<wire::FrameReader>(child->fd);
   child->started = started;
   // Load at once: the child opens the plugin while tally goes on; its answer
@@ -171,10 +131,10 @@ std::unique_ptr<ProcessPool::Child> spawn(const plugins::SealedImage& image, uin
 
 // Starts a child for `plugin`: the library checked and sealed, the process
 // spawned and told to load it.
-std::unique_ptr<ProcessPool::Child> start(plugins::Registry& registry, const std::string& plugin,
-                                          uint64_t memory_bytes) {
+std::unique_ptr<ProcessPool::Child> start(ForkServer& server, plugins::Registry& registry,
+                                          const std::string& plugin, uint64_t memory_bytes) {
   const auto started = Clock::now();
-  return spawn(registry.sealed_image(plugin), memory_bytes, started);
+  return spawn(server, registry.sealed_image(plugin), memory_bytes, started);
 }
 
 }  // namespace
@@ -203,6 +163,7 @@ ProcessPool::~ProcessPool() {
     bool timed_out = false;
     if (child->pid > 0) child->reap(deadline, timed_out);
   }
+  all.clear();  // before the server ends
 }
 
 void ProcessPool::prestart(const std::vector<std::pair<std::string, plugins::Isolation>>& uses) {
@@ -219,12 +180,13 @@ void ProcessPool::prestart(const std::vector<std::pair<std::string, plugins::Iso
     }
   }
   if (order.empty()) return;
+  server_.start();  // exec'd and relocated while the first library is checked
   starter_ = std::thread([this, order] {
     for (const auto& [plugin, memory] : order) {
       const std::string key = plugin + "\n" + std::to_string(memory);
       std::unique_ptr<Child> child;
       try {
-        child = start(registry_, plugin, memory);
+        child = start(server_, registry_, plugin, memory);
       } catch (const std::exception& e) {
         // Started again at the plugin's turn, which reports the same refusal there.
         spdlog::debug("plugin '{}': not started ahead: {}", plugin, e.what());
@@ -279,14 +241,14 @@ int32_t ProcessPool::invoke(const std::string& plugin, const std::string& role,
   // Ends the child and says why it did not return.
   auto failed = [&](wire::Received how) -> plugins::PluginError {
     bool timed_out = how == wire::Received::TimedOut;
-    int status = 0;
+    std::optional<int> status;
     if (timed_out || how == wire::Received::Malformed)
       status = child->stop();
     else
       status = child->reap(deadline, timed_out);
     if (how == wire::Received::Malformed)
       return plugins::PluginError(who + " sent a malformed message to tally and was stopped");
-    return plugins::PluginError(fate(who, status, out_of_memory, timed_out, isolation));
+    return plugins::PluginError(fate(who, status, out_of_memory, timed_out, isolation, server_.gone()));
   };
   // The next message, noting a child that reports running out of memory.
   auto receive = [&]() {
@@ -299,7 +261,7 @@ int32_t ProcessPool::invoke(const std::string& plugin, const std::string& role,
     return got;
   };
 
-  if (!child) child = start(registry_, plugin, isolation.memory_bytes);
+  if (!child) child = start(server_, registry_, plugin, isolation.memory_bytes);
   if (!child->loaded) {
     const auto waiting = Clock::now();
     auto got = receive();

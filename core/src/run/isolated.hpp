@@ -19,10 +19,12 @@
 #include "plugins/isolation.hpp"
 #include "plugins/registry.hpp"
 #include "run/context.hpp"
+#include "run/fork_server.hpp"
 
 namespace tally::run {
 
-// The children of one run. A child stays up after its invocation and is
+// The children of one run, forked by one plugin host server (fork_server.hpp)
+// started with the first of them. A child stays up after its invocation and is
 // used again for the next invocation of the same plugin (same memory limit),
 // so a library used by several metrics is started and loaded once per run.
 // With prestart(), every child is started up front, side by side, and ended
@@ -40,6 +42,9 @@ class ProcessPool {
   // tells when a child's last use is done. A plugin that cannot be started
   // ahead is started again at its turn, which reports why.
   void prestart(const std::vector<std::pair<std::string, plugins::Isolation>>& uses);
+  // Starts the plugin host server now (in the background) rather than with
+  // the first child: for pools that start their children lazily.
+  void start_server() { server_.start(); }
   ProcessPool(const ProcessPool&) = delete;
   ProcessPool& operator=(const ProcessPool&) = delete;
 
@@ -60,6 +65,7 @@ class ProcessPool {
 
   static constexpr size_t kMaxPrestarted = 32;  // children started ahead, at most
 
+  ForkServer server_;  // first: it outlives every child (they are its children)
   plugins::Registry& registry_;
   std::mutex mutex_;
   std::condition_variable started_;  // a child started ahead is ready (or failed to start)

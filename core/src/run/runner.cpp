@@ -215,6 +215,18 @@ MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, co
   return result;
 }
 
+// A pool of its own (explain, serve, deliver start children at each plugin's
+// turn): its plugin host server is started now, while the first uses run,
+// when any of `uses` is isolated.
+void start_server_if_isolated(const std::vector<config::PluginUse>& uses, const plugins::Registry& registry,
+                              ProcessPool& pool) {
+  for (const auto& use : uses)
+    if (registry.find(use.use) && isolation_of(use, registry).process) {
+      pool.start_server();
+      return;
+    }
+}
+
 }  // namespace
 
 void prestart_isolated(const config::Config& config, plugins::Registry& registry, ProcessPool& pool) {
@@ -247,6 +259,7 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
   jobs = std::min<unsigned>(jobs, static_cast<unsigned>(config.metrics.size()));
   std::optional<ProcessPool> own_pool;
   ProcessPool& pool = shared_pool ? *shared_pool : own_pool.emplace(registry);
+  if (own_pool) start_server_if_isolated(config.metrics, registry, pool);
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < config.metrics.size(); i = next++)
@@ -302,6 +315,7 @@ std::vector<ReportOutcome> render_reports(const config::Config& config, const Ru
   const query::Scope scope = scope_of(config);
   std::optional<ProcessPool> own_pool;
   ProcessPool& pool = shared_pool ? *shared_pool : own_pool.emplace(registry);
+  if (own_pool) start_server_if_isolated(config.reports, registry, pool);
   for (const auto& use : config.reports) {
     ReportOutcome outcome;
     outcome.name = use.name;
