@@ -635,7 +635,7 @@ TEST(ImportTransaction, FailureMidwayLeavesTheDatabaseAsItWas) {
 // Imports 400k deals in a child process and kills it with SIGKILL once 300k
 // are in (far enough that pages have been written).
 void import_killed_midway(const ImportOptions& o) {
-  kill_when_ready([&](int ready_fd) {
+  tally::testing::kill_when_ready([&](int ready_fd) {
     run_import(o, deals_opener(400000, [&](uint64_t i) {
                  if (i == 300000) {
                    char c = 'x';
