@@ -6,14 +6,14 @@
 # (tests/postgres/pg_server.sh) and stops it at the end, even on failure.
 # Prints best and median wall seconds of RUNS runs (default 3) per engine,
 # and rows/s at the median; asserts nothing.
-# Usage: [RUNS=N] [TALLY=build/tally] bench/import_engines.sh [ROWS]   (default 1000000)
+# Usage: [RUNS=N] [TALLY=build/tally] [MAVEN_DIR=dir] bench/import_engines.sh [ROWS]   (default 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
 TALLY=${TALLY:-build/tally}
 RUNS=${RUNS:-3}
 WORK=${BENCH_DIR:-/tmp/tally-bench-import}
-MAVEN=$(realpath ../shared/data/maven-crm)
+MAVEN=$(realpath "${MAVEN_DIR:-../shared/data/maven-crm}")  # MAVEN_DIR: from a worktree elsewhere
 [[ -x "$TALLY" ]] || { echo "build first: make build" >&2; exit 2; }
 TALLY=$(realpath "$TALLY")
 mkdir -p "$WORK"

@@ -130,6 +130,28 @@ TEST(RunDataChecks, PeriodAfterTheDataIsTheStaleCronReport) {
       << all(before.warnings);
 }
 
+// With metrics running side by side, a worker out of metrics reads the date
+// ranges of the datasets already queried (sales cycle's opportunities, lead
+// funnel's leads) while the others run: the warning is the same, once.
+TEST(RunDataChecks, DatesReadBesideTheMetricsGiveTheSameWarning) {
+  StoreFixture f;
+  seed_deals(f);
+  f.exec("INSERT INTO leads(id,created_at) VALUES (1,'2025-01-01 09:00:00')");
+  const std::string metrics = "[{use: win_rate}, {use: lead_funnel}, {use: win_rate, as: win_rate_again}]";
+  for (unsigned jobs : {1u, 2u, 3u}) {
+    auto r = f.run_config(config(f, "{last: quarter}", metrics, "2025-07-15"), jobs);
+    const std::string expected =
+        "no data after 2025-03-20; the period 1 Apr 2025 – 30 Jun 2025 (inclusive) starts after it";
+    EXPECT_EQ(std::count_if(r.warnings.begin(), r.warnings.end(),
+                            [&](const std::string& w) { return w.find(expected) != w.npos; }),
+              1)
+        << jobs << " jobs:" << all(r.warnings);
+    auto early = f.run_config(config(f, "{from: 2024-01-01, to: 2025-01-01}", metrics), jobs);
+    EXPECT_TRUE(mentions(early.warnings, "no data before 2025-01-01; the period 1 Jan 2024"))
+        << jobs << " jobs:" << all(early.warnings);
+  }
+}
+
 TEST(RunDataChecks, PeriodWarningRules) {
   // Inside the data: nothing.
   EXPECT_FALSE(run::period_warning("2025-01-01", "2025-04-01", "2026-01-01", "2024-01-01", "2025-12-31"));

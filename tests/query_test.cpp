@@ -868,10 +868,36 @@ TEST(QueryDialects, PostgresDaysBetweenStaysInDoublePrecision) {
   auto pg = query::make_postgres_dialect();
   Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
   QueryBuilder q("opportunities");
-  q.select("p90", "quantile(days_between(created_at, closed_at), 0.9)");
+  q.select("p90", "quantile(days_between(created_at, expected_close_at), 0.9)");
   const auto sql = q.compile(*pg, scope).sql;
   EXPECT_EQ(sql.find("EXTRACT"), std::string::npos) << sql;  // numeric: several times slower
-  EXPECT_NE(sql.find("date_part('epoch', CAST(t.closed_at AS timestamp))"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("date_part('epoch', CAST(t.expected_close_at AS timestamp))"), std::string::npos) << sql;
+}
+
+// Schema 5 keeps the epoch seconds of some timestamps on PostgreSQL (stored
+// generated columns): days_between reads them, on the base table or a joined
+// one, and a subtraction of two is not worth a per-row LATERAL.
+TEST(QueryDialects, PostgresDaysBetweenReadsStoredEpochs) {
+  auto pg = query::make_postgres_dialect();
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
+  QueryBuilder q("opportunities");
+  q.select("p90", "quantile(days_between(created_at, closed_at), 0.9)");
+  q.select("slow", "count_if(days_between(created_at, closed_at) > 30)");
+  const auto sql = q.compile(*pg, scope).sql;
+  EXPECT_NE(sql.find("((t.closed_at_epoch - t.created_at_epoch) / 86400.0)"), std::string::npos) << sql;
+  EXPECT_EQ(sql.find("CAST("), std::string::npos) << sql;
+  EXPECT_EQ(sql.find("LATERAL"), std::string::npos) << sql;
+
+  QueryBuilder visits("stage_history");
+  visits.select("lag", "max(days_between(opportunity_created_at, entered_at))");
+  const auto joined = visits.compile(*pg, scope).sql;
+  EXPECT_NE(joined.find("((t.entered_at_epoch - j_opportunity.created_at_epoch) / 86400.0)"),
+            std::string::npos)
+      << joined;
+
+  // SQLite parses the text as before.
+  const auto lite = q.compile(*query::make_sqlite_dialect(), scope).sql;
+  EXPECT_EQ(lite.find("_epoch"), std::string::npos) << lite;
 }
 
 // PostgreSQL shares no common subexpressions: a days_between a query spells
@@ -886,30 +912,30 @@ TEST(QueryDialects, PostgresComputesARepeatedDaysBetweenOncePerRow) {
   };
   QueryBuilder q("opportunities");
   q.group_by("rep", "owner_id");
-  q.select("p90", "quantile(days_between(created_at, closed_at), 0.9)");
-  q.select("slow", "count_if(days_between(created_at, closed_at) > :days)");
-  q.select("hours", "max(hours_between(created_at, closed_at))");
-  q.select("once", "max(days_between(created_at, expected_close_at))");
-  q.select("span", "days_between(min(created_at), max(closed_at))");
-  q.where("days_between(created_at, closed_at) >= 0");
+  // expected_close_at has no stored epoch (created_at has: schema 5).
+  q.select("p90", "quantile(days_between(created_at, expected_close_at), 0.9)");
+  q.select("slow", "count_if(days_between(created_at, expected_close_at) > :days)");
+  q.select("hours", "max(hours_between(created_at, expected_close_at))");
+  q.select("once", "max(days_between(owner_hired_at, closed_at))");
+  q.select("span", "days_between(min(created_at), max(expected_close_at))");
+  q.where("days_between(created_at, expected_close_at) >= 0");
   q.bind("days", int64_t{30});
   const auto sql = q.compile(*pg, scope).sql;
   EXPECT_EQ(count(sql,
-                  "CROSS JOIN LATERAL (SELECT ((date_part('epoch', CAST(t.closed_at AS timestamp)) - "
-                  "date_part('epoch', CAST(t.created_at AS timestamp))) / 86400.0) AS v0 OFFSET 0) "
-                  "AS tally_row WHERE "),
+                  "CROSS JOIN LATERAL (SELECT ((date_part('epoch', CAST(t.expected_close_at AS timestamp)) - "
+                  "t.created_at_epoch) / 86400.0) AS v0 OFFSET 0) AS tally_row WHERE "),
             1u)
       << sql;
   EXPECT_EQ(count(sql, "tally_row.v0"), 4u) << sql;  // p90, slow, hours, the condition
-  EXPECT_EQ(count(sql, "CAST(t.closed_at AS timestamp)"), 1u) << sql;
+  EXPECT_EQ(count(sql, "CAST(t.expected_close_at AS timestamp)"), 1u) << sql;
   // Used once: stays in place. Of aggregates: cannot be per row.
-  EXPECT_NE(sql.find("CAST(t.expected_close_at AS timestamp)"), std::string::npos) << sql;
-  EXPECT_NE(sql.find("CAST(max(t.closed_at) AS timestamp)"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("CAST(j_owner.hired_at AS timestamp)"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("CAST(max(t.expected_close_at) AS timestamp)"), std::string::npos) << sql;
   EXPECT_EQ(sql.find('\x03'), std::string::npos);
   EXPECT_EQ(sql.find('\x04'), std::string::npos);
 
   QueryBuilder single("opportunities");
-  single.select("days", "max(days_between(created_at, closed_at))");
+  single.select("days", "max(days_between(created_at, expected_close_at))");
   const auto plain = single.compile(*pg, scope).sql;
   EXPECT_EQ(plain.find("LATERAL"), std::string::npos) << plain;
   EXPECT_EQ(plain.find('\x03'), std::string::npos);

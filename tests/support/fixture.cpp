@@ -61,7 +61,7 @@ void StoreFixture::exec(const std::string& sql) const {
   db.exec(sql);
 }
 
-run::RunResult StoreFixture::run_config(const std::string& config_yaml) const {
+run::RunResult StoreFixture::run_config(const std::string& config_yaml, unsigned jobs) const {
   static int counter = 0;
   std::string path = dir_.write("config-" + std::to_string(++counter) + ".yaml", config_yaml);
   config::Config cfg = config::load_config(path, config::process_env(), Date{2026, 1, 1});
@@ -73,7 +73,7 @@ run::RunResult StoreFixture::run_config(const std::string& config_yaml) const {
       registry.names(plugins::Kind::Report));
   if (!problems.empty()) throw DiagnosticError(problems);
   auto backend = store::open_backend(cfg.data.empty() ? db_path_ : cfg.data);
-  return run::run_metrics(cfg, registry, *backend, 1);
+  return run::run_metrics(cfg, registry, *backend, jobs);
 }
 
 run::MetricResult StoreFixture::run_metric(const std::string& plugin, const MetricRun& r) const {

@@ -56,8 +56,9 @@ class StoreFixture {
   // Runs one metric plugin from the build tree on this store; the result
   // has ok=false and the error when the plugin or a config check fails.
   run::MetricResult run_metric(const std::string& plugin, const MetricRun& run) const;
-  // Runs a whole config text (written into the temp dir) through the host.
-  run::RunResult run_config(const std::string& config_yaml) const;
+  // Runs a whole config text (written into the temp dir) through the host,
+  // `jobs` metrics at a time.
+  run::RunResult run_config(const std::string& config_yaml, unsigned jobs = 1) const;
 
  private:
   TempDir dir_;

@@ -217,12 +217,26 @@ class PostgresDialect final : public detail::SqlDialect {
   std::string name() const override { return "postgresql"; }
   std::string placeholder(size_t index) const override { return "$" + std::to_string(index + 1); }
   std::string days_between(const std::string& a, const std::string& b) const override {
-    // date_part gives double precision seconds; EXTRACT gives numeric, whose
-    // arithmetic and sorting made the per-stage p90 several times slower.
-    // Whole seconds divided once: the same double as SQLite's
-    // tally_days_between.
-    return "((date_part('epoch', CAST(" + b + " AS timestamp)) - date_part('epoch', CAST(" + a +
-           " AS timestamp))) / 86400.0)";
+    return days_between_epochs(a, "", b, "");
+  }
+  // date_part gives double precision seconds; EXTRACT gives numeric, whose
+  // arithmetic and sorting made the per-stage p90 several times slower.
+  // Whole seconds divided once: the same double as SQLite's
+  // tally_days_between. A stored epoch (schema version 5) holds that same
+  // date_part, computed when the row was written.
+  std::string days_between_epochs(const std::string& a, const std::string& a_epoch, const std::string& b,
+                                  const std::string& b_epoch) const override {
+    auto epoch = [](const std::string& ts, const std::string& stored) {
+      return stored.empty() ? "date_part('epoch', CAST(" + ts + " AS timestamp))" : stored;
+    };
+    return "((" + epoch(b, b_epoch) + " - " + epoch(a, a_epoch) + ") / 86400.0)";
+  }
+  // The `<column>_epoch` columns migration 5 of store/postgres/schema.cpp adds.
+  std::string stored_epoch(const std::string& table, const std::string& column) const override {
+    static const std::set<std::pair<std::string, std::string>> stored = {
+        {"stage_history", "entered_at"}, {"stage_history", "exited_at"}, {"opportunities", "created_at"},
+        {"opportunities", "closed_at"},  {"leads", "created_at"},        {"leads", "first_response_at"}};
+    return stored.contains({table, column}) ? column + "_epoch" : "";
   }
   std::string bucket_start(const std::string& unit, const std::string& ts,
                            int fiscal_year_start) const override {

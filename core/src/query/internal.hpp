@@ -162,6 +162,20 @@ class SqlDialect : public Dialect {
   // common subexpressions marks it here and computes it once per row in
   // assemble() (PostgreSQL). Identity by default.
   virtual std::string per_row(const std::string& expr) const { return expr; }
+  // The column the store keeps beside timestamp column `table.column` with
+  // its epoch seconds, or "" (the default: none). days_between() of such a
+  // column reads it instead of parsing the text on every row.
+  virtual std::string stored_epoch(const std::string& table, const std::string& column) const {
+    (void)table, (void)column;
+    return "";
+  }
+  // days_between(a, b) where an operand whose `*_epoch` is not empty is read
+  // from that stored epoch column (same value as parsing the text).
+  virtual std::string days_between_epochs(const std::string& a, const std::string& a_epoch,
+                                          const std::string& b, const std::string& b_epoch) const {
+    (void)a_epoch, (void)b_epoch;
+    return days_between(a, b);
+  }
   // ClickHouse cannot take the quantile level as a parameter: it is inlined.
   virtual bool inline_quantile_level() const { return false; }
   // The left side of `timestamp < bound` (an upper bound only). Sales history

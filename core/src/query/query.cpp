@@ -354,6 +354,22 @@ class Compiler {
            bound.kind == Node::Kind::String;
   }
 
+  // The stored epoch column of a timestamp column of the base table or a
+  // joined table (SqlDialect::stored_epoch), as "alias.column"; "" for any
+  // other operand, or a base table read through a query.
+  std::string stored_epoch(const Node& n) const {
+    if (n.kind != Node::Kind::Column || !is_plain_column(n.column->sql)) return "";
+    const std::string& sql = n.column->sql;
+    const size_t dot = sql.find('.');
+    const std::string alias = sql.substr(0, dot), column = sql.substr(dot + 1);
+    const detail::DatasetDef& dataset = *query_.dataset;
+    std::string table;
+    if (alias == "t" && dataset.from == dataset.table && dataset.from_postgres.empty()) table = dataset.table;
+    if (const auto* join = dataset.find_join(alias)) table = join->table;
+    const std::string epoch = table.empty() ? "" : dialect_.stored_epoch(table, column);
+    return epoch.empty() ? "" : alias + "." + epoch;
+  }
+
   // The quantile level: a literal or a bound number in [0, 1]. ClickHouse
   // takes it as a function parameter, so it is inlined there (as a validated
   // number, never as text from the plugin).
@@ -394,9 +410,12 @@ class Compiler {
       return dialect_.quantile(arg(0), quantile_level(half));
     }
     if (f == "days_between" || f == "hours_between" || f == "minutes_between") {
-      std::string days = dialect_.days_between(arg(0), arg(1));
-      // Of one row's columns: the dialect may compute it once per row however often it is used.
-      if (!detail::is_aggregate(n)) days = dialect_.per_row(days);
+      const std::string a = arg(0), b = arg(1);
+      const std::string a_epoch = stored_epoch(n.args[0]), b_epoch = stored_epoch(n.args[1]);
+      std::string days = dialect_.days_between_epochs(a, a_epoch, b, b_epoch);
+      // Of one row's columns: the dialect may compute it once per row however often it is used
+      // (not worth it when both sides are stored epochs: a subtraction).
+      if (!detail::is_aggregate(n) && (a_epoch.empty() || b_epoch.empty())) days = dialect_.per_row(days);
       if (f == "hours_between") return "(" + days + " * 24)";
       if (f == "minutes_between") return "(" + days + " * 1440)";
       return days;

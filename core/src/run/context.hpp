@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -37,6 +38,9 @@ struct tally_ctx {
   std::set<std::string> compare_datasets;
   // Every dataset the metric queried (for the run's data warnings).
   std::set<std::string> datasets;
+  // Called with each dataset the first time the metric queries it (the
+  // runner reads its date range beside the metrics); may be empty.
+  std::function<void(const std::string&)> on_new_dataset;
 
   // Reports: the finished run and where output goes.
   const tally::run::RunResult* run = nullptr;

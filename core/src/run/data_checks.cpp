@@ -100,26 +100,46 @@ std::vector<std::string> import_warnings(const std::set<std::string>& tables, st
   return warnings;
 }
 
-std::optional<std::pair<std::string, std::string>> data_dates(const std::set<std::string>& datasets,
-                                                              store::Connection& connection,
-                                                              const query::Dialect& dialect) {
-  std::string first, last;
+void DatasetDates::read(const std::set<std::string>& datasets, store::Connection& connection,
+                        const query::Dialect& dialect) {
   for (const auto& dataset : datasets) {
-    const std::string column = dataset_date_column(dataset);
-    if (column.empty()) continue;
-    query::QueryBuilder q(dataset);
-    q.select("first", "min(" + column + ")");
-    q.select("last", "max(" + column + ")");
-    const std::string end = dataset_end_column(dataset);
-    if (!end.empty()) q.select("last_end", "max(" + end + ")");
-    auto cursor = connection.execute(q.compile(dialect, query::Scope{}));
-    if (!cursor->next()) continue;
-    for (size_t i = 0; i < cursor->column_count(); ++i) {
-      const std::string day = text_of(cursor->get(i)).substr(0, 10);
-      if (day.empty()) continue;
-      if (i == 0 && (first.empty() || day < first)) first = day;
-      if (i > 0 && day > last) last = day;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (ranges_.count(dataset)) continue;
     }
+    std::string first, last;
+    const std::string column = dataset_date_column(dataset);
+    if (!column.empty()) {
+      query::QueryBuilder q(dataset);
+      q.select("first", "min(" + column + ")");
+      q.select("last", "max(" + column + ")");
+      const std::string end = dataset_end_column(dataset);
+      if (!end.empty()) q.select("last_end", "max(" + end + ")");
+      auto cursor = connection.execute(q.compile(dialect, query::Scope{}));
+      if (cursor->next()) {
+        for (size_t i = 0; i < cursor->column_count(); ++i) {
+          const std::string day = text_of(cursor->get(i)).substr(0, 10);
+          if (day.empty()) continue;
+          if (i == 0 && (first.empty() || day < first)) first = day;
+          if (i > 0 && day > last) last = day;
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    ranges_.emplace(dataset, std::make_pair(first, last));
+  }
+}
+
+std::optional<std::pair<std::string, std::string>> DatasetDates::span(const std::set<std::string>& datasets,
+                                                                      store::Connection& connection,
+                                                                      const query::Dialect& dialect) {
+  read(datasets, connection, dialect);
+  std::string first, last;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& dataset : datasets) {
+    const auto& [from, to] = ranges_.at(dataset);
+    if (!from.empty() && (first.empty() || from < first)) first = from;
+    if (to > last) last = to;
   }
   if (first.empty() || last.empty()) return std::nullopt;
   return std::make_pair(first, last);

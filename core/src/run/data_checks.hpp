@@ -7,10 +7,12 @@
 //   - deals carry a currency other than the report's (Tally does not convert).
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "query/query.hpp"
@@ -28,11 +30,25 @@ std::vector<std::string> dataset_tables(const std::string& dataset);
 std::vector<std::string> import_warnings(const std::set<std::string>& tables, store::Connection& connection,
                                          const query::Dialect& dialect);
 
-// The first and last day any of `datasets` has a row on (the whole store,
-// no filters); nullopt when none has dated rows.
-std::optional<std::pair<std::string, std::string>> data_dates(const std::set<std::string>& datasets,
-                                                              store::Connection& connection,
-                                                              const query::Dialect& dialect);
+// Each dataset's first and last day (the whole store, no filters), read once
+// per run. The runner reads them beside the metrics still running (a full
+// scan where no index serves min/max, as stage history's, no longer adds to
+// the end of the run); span() reads what is missing.
+class DatasetDates {
+ public:
+  // Reads the ranges of `datasets` not read yet; throws what the store throws.
+  void read(const std::set<std::string>& datasets, store::Connection& connection,
+            const query::Dialect& dialect);
+  // The first and last day any of `datasets` has a row on; nullopt when none
+  // has dated rows.
+  std::optional<std::pair<std::string, std::string>> span(const std::set<std::string>& datasets,
+                                                          store::Connection& connection,
+                                                          const query::Dialect& dialect);
+
+ private:
+  std::mutex mutex_;  // guards ranges_ (queries run unlocked)
+  std::map<std::string, std::pair<std::string, std::string>> ranges_;  // dataset -> first, last ("": none)
+};
 
 // A warning when the period [from, to) lies outside [first, last]: it starts
 // after the last day, ends on or before the first, or the data stops before

@@ -251,7 +251,8 @@ tally_rows* host_query_run(tally_query* q) {
   try {
     auto compiled = q->builder.compile(*ctx->dialect, ctx->scope);
     if (q->builder.period() == query::Which::Compare) ctx->compare_datasets.insert(q->builder.dataset());
-    ctx->datasets.insert(q->builder.dataset());
+    if (ctx->datasets.insert(q->builder.dataset()).second && ctx->on_new_dataset)
+      ctx->on_new_dataset(q->builder.dataset());
     auto rows = std::make_unique<tally_rows>();
     rows->ctx = ctx;
     rows->started = std::chrono::steady_clock::now();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -78,7 +79,7 @@ bool reads_deal_amounts(const std::set<std::string>& datasets) {
 // import with rejects behind it, a period outside its dates. A store that
 // cannot answer gets a warning saying so, never a failed run.
 void warn_about_data(RunResult& result, const std::set<std::string>& datasets, const config::Config& config,
-                     store::Backend& backend) {
+                     store::Backend& backend, DatasetDates& dates) {
   if (datasets.empty()) return;
   std::vector<std::string> warnings;
   try {
@@ -87,9 +88,9 @@ void warn_about_data(RunResult& result, const std::set<std::string>& datasets, c
     for (const auto& d : datasets)
       for (auto& t : dataset_tables(d)) tables.insert(std::move(t));
     warnings = import_warnings(tables, *connection, backend.dialect());
-    if (auto dates = data_dates(datasets, *connection, backend.dialect()))
+    if (auto span = dates.span(datasets, *connection, backend.dialect()))
       if (auto w = period_warning(config.period.from.iso(), config.period.to.iso(), config.as_of.iso(),
-                                  dates->first, dates->second))
+                                  span->first, span->second))
         warnings.push_back(*w);
     if (reads_deal_amounts(datasets))
       if (auto w = currency_warning(config.currency, *connection, backend.dialect())) warnings.push_back(*w);
@@ -123,8 +124,42 @@ struct SharedChecks {
   DataRanges ranges;
   DerivedEvents derived;
   std::mutex mutex;
-  std::set<std::string> datasets_read;
+  std::set<std::string> datasets_read;  // by the metrics that finished
+  // For the date ranges read beside the metrics (read_dates_meanwhile):
+  DatasetDates dates;
+  std::set<std::string> datasets_seen;  // queried so far by any metric, running or not
+  size_t metrics_left = 0;
+  std::condition_variable changed;  // a dataset seen first, or a metric finished
 };
+
+// What a worker with no metric left does while others still run: reads the
+// date range of each dataset the metrics have queried, as they come, so the
+// data checks after the metrics find them read (stage history's range was a
+// 0.4 s scan at the end of the run on PostgreSQL at scale 100). A store error
+// here is left for the checks at the end, which say it.
+void read_dates_meanwhile(SharedChecks& shared, store::Backend& backend) {
+  try {
+    std::unique_ptr<store::Connection> connection;
+    std::set<std::string> done;
+    std::unique_lock<std::mutex> lock(shared.mutex);
+    while (shared.metrics_left > 0) {
+      std::set<std::string> todo;
+      for (const auto& d : shared.datasets_seen)
+        if (!done.count(d)) todo.insert(d);
+      if (todo.empty()) {
+        shared.changed.wait(lock);
+        continue;
+      }
+      lock.unlock();
+      if (!connection) connection = backend.connect();
+      shared.dates.read(todo, *connection, backend.dialect());
+      done.insert(todo.begin(), todo.end());
+      lock.lock();
+    }
+  } catch (const std::exception& e) {
+    spdlog::debug("date ranges beside the metrics: {}", e.what());
+  }
+}
 
 // A plugin opened to run here, or only its manifest when it runs in a child
 // process (`isolation: process`), whose library this process never loads.
@@ -174,6 +209,10 @@ MetricResult run_one(const config::PluginUse& use, const query::Scope& scope, co
     ctx.dialect = &backend.dialect();
     ctx.result = &result;
     ctx.config_targets = &use.targets;
+    ctx.on_new_dataset = [&shared](const std::string& dataset) {
+      std::lock_guard<std::mutex> lock(shared.mutex);
+      if (shared.datasets_seen.insert(dataset).second) shared.changed.notify_all();
+    };
     int32_t rc = TALLY_OK;
     const std::string role = "metric '" + use.name + "'";
     if (opened.isolation.process) {
@@ -261,15 +300,23 @@ RunResult run_metrics(const config::Config& config, plugins::Registry& registry,
   ProcessPool& pool = shared_pool ? *shared_pool : own_pool.emplace(registry);
   if (own_pool) start_server_if_isolated(config.metrics, registry, pool);
   std::atomic<size_t> next{0};
+  shared.metrics_left = config.metrics.size();
+  std::atomic<bool> reading_dates{false};
   auto worker = [&] {
-    for (size_t i = next++; i < config.metrics.size(); i = next++)
+    for (size_t i = next++; i < config.metrics.size(); i = next++) {
       result.metrics[i] = run_one(config.metrics[i], scope, config, registry, backend, shared, pool);
+      std::lock_guard<std::mutex> lock(shared.mutex);
+      --shared.metrics_left;
+      shared.changed.notify_all();
+    }
+    // The first worker out of metrics reads date ranges while the others finish.
+    if (!reading_dates.exchange(true)) read_dates_meanwhile(shared, backend);
   };
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
-  warn_about_data(result, shared.datasets_read, config, backend);
+  warn_about_data(result, shared.datasets_read, config, backend, shared.dates);
   return result;
 }
 

@@ -273,6 +273,10 @@ CREATE TABLE imports (
 ALTER TABLE subscription_events ADD COLUMN external_id TEXT;
 CREATE UNIQUE INDEX subscription_events_external_id ON subscription_events(external_id);
 )SQL"},
+      {5, "epoch seconds beside the timestamps that durations read (PostgreSQL only)", R"SQL(
+-- Nothing changes here: SQLite's tally_days_between parses the text in C.
+-- The PostgreSQL flavour (store/postgres/schema.cpp) stores parsed values.
+)SQL"},
   };
   return all;
 }
