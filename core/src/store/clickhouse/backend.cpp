@@ -165,7 +165,7 @@ int check_store(Client& client, const Url& url, bool need_current) {
       std::stoi("0" + client.scalar("SELECT max(version) FROM `" + url.database + "`.schema_version"));
   if (!need_current) return version;
   const int latest = latest_schema_version();
-  if (version < latest)
+  if (version < kLayoutSinceVersion)
     throw StoreError(client.where() + " has schema version " + std::to_string(version) +
                      ", this tally needs " + std::to_string(latest) + "; recreate it with `tally demo --db " +
                      shown + "`");

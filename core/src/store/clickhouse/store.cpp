@@ -159,7 +159,7 @@ class ChStore final : public Store {
   }
   int schema_version() override { return check_store(*entry_, url_, false); }
   int migrate() override {
-    if (schema_version() != latest_schema_version())
+    if (schema_version() < kLayoutSinceVersion)
       throw StoreError(describe() +
                        ": ClickHouse stores are not migrated; recreate it with `tally demo --db ...`");
     return 0;
