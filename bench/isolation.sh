@@ -24,7 +24,8 @@ cp configs/demo.yaml "$WORK/in-process.yaml"
 { cat configs/demo.yaml; printf '\nplugin_paths: [{path: %s, isolation: process}]\n' "$plugins_dir"; } \
   >"$WORK/isolated.yaml"
 # Every plugin found in the isolated folder runs isolated: the metrics and the json report.
-"$TALLY" -v run "$WORK/isolated.yaml" --data "$db" --format json 2>"$WORK/isolated.log" >/dev/null
+"$TALLY" -v run "$WORK/isolated.yaml" --data "$db" --format json 2>"$WORK/isolated.log" >/dev/null ||
+  { tail -5 "$WORK/isolated.log" >&2; echo "(an older demo.db? remove $db)" >&2; exit 1; }
 metrics=$(grep -c 'started in process' "$WORK/isolated.log")
 libraries=$metrics
 
