@@ -225,6 +225,15 @@ std::string standard_select(const SelectParts& parts,
 std::string expand_tables(const std::string& text,
                           const std::function<std::string(const std::string&)>& table_name);
 
+// Shared by the dialects (dialects.cpp): the month a fiscal year starts,
+// checked (QueryError outside 1-12); `id` between `quote`s, a quote inside
+// doubled; whether `c` may be part of an unquoted identifier; a table name as
+// it is (the table_name of standard_select for an unqualified store).
+int checked_fiscal_start(int fiscal_year_start);
+std::string quote_with(const std::string& id, char quote);
+bool identifier_char(char c);
+std::string plain_name(const std::string& name);
+
 }  // namespace tally::query::detail
 
 namespace tally::query {

@@ -1,0 +1,195 @@
+// ClickHouse 18.16's spelling of the portable core (the shared parts: dialects.cpp).
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+
+#include "util/text.hpp"
+
+#include "query/internal.hpp"
+
+namespace tally::query {
+
+using detail::checked_fiscal_start;
+using detail::identifier_char;
+using detail::plain_name;
+using detail::quote_with;
+
+namespace {
+
+// ClickHouse 18.16 has no server-side parameters: the backend inlines each
+// `?` as an escaped literal before sending the query. It takes one JOIN per
+// SELECT, resolves qualified names unreliably across shards and lets an
+// alias shadow a column of the same name, so assemble() nests one join per
+// subquery and renames every `alias.column` to a unique `alias__column`
+// (docs/query-language.md). NULL text dates are parsed with the *OrNull
+// functions; aggregates over no rows are NULL as in SQL.
+class ClickhouseDialect final : public detail::SqlDialect {
+ public:
+  explicit ClickhouseDialect(std::string database) : database_(std::move(database)) {}
+  std::string name() const override { return "clickhouse"; }
+  std::string placeholder(size_t) const override { return "?"; }
+  std::string days_between(const std::string& a, const std::string& b) const override {
+    return "((toInt64(toUnixTimestamp(" + timestamp(b) + ")) - toInt64(toUnixTimestamp(" + timestamp(a) +
+           "))) / 86400)";
+  }
+  std::string bucket_start(const std::string& unit, const std::string& ts,
+                           int fiscal_year_start) const override {
+    const int shift = checked_fiscal_start(fiscal_year_start) - 1;
+    const std::string d = "toDateOrNull(substring(" + ts + ", 1, 10))";
+    if (unit == "day") return "toString(" + d + ")";
+    if (unit == "week") return "toString(toMonday(" + d + "))";
+    if (unit == "month") return "toString(toStartOfMonth(" + d + "))";
+    if (unit == "quarter" || unit == "year") {
+      const std::string start = unit == "quarter" ? "toStartOfQuarter" : "toStartOfYear";
+      if (shift == 0) return "toString(" + start + "(" + d + "))";
+      const std::string n = std::to_string(shift);
+      return "toString(addMonths(" + start + "(addMonths(" + d + ", -" + n + ")), " + n + "))";
+    }
+    throw QueryError("unknown bucket unit '" + unit + "'");
+  }
+  std::string date_of(const std::string& ts) const override { return "substring(" + ts + ", 1, 10)"; }
+  // 18.16 has no quantileExactInclusive: linear interpolation between the
+  // closest ranks of the sorted values (as SQLite's tally_quantile and
+  // percentile_cont), NULL without values; the rank never underflows.
+  std::string quantile(const std::string& x, const std::string& p) const override {
+    const std::string values = "arraySort(groupArray(toFloat64(" + x + ")))";
+    const std::string rank = "(" + p + " * (toFloat64(greatest(length(" + values + "), 1)) - 1))";
+    const std::string lo = "arrayElement(" + values + ", toUInt64(floor(" + rank + ")) + 1)";
+    const std::string hi = "arrayElement(" + values + ", toUInt64(ceil(" + rank + ")) + 1)";
+    return "if(length(" + values + ") = 0, NULL, " + lo + " + (" + hi + " - " + lo + ") * (" + rank +
+           " - floor(" + rank + ")))";
+  }
+  // uniqExact of a Nullable argument is NULL over no rows; SQL counts 0.
+  std::string count_distinct(const std::string& x) const override {
+    return "ifNull(uniqExact(" + x + "), 0)";
+  }
+  std::string quote_identifier(const std::string& id) const override { return quote_with(id, '`'); }
+  // sum over no rows is 0 and min/max/avg give defaults for non-Nullable
+  // values; SQL gives NULL (sumOrNull does not exist in 18.16).
+  std::string aggregate(const std::string& function, const std::string& x) const override {
+    return "if(count(" + x + ") = 0, NULL, " + function + "(" + x + "))";
+  }
+
+  std::string divide(const std::string& a, const std::string& b) const override {
+    return "(" + a + " / nullIf(" + b + ", 0))";
+  }
+  // count() is UInt64, which ClickHouse will not mix with Int64 or Float64.
+  std::string count(const std::string& x) const override { return "toInt64(count(" + x + "))"; }
+  std::string as_real(const std::string& x) const override { return "toFloat64(" + x + ")"; }
+  // least/greatest: NULL when either is (as the other engines mean it).
+  std::string least(const std::string& a, const std::string& b) const override {
+    return "multiIf(isNull(" + a + ") OR isNull(" + b + "), NULL, " + a + " <= " + b + ", " + a + ", " + b +
+           ")";
+  }
+  std::string greatest(const std::string& a, const std::string& b) const override {
+    return "multiIf(isNull(" + a + ") OR isNull(" + b + "), NULL, " + a + " >= " + b + ", " + a + ", " + b +
+           ")";
+  }
+  std::string round(const std::string& x, const std::string* digits) const override {
+    return "round(" + x + (digits ? ", " + *digits : "") + ")";
+  }
+  std::string nullif(const std::string& a, const std::string& b) const override {
+    return "nullIf(" + a + ", " + b + ")";
+  }
+  std::string boolean(bool value) const override { return value ? "1" : "0"; }
+  bool inline_quantile_level() const override { return true; }
+  // Values travel inlined (no parameter limit) and 18.16 has no JSONExtract:
+  // a list of any length is `IN (...)`; in_json_list() serves only longer
+  // lists than size_t holds.
+  size_t max_inline_values() const override { return static_cast<size_t>(-1); }
+  std::string in_json_list(const std::string& column, const std::string& placeholder) const override {
+    return "has(JSONExtract(" + placeholder + ", 'Array(String)'), toString(" + column + "))";
+  }
+  std::string in_json_values(const std::string& expr, const std::string& placeholder,
+                             ListType type) const override {
+    if (type == ListType::Text) return in_json_list(expr, placeholder);
+    const std::string array = type == ListType::Integer ? "'Array(Int64)'" : "'Array(Float64)'";
+    return "has(JSONExtract(" + placeholder + ", " + array + "), " + expr + ")";
+  }
+
+  std::string assemble(const detail::SelectParts& parts) const override {
+    std::map<std::string, std::set<std::string>> used;  // alias -> columns read from it
+    auto flat = [&](const std::string& sql) { return flatten(sql, used); };
+    detail::SelectParts out = parts;
+    for (auto* list : {&out.columns, &out.conditions, &out.groups})
+      for (auto& item : *list) item = flat(item);
+    std::vector<std::string> on;
+    for (const auto* j : parts.joins) {
+      on.push_back(flat(j->on));
+      used[j->alias].insert(j->key);
+    }
+    auto table = [this](const std::string& name) { return qualified(name); };
+    std::string from = "(SELECT " + projection("t", used["t"]) + " FROM " +
+                       detail::expand_tables(parts.dataset->from, table) + ")";
+    for (size_t i = 0; i < parts.joins.size(); ++i) {
+      const auto& j = *parts.joins[i];
+      std::string left = on[i];
+      if (!std::all_of(left.begin(), left.end(), identifier_char)) {
+        // ON takes columns only: a computed key becomes one first.
+        from = "(SELECT *, " + left + " AS " + j.alias + "__on FROM " + from + ")";
+        left = j.alias + "__on";
+      }
+      from = "(SELECT * FROM " + from + " ALL LEFT JOIN (SELECT " + projection(j.alias, used[j.alias]) +
+             " FROM " + detail::expand_tables(j.table, table) + ") ON " + left + " = " + j.alias + "__" +
+             j.key + ")";
+    }
+    // standard_select with no joins, reading the nested query as its FROM.
+    detail::DatasetDef nested;
+    nested.from = from;
+    out.dataset = &nested;
+    out.joins.clear();
+    return detail::standard_select(out, plain_name);
+  }
+
+ private:
+  std::string timestamp(const std::string& ts) const {
+    return "parseDateTimeBestEffortOrNull(" + ts + ", 'UTC')";
+  }
+  std::string qualified(const std::string& table) const {
+    return database_.empty() ? table : quote_with(database_, '`') + "." + table;
+  }
+  static std::string projection(const std::string& alias, const std::set<std::string>& columns) {
+    if (columns.empty()) return "1 AS " + alias + "__none";
+    std::vector<std::string> items;
+    for (const auto& c : columns) items.push_back(c + " AS " + alias + "__" + c);
+    return join(items, ", ");
+  }
+  // Every `t.col` / `j_x.col` (a dataset's column SQL) becomes `t__col` /
+  // `j_x__col`, recorded in `used`. Literals are parameter marks by now, so
+  // no text of a plugin's is touched.
+  static std::string flatten(const std::string& sql, std::map<std::string, std::set<std::string>>& used) {
+    std::string out;
+    size_t i = 0;
+    while (i < sql.size()) {
+      const bool starts = (i == 0 || !identifier_char(sql[i - 1])) &&
+                          (sql.compare(i, 2, "t.") == 0 || sql.compare(i, 2, "j_") == 0);
+      size_t dot = i;
+      while (starts && dot < sql.size() && identifier_char(sql[dot])) ++dot;
+      size_t end = dot + 1;
+      while (starts && end < sql.size() && identifier_char(sql[end])) ++end;
+      if (!starts || dot >= sql.size() || sql[dot] != '.' || end == dot + 1) {
+        out += sql[i++];
+        continue;
+      }
+      const std::string alias = sql.substr(i, dot - i), column = sql.substr(dot + 1, end - dot - 1);
+      used[alias].insert(column);
+      out += alias + "__" + column;
+      i = end;
+    }
+    return out;
+  }
+
+  std::string database_;
+};
+
+}  // namespace
+
+std::unique_ptr<Dialect> make_clickhouse_dialect() {
+  return std::make_unique<ClickhouseDialect>("");
+}
+std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database) {
+  return std::make_unique<ClickhouseDialect>(database);
+}
+
+}  // namespace tally::query
