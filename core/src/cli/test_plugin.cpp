@@ -1,4 +1,5 @@
 // `tally test-plugin DIR`: runs a plugin's golden cases, DIR/tests/cases/<case>/,
+// (over 400 lines: one command whose case runner differs per plugin kind, kept together)
 // with this executable and the plugin's build folder first on the search path.
 // What a case holds and what is compared follows the plugin's kind (its manifest):
 //   metric: seed.sql or seed.yaml, config.yaml, expected.json: `tally run --format

@@ -1,6 +1,7 @@
 // The expression language: a recursive-descent parser over tokenizer.hpp's tokens. Names are
 // resolved against the dataset while parsing, so a typo fails at the call
-// that introduced it, with the offset and the valid names.
+// that introduced it, with the offset and the valid names. (Over 400 lines:
+// one grammar, one precedence level per function, kept together.)
 #include <algorithm>
 #include <cctype>
 #include <charconv>

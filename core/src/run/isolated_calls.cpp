@@ -1,3 +1,6 @@
+// Tally's side of an isolated plugin's calls: each forwarded host-table call
+// answered with the same entry the plugin would call in process. (Over 400
+// lines: one case per forwarded call, a flat list.)
 #include "run/isolated_calls.hpp"
 
 #include <deque>

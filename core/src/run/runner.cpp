@@ -1,3 +1,7 @@
+// The runner: opens the store, runs each metric on a worker (isolated or in
+// process) with the data checks beside them, then the reports. (Over 400
+// lines: one run's flow reads best in one place; what stands alone is in
+// compare_data, data_checks, provenance and isolated.)
 #include "run/runner.hpp"
 
 #include <spdlog/spdlog.h>

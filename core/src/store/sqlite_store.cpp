@@ -1,4 +1,6 @@
 // The SQLite Store: writing through prepared statements on one connection.
+// (Over 400 lines: the Store interface is one class around one connection
+// and its transaction; reading is backend_sqlite.cpp, imports sqlite_import.cpp.)
 #include <sqlite3.h>
 #include <unistd.h>
 

@@ -1,5 +1,6 @@
 // Stage conversion (KPIS.md) over a cohort: the opportunities created in the
 // period, followed through their stage history (whenever it happened).
+// (Over 400 lines: one funnel walk with its cohort and drill-down tables.)
 //
 // Funnel steps are the open stages in pipeline order, then the won stage
 // (Closed Won) as the final step; other closed stages are not steps.

@@ -1,4 +1,5 @@
 // ClickHouse over HTTP (libcurl): URLs, literals, requests and answers.
+// (Over 400 lines: the whole wire to one server, from the URL to the rows.)
 #include "store/clickhouse/http.hpp"
 
 #include <curl/curl.h>

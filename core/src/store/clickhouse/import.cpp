@@ -1,4 +1,5 @@
 // `tally import` into ClickHouse (docs/backends.md, docs/decisions.md).
+// (Over 400 lines: one protocol of delta tables, read, commit and cleanup, kept together.)
 // 18.16 has no transactions, no UPDATE worth the name and no unique keys,
 // so an import never changes a live table. Every table it writes gets, on
 // each shard, a delta table `home`__imp holding the rows the import wrote,

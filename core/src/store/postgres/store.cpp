@@ -1,6 +1,8 @@
 // The PostgreSQL Store: bulk rows through COPY, upserts through a staging
 // table, migrations in PostgreSQL's types (schema.cpp), replacement inside
 // one transaction so a killed run leaves the old store as it was.
+// (Over 400 lines: the Store interface is one class around one connection and
+// its transaction; reading is backend.cpp.)
 #include <tally/format.hpp>
 
 #include <charconv>
