@@ -1,6 +1,7 @@
 // Activity volume per rep against daily minimums, and call outcomes: calls per
 // rep and the close rate they lead to (won deals / distinct prospects called).
-// (Over 400 lines: volume and call outcomes share one set of queries and rep rows.)
+// (Over 400 lines: the volume KPIs, the per-rep table and call outcomes, each a few queries over
+// the same activities, with the drill-downs of each.)
 #include <algorithm>
 #include <array>
 #include <charconv>
