@@ -62,7 +62,15 @@ set_version() {
 }
 set_version 4
 run "$(url_of bad)" >/dev/null || fail "a store at schema version 4 (today's ClickHouse layout) was refused"
+# `tally migrate` records the latest version on every shard.
+"$TALLY" migrate --db "$(url_of bad)" >"$WORK/out" 2>&1 || { cat "$WORK/out"; fail "tally migrate failed"; }
+grep -q "schema version 4 -> 5" "$WORK/out" || fail "tally migrate said: $(cat "$WORK/out")"
+for shard in 1 2; do
+  [[ $(sql $shard "SELECT max(version) FROM bad.schema_version") == 5 ]] || fail "shard $shard is not at 5"
+done
 set_version 3
 expect_exit 2 run "$(url_of bad)"
+expect_message "has schema version 3, this tally needs 5; recreate it with \`tally demo"
+expect_exit 1 "$TALLY" migrate --db "$(url_of bad)"
 expect_message "has schema version 3, this tally needs 5; recreate it with \`tally demo"
 echo "ok"

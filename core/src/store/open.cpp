@@ -61,11 +61,7 @@ std::unique_ptr<Backend> open_backend(const std::string& source, const OpenOptio
 }
 
 std::unique_ptr<Store> open_store(const std::string& source, const StoreOptions& options, int* migrated) {
-  if (engine_of(source) == "clickhouse")
-    throw StoreError(
-        format::redact_source(source) +
-        ": writing into an existing ClickHouse store (tally import, migrate) is not supported yet; "
-        "`tally demo --db` recreates it");
+  if (engine_of(source) == "clickhouse") return clickhouse::open_store(source, migrated);
   if (engine_of(source) == "postgresql") return postgres::open_store(source, migrated);
   return open_sqlite_store(sqlite_path(source), options, migrated);
 }

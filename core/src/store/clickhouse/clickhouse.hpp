@@ -13,6 +13,9 @@ namespace tally::store::clickhouse {
 std::unique_ptr<Backend> open_backend(const std::string& url, const OpenOptions& options);
 int peek_schema_version(const std::string& url);
 std::unique_ptr<Store> create_replacement(const std::string& url);
+// An existing store for `tally migrate`: records the latest schema version on
+// every shard when the layout is today's (schema.hpp, kLayoutSinceVersion).
+std::unique_ptr<Store> open_store(const std::string& url, int* migrated);
 // `tally import`'s store (import.cpp); creates an empty store in a database
 // that has none.
 std::unique_ptr<ImportStore> open_import_store(const std::string& url);

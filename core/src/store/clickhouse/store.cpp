@@ -158,11 +158,18 @@ class ChStore final : public Store {
                      ": `tally import` into ClickHouse is not supported yet; use `tally demo` or SQLite");
   }
   int schema_version() override { return check_store(*entry_, url_, false); }
+  // ClickHouse has no migrations of its own: a store whose layout is today's
+  // (kLayoutSinceVersion) records the latest version on every shard; an
+  // older one is refused (check_store says to recreate it).
   int migrate() override {
-    if (schema_version() < kLayoutSinceVersion)
-      throw StoreError(describe() +
-                       ": ClickHouse stores are not migrated; recreate it with `tally demo --db ...`");
-    return 0;
+    const int version = check_store(*entry_, url_, true);
+    const int latest = latest_schema_version();
+    if (version >= latest) return 0;
+    for (auto& s : shards_)
+      s->post("INSERT INTO " + qualified("schema_version") + " SELECT " + std::to_string(latest) +
+                  ", toString(now(), 'UTC')",
+              "", "cannot record schema version " + std::to_string(latest) + " on " + s->where());
+    return latest - version;
   }
   void refresh_statistics(const std::vector<std::string>&) override { flush_all(); }
   std::vector<std::string> drop_secondary_indexes() override { return {}; }
@@ -225,6 +232,10 @@ class ChStore final : public Store {
               std::to_string(latest_schema_version()) + ", toString(now(), 'UTC')");
     }
   }
+
+  // An existing store opened for `tally migrate`: no staging tables of ours to
+  // drop at the end (another process may be writing its own).
+  void open_existing() { published_ = true; }
 
   // For the sinks.
   size_t shard_count() const { return shards_.size(); }
@@ -333,6 +344,14 @@ void ChSink::flush() {
 }
 
 }  // namespace
+
+std::unique_ptr<Store> open_store(const std::string& source, int* migrated) {
+  auto store = std::make_unique<ChStore>(source);
+  store->open_existing();
+  const int applied = store->migrate();
+  if (migrated) *migrated = applied;
+  return store;
+}
 
 std::unique_ptr<Store> create_replacement(const std::string& source) {
   auto store = std::make_unique<ChStore>(source);
