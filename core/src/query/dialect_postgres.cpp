@@ -11,7 +11,6 @@
 namespace tally::query {
 
 using detail::checked_fiscal_start;
-using detail::identifier_char;
 using detail::plain_name;
 using detail::quote_with;
 
