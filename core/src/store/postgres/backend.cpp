@@ -60,7 +60,7 @@ class PgConnection final : public store::Connection {
     //   timeout), and the sorts of count(DISTINCT) and quantiles spill to disk.
     //   A larger setting of the server's or the role's is kept.
     // - no Memoize: the planner put one over the per-row LATERAL of a
-    //   repeated days_between (query/dialects.cpp), which never hits (one
+    //   repeated days_between (query/dialect_postgres.cpp), which never hits (one
     //   key per row) and made the per-stage p90 3x slower.
     conn_.scalar(
         "SELECT set_config('work_mem', '64MB', false) "

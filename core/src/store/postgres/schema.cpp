@@ -283,7 +283,7 @@ CREATE UNIQUE INDEX subscription_events_external_id ON subscription_events(exter
 -- scale 100 most of the per-stage p90 query's time. The server keeps the
 -- parsed value beside each timestamp that durations read (stage visits, deal
 -- cycles, lead response times), computed on every write, demo and import
--- alike; the PostgreSQL dialect reads these columns (query/dialects.cpp,
+-- alike; the PostgreSQL dialect reads these columns (query/dialect_postgres.cpp,
 -- PostgresDialect::stored_epoch). tally_epoch is exactly the cast the
 -- dialect does otherwise; IMMUTABLE holds for the store's canonical text
 -- (ISO, no time zone: neither DateStyle nor TimeZone changes the result).
