@@ -4,6 +4,7 @@
 #include <string>
 
 #include "import/source.hpp"
+#include "plugins/entry_checks.hpp"
 #include "plugins/registry.hpp"
 #include "run/context.hpp"
 
@@ -59,13 +60,12 @@ class PluginRecordSource final : public RecordSource {
  private:
   // The record as the plugin handed it back: shorter than SDK 1.0's (the
   // struct has not grown since) means it set struct_size wrongly, and its
-  // fields cannot be trusted. Worded as host_api.cpp's checks.
+  // fields cannot be trusted.
   void check_size(const char* function, const tally_record& record) const {
     if (record.struct_size >= sizeof(tally_record)) return;
     throw std::runtime_error(
-        "source plugin '" + ctx_.plugin + "': " + function + ": the plugin's tally_record has struct_size " +
-        std::to_string(record.struct_size) + ", SDK 1.0's is " + std::to_string(sizeof(tally_record)) +
-        " bytes; set struct_size = sizeof, or rebuild the plugin against the SDK");
+        "source plugin '" + ctx_.plugin + "': " +
+        plugins::short_struct_text(function, "tally_record", record.struct_size, sizeof(tally_record)));
   }
 
   std::string error_text() const {

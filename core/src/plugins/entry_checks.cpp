@@ -59,4 +59,11 @@ std::string plugin_info_refusal(const std::string& name, const tally_plugin_info
   return {};
 }
 
+std::string short_struct_text(const char* function, const char* type, uint32_t got, size_t need) {
+  return std::string(function) + ": the plugin's " + type + " has struct_size " + std::to_string(got) +
+         ", SDK 1.0's is " + std::to_string(need) +
+         " bytes; set struct_size = sizeof, or rebuild the plugin "
+         "against the SDK";
+}
+
 }  // namespace tally::plugins

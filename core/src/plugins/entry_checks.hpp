@@ -33,4 +33,10 @@ std::string library_version_refusal(const std::string& name, uint32_t library_ve
 std::string plugin_info_refusal(const std::string& name, const tally_plugin_info& info, int32_t expected_kind,
                                 const std::string& kind_name);
 
+// A versioned struct a plugin handed over shorter than the SDK 1.0 layout its
+// fields need (the host's table entries and the source-plugin reader say it
+// the same way): "FUNCTION: the plugin's TYPE has struct_size GOT, SDK 1.0's
+// is NEED bytes; ...".
+std::string short_struct_text(const char* function, const char* type, uint32_t got, size_t need);
+
 }  // namespace tally::plugins

@@ -76,10 +76,7 @@ Value from_c(const tally_value* v) {
 // defined its fields: refused, never read or written past its end.
 bool too_short(tally_ctx* ctx, const char* function, const char* type, uint32_t got, size_t need) {
   if (got >= need) return false;
-  fail(ctx, std::string(function) + ": the plugin's " + type + " has struct_size " + std::to_string(got) +
-                ", SDK 1.0's is " + std::to_string(need) +
-                " bytes; set struct_size = sizeof, or rebuild the "
-                "plugin against the SDK");
+  fail(ctx, plugins::short_struct_text(function, type, got, need));
   return true;
 }
 
