@@ -17,18 +17,36 @@ P2=$(cat "$CH_CLUSTER_DIR/n2/pid")
 URL=$(url_of down)
 "$TALLY" demo --db "$URL" --scale 1 --seed 3 >/dev/null
 
+# How many queries on the store's tables shard 1 runs now.
+down_queries() {
+  curl -s --max-time 2 "http://127.0.0.1:$CH_HTTP_PORT1/" --data-binary \
+    "SELECT count() FROM system.processes WHERE query LIKE '%\`down\`.%' AND query NOT LIKE '%system.processes%'"
+}
+
 # Runs the demo config with a 4 s statement timeout; sends $1 to shard 2 as
 # soon as one of its queries runs on the URL's server. Sets $code and $took.
+# The previous run's distributed queries can outlive it on shard 1 (waiting
+# for the frozen shard), so they drain first: else the signal could reach
+# shard 2 before this run has opened the store.
 run_and() {
-  local signal=$1 start=$EPOCHREALTIME pid n
+  local signal=$1 start pid n
+  for _ in $(seq 1 300); do
+    [[ $(down_queries) == 0 ]] && break
+    sleep 0.1
+  done
+  [[ $(down_queries) == 0 ]] || fail "queries of the previous run still run on shard 1 after 30 s"
+  start=$EPOCHREALTIME
   "$TALLY" run "$SOURCE_DIR/configs/demo.yaml" --data "$URL" --statement-timeout 4 >"$WORK/out" 2>"$WORK/err" &
   pid=$!
-  for _ in $(seq 1 500); do
-    n=$(curl -s --max-time 2 "http://127.0.0.1:$CH_HTTP_PORT1/" --data-binary \
-      "SELECT count() FROM system.processes WHERE query LIKE '%\`down\`.%' AND query NOT LIKE '%system.processes%'")
+  # Waits for the first query as long as it takes on a loaded machine: a
+  # signal sent before it would hit the store's opening, not the run.
+  for _ in $(seq 1 6000); do
+    n=$(down_queries)
     [[ $n != 0 ]] && break
+    kill -0 "$pid" 2>/dev/null || fail "$signal: the run ended before any query reached shard 1"
     sleep 0.01
   done
+  [[ $n != 0 ]] || fail "$signal: no query of the run reached shard 1"
   kill "-$signal" "$P2"
   set +e
   wait "$pid"
