@@ -973,13 +973,80 @@ TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
         std::string("ifNull(uniqExact(t__owner_id), 0) AS `reps`"),
         std::string(
             " FROM (SELECT * FROM (SELECT amount AS t__amount, closed_at AS t__closed_at, created_at AS "
-            "t__created_at, owner_id AS t__owner_id, source AS t__source FROM opportunities) ALL LEFT JOIN "
+            "t__created_at, owner_id AS t__owner_id, source AS t__source FROM opportunities WHERE "
+            "(t__source = ?)) ALL LEFT JOIN "
             "(SELECT id AS j_owner__id, name AS j_owner__name FROM reps) ON t__owner_id = j_owner__id) AS t "
-            "WHERE ((t__source = ?)) GROUP BY j_owner__name, " +
+            "GROUP BY j_owner__name, " +
             week + " ORDER BY `rep` ASC NULLS LAST, `week` ASC NULLS LAST")})
     EXPECT_NE(c.sql.find(part), std::string::npos) << part << "\n" << c.sql;
   EXPECT_NE(c.sql.find("(0.9 * (toFloat64("), std::string::npos) << c.sql;
   EXPECT_EQ(c.params, (std::vector<Value>{"web"}));
+}
+
+// Without a join, one SELECT reads the table itself, so a Distributed table
+// aggregates on each shard; result aliases take a prefix no column has (an
+// alias equal to a column name would shadow it), and the query keeps its own
+// result names.
+TEST(QueryDialects, ClickhouseReadsATableWithoutJoinsInOneSelect) {
+  auto ch = query::make_clickhouse_dialect("sales");
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
+  QueryBuilder q("opportunities");
+  q.group_by("stage", "stage");
+  q.select("amount", "sum(amount)");
+  q.select("n", "count(*)");
+  q.where("status = 'open'");
+  q.order_by("amount", true);
+  const auto c = q.compile(*ch, scope);
+  EXPECT_EQ(
+      c.sql,
+      "SELECT `stage` AS `tally__stage`, if(count(`amount`) = 0, NULL, sum(`amount`)) AS `tally__amount`, "
+      "toInt64(count(*)) AS `tally__n` FROM `sales`.opportunities WHERE ((`status` = ?)) GROUP BY `stage` "
+      "ORDER BY `tally__amount` DESC NULLS LAST, `tally__stage` ASC NULLS LAST");
+  EXPECT_EQ(c.columns, (std::vector<std::string>{"stage", "amount", "n"}));
+  EXPECT_EQ(c.params, (std::vector<Value>{"open"}));
+}
+
+// With joins, a condition on `t` alone filters in the innermost SELECT (on
+// the shards, before any join); a condition on one joined table that no
+// unmatched row passes (a comparison or IN on its column, ANDed) also
+// filters that table before the join and stays after it; IS NULL, OR and
+// conditions across tables stay after the joins only (pushing them would
+// turn a filtered-out match into a NULL row that passes).
+TEST(QueryDialects, ClickhousePushesOnlyConditionsThatKeepTheSameRows) {
+  auto ch = query::make_clickhouse_dialect("sales");
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
+  QueryBuilder q("stage_history");
+  q.select("n", "count(*)");
+  q.where("entered_at < :end");
+  q.where("opportunity_status = 'open' and opportunity_amount > 10");
+  q.where("opportunity_closed_at is null");
+  q.where("opportunity_status = 'won' or opportunity_amount is null");
+  q.where("stage_position > opportunity_amount");
+  q.where("opportunity_closed_at >= :end or (opportunity_closed_at is null and opportunity_status = 'open')");
+  q.where("not (opportunity_created_at < :end) and coalesce(opportunity_status, 'x') = 'x'");
+  q.bind("end", std::string("2025-04-01"));
+  const auto c = q.compile(*ch, scope);
+  const std::string opportunities =
+      "FROM `sales`.opportunities WHERE (j_opportunity__status = ?) AND (j_opportunity__amount > ?) AND "
+      "((j_opportunity__closed_at >= ?) OR ((j_opportunity__closed_at IS NULL) AND (j_opportunity__status = "
+      "?))) "
+      "AND (NOT (j_opportunity__created_at < ?))) ON";
+  EXPECT_NE(c.sql.find("FROM `sales`.stage_history WHERE (t__entered_at < ?))"), std::string::npos) << c.sql;
+  EXPECT_NE(c.sql.find(opportunities), std::string::npos) << c.sql;
+  EXPECT_NE(c.sql.find("FROM `sales`.stages)"), std::string::npos) << c.sql;
+  const std::string outer = c.sql.substr(c.sql.rfind(") AS t"));
+  EXPECT_EQ(
+      outer,
+      ") AS t WHERE (j_opportunity__status = ?) AND (j_opportunity__amount > ?) AND "
+      "(j_opportunity__closed_at IS NULL) AND ((j_opportunity__status = ?) OR (j_opportunity__amount IS "
+      "NULL)) AND (j_stage__position > j_opportunity__amount) AND ((j_opportunity__closed_at >= ?) OR "
+      "((j_opportunity__closed_at IS NULL) AND (j_opportunity__status = ?))) AND (NOT "
+      "(j_opportunity__created_at < ?)) AND (coalesce(j_opportunity__status, ?) = ?)")
+      << c.sql;
+  // One value per `?`, in the order they stand (the pushed copies included).
+  const std::string end = "2025-04-01";
+  EXPECT_EQ(c.params, (std::vector<Value>{end, "open", int64_t{10}, end, "open", end, "open", int64_t{10},
+                                          "won", end, "open", end, "x", "x"}));
 }
 
 // ---- opening stores ----
@@ -1120,9 +1187,9 @@ TEST(QueryDialects, ClickhouseNestsOneJoinPerSelectOverQualifiedTables) {
   EXPECT_EQ(joins, 3u) << c.sql;  // the owner, their team, their manager
   EXPECT_EQ(c.sql.find("FULL"), std::string::npos) << c.sql;
   for (const char* part :
-       {"FROM `sales`.opportunities)", "FROM `sales`.reps)", "FROM `sales`.teams)",
-        "ON t__owner_id = j_owner__id", "ON j_owner__team_id = j_owner_team__id",
-        "ON j_owner__manager_id = j_owner_manager__id",
+       {"FROM `sales`.opportunities)", "FROM `sales`.reps)",
+        "FROM `sales`.teams WHERE (j_owner_team__name IN (?)))", "ON t__owner_id = j_owner__id",
+        "ON j_owner__team_id = j_owner_team__id", "ON j_owner__manager_id = j_owner_manager__id",
         "if(count(t__amount) = 0, NULL, sum(t__amount)) AS `amount`", "WHERE (j_owner_team__name IN (?))"})
     EXPECT_NE(c.sql.find(part), std::string::npos) << part << "\n" << c.sql;
   for (const char* qualified : {" t.", "(t.", "j_owner.", "j_owner_team.", "j_owner_manager."})

@@ -191,6 +191,43 @@ TEST(ClickhouseQueries, AggregatesOverNoRowsAreSqls) {
   expect_same(q);
 }
 
+// Conditions filter before the joins where that keeps the same rows
+// (query_test.cpp shows which move): activities without a deal, deals
+// filtered out of the join, IS NULL and OR on joined columns, and a
+// condition across two tables, all giving SQLite's counts.
+TEST(ClickhouseQueries, ConditionsPushedBeforeJoinsKeepTheSameRows) {
+  for (const char* condition :
+       {"opportunity_status = 'won'", "opportunity_closed_at is null",
+        "opportunity_status in ('won', 'lost')", "opportunity_status = 'won' or opportunity_amount is null",
+        "coalesce(opportunity_status, 'none') = 'none'", "opportunity_amount > 1000 and type = 'call'",
+        "opportunity_closed_at >= '2025-06-01' or (opportunity_closed_at is null and opportunity_status = "
+        "'open')",
+        "not (opportunity_status = 'won')", "not (opportunity_closed_at is null)"}) {
+    SCOPED_TRACE(condition);
+    QueryBuilder q("activities");
+    q.group_by("type", "type");
+    q.select("n", "count(*)");
+    q.select("deals", "count_distinct(opportunity_id)");
+    q.where(condition);
+    q.where("occurred_at >= '2025-01-01'");
+    expect_same(q);
+  }
+}
+
+// One SELECT straight from a sharded table: each shard aggregates, then the
+// order and the limit apply to the merged groups.
+TEST(ClickhouseQueries, OneSelectWithoutJoinsOrdersAndLimitsTheMergedGroups) {
+  QueryBuilder q("activities");
+  q.group_by("rep_id", "rep_id");
+  q.select("type", "count_distinct(type)");
+  q.select("occurred_at", "max(occurred_at)");
+  q.select("n", "count(*)");
+  q.where("type <> 'email'");
+  q.order_by("n", true);
+  q.limit(7);
+  expect_same(q);
+}
+
 TEST(ClickhouseQueries, AliasesNamedLikeColumns) {
   QueryBuilder q("opportunities");
   q.group_by("stage", "stage");

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 #include "util/text.hpp"
@@ -109,11 +110,76 @@ class ClickhouseDialect final : public detail::SqlDialect {
   }
 
   std::string assemble(const detail::SelectParts& parts) const override {
+    return parts.joins.empty() ? assemble_flat(parts) : assemble_nested(parts);
+  }
+
+ private:
+  // No join: one SELECT straight from the table, so over a Distributed table
+  // each shard filters and aggregates its own rows and only partial results
+  // travel (a subquery in FROM would ship every row to the URL's server).
+  // Columns are read by their own names, so the result aliases take a prefix
+  // no column has: an alias equal to a column name would shadow it
+  // (ClickHouse connections name the result columns from the query, not
+  // from these aliases).
+  std::string assemble_flat(const detail::SelectParts& parts) const {
+    auto own = [](const std::string& sql) {
+      return rename_columns(
+          sql, [](const std::string&, const std::string& column) { return quote_with(column, '`'); });
+    };
+    detail::SelectParts out = parts;
+    for (auto* list : {&out.conditions, &out.groups})
+      for (auto& item : *list) item = own(item);
+    for (size_t i = 0; i < out.columns.size(); ++i) {
+      const std::string& alias = parts.aliases.at(i);
+      const std::string suffix = " AS " + quote_identifier(alias);
+      std::string& column = out.columns[i];
+      if (!column.ends_with(suffix)) throw std::logic_error("result column without its alias: " + column);
+      column = own(column.substr(0, column.size() - suffix.size())) + " AS " + result_alias(alias);
+      for (auto& item : out.order)
+        if (item.starts_with(quote_identifier(alias) + " "))
+          item = result_alias(alias) + item.substr(quote_identifier(alias).size());
+    }
+    detail::DatasetDef flat;
+    flat.from =
+        detail::expand_tables(parts.dataset->from, [this](const std::string& t) { return qualified(t); });
+    out.dataset = &flat;
+    std::string sql = detail::standard_select(out, plain_name);
+    // standard_select names the table `t`; nothing here reads it by that name.
+    const std::string named = flat.from + " AS t";
+    sql.replace(sql.find(named), named.size(), flat.from);
+    return sql;
+  }
+
+  // Joins: one per nested SELECT (18.16 takes one per SELECT), every
+  // `alias.column` renamed to a unique `alias__column`. The conditions on
+  // `t` alone filter its rows in the innermost SELECT, where the shards
+  // apply them before any row travels or meets a join (the same rows: a
+  // LEFT JOIN keeps every left row whatever matches).
+  std::string assemble_nested(const detail::SelectParts& parts) const {
     std::map<std::string, std::set<std::string>> used;  // alias -> columns read from it
     auto flat = [&](const std::string& sql) { return flatten(sql, used); };
     detail::SelectParts out = parts;
-    for (auto* list : {&out.columns, &out.conditions, &out.groups})
+    for (auto* list : {&out.columns, &out.groups})
       for (auto& item : *list) item = flat(item);
+    std::vector<std::string> own_conditions;
+    // Conditions on one joined table that no row without a match passes
+    // also filter that table's rows before the join (and stay after it):
+    // a row whose match they remove fails them after the join all the same.
+    std::map<std::string, std::vector<std::string>> join_conditions;
+    out.conditions.clear();
+    std::vector<std::string> terms;
+    for (const auto& condition : parts.conditions)
+      for (auto& term : detail::and_terms(condition)) terms.push_back(std::move(term));
+    for (const auto& term : terms) {
+      std::map<std::string, std::set<std::string>> reads;
+      std::string sql = flatten(term, reads);
+      for (const auto& [alias, columns] : reads) used[alias].insert(columns.begin(), columns.end());
+      const bool own = std::all_of(reads.begin(), reads.end(), [](const auto& r) { return r.first == "t"; });
+      if (reads.size() == 1 && reads.begin()->first != "t" &&
+          detail::rejects_nulls_of(reads.begin()->first, sql))
+        join_conditions[reads.begin()->first].push_back("(" + sql + ")");
+      (own ? own_conditions : out.conditions).push_back(std::move(sql));
+    }
     std::vector<std::string> on;
     for (const auto* j : parts.joins) {
       on.push_back(flat(j->on));
@@ -121,7 +187,12 @@ class ClickhouseDialect final : public detail::SqlDialect {
     }
     auto table = [this](const std::string& name) { return qualified(name); };
     std::string from = "(SELECT " + projection("t", used["t"]) + " FROM " +
-                       detail::expand_tables(parts.dataset->from, table) + ")";
+                       detail::expand_tables(parts.dataset->from, table);
+    if (!own_conditions.empty()) {
+      for (auto& c : own_conditions) c = "(" + c + ")";
+      from += " WHERE " + join(own_conditions, " AND ");
+    }
+    from += ")";
     for (size_t i = 0; i < parts.joins.size(); ++i) {
       const auto& j = *parts.joins[i];
       std::string left = on[i];
@@ -130,9 +201,11 @@ class ClickhouseDialect final : public detail::SqlDialect {
         from = "(SELECT *, " + left + " AS " + j.alias + "__on FROM " + from + ")";
         left = j.alias + "__on";
       }
+      const auto& filters = join_conditions[j.alias];
       from = "(SELECT * FROM " + from + " ALL LEFT JOIN (SELECT " + projection(j.alias, used[j.alias]) +
-             " FROM " + detail::expand_tables(j.table, table) + ") ON " + left + " = " + j.alias + "__" +
-             j.key + ")";
+             " FROM " + detail::expand_tables(j.table, table) +
+             (filters.empty() ? "" : " WHERE " + join(filters, " AND ")) + ") ON " + left + " = " + j.alias +
+             "__" + j.key + ")";
     }
     // standard_select with no joins, reading the nested query as its FROM.
     detail::DatasetDef nested;
@@ -142,7 +215,8 @@ class ClickhouseDialect final : public detail::SqlDialect {
     return detail::standard_select(out, plain_name);
   }
 
- private:
+  static std::string result_alias(const std::string& alias) { return quote_with("tally__" + alias, '`'); }
+
   std::string timestamp(const std::string& ts) const {
     return "parseDateTimeBestEffortOrNull(" + ts + ", 'UTC')";
   }
@@ -156,9 +230,17 @@ class ClickhouseDialect final : public detail::SqlDialect {
     return join(items, ", ");
   }
   // Every `t.col` / `j_x.col` (a dataset's column SQL) becomes `t__col` /
-  // `j_x__col`, recorded in `used`. Literals are parameter marks by now, so
-  // no text of a plugin's is touched.
+  // `j_x__col`, recorded in `used`.
   static std::string flatten(const std::string& sql, std::map<std::string, std::set<std::string>>& used) {
+    return rename_columns(sql, [&](const std::string& alias, const std::string& column) {
+      used[alias].insert(column);
+      return alias + "__" + column;
+    });
+  }
+  // Each `t.col` / `j_x.col` replaced by rename(alias, col). Literals are
+  // parameter marks by now, so no text of a plugin's is touched.
+  template <typename Rename>
+  static std::string rename_columns(const std::string& sql, Rename rename) {
     std::string out;
     size_t i = 0;
     while (i < sql.size()) {
@@ -172,9 +254,7 @@ class ClickhouseDialect final : public detail::SqlDialect {
         out += sql[i++];
         continue;
       }
-      const std::string alias = sql.substr(i, dot - i), column = sql.substr(dot + 1, end - dot - 1);
-      used[alias].insert(column);
-      out += alias + "__" + column;
+      out += rename(sql.substr(i, dot - i), sql.substr(dot + 1, end - dot - 1));
       i = end;
     }
     return out;

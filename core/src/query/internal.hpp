@@ -129,6 +129,11 @@ inline constexpr size_t kMaxInlineValues = 64;
 
 struct SelectParts;
 
+// While compiling, a parameter appears in the SQL text as \x01<id>\x02
+// (query.cpp); a dialect's assemble() sees these marks, never values.
+inline constexpr char kMarkOpen = '\x01';
+inline constexpr char kMarkClose = '\x02';
+
 class SqlDialect : public Dialect {
  public:
   // Real division on every engine; NULL when dividing by zero.
@@ -207,6 +212,7 @@ struct SelectParts {
   const DatasetDef* dataset = nullptr;
   std::vector<const JoinDef*> joins;    // the joins used, dependencies first
   std::vector<std::string> columns;     // "expr AS `alias`", in result order
+  std::vector<std::string> aliases;     // each column's `alias`, unquoted
   std::vector<std::string> conditions;  // ANDed
   std::vector<std::string> groups;      // GROUP BY expressions
   std::vector<std::string> order;       // "`alias` ASC NULLS LAST", ...
@@ -220,6 +226,16 @@ struct SelectParts {
 std::string standard_select(const SelectParts& parts,
                             const std::function<std::string(const std::string&)>& table_name,
                             const std::string& after_joins = "");
+// The AND terms of a rendered condition (`(a AND b) AND c`: a, b, c), each
+// without the parentheses around it; a text whose outermost operator is not
+// AND (an OR, a BETWEEN, a CASE) is one term (condition_terms.cpp).
+std::vector<std::string> and_terms(const std::string& sql);
+// Whether a rendered condition whose columns are all `alias__column` is
+// false or NULL when they are all NULL (a LEFT JOIN's row without a match),
+// so it may filter that table before the join: decided from comparisons,
+// IN, IS [NOT] NULL, NOT, AND and OR; anything else counts as "maybe true".
+bool rejects_nulls_of(const std::string& alias, const std::string& condition);
+
 // Replaces each {name} in a dataset's query text by table_name(name); a
 // plain table name is taken whole.
 std::string expand_tables(const std::string& text,

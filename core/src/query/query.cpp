@@ -24,8 +24,8 @@ namespace {
 // placeholders) let a dialect reorder or repeat its arguments, and let the
 // repeated GROUP BY expression reuse the SELECT's numbered parameters ($1),
 // which PostgreSQL needs to see the two expressions as the same.
-constexpr char kMarkOpen = '\x01';
-constexpr char kMarkClose = '\x02';
+using detail::kMarkClose;
+using detail::kMarkOpen;
 
 struct Expression {
   std::string text;
@@ -642,6 +642,7 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
   parts.dataset = q.dataset;
   parts.joins = compiler.used_joins();
   parts.columns = std::move(columns_sql);
+  parts.aliases = column_names;
   parts.conditions = std::move(conditions);
   // ClickHouse 18 has no positional GROUP BY: repeat the expressions.
   parts.groups = std::move(group_sql);

@@ -95,7 +95,9 @@ class ChConnection final : public store::Connection {
     if (const std::string down = watch_.down(); !down.empty() && watch_.reads_shards(sql))
       throw StoreError(doing + ": " + down);
     try {
-      return client_.query(sql, doing);
+      auto cursor = client_.query(sql, doing);
+      cursor->rename(q.columns);  // the dialect may have spelled them otherwise (assemble_flat)
+      return cursor;
     } catch (const StoreError& e) {
       // A shard stopped or frozen mid-run: say which, and spare the other metrics the wait.
       const std::string down = watch_.probe();

@@ -47,6 +47,11 @@ class TsvCursor final : public Cursor {
   size_t column_count() const override { return names_.size(); }
   const std::string& column_name(size_t i) const override { return names_.at(i); }
   Value get(size_t i) const override;
+  // Names the columns `names` (the query's own result names, where the SQL
+  // spelled them otherwise); ignored unless there are as many.
+  void rename(const std::vector<std::string>& names) {
+    if (names.size() == names_.size()) names_ = names;
+  }
 
  private:
   std::string body_;
@@ -69,7 +74,7 @@ class Client {
   // server's message and the address.
   std::string post(const std::string& sql, const std::string& data = "", const std::string& doing = "");
   // SELECT ... FORMAT TabSeparatedWithNamesAndTypes, read into a cursor.
-  std::unique_ptr<Cursor> query(const std::string& sql, const std::string& doing = "");
+  std::unique_ptr<TsvCursor> query(const std::string& sql, const std::string& doing = "");
   // The first column of the first row, as text ("" when no row).
   std::string scalar(const std::string& sql, const std::string& doing = "");
   const std::string& address() const { return address_; }

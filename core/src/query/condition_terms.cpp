@@ -1,0 +1,115 @@
+// Reading rendered conditions for the ClickHouse dialect's pushdown
+// (dialect_clickhouse.cpp): which AND terms a condition has, and which ones
+// no row without a join match passes. The text is the query layer's own
+// rendering: operators upper case, every operand parenthesised, values as
+// parameter marks (so a quote is only ever the dialect's own literal).
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "query/internal.hpp"
+
+namespace tally::query::detail {
+
+namespace {
+
+// `s` without parentheses that enclose all of it.
+std::string unwrap(std::string s) {
+  while (s.size() >= 2 && s.front() == '(' && s.back() == ')') {
+    int depth = 0;
+    for (size_t i = 0; i + 1 < s.size(); ++i) {
+      depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+      if (depth == 0) return s;  // the first parenthesis closes before the end
+    }
+    s = s.substr(1, s.size() - 2);
+  }
+  return s;
+}
+
+// The parts of `sql` between `op`s outside parentheses; `sql` alone when
+// there is none, or when a quote or (for AND) a BETWEEN or CASE stands
+// outside parentheses, where an AND is not an operator between conditions.
+std::vector<std::string> split_at(const std::string& sql, const std::string& op) {
+  std::vector<std::string> parts;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] == '(') ++depth;
+    if (sql[i] == ')') --depth;
+    if (sql[i] == '\'') return {sql};
+    if (depth != 0) continue;
+    if (op == " AND " && (sql.compare(i, 9, " BETWEEN ") == 0 || sql.compare(i, 5, "CASE ") == 0))
+      return {sql};
+    if (sql.compare(i, op.size(), op) == 0) {
+      parts.push_back(sql.substr(start, i - start));
+      start = i + op.size();
+    }
+  }
+  parts.push_back(sql.substr(start));
+  return parts;
+}
+
+// A condition's value when every column of the alias is NULL.
+enum class Truth { False, True, Null, Unknown };
+
+Truth value_when_null(const std::string& alias, const std::string& text) {
+  const std::string sql = unwrap(text);
+  if (const auto ors = split_at(sql, " OR "); ors.size() > 1) {
+    bool unknown = false, null = false;
+    for (const auto& part : ors) {
+      const Truth t = value_when_null(alias, part);
+      if (t == Truth::True) return Truth::True;
+      unknown = unknown || t == Truth::Unknown;
+      null = null || t == Truth::Null;
+    }
+    return unknown ? Truth::Unknown : null ? Truth::Null : Truth::False;
+  }
+  if (const auto ands = split_at(sql, " AND "); ands.size() > 1) {
+    bool unknown = false, null = false;
+    for (const auto& part : ands) {
+      const Truth t = value_when_null(alias, part);
+      if (t == Truth::False) return Truth::False;
+      unknown = unknown || t == Truth::Unknown;
+      null = null || t == Truth::Null;
+    }
+    return unknown ? Truth::Unknown : null ? Truth::Null : Truth::True;
+  }
+  if (sql.starts_with("NOT ")) {
+    const Truth t = value_when_null(alias, sql.substr(4));
+    return t == Truth::True ? Truth::False : t == Truth::False ? Truth::True : t;
+  }
+  const std::string column = alias + "__[A-Za-z0-9_]+";
+  const std::string mark = std::string(1, kMarkOpen) + "[0-9]+" + kMarkClose;
+  const std::string operand = "(" + column + "|" + mark + "|-?[0-9]+(\\.[0-9]+)?)";
+  static thread_local std::string cached_alias;
+  static thread_local std::regex is_null, is_not_null, comparison, in_list;
+  if (cached_alias != alias) {
+    is_null = std::regex("^" + column + " IS NULL$");
+    is_not_null = std::regex("^" + column + " IS NOT NULL$");
+    comparison = std::regex("^" + column + " (=|<>|!=|<|<=|>|>=) " + operand + "$");
+    in_list = std::regex("^" + column + " IN \\(" + operand + "(, " + operand + ")*\\)$");
+    cached_alias = alias;
+  }
+  if (std::regex_match(sql, is_null)) return Truth::True;
+  if (std::regex_match(sql, is_not_null)) return Truth::False;
+  if (std::regex_match(sql, comparison) || std::regex_match(sql, in_list)) return Truth::Null;
+  return Truth::Unknown;
+}
+
+}  // namespace
+
+std::vector<std::string> and_terms(const std::string& sql) {
+  const auto parts = split_at(unwrap(sql), " AND ");
+  if (parts.size() == 1) return {unwrap(sql)};
+  std::vector<std::string> terms;
+  for (const auto& part : parts)
+    for (auto& term : and_terms(part)) terms.push_back(std::move(term));
+  return terms;
+}
+
+bool rejects_nulls_of(const std::string& alias, const std::string& condition) {
+  const Truth t = value_when_null(alias, condition);
+  return t == Truth::False || t == Truth::Null;
+}
+
+}  // namespace tally::query::detail
