@@ -179,6 +179,25 @@ TEST(ClickhouseQueries, QuantilesInterpolateAndAreNullWithoutValues) {
   expect_same(none);
 }
 
+// The quantile selects instead of sorting (dialect_clickhouse.cpp): the
+// rank's neighbour comes from repeated values, from below or from above;
+// groups of one, two and a few values; levels 0 and 1.
+TEST(ClickhouseQueries, QuantilesWithRepeatedValuesAndSmallGroups) {
+  QueryBuilder repeated("activities");
+  repeated.group_by("type", "type");
+  int column = 0;
+  for (const char* level : {"0", "0.1", "0.25", "0.5", "0.9", "0.99", "1"})
+    repeated.select("q" + std::to_string(column++), std::string("quantile(duration_minutes, ") + level + ")");
+  expect_same(repeated);
+  QueryBuilder small("opportunities");
+  small.group_by("account", "account_id");
+  small.select("n", "count(amount)");
+  small.select("p90", "quantile(amount, 0.9)");
+  small.select("median", "median(amount)");
+  small.where("account_id <= 60");
+  expect_same(small);
+}
+
 TEST(ClickhouseQueries, AggregatesOverNoRowsAreSqls) {
   QueryBuilder q("opportunities");
   q.select("sum", "sum(amount)");

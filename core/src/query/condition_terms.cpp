@@ -3,8 +3,9 @@
 // no row without a join match passes. The text is the query layer's own
 // rendering: operators upper case, every operand parenthesised, values as
 // parameter marks (so a quote is only ever the dialect's own literal).
-#include <regex>
+#include <cctype>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "query/internal.hpp"
@@ -49,6 +50,35 @@ std::vector<std::string> split_at(const std::string& sql, const std::string& op)
   return parts;
 }
 
+// Takes `alias__column` from the front of `text`.
+bool take_column(std::string_view& text, const std::string& alias) {
+  if (!text.starts_with(alias) || text.substr(alias.size()).substr(0, 2) != "__") return false;
+  size_t end = alias.size() + 2;
+  while (end < text.size() && identifier_char(text[end])) ++end;
+  if (end == alias.size() + 2) return false;
+  text.remove_prefix(end);
+  return true;
+}
+
+// Takes a column of `alias`, a parameter mark or a plain number from the front of `text`.
+bool take_operand(std::string_view& text, const std::string& alias) {
+  if (take_column(text, alias)) return true;
+  size_t end = 0;
+  if (!text.empty() && text[0] == kMarkOpen) {
+    end = text.find(kMarkClose);
+    if (end == std::string_view::npos) return false;
+    text.remove_prefix(end + 1);
+    return true;
+  }
+  if (!text.empty() && text[0] == '-') ++end;
+  const size_t digits = end;
+  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.'))
+    ++end;
+  if (end == digits) return false;
+  text.remove_prefix(end);
+  return true;
+}
+
 // A condition's value when every column of the alias is NULL.
 enum class Truth { False, True, Null, Unknown };
 
@@ -78,21 +108,28 @@ Truth value_when_null(const std::string& alias, const std::string& text) {
     const Truth t = value_when_null(alias, sql.substr(4));
     return t == Truth::True ? Truth::False : t == Truth::False ? Truth::True : t;
   }
-  const std::string column = alias + "__[A-Za-z0-9_]+";
-  const std::string mark = std::string(1, kMarkOpen) + "[0-9]+" + kMarkClose;
-  const std::string operand = "(" + column + "|" + mark + "|-?[0-9]+(\\.[0-9]+)?)";
-  static thread_local std::string cached_alias;
-  static thread_local std::regex is_null, is_not_null, comparison, in_list;
-  if (cached_alias != alias) {
-    is_null = std::regex("^" + column + " IS NULL$");
-    is_not_null = std::regex("^" + column + " IS NOT NULL$");
-    comparison = std::regex("^" + column + " (=|<>|!=|<|<=|>|>=) " + operand + "$");
-    in_list = std::regex("^" + column + " IN \\(" + operand + "(, " + operand + ")*\\)$");
-    cached_alias = alias;
+  std::string_view rest = sql;
+  if (!take_column(rest, alias)) return Truth::Unknown;
+  if (rest == " IS NULL") return Truth::True;
+  if (rest == " IS NOT NULL") return Truth::False;
+  if (rest.starts_with(" IN (") && rest.ends_with(")")) {
+    rest = rest.substr(5, rest.size() - 6);
+    while (take_operand(rest, alias))
+      if (rest.empty())
+        return Truth::Null;
+      else if (rest.starts_with(", "))
+        rest.remove_prefix(2);
+      else
+        break;
+    return Truth::Unknown;
   }
-  if (std::regex_match(sql, is_null)) return Truth::True;
-  if (std::regex_match(sql, is_not_null)) return Truth::False;
-  if (std::regex_match(sql, comparison) || std::regex_match(sql, in_list)) return Truth::Null;
+  for (const char* op : {" <= ", " >= ", " <> ", " != ", " = ", " < ", " > "}) {
+    const std::string_view o = op;
+    if (rest.starts_with(o)) {
+      rest.remove_prefix(o.size());
+      return take_operand(rest, alias) && rest.empty() ? Truth::Null : Truth::Unknown;
+    }
+  }
   return Truth::Unknown;
 }
 
