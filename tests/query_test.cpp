@@ -185,6 +185,22 @@ TEST_F(QueryTest, OrderByAndLimit) {
 
 // A filter list of 100k values is ONE parameter (a JSON array), not 100k:
 // SQLite's variable limit is 32766. Each dialect spells the expansion.
+// A constant group is one group, not a column position (the expression
+// fuzzer's `GROUP BY 0`: "1st GROUP BY term out of range" on SQLite).
+TEST_F(QueryTest, ConstantGroupsAreNotColumnPositions) {
+  for (const char* constant : {"0", "1", "-2", "7 - 7"}) {
+    SCOPED_TRACE(constant);
+    QueryBuilder q("opportunities");
+    q.group_by("g", constant);
+    q.select("n", "count(*)");
+    const Rows rows = run(q, scope_);
+    ASSERT_EQ(rows.size(), 1u);
+    for (const auto& dialect : {query::make_postgres_dialect(), query::make_clickhouse_dialect()})
+      EXPECT_EQ(q.compile(*dialect, scope_).sql.find(std::string("GROUP BY ") + constant + " "),
+                std::string::npos);
+  }
+}
+
 TEST_F(QueryTest, LongFilterListsAreOneParameter) {
   Scope scope = scope_;
   std::vector<std::string> regions;

@@ -82,28 +82,28 @@ bool take_operand(std::string_view& text, const std::string& alias) {
 // A condition's value when every column of the alias is NULL.
 enum class Truth { False, True, Null, Unknown };
 
+Truth value_when_null(const std::string& alias, const std::string& text);
+
+// Three-valued OR (`decisive` True, else False) or AND (`decisive` False,
+// else True) of the parts' values.
+Truth combine(const std::string& alias, const std::vector<std::string>& parts, Truth decisive,
+              Truth otherwise) {
+  bool unknown = false, null = false;
+  for (const auto& part : parts) {
+    const Truth t = value_when_null(alias, part);
+    if (t == decisive) return decisive;
+    unknown = unknown || t == Truth::Unknown;
+    null = null || t == Truth::Null;
+  }
+  return unknown ? Truth::Unknown : null ? Truth::Null : otherwise;
+}
+
 Truth value_when_null(const std::string& alias, const std::string& text) {
   const std::string sql = unwrap(text);
-  if (const auto ors = split_at(sql, " OR "); ors.size() > 1) {
-    bool unknown = false, null = false;
-    for (const auto& part : ors) {
-      const Truth t = value_when_null(alias, part);
-      if (t == Truth::True) return Truth::True;
-      unknown = unknown || t == Truth::Unknown;
-      null = null || t == Truth::Null;
-    }
-    return unknown ? Truth::Unknown : null ? Truth::Null : Truth::False;
-  }
-  if (const auto ands = split_at(sql, " AND "); ands.size() > 1) {
-    bool unknown = false, null = false;
-    for (const auto& part : ands) {
-      const Truth t = value_when_null(alias, part);
-      if (t == Truth::False) return Truth::False;
-      unknown = unknown || t == Truth::Unknown;
-      null = null || t == Truth::Null;
-    }
-    return unknown ? Truth::Unknown : null ? Truth::Null : Truth::True;
-  }
+  if (const auto ors = split_at(sql, " OR "); ors.size() > 1)
+    return combine(alias, ors, Truth::True, Truth::False);
+  if (const auto ands = split_at(sql, " AND "); ands.size() > 1)
+    return combine(alias, ands, Truth::False, Truth::True);
   if (sql.starts_with("NOT ")) {
     const Truth t = value_when_null(alias, sql.substr(4));
     return t == Truth::True ? Truth::False : t == Truth::False ? Truth::True : t;

@@ -644,7 +644,14 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
   parts.columns = std::move(columns_sql);
   parts.aliases = column_names;
   parts.conditions = std::move(conditions);
-  // ClickHouse 18 has no positional GROUP BY: repeat the expressions.
+  // ClickHouse 18 has no positional GROUP BY: repeat the expressions. An
+  // integer literal there is a column position to SQLite and PostgreSQL
+  // (`GROUP BY 0` fails): a constant group is written as a sum instead.
+  for (auto& g : group_sql) {
+    const size_t digits = g.starts_with('-') ? 1 : 0;
+    if (g.size() > digits && g.find_first_not_of("0123456789", digits) == std::string::npos)
+      g = "(" + g + " + 0)";
+  }
   parts.groups = std::move(group_sql);
 
   // Explicit order first, then the remaining groups, so results are stable on every engine.
