@@ -1018,7 +1018,8 @@ TEST(QueryDialects, ClickhouseReadsATableWithoutJoinsInOneSelect) {
   EXPECT_EQ(
       c.sql,
       "SELECT `stage` AS `tally__stage`, if(count(`amount`) = 0, NULL, sum(`amount`)) AS `tally__amount`, "
-      "toInt64(count(*)) AS `tally__n` FROM `sales`.opportunities WHERE ((`status` = ?)) GROUP BY `stage` "
+      "toInt64(count(*)) AS `tally__n` FROM `sales`.opportunities AS t WHERE ((`status` = ?)) GROUP BY "
+      "`stage` "
       "ORDER BY `tally__amount` DESC NULLS LAST, `tally__stage` ASC NULLS LAST");
   EXPECT_EQ(c.columns, (std::vector<std::string>{"stage", "amount", "n"}));
   EXPECT_EQ(c.params, (std::vector<Value>{"open"}));

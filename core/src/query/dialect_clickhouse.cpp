@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <stdexcept>
 #include <string>
 
 #include "util/text.hpp"
@@ -134,7 +133,7 @@ class ClickhouseDialect final : public detail::SqlDialect {
   // No join: one SELECT straight from the table, so over a Distributed table
   // each shard filters and aggregates its own rows and only partial results
   // travel (a subquery in FROM would ship every row to the URL's server).
-  // Columns are read by their own names, so the result aliases take a prefix
+  // Columns are read by their own names, so the result names take a prefix
   // no column has: an alias equal to a column name would shadow it
   // (ClickHouse connections name the result columns from the query, not
   // from these aliases).
@@ -144,27 +143,10 @@ class ClickhouseDialect final : public detail::SqlDialect {
           sql, [](const std::string&, const std::string& column) { return quote_with(column, '`'); });
     };
     detail::SelectParts out = parts;
-    for (auto* list : {&out.conditions, &out.groups})
+    for (auto* list : {&out.columns, &out.conditions, &out.groups})
       for (auto& item : *list) item = own(item);
-    for (size_t i = 0; i < out.columns.size(); ++i) {
-      const std::string& alias = parts.aliases.at(i);
-      const std::string suffix = " AS " + quote_identifier(alias);
-      std::string& column = out.columns[i];
-      if (!column.ends_with(suffix)) throw std::logic_error("result column without its alias: " + column);
-      column = own(column.substr(0, column.size() - suffix.size())) + " AS " + result_alias(alias);
-      for (auto& item : out.order)
-        if (item.starts_with(quote_identifier(alias) + " "))
-          item = result_alias(alias) + item.substr(quote_identifier(alias).size());
-    }
-    detail::DatasetDef flat;
-    flat.from =
-        detail::expand_tables(parts.dataset->from, [this](const std::string& t) { return qualified(t); });
-    out.dataset = &flat;
-    std::string sql = detail::standard_select(out, plain_name);
-    // standard_select names the table `t`; nothing here reads it by that name.
-    const std::string named = flat.from + " AS t";
-    sql.replace(sql.find(named), named.size(), flat.from);
-    return sql;
+    for (auto& alias : out.aliases) alias = "tally__" + alias;
+    return detail::standard_select(out, *this, [this](const std::string& t) { return qualified(t); });
   }
 
   // Joins: one per nested SELECT (18.16 takes one per SELECT), every
@@ -232,10 +214,8 @@ class ClickhouseDialect final : public detail::SqlDialect {
     nested.from = from;
     out.dataset = &nested;
     out.joins.clear();
-    return detail::standard_select(out, plain_name);
+    return detail::standard_select(out, *this, plain_name);
   }
-
-  static std::string result_alias(const std::string& alias) { return quote_with("tally__" + alias, '`'); }
 
   std::string timestamp(const std::string& ts) const {
     return "parseDateTimeBestEffortOrNull(" + ts + ", 'UTC')";

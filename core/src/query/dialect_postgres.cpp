@@ -137,11 +137,11 @@ class PostgresDialect final : public detail::SqlDialect {
     detail::SelectParts out = parts;
     const std::string lateral = hoist_per_row(out);
     if (out.dataset == nullptr || out.dataset->from_postgres.empty())
-      return detail::standard_select(out, plain_name, lateral);
+      return detail::standard_select(out, *this, plain_name, lateral);
     detail::DatasetDef dataset = *out.dataset;  // a copy reading from_postgres
     dataset.from = dataset.from_postgres;
     out.dataset = &dataset;
-    return detail::standard_select(out, plain_name, lateral);
+    return detail::standard_select(out, *this, plain_name, lateral);
   }
 
   std::string divide(const std::string& a, const std::string& b) const override {

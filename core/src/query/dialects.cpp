@@ -56,11 +56,14 @@ std::string expand_tables(const std::string& text,
   return out;
 }
 
-std::string standard_select(const SelectParts& parts,
+std::string standard_select(const SelectParts& parts, const Dialect& dialect,
                             const std::function<std::string(const std::string&)>& table_name,
                             const std::string& after_joins) {
-  std::string sql = "SELECT " + join(parts.columns, ", ") + " FROM " +
-                    expand_tables(parts.dataset->from, table_name) + " AS t";
+  std::vector<std::string> columns;
+  for (size_t i = 0; i < parts.columns.size(); ++i)
+    columns.push_back(parts.columns[i] + " AS " + dialect.quote_identifier(parts.aliases.at(i)));
+  std::string sql =
+      "SELECT " + join(columns, ", ") + " FROM " + expand_tables(parts.dataset->from, table_name) + " AS t";
   for (const auto* j : parts.joins)
     sql += " LEFT JOIN " + expand_tables(j->table, table_name) + " AS " + j->alias + " ON " + j->alias + "." +
            j->key + " = " + j->on;
@@ -71,13 +74,17 @@ std::string standard_select(const SelectParts& parts,
     sql += " WHERE " + join(wrapped, " AND ");
   }
   if (!parts.groups.empty()) sql += " GROUP BY " + join(parts.groups, ", ");
-  if (!parts.order.empty()) sql += " ORDER BY " + join(parts.order, ", ");
+  std::vector<std::string> order;
+  for (const auto& term : parts.order)
+    order.push_back(dialect.quote_identifier(parts.aliases.at(term.column)) +
+                    (term.descending ? " DESC" : " ASC") + " NULLS LAST");
+  if (!order.empty()) sql += " ORDER BY " + join(order, ", ");
   if (parts.limit) sql += " LIMIT " + std::to_string(*parts.limit);
   return sql;
 }
 
 std::string SqlDialect::assemble(const SelectParts& parts) const {
-  return standard_select(parts, plain_name);
+  return standard_select(parts, *this, plain_name);
 }
 
 }  // namespace detail

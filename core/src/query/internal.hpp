@@ -211,19 +211,24 @@ class SqlDialect : public Dialect {
 struct SelectParts {
   const DatasetDef* dataset = nullptr;
   std::vector<const JoinDef*> joins;    // the joins used, dependencies first
-  std::vector<std::string> columns;     // "expr AS `alias`", in result order
-  std::vector<std::string> aliases;     // each column's `alias`, unquoted
+  std::vector<std::string> columns;     // each result column's expression, in result order
+  std::vector<std::string> aliases;     // each result column's name, unquoted
   std::vector<std::string> conditions;  // ANDed
   std::vector<std::string> groups;      // GROUP BY expressions
-  std::vector<std::string> order;       // "`alias` ASC NULLS LAST", ...
+  struct OrderTerm {
+    size_t column;  // into aliases
+    bool descending;
+  };
+  std::vector<OrderTerm> order;  // NULLs last
   std::optional<int64_t> limit;
 };
 
 // SELECT ... FROM dataset AS t LEFT JOIN table AS alias ON alias.key = on
 // ... WHERE ... GROUP BY ... ORDER BY ... LIMIT: how SQLite and PostgreSQL
-// take a query. `table_name` renders a table a query reads.
-// `after_joins` ("CROSS JOIN LATERAL (...) AS x") follows the joins.
-std::string standard_select(const SelectParts& parts,
+// take a query. `dialect` quotes the result names, `table_name` renders a
+// table a query reads. `after_joins` ("CROSS JOIN LATERAL (...) AS x")
+// follows the joins.
+std::string standard_select(const SelectParts& parts, const Dialect& dialect,
                             const std::function<std::string(const std::string&)>& table_name,
                             const std::string& after_joins = "");
 // The AND terms of a rendered condition (`(a AND b) AND c`: a, b, c), each

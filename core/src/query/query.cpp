@@ -593,11 +593,11 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
   std::vector<std::string> column_names;
   for (const auto& g : q.groups) {
     group_sql.push_back(compiler.render(g.expr));
-    columns_sql.push_back(group_sql.back() + " AS " + dialect.quote_identifier(g.alias));
+    columns_sql.push_back(group_sql.back());
     column_names.push_back(g.alias);
   }
   for (const auto& s : q.selects) {
-    columns_sql.push_back(compiler.render(s.expr) + " AS " + dialect.quote_identifier(s.alias));
+    columns_sql.push_back(compiler.render(s.expr));
     column_names.push_back(s.alias);
   }
 
@@ -655,14 +655,16 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
   parts.groups = std::move(group_sql);
 
   // Explicit order first, then the remaining groups, so results are stable on every engine.
+  // (order_by() takes only aliases of the query.)
+  auto column_of = [&](const std::string& alias) {
+    return static_cast<size_t>(std::find(column_names.begin(), column_names.end(), alias) -
+                               column_names.begin());
+  };
   std::set<std::string> ordered;
-  for (const auto& [alias, descending] : q.orders) {
-    if (!ordered.insert(alias).second) continue;
-    parts.order.push_back(dialect.quote_identifier(alias) + (descending ? " DESC" : " ASC") + " NULLS LAST");
-  }
+  for (const auto& [alias, descending] : q.orders)
+    if (ordered.insert(alias).second) parts.order.push_back({column_of(alias), descending});
   for (const auto& g : q.groups)
-    if (ordered.insert(g.alias).second)
-      parts.order.push_back(dialect.quote_identifier(g.alias) + " ASC NULLS LAST");
+    if (ordered.insert(g.alias).second) parts.order.push_back({column_of(g.alias), false});
   parts.limit = q.limit;
   const std::string sql = sql_dialect->assemble(parts);
 

@@ -345,14 +345,15 @@ std::string Client::post(const std::string& sql, const std::string& data, const 
   curl_easy_reset(c);
   // No enable_optimize_predicate_expression: 18.16 moves a condition on a LEFT JOIN's right
   // table into that table's subquery, so `closed_at IS NULL` passed every row whose deal it
-  // removed (wrong counts). The dialect moves only the conditions that keep the same rows
-  // (dialect_clickhouse.cpp, assemble_nested). max_ast_elements: a drill-down's list of record ids is inlined
-  // (18.16 has no server-side parameters), and at scale 100 a KPI's 45,000 ids passed the default 50,000 AST
-  // elements. No `database=`: every table Tally names is qualified (the dialect and the store do it), and a
-  // missing database then gets Tally's own message instead of failing every request.
+  // removed (wrong counts); the dialect moves only conditions that keep the same rows
+  // (dialect_clickhouse.cpp). max_ast_elements: a drill-down's list of record ids is inlined
+  // (18.16 has no server-side parameters), and at scale 100 a KPI's 45,000 ids passed the
+  // default 50,000 AST elements. No `database=`: every table Tally names is qualified (the
+  // dialect and the store do it), and a missing database then gets Tally's own message instead
+  // of failing every request.
   std::string target = "http://" + address_ +
                        "/?join_use_nulls=1&distributed_product_mode=global&max_query_size=67108864" +
-                       "&max_ast_elements=10000000" + "&max_expanded_ast_elements=10000000";
+                       "&max_ast_elements=10000000&max_expanded_ast_elements=10000000";
   if (timeout_ms_ > 0) target += "&max_execution_time=" + std::to_string((timeout_ms_ + 999) / 1000);
   std::string body = sql;
   if (!data.empty()) {
