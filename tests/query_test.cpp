@@ -1006,7 +1006,7 @@ TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
 // alias equal to a column name would shadow it), and the query keeps its own
 // result names.
 TEST(QueryDialects, ClickhouseReadsATableWithoutJoinsInOneSelect) {
-  auto ch = query::make_clickhouse_dialect("sales");
+  auto ch = query::make_clickhouse_dialect("sales", {});
   Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
   QueryBuilder q("opportunities");
   q.group_by("stage", "stage");
@@ -1032,7 +1032,7 @@ TEST(QueryDialects, ClickhouseReadsATableWithoutJoinsInOneSelect) {
 // conditions across tables stay after the joins only (pushing them would
 // turn a filtered-out match into a NULL row that passes).
 TEST(QueryDialects, ClickhousePushesOnlyConditionsThatKeepTheSameRows) {
-  auto ch = query::make_clickhouse_dialect("sales");
+  auto ch = query::make_clickhouse_dialect("sales", {});
   Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
   QueryBuilder q("stage_history");
   q.select("n", "count(*)");
@@ -1050,7 +1050,12 @@ TEST(QueryDialects, ClickhousePushesOnlyConditionsThatKeepTheSameRows) {
       "((j_opportunity__closed_at >= ?) OR ((j_opportunity__closed_at IS NULL) AND (j_opportunity__status = "
       "?))) "
       "AND (NOT (j_opportunity__created_at < ?))) ON";
-  EXPECT_NE(c.sql.find("FROM `sales`.stage_history WHERE (t__entered_at < ?))"), std::string::npos) << c.sql;
+  // (Each deal's rows also keep only deals that pass: see the next test.)
+  EXPECT_NE(
+      c.sql.find("FROM `sales`.stage_history WHERE (t__entered_at < ?) AND (t__opportunity_id IN (SELECT "
+                 "j_opportunity__id FROM (SELECT"),
+      std::string::npos)
+      << c.sql;
   EXPECT_NE(c.sql.find(opportunities), std::string::npos) << c.sql;
   EXPECT_NE(c.sql.find("FROM `sales`.stages)"), std::string::npos) << c.sql;
   const std::string outer = c.sql.substr(c.sql.rfind(") AS t"));
@@ -1064,8 +1069,69 @@ TEST(QueryDialects, ClickhousePushesOnlyConditionsThatKeepTheSameRows) {
       << c.sql;
   // One value per `?`, in the order they stand (the pushed copies included).
   const std::string end = "2025-04-01";
-  EXPECT_EQ(c.params, (std::vector<Value>{end, "open", int64_t{10}, end, "open", end, "open", int64_t{10},
-                                          "won", end, "open", end, "x", "x"}));
+  const std::vector<Value> pushed{"open", int64_t{10}, end, "open", end};
+  std::vector<Value> expected{end};
+  for (int copy = 0; copy < 2; ++copy) expected.insert(expected.end(), pushed.begin(), pushed.end());
+  for (const Value& v : std::vector<Value>{"open", int64_t{10}, "won", end, "open", end, "x", "x"})
+    expected.push_back(v);
+  EXPECT_EQ(c.params, expected);
+}
+
+// The demo's layout: deals and what hangs off them spread by the deal's id,
+// everything else copied to every shard.
+query::ShardLayout deal_sharded_layout() {
+  return {{"opportunities", {"id", "opportunities_local"}},
+          {"stage_history", {"opportunity_id", "stage_history_local"}},
+          {"activities", {"opportunity_id", "activities_local"}},
+          {"collateral_usage", {"opportunity_id", "collateral_usage_local"}}};
+}
+
+// A row of `t` whose key matches no joined row that passes the join's
+// conditions fails them after the join: the shards drop it first (IN over
+// the same shard's rows for co-sharded tables, over the copy for a copied
+// one), so it never travels to the server that joins.
+TEST(QueryDialects, ClickhouseDropsRowsWithoutAPassingMatchOnTheShards) {
+  auto ch = query::make_clickhouse_dialect("sales", deal_sharded_layout());
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
+  QueryBuilder open_visits("stage_history");
+  open_visits.select("n", "count(*)");
+  open_visits.where("entered_at < :end");
+  open_visits.where("opportunity_status = 'open'");
+  open_visits.bind("end", std::string("2025-04-01"));
+  const auto c = open_visits.compile(*ch, scope);
+  EXPECT_NE(
+      c.sql.find("FROM `sales`.stage_history WHERE (t__entered_at < ?) AND (t__opportunity_id IN "
+                 "(SELECT j_opportunity__id FROM (SELECT id AS j_opportunity__id, status AS "
+                 "j_opportunity__status FROM `sales`.opportunities_local WHERE (j_opportunity__status = "
+                 "?)))))"),
+      std::string::npos)
+      << c.sql;
+  EXPECT_EQ(c.params, (std::vector<Value>{std::string("2025-04-01"), "open", "open", "open"}));
+
+  // A copied dimension: the copy every shard holds.
+  QueryBuilder german("opportunities");
+  german.select("n", "count(*)");
+  german.where("account_country = 'DE'");
+  const auto g = german.compile(*ch, scope);
+  EXPECT_NE(
+      g.sql.find("(t__account_id IN (SELECT j_account__id FROM (SELECT country AS j_account__country, id "
+                 "AS j_account__id FROM `sales`.accounts WHERE (j_account__country = ?))))"),
+      std::string::npos)
+      << g.sql;
+
+  // Not where a shard lacks the keys: t spread by another column, a key read
+  // through another join (the team of the deal's owner).
+  auto by_rep = deal_sharded_layout();
+  by_rep["stage_history"].key = "id";
+  const auto r = open_visits.compile(*query::make_clickhouse_dialect("sales", by_rep), scope);
+  EXPECT_EQ(r.sql.find(" IN (SELECT"), std::string::npos) << r.sql;
+  Scope alpha = scope;
+  alpha.filters = {{"team", {"Alpha"}}};
+  QueryBuilder team("opportunities");
+  team.select("n", "count(*)");
+  const auto t = team.compile(*ch, alpha);
+  EXPECT_EQ(t.sql.find(" IN (SELECT"), std::string::npos) << t.sql;
+  EXPECT_NE(t.sql.find("FROM `sales`.teams WHERE (j_owner_team__name IN (?))"), std::string::npos) << t.sql;
 }
 
 // ---- opening stores ----
@@ -1195,7 +1261,7 @@ TEST(ClickhouseSources, BadUrlsAndUnreachableServersSaySo) {
 // unqualified names badly across shards: each join is its own subquery over
 // database-qualified tables, with every column renamed alias__column.
 TEST(QueryDialects, ClickhouseNestsOneJoinPerSelectOverQualifiedTables) {
-  auto ch = query::make_clickhouse_dialect("sales");
+  auto ch = query::make_clickhouse_dialect("sales", {});
   Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {{"team", {"Alpha"}}}, {}};
   QueryBuilder q("opportunities");
   q.group_by("manager", "manager");

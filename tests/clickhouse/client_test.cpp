@@ -231,6 +231,22 @@ TEST(ClickhouseQueries, ConditionsPushedBeforeJoinsKeepTheSameRows) {
     q.where("occurred_at >= '2025-01-01'");
     expect_same(q);
   }
+  // The shards keep only rows whose key a passing row has: co-sharded deals
+  // (stage visits of open deals) and copied dimensions (deals of accounts
+  // named M and after, of owners in a region).
+  QueryBuilder visits("stage_history");
+  visits.group_by("stage", "stage");
+  visits.select("n", "count(*)");
+  visits.select("amount", "sum(opportunity_amount)");
+  visits.where("opportunity_status = 'open' and exited_at is null");
+  expect_same(visits);
+  QueryBuilder deals("opportunities");
+  deals.group_by("status", "status");
+  deals.select("n", "count(*)");
+  deals.where("account_name >= 'M'");
+  Scope regions;
+  regions.filters = {{"region", {"EMEA", "APAC"}}};
+  expect_same(deals, regions);
 }
 
 // One SELECT straight from a sharded table: each shard aggregates, then the

@@ -1,6 +1,7 @@
 // ClickHouse 18.16's spelling of the portable core (the shared parts: dialects.cpp).
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -26,7 +27,8 @@ namespace {
 // functions; aggregates over no rows are NULL as in SQL.
 class ClickhouseDialect final : public detail::SqlDialect {
  public:
-  explicit ClickhouseDialect(std::string database) : database_(std::move(database)) {}
+  ClickhouseDialect(std::string database, ShardLayout layout)
+      : database_(std::move(database)), layout_(std::move(layout)) {}
   std::string name() const override { return "clickhouse"; }
   std::string placeholder(size_t) const override { return "?"; }
   std::string days_between(const std::string& a, const std::string& b) const override {
@@ -165,6 +167,7 @@ class ClickhouseDialect final : public detail::SqlDialect {
     // also filter that table's rows before the join (and stay after it):
     // a row whose match they remove fails them after the join all the same.
     std::map<std::string, std::vector<std::string>> join_conditions;
+    std::map<std::string, std::set<std::string>> join_condition_reads;
     out.conditions.clear();
     std::vector<std::string> terms;
     for (const auto& condition : parts.conditions)
@@ -178,8 +181,11 @@ class ClickhouseDialect final : public detail::SqlDialect {
       const auto marks = std::count(sql.begin(), sql.end(), detail::kMarkOpen);
       if (reads.size() == 1 && reads.begin()->first != "t" &&
           marks <= static_cast<std::ptrdiff_t>(detail::kMaxInlineValues) &&
-          detail::rejects_nulls_of(reads.begin()->first, sql))
+          detail::rejects_nulls_of(reads.begin()->first, sql)) {
         join_conditions[reads.begin()->first].push_back("(" + sql + ")");
+        const auto& columns = reads.begin()->second;
+        join_condition_reads[reads.begin()->first].insert(columns.begin(), columns.end());
+      }
       (own ? own_conditions : out.conditions).push_back(std::move(sql));
     }
     std::vector<std::string> on;
@@ -188,6 +194,15 @@ class ClickhouseDialect final : public detail::SqlDialect {
       used[j->alias].insert(j->key);
     }
     auto table = [this](const std::string& name) { return qualified(name); };
+    // A row of `t` whose key matches no row passing a join's conditions
+    // fails them after the join: the shards drop it before it travels.
+    for (size_t i = 0; i < parts.joins.size(); ++i) {
+      const auto& j = *parts.joins[i];
+      const auto& filters = join_conditions[j.alias];
+      if (filters.empty()) continue;
+      auto matches = matching_keys(*parts.dataset, j, on[i], filters, join_condition_reads[j.alias]);
+      if (matches) own_conditions.push_back(on[i] + " IN " + *matches);
+    }
     std::string from = "(SELECT " + projection("t", used["t"]) + " FROM " +
                        detail::expand_tables(parts.dataset->from, table);
     if (!own_conditions.empty()) {
@@ -215,6 +230,33 @@ class ClickhouseDialect final : public detail::SqlDialect {
     out.dataset = &nested;
     out.joins.clear();
     return detail::standard_select(out, *this, plain_name);
+  }
+
+  // "(SELECT key FROM ...)": the keys of join `j`'s rows that pass `filters`,
+  // for the query that reads `t` on each shard (the dataset's own table) or
+  // on the URL's server; nullopt where no such query gives the same rows: a
+  // key computed or read through another join, a derived table, or keys
+  // spread over the shards by another column than the one matched.
+  std::optional<std::string> matching_keys(const detail::DatasetDef& dataset, const detail::JoinDef& j,
+                                           const std::string& left, const std::vector<std::string>& filters,
+                                           const std::set<std::string>& filter_columns) const {
+    const std::string own = "t__";
+    if (left.compare(0, own.size(), own) != 0 || !std::all_of(left.begin(), left.end(), identifier_char) ||
+        !std::all_of(j.table.begin(), j.table.end(), identifier_char))
+      return std::nullopt;
+    const auto sharded_t = dataset.from == dataset.table ? layout_.find(dataset.table) : layout_.end();
+    const auto sharded_join = layout_.find(j.table);
+    std::string source = qualified(j.table);
+    if (sharded_t != layout_.end() && sharded_join != layout_.end()) {
+      // On a shard, only keys that spread as `t`'s do are all at hand.
+      if (sharded_t->second.key != left.substr(own.size()) || sharded_join->second.key != j.key)
+        return std::nullopt;
+      source = qualified(sharded_join->second.local_table);
+    }
+    std::set<std::string> columns = filter_columns;
+    columns.insert(j.key);
+    return "(SELECT " + j.alias + "__" + j.key + " FROM (SELECT " + projection(j.alias, columns) + " FROM " +
+           source + " WHERE " + join(filters, " AND ") + "))";
   }
 
   std::string timestamp(const std::string& ts) const {
@@ -261,15 +303,16 @@ class ClickhouseDialect final : public detail::SqlDialect {
   }
 
   std::string database_;
+  ShardLayout layout_;
 };
 
 }  // namespace
 
 std::unique_ptr<Dialect> make_clickhouse_dialect() {
-  return std::make_unique<ClickhouseDialect>("");
+  return std::make_unique<ClickhouseDialect>("", ShardLayout{});
 }
-std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database) {
-  return std::make_unique<ClickhouseDialect>(database);
+std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database, ShardLayout layout) {
+  return std::make_unique<ClickhouseDialect>(database, std::move(layout));
 }
 
 }  // namespace tally::query

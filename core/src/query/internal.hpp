@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -259,9 +260,19 @@ std::string plain_name(const std::string& name);
 
 namespace tally::query {
 
+// How a ClickHouse store spreads a table over the shards: the column that
+// picks each row's shard and the table holding one shard's rows. A table not
+// in the layout is copied whole to every shard.
+struct ShardedTable {
+  std::string key;
+  std::string local_table;
+};
+using ShardLayout = std::map<std::string, ShardedTable>;
+
 // A ClickHouse dialect whose tables are qualified with `database` (the
-// backend's; make_clickhouse_dialect() leaves them unqualified).
-std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database);
+// backend's; make_clickhouse_dialect() leaves them unqualified) and spread as
+// `layout` says (make_clickhouse_dialect(): every table on one server).
+std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database, ShardLayout layout);
 
 }  // namespace tally::query
 

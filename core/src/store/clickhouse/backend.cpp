@@ -116,7 +116,7 @@ class ChBackend final : public Backend {
   ChBackend(Url url, const OpenOptions& options)
       : url_(std::move(url)),
         options_(options),
-        dialect_(query::make_clickhouse_dialect(url_.database)),
+        dialect_(query::make_clickhouse_dialect(url_.database, shard_layout())),
         watch_(url_) {}
   const query::Dialect& dialect() const override { return *dialect_; }
   std::unique_ptr<store::Connection> connect() override {

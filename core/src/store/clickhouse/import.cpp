@@ -91,7 +91,7 @@ Value value_of(const Cell& c) {
 class ChImportStore final : public ImportStore {
  public:
   explicit ChImportStore(const std::string& source)
-      : url_(parse_url(source)), dialect_(query::make_clickhouse_dialect(url_.database)) {
+      : url_(parse_url(source)), dialect_(query::make_clickhouse_dialect(url_.database, shard_layout())) {
     entry_ = std::make_unique<Client>(url_, url_.host + ":" + std::to_string(url_.port), kImportTimeoutMs);
     // A database without a store (or none at all) gets a new, empty store, as SQLite makes a file.
     const bool exists = entry_->scalar("SELECT count() FROM system.databases WHERE name = " +

@@ -81,6 +81,13 @@ const Table* find_table(const std::string& name) {
   return nullptr;
 }
 
+query::ShardLayout shard_layout() {
+  query::ShardLayout layout;
+  for (const auto& t : tables())
+    if (!t.shard_key.empty()) layout[t.name] = {t.shard_key, home_of(t)};
+  return layout;
+}
+
 std::string create_statement(const Table& table, const std::string& database, const std::string& as) {
   const std::string order = table.columns.front().name;  // id, or metadata's key
   std::string sql = "CREATE TABLE `" + database + "`." + as + " (";

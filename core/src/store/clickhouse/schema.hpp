@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "query/internal.hpp"
+
 namespace tally::store::clickhouse {
 
 struct Column {
@@ -40,6 +42,9 @@ const Table* find_table(const std::string& name);
 inline std::string home_of(const Table& t) {
   return t.shard_key.empty() ? t.name : t.name + "_local";
 }
+
+// The sharded tables as the query dialect needs them: shard key and home.
+query::ShardLayout shard_layout();
 
 // CREATE TABLE for `table` named `as` (MergeTree, ordered by its id).
 std::string create_statement(const Table& table, const std::string& database, const std::string& as);

@@ -118,7 +118,7 @@ class ChSink final : public RowSink {
 class ChStore final : public Store {
  public:
   explicit ChStore(const std::string& source)
-      : url_(parse_url(source)), dialect_(query::make_clickhouse_dialect(url_.database)) {
+      : url_(parse_url(source)), dialect_(query::make_clickhouse_dialect(url_.database, shard_layout())) {
     entry_ = std::make_unique<Client>(url_, url_.host + ":" + std::to_string(url_.port), kWriteTimeoutMs);
     shards_ = shard_clients(*entry_, url_, kWriteTimeoutMs);
   }
