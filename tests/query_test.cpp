@@ -1077,6 +1077,31 @@ TEST(QueryDialects, ClickhousePushesOnlyConditionsThatKeepTheSameRows) {
   EXPECT_EQ(c.params, expected);
 }
 
+// days_between reads a store's stored epochs (MATERIALIZED columns) where it
+// has them, on `t` and on a joined table alike, and parses text otherwise.
+TEST(QueryDialects, ClickhouseDurationsReadStoredEpochs) {
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, {}};
+  QueryBuilder q("stage_history");
+  q.select("days", "avg(days_between(entered_at, exited_at))");
+  q.select("to_end", "max(days_between(entered_at, period_to))");
+  q.select("deal", "max(days_between(opportunity_created_at, opportunity_closed_at))");
+  const auto with = q.compile(
+      *query::make_clickhouse_dialect(
+          "sales", {},
+          {{"stage_history", "entered_at"}, {"stage_history", "exited_at"}, {"opportunities", "created_at"}}),
+      scope);
+  for (const char* part : {"((t__exited_at_epoch - t__entered_at_epoch) / 86400)",
+                           "created_at_epoch AS j_opportunity__created_at_epoch",
+                           "(toInt64(toUnixTimestamp(parseDateTimeBestEffortOrNull(j_opportunity__closed_at, "
+                           "'UTC'))) - j_opportunity__created_at_epoch)"})
+    EXPECT_NE(with.sql.find(part), std::string::npos) << part << "\n" << with.sql;
+  EXPECT_EQ(with.sql.find("parseDateTimeBestEffortOrNull(t__"), std::string::npos) << with.sql;
+  const auto without = q.compile(*query::make_clickhouse_dialect("sales", {}), scope);
+  EXPECT_EQ(without.sql.find("_epoch"), std::string::npos) << without.sql;
+  EXPECT_NE(without.sql.find("parseDateTimeBestEffortOrNull(t__entered_at, 'UTC')"), std::string::npos)
+      << without.sql;
+}
+
 // The demo's layout: deals and what hangs off them spread by the deal's id,
 // everything else copied to every shard.
 query::ShardLayout deal_sharded_layout() {

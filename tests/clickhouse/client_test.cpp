@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "query/query.hpp"
@@ -247,6 +249,58 @@ TEST(ClickhouseQueries, ConditionsPushedBeforeJoinsKeepTheSameRows) {
   Scope regions;
   regions.filters = {{"region", {"EMEA", "APAC"}}};
   expect_same(deals, regions);
+}
+
+// Runs `sql` on every shard of the store at `variable`.
+void on_every_shard(const char* variable, const std::string& sql) {
+  const ch::Url url = ch::parse_url(source(variable));
+  ch::Client entry(url, url.host + ":" + std::to_string(url.port), 30000);
+  for (auto& shard : ch::shard_clients(entry, url, 30000)) shard->post(sql, "", "cannot run " + sql);
+}
+
+// Durations read the stored epochs of a store that has them, and parse the
+// text of one written before they existed (the columns dropped here, then
+// added back as an older store's owner would with ALTER TABLE).
+TEST(ClickhouseQueries, DurationsWithAndWithoutStoredEpochs) {
+  QueryBuilder q("stage_history");
+  q.group_by("stage", "stage");
+  q.select("days", "avg(days_between(entered_at, exited_at))");
+  q.select("open_days", "max(days_between(entered_at, '2026-01-01'))");
+  q.select("deal_days", "sum(days_between(opportunity_created_at, opportunity_closed_at))");
+  q.where("days_between(entered_at, coalesce(exited_at, '2026-01-01')) >= 1");
+  expect_same(q);
+  const std::vector<std::pair<std::string, std::string>> stored = {{"stage_history", "entered_at"},
+                                                                   {"stage_history", "exited_at"},
+                                                                   {"opportunities", "created_at"},
+                                                                   {"opportunities", "closed_at"}};
+  auto alter = [&](bool add) {
+    for (const char* variable : {"TALLY_TEST_CLICKHOUSE_ONE", "TALLY_TEST_CLICKHOUSE"}) {
+      const std::string database = ch::parse_url(source(variable)).database;
+      for (const auto& [table, column] : stored)
+        for (const std::string& home : {table + "_local", table}) {
+          const std::string name = "`" + database + "`." + home;
+          on_every_shard(variable, add ? "ALTER TABLE " + name + " ADD COLUMN " + column +
+                                             "_epoch Nullable(Int64) MATERIALIZED toInt64(toUnixTimestamp("
+                                             "parseDateTimeBestEffortOrNull(" +
+                                             column + ", 'UTC')))"
+                                       : "ALTER TABLE " + name + " DROP COLUMN " + column + "_epoch");
+        }
+    }
+  };
+  // Added back even when the test fails (a column left dropped would only
+  // slow the other tests, but they share the store).
+  struct Restore {
+    std::function<void()> run;
+    ~Restore() {
+      try {
+        run();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "cannot add the stored epochs back: " << e.what();
+      }
+    }
+  } restore{[&] { alter(true); }};
+  alter(false);
+  expect_same(q);
 }
 
 // One SELECT straight from a sharded table: each shard aggregates, then the

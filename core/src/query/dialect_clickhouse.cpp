@@ -27,13 +27,24 @@ namespace {
 // functions; aggregates over no rows are NULL as in SQL.
 class ClickhouseDialect final : public detail::SqlDialect {
  public:
-  ClickhouseDialect(std::string database, ShardLayout layout)
-      : database_(std::move(database)), layout_(std::move(layout)) {}
+  ClickhouseDialect(std::string database, ShardLayout layout, StoredEpochs epochs)
+      : database_(std::move(database)), layout_(std::move(layout)), epochs_(std::move(epochs)) {}
   std::string name() const override { return "clickhouse"; }
   std::string placeholder(size_t) const override { return "?"; }
   std::string days_between(const std::string& a, const std::string& b) const override {
-    return "((toInt64(toUnixTimestamp(" + timestamp(b) + ")) - toInt64(toUnixTimestamp(" + timestamp(a) +
-           "))) / 86400)";
+    return days_between_epochs(a, "", b, "");
+  }
+  // A stored epoch (a MATERIALIZED column of the store: the same expression,
+  // computed once when the row was written) spares parsing text on every read.
+  std::string days_between_epochs(const std::string& a, const std::string& a_epoch, const std::string& b,
+                                  const std::string& b_epoch) const override {
+    auto epoch = [this](const std::string& ts, const std::string& stored) {
+      return stored.empty() ? "toInt64(toUnixTimestamp(" + timestamp(ts) + "))" : stored;
+    };
+    return "((" + epoch(b, b_epoch) + " - " + epoch(a, a_epoch) + ") / 86400)";
+  }
+  std::string stored_epoch(const std::string& table, const std::string& column) const override {
+    return epochs_.contains({table, column}) ? column + "_epoch" : "";
   }
   std::string bucket_start(const std::string& unit, const std::string& ts,
                            int fiscal_year_start) const override {
@@ -304,15 +315,17 @@ class ClickhouseDialect final : public detail::SqlDialect {
 
   std::string database_;
   ShardLayout layout_;
+  StoredEpochs epochs_;
 };
 
 }  // namespace
 
 std::unique_ptr<Dialect> make_clickhouse_dialect() {
-  return std::make_unique<ClickhouseDialect>("", ShardLayout{});
+  return std::make_unique<ClickhouseDialect>("", ShardLayout{}, StoredEpochs{});
 }
-std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database, ShardLayout layout) {
-  return std::make_unique<ClickhouseDialect>(database, std::move(layout));
+std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database, ShardLayout layout,
+                                                 StoredEpochs epochs) {
+  return std::make_unique<ClickhouseDialect>(database, std::move(layout), std::move(epochs));
 }
 
 }  // namespace tally::query

@@ -9,8 +9,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "query/query.hpp"
@@ -269,10 +271,15 @@ struct ShardedTable {
 };
 using ShardLayout = std::map<std::string, ShardedTable>;
 
+// (table, column) pairs whose epoch seconds the store keeps in `column`_epoch.
+using StoredEpochs = std::set<std::pair<std::string, std::string>>;
+
 // A ClickHouse dialect whose tables are qualified with `database` (the
-// backend's; make_clickhouse_dialect() leaves them unqualified) and spread as
-// `layout` says (make_clickhouse_dialect(): every table on one server).
-std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database, ShardLayout layout);
+// backend's; make_clickhouse_dialect() leaves them unqualified), spread as
+// `layout` says (make_clickhouse_dialect(): every table on one server), that
+// reads the epochs of `epochs` instead of parsing their text.
+std::unique_ptr<Dialect> make_clickhouse_dialect(const std::string& database, ShardLayout layout,
+                                                 StoredEpochs epochs = {});
 
 }  // namespace tally::query
 

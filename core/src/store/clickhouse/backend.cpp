@@ -113,10 +113,10 @@ class ChConnection final : public store::Connection {
 
 class ChBackend final : public Backend {
  public:
-  ChBackend(Url url, const OpenOptions& options)
+  ChBackend(Url url, const OpenOptions& options, query::StoredEpochs epochs)
       : url_(std::move(url)),
         options_(options),
-        dialect_(query::make_clickhouse_dialect(url_.database, shard_layout())),
+        dialect_(query::make_clickhouse_dialect(url_.database, shard_layout(), std::move(epochs))),
         watch_(url_) {}
   const query::Dialect& dialect() const override { return *dialect_; }
   std::unique_ptr<store::Connection> connect() override {
@@ -181,13 +181,34 @@ int check_store(Client& client, const Url& url, bool need_current) {
   return version;
 }
 
+namespace {
+
+// The stored epochs the store's tables have on the URL's server (a store
+// written before they existed has none: its timestamps are parsed as read).
+query::StoredEpochs stored_epochs_of(Client& client, const Url& url) {
+  const std::string found = client.scalar(
+      "SELECT arrayStringConcat(groupArray(concat(table, '.', name)), ',') FROM system.columns WHERE "
+      "database = " +
+      quoted(url.database) + " AND default_kind = 'MATERIALIZED'");
+  const std::string padded = "," + found + ",";
+  query::StoredEpochs epochs;
+  for (const auto& [table, column] : stored_epochs())
+    if (padded.find("," + table + "." + column + "_epoch,") != std::string::npos)
+      epochs.insert({table, column});
+  return epochs;
+}
+
+}  // namespace
+
 std::unique_ptr<Backend> open_backend(const std::string& source, const OpenOptions& options) {
   Url url = parse_url(source);
+  query::StoredEpochs epochs;
   {
     Client probe(url, address_of(url), 30000);
     check_store(probe, url, true);
+    epochs = stored_epochs_of(probe, url);
   }
-  return std::make_unique<ChBackend>(std::move(url), options);
+  return std::make_unique<ChBackend>(std::move(url), options, std::move(epochs));
 }
 
 int peek_schema_version(const std::string& source) {

@@ -88,6 +88,13 @@ query::ShardLayout shard_layout() {
   return layout;
 }
 
+const query::StoredEpochs& stored_epochs() {
+  static const query::StoredEpochs epochs = {{"stage_history", "entered_at"}, {"stage_history", "exited_at"},
+                                             {"opportunities", "created_at"}, {"opportunities", "closed_at"},
+                                             {"leads", "created_at"},         {"leads", "first_response_at"}};
+  return epochs;
+}
+
 std::string create_statement(const Table& table, const std::string& database, const std::string& as) {
   const std::string order = table.columns.front().name;  // id, or metadata's key
   std::string sql = "CREATE TABLE `" + database + "`." + as + " (";
@@ -97,6 +104,11 @@ std::string create_statement(const Table& table, const std::string& database, co
     sql += (i ? ", " : "") + c.name + " " + (c.name == order ? type : "Nullable(" + type + ")");
     if (!c.fallback.empty()) sql += " DEFAULT " + c.fallback;
   }
+  // Computed by the server as rows arrive; INSERTs and SELECT * leave them out.
+  for (const auto& [name, column] : stored_epochs())
+    if (name == table.name)
+      sql += ", " + column + "_epoch Nullable(Int64) MATERIALIZED toInt64(toUnixTimestamp(" +
+             "parseDateTimeBestEffortOrNull(" + column + ", 'UTC')))";
   return sql + ") ENGINE = MergeTree ORDER BY " + order;
 }
 
