@@ -189,8 +189,10 @@ class ChStore final : public Store {
       s->post("RENAME TABLE " + join_list(renames), "", "cannot put the new store in place on " + s->where());
       for (const auto& t : tables()) {
         if (t.shard_key.empty()) continue;
-        if (existing.count(t.name) && !existing.count(home_of(t))) {
-          // A canonical table that is not yet a Distributed one (an older layout).
+        if (existing.count(t.name) &&
+            (!existing.count(home_of(t)) || lacks_columns(*s, t.name, home_of(t)))) {
+          // A canonical table that is not yet a Distributed one, or one made
+          // for an older layout (it would hide the new columns): it holds no rows.
           s->post("DROP TABLE " + qualified(t.name));
           existing.erase(t.name);
         }
@@ -266,6 +268,13 @@ class ChStore final : public Store {
     std::set<std::string> out;
     while (cursor->next()) out.insert(std::get<std::string>(cursor->get(0)));
     return out;
+  }
+  // Whether table `name` lacks a column (stored epochs included) that `home` has.
+  bool lacks_columns(Client& c, const std::string& name, const std::string& home) {
+    const std::string columns = "SELECT name FROM system.columns WHERE database = " + quoted(url_.database);
+    return c.scalar("SELECT count() FROM (" + columns + " AND table = " + quoted(home) +
+                        ") WHERE name NOT IN (" + columns + " AND table = " + quoted(name) + ")",
+                    "cannot list the columns of " + c.where()) != "0";
   }
   void drop_all(const std::string& suffix) {
     for (auto& s : shards_) {
