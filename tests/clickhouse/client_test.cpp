@@ -15,6 +15,7 @@
 #include "query/query.hpp"
 #include "store/backend.hpp"
 #include "store/clickhouse/http.hpp"
+#include "store/clickhouse/schema.hpp"
 #include "support/engine_rows.hpp"
 
 namespace {
@@ -279,11 +280,9 @@ TEST(ClickhouseQueries, DurationsWithAndWithoutStoredEpochs) {
       for (const auto& [table, column] : stored)
         for (const std::string& home : {table + "_local", table}) {
           const std::string name = "`" + database + "`." + home;
-          on_every_shard(variable, add ? "ALTER TABLE " + name + " ADD COLUMN " + column +
-                                             "_epoch Nullable(Int64) MATERIALIZED toInt64(toUnixTimestamp("
-                                             "parseDateTimeBestEffortOrNull(" +
-                                             column + ", 'UTC')))"
-                                       : "ALTER TABLE " + name + " DROP COLUMN " + column + "_epoch");
+          on_every_shard(variable, "ALTER TABLE " + name +
+                                       (add ? " ADD COLUMN " + ch::stored_epoch_column(column)
+                                            : " DROP COLUMN " + column + "_epoch"));
         }
     }
   };

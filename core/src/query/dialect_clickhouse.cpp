@@ -38,8 +38,8 @@ class ClickhouseDialect final : public detail::SqlDialect {
   // computed once when the row was written) spares parsing text on every read.
   std::string days_between_epochs(const std::string& a, const std::string& a_epoch, const std::string& b,
                                   const std::string& b_epoch) const override {
-    auto epoch = [this](const std::string& ts, const std::string& stored) {
-      return stored.empty() ? "toInt64(toUnixTimestamp(" + timestamp(ts) + "))" : stored;
+    auto epoch = [](const std::string& ts, const std::string& stored) {
+      return stored.empty() ? clickhouse_epoch_seconds(ts) : stored;
     };
     return "((" + epoch(b, b_epoch) + " - " + epoch(a, a_epoch) + ") / 86400)";
   }
@@ -244,10 +244,12 @@ class ClickhouseDialect final : public detail::SqlDialect {
   }
 
   // "(SELECT key FROM ...)": the keys of join `j`'s rows that pass `filters`,
-  // for the query that reads `t` on each shard (the dataset's own table) or
-  // on the URL's server; nullopt where no such query gives the same rows: a
-  // key computed or read through another join, a derived table, or keys
-  // spread over the shards by another column than the one matched.
+  // for the innermost SELECT when the shards run it (`t` is a sharded table);
+  // nullopt elsewhere (`t` read whole by the URL's server: no row travels
+  // that the join would not drop, and the IN would read the joined table
+  // twice) and where a shard lacks keys: a key computed or read through
+  // another join, or two sharded tables spread by other columns than the
+  // ones matched.
   std::optional<std::string> matching_keys(const detail::DatasetDef& dataset, const detail::JoinDef& j,
                                            const std::string& left, const std::vector<std::string>& filters,
                                            const std::set<std::string>& filter_columns) const {
@@ -256,9 +258,10 @@ class ClickhouseDialect final : public detail::SqlDialect {
         !std::all_of(j.table.begin(), j.table.end(), identifier_char))
       return std::nullopt;
     const auto sharded_t = dataset.from == dataset.table ? layout_.find(dataset.table) : layout_.end();
+    if (sharded_t == layout_.end()) return std::nullopt;
     const auto sharded_join = layout_.find(j.table);
-    std::string source = qualified(j.table);
-    if (sharded_t != layout_.end() && sharded_join != layout_.end()) {
+    std::string source = qualified(j.table);  // a copy on every shard
+    if (sharded_join != layout_.end()) {
       // On a shard, only keys that spread as `t`'s do are all at hand.
       if (sharded_t->second.key != left.substr(own.size()) || sharded_join->second.key != j.key)
         return std::nullopt;
@@ -270,9 +273,6 @@ class ClickhouseDialect final : public detail::SqlDialect {
            source + " WHERE " + join(filters, " AND ") + "))";
   }
 
-  std::string timestamp(const std::string& ts) const {
-    return "parseDateTimeBestEffortOrNull(" + ts + ", 'UTC')";
-  }
   std::string qualified(const std::string& table) const {
     return database_.empty() ? table : quote_with(database_, '`') + "." + table;
   }
@@ -319,6 +319,17 @@ class ClickhouseDialect final : public detail::SqlDialect {
 };
 
 }  // namespace
+
+const StoredEpochs& duration_timestamps() {
+  static const StoredEpochs timestamps = {{"stage_history", "entered_at"}, {"stage_history", "exited_at"},
+                                          {"opportunities", "created_at"}, {"opportunities", "closed_at"},
+                                          {"leads", "created_at"},         {"leads", "first_response_at"}};
+  return timestamps;
+}
+
+std::string clickhouse_epoch_seconds(const std::string& timestamp_sql) {
+  return "toInt64(toUnixTimestamp(parseDateTimeBestEffortOrNull(" + timestamp_sql + ", 'UTC')))";
+}
 
 std::unique_ptr<Dialect> make_clickhouse_dialect() {
   return std::make_unique<ClickhouseDialect>("", ShardLayout{}, StoredEpochs{});

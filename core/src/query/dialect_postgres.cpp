@@ -1,7 +1,6 @@
 // PostgreSQL's spelling of the portable core (the shared parts: dialects.cpp).
 #include <algorithm>
 #include <map>
-#include <set>
 #include <string>
 
 #include "util/text.hpp"
@@ -104,10 +103,7 @@ class PostgresDialect final : public detail::SqlDialect {
   }
   // The `<column>_epoch` columns migration 5 of store/postgres/schema.cpp adds.
   std::string stored_epoch(const std::string& table, const std::string& column) const override {
-    static const std::set<std::pair<std::string, std::string>> stored = {
-        {"stage_history", "entered_at"}, {"stage_history", "exited_at"}, {"opportunities", "created_at"},
-        {"opportunities", "closed_at"},  {"leads", "created_at"},        {"leads", "first_response_at"}};
-    return stored.contains({table, column}) ? column + "_epoch" : "";
+    return duration_timestamps().contains({table, column}) ? column + "_epoch" : "";
   }
   std::string bucket_start(const std::string& unit, const std::string& ts,
                            int fiscal_year_start) const override {

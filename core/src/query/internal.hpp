@@ -274,6 +274,14 @@ using ShardLayout = std::map<std::string, ShardedTable>;
 // (table, column) pairs whose epoch seconds the store keeps in `column`_epoch.
 using StoredEpochs = std::set<std::pair<std::string, std::string>>;
 
+// The timestamps durations read, whose epochs a store may keep: PostgreSQL's
+// schema 5 and ClickHouse's MATERIALIZED columns.
+const StoredEpochs& duration_timestamps();
+
+// ClickHouse's epoch seconds of a text timestamp: what days_between computes
+// and what a store's MATERIALIZED `column`_epoch holds.
+std::string clickhouse_epoch_seconds(const std::string& timestamp_sql);
+
 // A ClickHouse dialect whose tables are qualified with `database` (the
 // backend's; make_clickhouse_dialect() leaves them unqualified), spread as
 // `layout` says (make_clickhouse_dialect(): every table on one server), that

@@ -192,7 +192,7 @@ query::StoredEpochs stored_epochs_of(Client& client, const Url& url) {
       quoted(url.database) + " AND default_kind = 'MATERIALIZED'");
   const std::string padded = "," + found + ",";
   query::StoredEpochs epochs;
-  for (const auto& [table, column] : stored_epochs())
+  for (const auto& [table, column] : query::duration_timestamps())
     if (padded.find("," + table + "." + column + "_epoch,") != std::string::npos)
       epochs.insert({table, column});
   return epochs;

@@ -88,11 +88,8 @@ query::ShardLayout shard_layout() {
   return layout;
 }
 
-const query::StoredEpochs& stored_epochs() {
-  static const query::StoredEpochs epochs = {{"stage_history", "entered_at"}, {"stage_history", "exited_at"},
-                                             {"opportunities", "created_at"}, {"opportunities", "closed_at"},
-                                             {"leads", "created_at"},         {"leads", "first_response_at"}};
-  return epochs;
+std::string stored_epoch_column(const std::string& column) {
+  return column + "_epoch Nullable(Int64) MATERIALIZED " + query::clickhouse_epoch_seconds(column);
 }
 
 std::string create_statement(const Table& table, const std::string& database, const std::string& as) {
@@ -105,10 +102,8 @@ std::string create_statement(const Table& table, const std::string& database, co
     if (!c.fallback.empty()) sql += " DEFAULT " + c.fallback;
   }
   // Computed by the server as rows arrive; INSERTs and SELECT * leave them out.
-  for (const auto& [name, column] : stored_epochs())
-    if (name == table.name)
-      sql += ", " + column + "_epoch Nullable(Int64) MATERIALIZED toInt64(toUnixTimestamp(" +
-             "parseDateTimeBestEffortOrNull(" + column + ", 'UTC')))";
+  for (const auto& [name, column] : query::duration_timestamps())
+    if (name == table.name) sql += ", " + stored_epoch_column(column);
   return sql + ") ENGINE = MergeTree ORDER BY " + order;
 }
 

@@ -46,11 +46,11 @@ inline std::string home_of(const Table& t) {
 // The sharded tables as the query dialect needs them: shard key and home.
 query::ShardLayout shard_layout();
 
-// The timestamp columns whose epoch seconds a store keeps beside them, in a
-// MATERIALIZED `column`_epoch (the dialect's own parse, done once per row
-// written): what days_between reads. Stores written before they existed lack
-// them; the backend looks (stored_epochs_of in backend.cpp).
-const query::StoredEpochs& stored_epochs();
+// The definition of `column`_epoch, the epoch seconds a store keeps beside
+// each of query::duration_timestamps(): a MATERIALIZED column, the dialect's
+// own parse done once per row written. Stores written before them lack them;
+// the backend looks (stored_epochs_of in backend.cpp).
+std::string stored_epoch_column(const std::string& column);
 
 // CREATE TABLE for `table` named `as` (MergeTree, ordered by its id).
 std::string create_statement(const Table& table, const std::string& database, const std::string& as);
