@@ -1093,6 +1093,50 @@ TEST(QueryDialects, ClickhouseDurationsReadStoredEpochs) {
       << without.sql;
 }
 
+// With stored epochs, `<` and `>=` against a date (a period bound, as_of, a
+// parameter, a literal) compare epochs, on `t` and on a joined table alike;
+// `<=`, `>`, a bound with a time of day and a column without a stored epoch
+// keep the text, as the dialects that do not ask for it (SQLite) do.
+TEST(QueryDialects, ClickhouseDateBoundsReadStoredEpochs) {
+  Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, "2025-06-30"};
+  QueryBuilder q("stage_history");
+  q.select("a", "count_if(entered_at < period_to)");
+  q.select("b", "count_if(exited_at >= :day)");
+  q.select("c", "count_if(in_period(opportunity_closed_at))");
+  q.select("d", "count_if(entered_at < as_of)");
+  q.select("e", "count_if(entered_at <= period_to)");
+  q.select("f", "count_if(exited_at > '2025-02-01')");
+  q.select("g", "count_if(exited_at < '2025-02-01 12:00:00')");
+  q.select("h", "count_if(opportunity_expected_close_at < period_to)");
+  q.bind("day", "2025-02-01");
+  const auto c = q.compile(
+      *query::make_clickhouse_dialect(
+          "sales", {},
+          {{"stage_history", "entered_at"}, {"stage_history", "exited_at"}, {"opportunities", "closed_at"}}),
+      scope);
+  for (const char* part :
+       {"(t__entered_at_epoch < ?)", "(t__exited_at_epoch >= ?)",
+        "((j_opportunity__closed_at_epoch >= ?) AND (j_opportunity__closed_at_epoch < ?))",
+        "closed_at_epoch AS j_opportunity__closed_at_epoch", "(t__entered_at <= ?)", "(t__exited_at > ?)",
+        "(t__exited_at < ?)", "(j_opportunity__expected_close_at < ?)"})
+    EXPECT_NE(c.sql.find(part), std::string::npos) << part << "\n" << c.sql;
+  const int64_t april = 1743465600, february = 1738368000, january = 1735689600, june_30 = 1751241600;
+  // Each twice: ClickHouse's sum is `if(count(x) = 0, NULL, sum(x))`.
+  std::vector<Value> expected;
+  for (const std::vector<Value>& each : std::vector<std::vector<Value>>{{april},
+                                                                        {february},
+                                                                        {january, april},
+                                                                        {june_30},
+                                                                        {"2025-04-01"},
+                                                                        {"2025-02-01"},
+                                                                        {"2025-02-01 12:00:00"},
+                                                                        {"2025-04-01"}})
+    for (int copy = 0; copy < 2; ++copy) expected.insert(expected.end(), each.begin(), each.end());
+  EXPECT_EQ(c.params, expected);
+  const auto lite = q.compile(*query::make_sqlite_dialect(), scope);
+  EXPECT_EQ(lite.sql.find("_epoch"), std::string::npos) << lite.sql;
+}
+
 // The demo's layout: deals and what hangs off them spread by the deal's id,
 // everything else copied to every shard.
 query::ShardLayout deal_sharded_layout() {

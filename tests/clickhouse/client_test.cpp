@@ -12,11 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "query/internal.hpp"
 #include "query/query.hpp"
 #include "store/backend.hpp"
 #include "store/clickhouse/http.hpp"
 #include "store/clickhouse/schema.hpp"
 #include "support/engine_rows.hpp"
+#include "util/date.hpp"
 
 namespace {
 
@@ -300,6 +302,83 @@ TEST(ClickhouseQueries, DurationsWithAndWithoutStoredEpochs) {
   } restore{[&] { alter(true); }};
   alter(false);
   expect_same(q);
+}
+
+// What a stored epoch holds (query::clickhouse_exact_epoch_seconds, the
+// MATERIALIZED columns' expression) is Tally's own parse of the text across
+// the calendar an import accepts, where the engine's DateTime wraps outside
+// 1970..2105; text that is not a canonical timestamp or date gives NULL.
+TEST(ClickhouseQueries, StoredEpochsAreExactAcrossTheCalendar) {
+  std::vector<std::string> texts = {"0001-01-01",
+                                    "1900-01-01",
+                                    "1969-12-31 23:59:59",
+                                    "1970-01-01",
+                                    "2000-02-29 12:00:00",
+                                    "2100-02-28 23:59:59",
+                                    "2100-03-01",
+                                    "2105-12-31 23:59:59",
+                                    "2106-02-07 06:28:16",
+                                    "9999-12-31 23:59:59",
+                                    "2025-02-30",
+                                    "2025-13-01",
+                                    "2025-01-01 24:00:00",
+                                    "2025-1-01",
+                                    "01/02/2025",
+                                    "2025-01-01T10:00:00",
+                                    "",
+                                    "2025-06-15 08:07:06.5"};
+  char text[32];
+  for (int year = 1; year <= 9999; year += 97)
+    for (int month : {1, 2, 3, 12}) {
+      std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d", year, month, month == 2 ? 28 : 31,
+                    year % 24, month * 4, year % 60);
+      texts.push_back(text);
+    }
+  std::string list;
+  for (const auto& t : texts) list += (list.empty() ? "" : ", ") + ch::literal(Value{t});
+  const ch::Url url = ch::parse_url(source("TALLY_TEST_CLICKHOUSE"));
+  ch::Client client(url, url.host + ":" + std::to_string(url.port), 30000);
+  auto rows = client.query("SELECT x, " + tally::query::clickhouse_exact_epoch_seconds("x") +
+                           " FROM (SELECT arrayJoin([" + list + "]) AS x)");
+  size_t seen = 0;
+  while (rows->next()) {
+    const std::string& t = texts.at(seen++);
+    SCOPED_TRACE(t);
+    EXPECT_EQ(rows->get(0), Value{t});
+    // Tally's parse takes a day past its month's end as invalid; the engine's
+    // runs on into the next month, as SQLite's julianday does.
+    if (t == "2025-02-30") {
+      EXPECT_EQ(rows->get(1), Value{*tally::parse_timestamp("2025-03-02")});
+    } else if (const auto expected =
+                   t.size() == 10 || t.size() == 19 ? tally::parse_timestamp(t) : std::nullopt;
+               expected && t[10] != 'T') {
+      EXPECT_EQ(rows->get(1), Value{*expected});
+    } else {
+      EXPECT_TRUE(tally::is_null(rows->get(1))) << show(rows->get(1));
+    }
+  }
+  EXPECT_EQ(seen, texts.size());
+}
+
+// Timestamps compared with dates (`<`, `>=`, in_period) read the stored
+// epochs and keep the text's rows: at the period's bounds, a bound parameter
+// and a literal, on `t` and on a joined deal.
+TEST(ClickhouseQueries, DateBoundsReadStoredEpochs) {
+  Scope scope{"2025-10-01", "2026-01-01", std::nullopt, std::nullopt, 1, {}, "2026-01-01"};
+  for (const char* day : {"2025-07-01", "2025-10-01", "2026-01-01"}) {
+    SCOPED_TRACE(day);
+    QueryBuilder q("stage_history");
+    q.group_by("stage", "stage");
+    q.select("entered_before", "count_if(entered_at < :day)");
+    q.select("open_after", "count_if(exited_at is null or exited_at >= :day)");
+    q.select("entered_in_period", "count_if(in_period(entered_at))");
+    q.select("deal_closed",
+             "count_if(opportunity_closed_at >= period_from and opportunity_closed_at < '2025-12-15')");
+    q.select("exited_by_as_of", "count_if(exited_at < as_of)");
+    q.where("entered_at < period_to");
+    q.bind("day", day);
+    expect_same(q, scope);
+  }
 }
 
 // One SELECT straight from a sharded table: each shard aggregates, then the

@@ -46,6 +46,7 @@ class ClickhouseDialect final : public detail::SqlDialect {
   std::string stored_epoch(const std::string& table, const std::string& column) const override {
     return epochs_.contains({table, column}) ? column + "_epoch" : "";
   }
+  bool compares_stored_epochs() const override { return true; }
   std::string bucket_start(const std::string& unit, const std::string& ts,
                            int fiscal_year_start) const override {
     const int shift = checked_fiscal_start(fiscal_year_start) - 1;
@@ -329,6 +330,28 @@ const StoredEpochs& duration_timestamps() {
 
 std::string clickhouse_epoch_seconds(const std::string& timestamp_sql) {
   return "toInt64(toUnixTimestamp(parseDateTimeBestEffortOrNull(" + timestamp_sql + ", 'UTC')))";
+}
+
+// Days from a March-based year (y' = year - 1 in January and February), so
+// leap days fall at the end of a year. Years 1..9999 keep y' >= 0, where
+// intDiv rounds as floor. `if` evaluates both branches, hence the OrZero
+// parses; a day past its month's end runs on into the next, as SQLite's
+// julianday does.
+std::string clickhouse_exact_epoch_seconds(const std::string& timestamp_sql) {
+  auto number = [&](int from, int length) {
+    return "toInt64OrZero(substring(" + timestamp_sql + ", " + std::to_string(from) + ", " +
+           std::to_string(length) + "))";
+  };
+  const std::string month = number(6, 2);
+  const std::string year = "(" + number(1, 4) + " - (" + month + " <= 2))";
+  const std::string days = "(365 * " + year + " + intDiv(" + year + ", 4) - intDiv(" + year +
+                           ", 100) + intDiv(" + year + ", 400) + intDiv(153 * ((" + month +
+                           " + 9) % 12) + 2, 5) + " + number(9, 2) + " - 719469)";
+  return "if(match(" + timestamp_sql +
+         ", '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])( "
+         "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])?$'), " +
+         days + " * 86400 + " + number(12, 2) + " * 3600 + " + number(15, 2) + " * 60 + " + number(18, 2) +
+         ", NULL)";
 }
 
 std::unique_ptr<Dialect> make_clickhouse_dialect() {

@@ -184,6 +184,10 @@ class SqlDialect : public Dialect {
     (void)a_epoch, (void)b_epoch;
     return days_between(a, b);
   }
+  // `timestamp < date` and `timestamp >= date` compare the timestamp's stored
+  // epoch with the date's where the column has one (an engine that compares
+  // integers much faster than text: ClickHouse).
+  virtual bool compares_stored_epochs() const { return false; }
   // ClickHouse cannot take the quantile level as a parameter: it is inlined.
   virtual bool inline_quantile_level() const { return false; }
   // The left side of `timestamp < bound` (an upper bound only). Sales history
@@ -278,9 +282,15 @@ using StoredEpochs = std::set<std::pair<std::string, std::string>>;
 // schema 5 and ClickHouse's MATERIALIZED columns.
 const StoredEpochs& duration_timestamps();
 
-// ClickHouse's epoch seconds of a text timestamp: what days_between computes
-// and what a store's MATERIALIZED `column`_epoch holds.
+// ClickHouse's epoch seconds of a text timestamp, as days_between parses a
+// column without a stored epoch: the engine's DateTime, short enough to repeat
+// in a query, right for 1970..2105 (it wraps outside).
 std::string clickhouse_epoch_seconds(const std::string& timestamp_sql);
+// The exact epoch seconds of a canonical timestamp or date of years 1..9999
+// (civil-date arithmetic on the text; NULL for other text): what a store's
+// MATERIALIZED `column`_epoch holds, so comparing it with a date's epoch
+// selects the rows the text comparison does.
+std::string clickhouse_exact_epoch_seconds(const std::string& timestamp_sql);
 
 // A ClickHouse dialect whose tables are qualified with `database` (the
 // backend's; make_clickhouse_dialect() leaves them unqualified), spread as

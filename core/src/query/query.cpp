@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "query/internal.hpp"
+#include "util/date.hpp"
 #include "util/text.hpp"
 
 namespace tally::query {
@@ -247,6 +248,8 @@ class Compiler {
         if (n.text == "AND") return render_and(n);
         if (n.text == "OR")
           return "(" + render_condition(n.args[0]) + " OR " + render_condition(n.args[1]) + ")";
+        if (const auto date = text_of(n.args[1]))
+          if (auto epochs = epoch_comparison(n.args[0], n.text, *date)) return *epochs;
         std::string left = render_operand(n.args[0], n.args[1]);
         const std::string right = render_operand(n.args[1], n.args[0]);
         if (is_timestamp_upper_bound(n) && !lower_bounded_.contains(n.args[0].column->sql))
@@ -370,6 +373,33 @@ class Compiler {
     return epoch.empty() ? "" : alias + "." + epoch;
   }
 
+  // `column < date` or `column >= date` as a comparison of the column's stored
+  // epoch with the date's, where the dialect prefers that (compares_stored_epochs).
+  // Same rows as the text for canonical timestamps (docs/data-model.md): a date
+  // is the start of its day both ways. Not for `<=` and `>` (text puts
+  // '2025-10-01' before '2025-10-01 00:00:00', their epochs are equal) nor for a
+  // bound with a time of day. nullopt where it does not apply.
+  std::optional<std::string> epoch_comparison(const Node& column, const std::string& op,
+                                              const std::string& date) {
+    if (!dialect_.compares_stored_epochs() || (op != "<" && op != ">=") || date.size() != 10)
+      return std::nullopt;
+    const std::string epoch = stored_epoch(column);
+    const auto day = Date::parse(date);
+    if (epoch.empty() || !day) return std::nullopt;
+    need_joins(column.column->joins);
+    return "(" + epoch + " " + op + " " + bound(Value{day->days_since_epoch() * 86400}) + ")";
+  }
+  // The text of a period bound, a text literal or a parameter bound to text.
+  std::optional<std::string> text_of(const Node& n) const {
+    if (n.kind == Node::Kind::PeriodBound)
+      return n.text == "as_of" ? scope_.as_of : n.text == "period_from" ? from_ : to_;
+    const Value* value = n.kind == Node::Kind::String  ? &n.value
+                         : n.kind == Node::Kind::Param ? &bound_value(n)
+                                                       : nullptr;
+    const auto* text = value ? std::get_if<std::string>(value) : nullptr;
+    return text ? std::optional<std::string>(*text) : std::nullopt;
+  }
+
   // The quantile level: a literal or a bound number in [0, 1]. ClickHouse
   // takes it as a function parameter, so it is inlined there (as a validated
   // number, never as text from the plugin).
@@ -424,6 +454,9 @@ class Compiler {
       return dialect_.bucket_start(std::get<std::string>(n.args[0].value), arg(1), scope_.fiscal_year_start);
     if (f == "date") return dialect_.date_of(arg(0));
     if (f == "in_period") {
+      const auto from_epoch = epoch_comparison(n.args[0], ">=", from_);
+      const auto to_epoch = epoch_comparison(n.args[0], "<", to_);
+      if (from_epoch && to_epoch) return "(" + *from_epoch + " AND " + *to_epoch + ")";
       const std::string column = arg(0);
       return "(" + column + " >= " + bound(from_) + " AND " + column + " < " + bound(to_) + ")";
     }

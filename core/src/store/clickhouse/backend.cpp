@@ -185,11 +185,16 @@ namespace {
 
 // The stored epochs the store's tables have on the URL's server (a store
 // written before they existed has none: its timestamps are parsed as read).
+// Only columns computed by the civil-date arithmetic count (its constant
+// 719469 is in their expression, query::clickhouse_exact_epoch_seconds): the
+// first ones parsed with DateTime, which wraps outside 1970..2105, and are
+// read as absent.
 query::StoredEpochs stored_epochs_of(Client& client, const Url& url) {
   const std::string found = client.scalar(
       "SELECT arrayStringConcat(groupArray(concat(table, '.', name)), ',') FROM system.columns WHERE "
       "database = " +
-      quoted(url.database) + " AND default_kind = 'MATERIALIZED'");
+      quoted(url.database) +
+      " AND default_kind = 'MATERIALIZED' AND position(default_expression, '719469') > 0");
   const std::string padded = "," + found + ",";
   query::StoredEpochs epochs;
   for (const auto& [table, column] : query::duration_timestamps())

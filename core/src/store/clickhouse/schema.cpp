@@ -89,7 +89,7 @@ query::ShardLayout shard_layout() {
 }
 
 std::string stored_epoch_column(const std::string& column) {
-  return column + "_epoch Nullable(Int64) MATERIALIZED " + query::clickhouse_epoch_seconds(column);
+  return column + "_epoch Nullable(Int64) MATERIALIZED " + query::clickhouse_exact_epoch_seconds(column);
 }
 
 std::string create_statement(const Table& table, const std::string& database, const std::string& as) {
