@@ -185,20 +185,26 @@ namespace {
 
 // The stored epochs the store's tables have on the URL's server (a store
 // written before they existed has none: its timestamps are parsed as read).
-// Only columns computed by the civil-date arithmetic count (its constant
-// 719469 is in their expression, query::clickhouse_exact_epoch_seconds): the
-// first ones parsed with DateTime, which wraps outside 1970..2105, and are
-// read as absent.
+// A column counts where the canonical table has it and the table holding the
+// rows (`_local` for a sharded one) computes it with the civil-date arithmetic
+// (its constant 719469 is in the expression, query::clickhouse_exact_epoch_seconds):
+// the first stored epochs parsed with DateTime, which wraps outside 1970..2105,
+// and are read as absent.
 query::StoredEpochs stored_epochs_of(Client& client, const Url& url) {
   const std::string found = client.scalar(
-      "SELECT arrayStringConcat(groupArray(concat(table, '.', name)), ',') FROM system.columns WHERE "
-      "database = " +
-      quoted(url.database) +
-      " AND default_kind = 'MATERIALIZED' AND position(default_expression, '719469') > 0");
+      "SELECT arrayStringConcat(groupArray(concat(table, '.', name, "
+      "if(position(default_expression, '719469') > 0, '+', ''))), ',') FROM system.columns "
+      "WHERE default_kind = 'MATERIALIZED' AND database = " +
+      quoted(url.database));
   const std::string padded = "," + found + ",";
+  auto has = [&](const std::string& table, const std::string& column, bool exact) {
+    const std::string name = "," + table + "." + column + "_epoch";
+    return padded.find(name + "+,") != std::string::npos ||
+           (!exact && padded.find(name + ",") != std::string::npos);
+  };
   query::StoredEpochs epochs;
   for (const auto& [table, column] : query::duration_timestamps())
-    if (padded.find("," + table + "." + column + "_epoch,") != std::string::npos)
+    if (const Table* t = find_table(table); t && has(table, column, false) && has(home_of(*t), column, true))
       epochs.insert({table, column});
   return epochs;
 }

@@ -190,9 +190,10 @@ class ChStore final : public Store {
       for (const auto& t : tables()) {
         if (t.shard_key.empty()) continue;
         if (existing.count(t.name) &&
-            (!existing.count(home_of(t)) || lacks_columns(*s, t.name, home_of(t)))) {
+            (!existing.count(home_of(t)) || columns_differ(*s, t.name, home_of(t)))) {
           // A canonical table that is not yet a Distributed one, or one made
-          // for an older layout (it would hide the new columns): it holds no rows.
+          // for an older layout (it would hide new columns or keep old
+          // definitions): it holds no rows.
           s->post("DROP TABLE " + qualified(t.name));
           existing.erase(t.name);
         }
@@ -269,11 +270,17 @@ class ChStore final : public Store {
     while (cursor->next()) out.insert(std::get<std::string>(cursor->get(0)));
     return out;
   }
-  // Whether table `name` lacks a column (stored epochs included) that `home` has.
-  bool lacks_columns(Client& c, const std::string& name, const std::string& home) {
-    const std::string columns = "SELECT name FROM system.columns WHERE database = " + quoted(url_.database);
-    return c.scalar("SELECT count() FROM (" + columns + " AND table = " + quoted(home) +
-                        ") WHERE name NOT IN (" + columns + " AND table = " + quoted(name) + ")",
+  // Whether table `name` has other columns than `home`: one missing, or one
+  // defined otherwise (a stored epoch's expression of an older layout).
+  bool columns_differ(Client& c, const std::string& name, const std::string& home) {
+    const std::string columns =
+        "SELECT name, type, default_kind, default_expression FROM system.columns WHERE database = " +
+        quoted(url_.database) + " AND table = ";
+    auto missing = [&](const std::string& from, const std::string& in) {
+      return "(SELECT count() FROM (" + columns + quoted(from) + ") WHERE (name, type, default_kind, " +
+             "default_expression) NOT IN (" + columns + quoted(in) + "))";
+    };
+    return c.scalar("SELECT " + missing(home, name) + " + " + missing(name, home),
                     "cannot list the columns of " + c.where()) != "0";
   }
   void drop_all(const std::string& suffix) {
