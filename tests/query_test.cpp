@@ -987,7 +987,9 @@ TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
   for (const auto& part :
        {std::string("(0.9 * (greatest(toFloat64(length(groupArray(toFloat64(t__amount)))), 1) - 1))"),
         std::string("arrayReduce('quantileExact(0.9)', groupArray(toFloat64(t__amount)))"),
-        std::string("arrayReduce('max', arrayFilter(tally_q -> tally_q < arrayReduce('quantileExact(0.5)', "),
+        std::string("arrayReduce('maxIf', groupArray(toFloat64(t__amount)), arrayMap(tally_q -> tally_q < "
+                    "arrayReduce('quantileExact(0.9)', groupArray(toFloat64(t__amount))), "
+                    "groupArray(toFloat64(t__amount))))"),
         std::string("ifNull(uniqExact(t__owner_id), 0) AS `reps`"),
         std::string(
             " FROM (SELECT * FROM (SELECT amount AS t__amount, closed_at AS t__closed_at, created_at AS "
@@ -1094,9 +1096,10 @@ TEST(QueryDialects, ClickhouseDurationsReadStoredEpochs) {
 }
 
 // With stored epochs, `<` and `>=` against a date (a period bound, as_of, a
-// parameter, a literal) compare epochs, on `t` and on a joined table alike;
-// `<=`, `>`, a bound with a time of day and a column without a stored epoch
-// keep the text, as the dialects that do not ask for it (SQLite) do.
+// parameter, a literal) compare epochs, and IS [NOT] NULL tests them, on `t`
+// and on a joined table alike; `<=`, `>`, a bound with a time of day and a
+// column without a stored epoch keep the text, as the dialects that do not
+// ask for it (SQLite) do.
 TEST(QueryDialects, ClickhouseDateBoundsReadStoredEpochs) {
   Scope scope{"2025-01-01", "2025-04-01", std::nullopt, std::nullopt, 1, {}, "2025-06-30"};
   QueryBuilder q("stage_history");
@@ -1108,6 +1111,8 @@ TEST(QueryDialects, ClickhouseDateBoundsReadStoredEpochs) {
   q.select("f", "count_if(exited_at > '2025-02-01')");
   q.select("g", "count_if(exited_at < '2025-02-01 12:00:00')");
   q.select("h", "count_if(opportunity_expected_close_at < period_to)");
+  q.select("i", "count_if(exited_at is null or opportunity_closed_at is not null)");
+  q.select("j", "count_if(opportunity_expected_close_at is null)");
   q.bind("day", "2025-02-01");
   const auto c = q.compile(
       *query::make_clickhouse_dialect(
@@ -1118,7 +1123,9 @@ TEST(QueryDialects, ClickhouseDateBoundsReadStoredEpochs) {
        {"(t__entered_at_epoch < ?)", "(t__exited_at_epoch >= ?)",
         "((j_opportunity__closed_at_epoch >= ?) AND (j_opportunity__closed_at_epoch < ?))",
         "closed_at_epoch AS j_opportunity__closed_at_epoch", "(t__entered_at <= ?)", "(t__exited_at > ?)",
-        "(t__exited_at < ?)", "(j_opportunity__expected_close_at < ?)"})
+        "(t__exited_at < ?)", "(j_opportunity__expected_close_at < ?)",
+        "((t__exited_at_epoch IS NULL) OR (j_opportunity__closed_at_epoch IS NOT NULL))",
+        "(j_opportunity__expected_close_at IS NULL)"})
     EXPECT_NE(c.sql.find(part), std::string::npos) << part << "\n" << c.sql;
   const int64_t april = 1743465600, february = 1738368000, january = 1735689600, june_30 = 1751241600;
   // Each twice: ClickHouse's sum is `if(count(x) = 0, NULL, sum(x))`.

@@ -360,9 +360,9 @@ TEST(ClickhouseQueries, StoredEpochsAreExactAcrossTheCalendar) {
   EXPECT_EQ(seen, texts.size());
 }
 
-// Timestamps compared with dates (`<`, `>=`, in_period) read the stored
-// epochs and keep the text's rows: at the period's bounds, a bound parameter
-// and a literal, on `t` and on a joined deal.
+// Timestamps compared with dates (`<`, `>=`, in_period) or tested for NULL
+// read the stored epochs and keep the text's rows: at the period's bounds, a
+// bound parameter and a literal, on `t` and on a joined deal.
 TEST(ClickhouseQueries, DateBoundsReadStoredEpochs) {
   Scope scope{"2025-10-01", "2026-01-01", std::nullopt, std::nullopt, 1, {}, "2026-01-01"};
   for (const char* day : {"2025-07-01", "2025-10-01", "2026-01-01"}) {
@@ -375,6 +375,7 @@ TEST(ClickhouseQueries, DateBoundsReadStoredEpochs) {
     q.select("deal_closed",
              "count_if(opportunity_closed_at >= period_from and opportunity_closed_at < '2025-12-15')");
     q.select("exited_by_as_of", "count_if(exited_at < as_of)");
+    q.select("still_open", "count_if(exited_at is null and opportunity_closed_at is not null)");
     q.where("entered_at < period_to");
     q.bind("day", day);
     expect_same(q, scope);

@@ -77,17 +77,15 @@ class ClickhouseDialect final : public detail::SqlDialect {
     const std::string k = "floor(" + rank + ")";
     const std::string v = "arrayReduce('quantileExact(" + p + ")', " + values + ")";
     const std::string j = "least(floor(" + p + " * " + n + "), greatest(" + n + ", 1) - 1)";
-    auto count = [&](const std::string& op) {
-      return "arrayCount(tally_q -> tally_q " + op + " " + v + ", " + values + ")";
-    };
-    auto nearest = [&](const std::string& function, const std::string& op) {
-      return "arrayReduce('" + function + "', arrayFilter(tally_q -> tally_q " + op + " " + v + ", " +
-             values + "))";
-    };
-    const std::string lo = "if(" + j + " = " + k + " OR " + count("<") + " <= " + k + ", " + v + ", " +
-                           nearest("max", "<") + ")";
-    const std::string hi = "if(" + k + " + 1 <= " + j + " OR " + count("<=") + " > " + k + " + 1, " + v +
-                           ", " + nearest("min", ">") + ")";
+    // One pass marks the values below v, one those above: counts and the
+    // nearest neighbours come from the marks (maxIf, minIf), not from more
+    // passes or filtered copies.
+    const std::string below = "arrayMap(tally_q -> tally_q < " + v + ", " + values + ")";
+    const std::string above = "arrayMap(tally_q -> tally_q > " + v + ", " + values + ")";
+    const std::string lo = "if(" + j + " = " + k + " OR arraySum(" + below + ") <= " + k + ", " + v +
+                           ", arrayReduce('maxIf', " + values + ", " + below + "))";
+    const std::string hi = "if(" + k + " + 1 <= " + j + " OR " + n + " - arraySum(" + above + ") > " + k +
+                           " + 1, " + v + ", arrayReduce('minIf', " + values + ", " + above + "))";
     return "if(length(" + values + ") = 0, NULL, if(" + rank + " = " + k + ", " + lo + ", " + lo + " + (" +
            hi + " - " + lo + ") * (" + rank + " - " + k + ")))";
   }

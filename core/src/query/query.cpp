@@ -257,7 +257,16 @@ class Compiler {
         if (n.text == "/") return dialect_.divide(left, right);
         return "(" + left + " " + n.text + " " + right + ")";
       }
-      case Kind::IsNull: return "(" + render(n.args[0]) + (n.flag ? " IS NOT NULL)" : " IS NULL)");
+      case Kind::IsNull: {
+        // A stored epoch is NULL exactly where its canonical text is, and far
+        // cheaper to test than text (compares_stored_epochs).
+        std::string x = dialect_.compares_stored_epochs() ? stored_epoch(n.args[0]) : "";
+        if (x.empty())
+          x = render(n.args[0]);
+        else
+          need_joins(n.args[0].column->joins);
+        return "(" + x + (n.flag ? " IS NOT NULL)" : " IS NULL)");
+      }
       case Kind::In: {
         if (n.args.size() - 1 > dialect_.max_inline_values())
           if (auto list = render_long_in(n)) return *list;
