@@ -34,12 +34,16 @@ class ClickhouseDialect final : public detail::SqlDialect {
   std::string days_between(const std::string& a, const std::string& b) const override {
     return days_between_epochs(a, "", b, "");
   }
-  // A stored epoch (a MATERIALIZED column of the store: the same expression,
-  // computed once when the row was written) spares parsing text on every read.
+  // A stored epoch (a MATERIALIZED column of the store, computed exactly once
+  // when the row was written) spares parsing text on every read.
   std::string days_between_epochs(const std::string& a, const std::string& a_epoch, const std::string& b,
                                   const std::string& b_epoch) const override {
+    // Without one, the engine's DateTime: short enough to repeat in a query
+    // (an exact quantile repeats its operand dozens of times), right for
+    // 1970..2105 (it wraps outside).
     auto epoch = [](const std::string& ts, const std::string& stored) {
-      return stored.empty() ? clickhouse_epoch_seconds(ts) : stored;
+      return stored.empty() ? "toInt64(toUnixTimestamp(parseDateTimeBestEffortOrNull(" + ts + ", 'UTC')))"
+                            : stored;
     };
     return "((" + epoch(b, b_epoch) + " - " + epoch(a, a_epoch) + ") / 86400)";
   }
@@ -326,10 +330,6 @@ const StoredEpochs& duration_timestamps() {
   return timestamps;
 }
 
-std::string clickhouse_epoch_seconds(const std::string& timestamp_sql) {
-  return "toInt64(toUnixTimestamp(parseDateTimeBestEffortOrNull(" + timestamp_sql + ", 'UTC')))";
-}
-
 // Days from a March-based year (y' = year - 1 in January and February), so
 // leap days fall at the end of a year. Years 1..9999 keep y' >= 0, where
 // intDiv rounds as floor. `if` evaluates both branches, hence the OrZero
@@ -344,7 +344,7 @@ std::string clickhouse_exact_epoch_seconds(const std::string& timestamp_sql) {
   const std::string year = "(" + number(1, 4) + " - (" + month + " <= 2))";
   const std::string days = "(365 * " + year + " + intDiv(" + year + ", 4) - intDiv(" + year +
                            ", 100) + intDiv(" + year + ", 400) + intDiv(153 * ((" + month +
-                           " + 9) % 12) + 2, 5) + " + number(9, 2) + " - 719469)";
+                           " + 9) % 12) + 2, 5) + " + number(9, 2) + " - " + kExactEpochMark + ")";
   return "if(match(" + timestamp_sql +
          ", '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])( "
          "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])?$'), " +

@@ -185,8 +185,9 @@ class SqlDialect : public Dialect {
     return days_between(a, b);
   }
   // `timestamp < date` and `timestamp >= date` compare the timestamp's stored
-  // epoch with the date's where the column has one (an engine that compares
-  // integers much faster than text: ClickHouse).
+  // epoch with the date's, and `timestamp IS NULL` tests the epoch, where the
+  // column has one (an engine that compares integers much faster than text
+  // and whose stored epochs are exact: ClickHouse).
   virtual bool compares_stored_epochs() const { return false; }
   // ClickHouse cannot take the quantile level as a parameter: it is inlined.
   virtual bool inline_quantile_level() const { return false; }
@@ -282,15 +283,15 @@ using StoredEpochs = std::set<std::pair<std::string, std::string>>;
 // schema 5 and ClickHouse's MATERIALIZED columns.
 const StoredEpochs& duration_timestamps();
 
-// ClickHouse's epoch seconds of a text timestamp, as days_between parses a
-// column without a stored epoch: the engine's DateTime, short enough to repeat
-// in a query, right for 1970..2105 (it wraps outside).
-std::string clickhouse_epoch_seconds(const std::string& timestamp_sql);
 // The exact epoch seconds of a canonical timestamp or date of years 1..9999
 // (civil-date arithmetic on the text; NULL for other text): what a store's
 // MATERIALIZED `column`_epoch holds, so comparing it with a date's epoch
 // selects the rows the text comparison does.
 std::string clickhouse_exact_epoch_seconds(const std::string& timestamp_sql);
+// A constant of that arithmetic (days from 0000-03-01 to 1970-01-01, plus one):
+// it stands in a column's expression only when the column holds exact epochs,
+// which is how a backend tells them from the first ones (DateTime's parse).
+inline constexpr const char* kExactEpochMark = "719469";
 
 // A ClickHouse dialect whose tables are qualified with `database` (the
 // backend's; make_clickhouse_dialect() leaves them unqualified), spread as

@@ -187,13 +187,15 @@ namespace {
 // written before they existed has none: its timestamps are parsed as read).
 // A column counts where the canonical table has it and the table holding the
 // rows (`_local` for a sharded one) computes it with the civil-date arithmetic
-// (its constant 719469 is in the expression, query::clickhouse_exact_epoch_seconds):
+// (query::kExactEpochMark is in the expression):
 // the first stored epochs parsed with DateTime, which wraps outside 1970..2105,
 // and are read as absent.
 query::StoredEpochs stored_epochs_of(Client& client, const Url& url) {
   const std::string found = client.scalar(
       "SELECT arrayStringConcat(groupArray(concat(table, '.', name, "
-      "if(position(default_expression, '719469') > 0, '+', ''))), ',') FROM system.columns "
+      "if(position(default_expression, '" +
+      std::string(query::kExactEpochMark) +
+      "') > 0, '+', ''))), ',') FROM system.columns "
       "WHERE default_kind = 'MATERIALIZED' AND database = " +
       quoted(url.database));
   const std::string padded = "," + found + ",";

@@ -47,9 +47,10 @@ inline std::string home_of(const Table& t) {
 query::ShardLayout shard_layout();
 
 // The definition of `column`_epoch, the epoch seconds a store keeps beside
-// each of query::duration_timestamps(): a MATERIALIZED column, the dialect's
-// own parse done once per row written. Stores written before them lack them;
-// the backend looks (stored_epochs_of in backend.cpp).
+// each of query::duration_timestamps(): a MATERIALIZED column computed once
+// per row written (query::clickhouse_exact_epoch_seconds). Stores written
+// before them, or with the first DateTime ones, lack them; the backend looks
+// (stored_epochs_of in backend.cpp).
 std::string stored_epoch_column(const std::string& column);
 
 // CREATE TABLE for `table` named `as` (MergeTree, ordered by its id).
