@@ -8,7 +8,9 @@
 
 #include <algorithm>
 
+#include "run/compare_data.hpp"
 #include "run/data_checks.hpp"
+#include "store/backend.hpp"
 #include "support/command.hpp"
 #include "support/fixture.hpp"
 
@@ -288,4 +290,61 @@ TEST(RunDataChecks, DealsInAnotherCurrencyThanTheReportsAreAWarning) {
   EXPECT_NE(in_eur.err.find("5 of 7 deals are in another currency than the report's EUR (USD 4, GBP 1)"),
             std::string::npos)
       << in_eur.err;
+}
+
+namespace {
+
+// Counts the queries a check sends to the store.
+class CountingConnection : public store::Connection {
+ public:
+  explicit CountingConnection(store::Connection& inner) : inner_(inner) {}
+  std::unique_ptr<store::Cursor> execute(const query::CompiledQuery& q) override {
+    ++queries;
+    return inner_.execute(q);
+  }
+  int queries = 0;
+
+ private:
+  store::Connection& inner_;
+};
+
+}  // namespace
+
+// A run without filters reads each dataset's dates once: the comparison's
+// "no data" check and the period warning share the query. A run with filters
+// reads the comparison's ranges under them (they may differ from the store's).
+TEST(RunDataChecks, DatasetDatesAreReadOncePerRun) {
+  StoreFixture f;
+  seed_deals(f);
+  f.exec(
+      "INSERT INTO reps(id,name,region) VALUES (1,'Ann','EMEA'),(2,'Bob','NA');"
+      "UPDATE opportunities SET owner_id = CASE WHEN id = 1 THEN 1 ELSE 2 END");
+  auto backend = store::open_backend(f.db_path());
+  auto connection = backend->connect();
+  CountingConnection counted(*connection);
+
+  query::Scope whole;
+  run::DatasetDates dates;
+  run::DataRanges ranges(whole, dates);
+  auto range = ranges.range("opportunities", counted, backend->dialect());
+  ASSERT_TRUE(range);
+  EXPECT_EQ(range->first, "2025-01-02");
+  EXPECT_EQ(range->second, "2025-01-05");  // created_at's own range, not the closing dates
+  EXPECT_EQ(counted.queries, 1);
+  auto span = dates.span({"opportunities"}, counted, backend->dialect());
+  ASSERT_TRUE(span);
+  EXPECT_EQ(span->first, "2025-01-02");
+  EXPECT_EQ(span->second, "2025-03-20");  // the last closing date ends the span
+  EXPECT_EQ(counted.queries, 1) << "the period warning read the dates again";
+  EXPECT_FALSE(ranges.range("reps", counted, backend->dialect()));  // no time: no query
+  EXPECT_EQ(counted.queries, 1);
+
+  query::Scope filtered;
+  filtered.filters["region"] = {"EMEA"};
+  run::DataRanges emea(filtered, dates);
+  auto emea_range = emea.range("opportunities", counted, backend->dialect());
+  ASSERT_TRUE(emea_range);
+  EXPECT_EQ(emea_range->first, "2025-01-02");
+  EXPECT_EQ(emea_range->second, "2025-01-02");  // Ann's one deal
+  EXPECT_EQ(counted.queries, 2);
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "run/data_checks.hpp"
 #include "util/text.hpp"
 
 namespace tally::run {
@@ -28,6 +29,7 @@ std::string dataset_date_column(const std::string& dataset) {
 std::optional<std::pair<std::string, std::string>> DataRanges::range(const std::string& dataset,
                                                                      store::Connection& connection,
                                                                      const query::Dialect& dialect) {
+  if (scope_.filters.empty()) return whole_store_.own_range(dataset, connection, dialect);
   std::lock_guard<std::mutex> lock(mutex_);
   if (auto it = cache_.find(dataset); it != cache_.end()) return it->second;
   std::optional<std::pair<std::string, std::string>> found;

@@ -21,11 +21,16 @@ namespace tally::run {
 // reference datasets (reps, stages, ...) that have no time.
 std::string dataset_date_column(const std::string& dataset);
 
+class DatasetDates;
+
 // The date range [first, last] of each dataset under the run's filters,
-// computed once per dataset and shared by the metrics (thread-safe).
+// computed once per dataset and shared by the metrics (thread-safe). A run
+// without filters takes them from `whole_store` (the data checks' dates, the
+// same query), so each dataset's dates are read once per run, not twice.
 class DataRanges {
  public:
-  explicit DataRanges(query::Scope scope) : scope_(std::move(scope)) {}
+  DataRanges(query::Scope scope, DatasetDates& whole_store)
+      : scope_(std::move(scope)), whole_store_(whole_store) {}
 
   // nullopt: the dataset has no time, or no rows. Dates 'YYYY-MM-DD'.
   std::optional<std::pair<std::string, std::string>> range(const std::string& dataset,
@@ -34,6 +39,7 @@ class DataRanges {
 
  private:
   query::Scope scope_;
+  DatasetDates& whole_store_;
   std::mutex mutex_;
   std::map<std::string, std::optional<std::pair<std::string, std::string>>> cache_;
 };

@@ -105,9 +105,9 @@ void DatasetDates::read(const std::set<std::string>& datasets, store::Connection
   for (const auto& dataset : datasets) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (ranges_.count(dataset)) continue;
+      if (days_.count(dataset)) continue;
     }
-    std::string first, last;
+    Days days;
     const std::string column = dataset_date_column(dataset);
     if (!column.empty()) {
       query::QueryBuilder q(dataset);
@@ -117,16 +117,13 @@ void DatasetDates::read(const std::set<std::string>& datasets, store::Connection
       if (!end.empty()) q.select("last_end", "max(" + end + ")");
       auto cursor = connection.execute(q.compile(dialect, query::Scope{}));
       if (cursor->next()) {
-        for (size_t i = 0; i < cursor->column_count(); ++i) {
-          const std::string day = text_of(cursor->get(i)).substr(0, 10);
-          if (day.empty()) continue;
-          if (i == 0 && (first.empty() || day < first)) first = day;
-          if (i > 0 && day > last) last = day;
-        }
+        days.first = text_of(cursor->get(0)).substr(0, 10);
+        days.last = text_of(cursor->get(1)).substr(0, 10);
+        if (cursor->column_count() > 2) days.last_end = text_of(cursor->get(2)).substr(0, 10);
       }
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    ranges_.emplace(dataset, std::make_pair(first, last));
+    days_.emplace(dataset, std::move(days));
   }
 }
 
@@ -137,12 +134,22 @@ std::optional<std::pair<std::string, std::string>> DatasetDates::span(const std:
   std::string first, last;
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& dataset : datasets) {
-    const auto& [from, to] = ranges_.at(dataset);
-    if (!from.empty() && (first.empty() || from < first)) first = from;
-    if (to > last) last = to;
+    const Days& days = days_.at(dataset);
+    if (!days.first.empty() && (first.empty() || days.first < first)) first = days.first;
+    last = std::max({last, days.last, days.last_end});
   }
   if (first.empty() || last.empty()) return std::nullopt;
   return std::make_pair(first, last);
+}
+
+std::optional<std::pair<std::string, std::string>> DatasetDates::own_range(const std::string& dataset,
+                                                                           store::Connection& connection,
+                                                                           const query::Dialect& dialect) {
+  read({dataset}, connection, dialect);
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Days& days = days_.at(dataset);
+  if (days.first.empty() || days.last.empty()) return std::nullopt;
+  return std::make_pair(days.first, days.last);
 }
 
 std::optional<std::string> period_warning(const std::string& from, const std::string& to,

@@ -44,10 +44,18 @@ class DatasetDates {
   std::optional<std::pair<std::string, std::string>> span(const std::set<std::string>& datasets,
                                                           store::Connection& connection,
                                                           const query::Dialect& dialect);
+  // The first and last day of `dataset`'s own date column (dataset_date_column,
+  // not the column that ends a row's span); nullopt when it has no dated rows.
+  std::optional<std::pair<std::string, std::string>> own_range(const std::string& dataset,
+                                                               store::Connection& connection,
+                                                               const query::Dialect& dialect);
 
  private:
-  std::mutex mutex_;  // guards ranges_ (queries run unlocked)
-  std::map<std::string, std::pair<std::string, std::string>> ranges_;  // dataset -> first, last ("": none)
+  struct Days {
+    std::string first, last, last_end;  // 'YYYY-MM-DD'; "" for none
+  };
+  std::mutex mutex_;  // guards days_ (queries run unlocked)
+  std::map<std::string, Days> days_;
 };
 
 // A warning when the period [from, to) lies outside [first, last]: it starts

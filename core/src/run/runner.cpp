@@ -124,13 +124,15 @@ namespace {
 // What the metrics share while they run: cached facts about the data, and
 // the datasets they read (for the run's data warnings).
 struct SharedChecks {
-  explicit SharedChecks(const query::Scope& scope) : ranges(scope), derived(scope) {}
+  explicit SharedChecks(const query::Scope& scope) : ranges(scope, dates), derived(scope) {}
+  // Each dataset's dates in the whole store: read beside the metrics
+  // (read_dates_meanwhile) for the data checks, and the ranges of a run
+  // without filters.
+  DatasetDates dates;
   DataRanges ranges;
   DerivedEvents derived;
   std::mutex mutex;
   std::set<std::string> datasets_read;  // by the metrics that finished
-  // For the date ranges read beside the metrics (read_dates_meanwhile):
-  DatasetDates dates;
   std::set<std::string> datasets_seen;  // queried so far by any metric, running or not
   size_t metrics_left = 0;
   std::condition_variable changed;  // a dataset seen first, or a metric finished
