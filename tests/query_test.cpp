@@ -992,10 +992,10 @@ TEST(QueryDialects, ClickhouseInlinesQuantileLevelAndRepeatsGroupBy) {
                     "groupArray(toFloat64(t__amount))))"),
         std::string("ifNull(uniqExact(t__owner_id), 0) AS `reps`"),
         std::string(
-            " FROM (SELECT * FROM (SELECT amount AS t__amount, closed_at AS t__closed_at, created_at AS "
+            " FROM (SELECT amount AS t__amount, closed_at AS t__closed_at, created_at AS "
             "t__created_at, owner_id AS t__owner_id, source AS t__source FROM opportunities WHERE "
-            "(t__source = ?)) ALL LEFT JOIN "
-            "(SELECT id AS j_owner__id, name AS j_owner__name FROM reps) ON t__owner_id = j_owner__id) AS t "
+            "(t__source = ?)) AS t ALL LEFT JOIN "
+            "(SELECT id AS j_owner__id, name AS j_owner__name FROM reps) ON t__owner_id = j_owner__id "
             "GROUP BY j_owner__name, " +
             week + " ORDER BY `rep` ASC NULLS LAST, `week` ASC NULLS LAST")})
     EXPECT_NE(c.sql.find(part), std::string::npos) << part << "\n" << c.sql;
@@ -1055,10 +1055,16 @@ TEST(QueryDialects, ClickhousePushesOnlyConditionsThatKeepTheSameRows) {
   EXPECT_NE(c.sql.find("FROM `sales`.stage_history WHERE (t__entered_at < ?))"), std::string::npos) << c.sql;
   EXPECT_NE(c.sql.find(opportunities), std::string::npos) << c.sql;
   EXPECT_NE(c.sql.find("FROM `sales`.stages)"), std::string::npos) << c.sql;
-  const std::string outer = c.sql.substr(c.sql.rfind(") AS t"));
+  // The last join is the outer SELECT's own; its WHERE keeps every condition.
+  EXPECT_NE(
+      c.sql.find("ON t__stage = j_stage__name) AS t ALL LEFT JOIN (SELECT amount AS j_opportunity__amount"),
+      std::string::npos)
+      << c.sql;
+  const std::string outer = c.sql.substr(c.sql.rfind(") ON t__opportunity_id = j_opportunity__id"));
   EXPECT_EQ(
       outer,
-      ") AS t WHERE (j_opportunity__status = ?) AND (j_opportunity__amount > ?) AND "
+      ") ON t__opportunity_id = j_opportunity__id WHERE (j_opportunity__status = ?) AND "
+      "(j_opportunity__amount > ?) AND "
       "(j_opportunity__closed_at IS NULL) AND ((j_opportunity__status = ?) OR (j_opportunity__amount IS "
       "NULL)) AND (j_stage__position > j_opportunity__amount) AND ((j_opportunity__closed_at >= ?) OR "
       "((j_opportunity__closed_at IS NULL) AND (j_opportunity__status = ?))) AND (NOT "
