@@ -186,9 +186,12 @@ TEST_F(QueryTest, OrderByAndLimit) {
 // A filter list of 100k values is ONE parameter (a JSON array), not 100k:
 // SQLite's variable limit is 32766. Each dialect spells the expansion.
 // A constant group is one group, not a column position (the expression
-// fuzzer's `GROUP BY 0`: "1st GROUP BY term out of range" on SQLite).
+// fuzzer's `GROUP BY 0`: "1st GROUP BY term out of range" on SQLite; later
+// `GROUP BY (-(-(-1)))`: SQLite reads signs and parentheses around an integer
+// as that integer too).
 TEST_F(QueryTest, ConstantGroupsAreNotColumnPositions) {
-  for (const char* constant : {"0", "1", "-2", "7 - 7"}) {
+  for (const char* constant :
+       {"0", "1", "-2", "7 - 7", "-(-(-1))", "-(-2)", "(((3)))", "-true", "-(-(-true))", "--true"}) {
     SCOPED_TRACE(constant);
     QueryBuilder q("opportunities");
     q.group_by("g", constant);

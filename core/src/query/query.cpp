@@ -687,11 +687,13 @@ CompiledQuery QueryBuilder::compile(const Dialect& dialect, const Scope& scope) 
   parts.aliases = column_names;
   parts.conditions = std::move(conditions);
   // ClickHouse 18 has no positional GROUP BY: repeat the expressions. An
-  // integer literal there is a column position to SQLite and PostgreSQL
-  // (`GROUP BY 0` fails): a constant group is written as a sum instead.
+  // integer there is a column position to SQLite and PostgreSQL (`GROUP BY 0`
+  // fails), and SQLite reads signs and parentheses around one as that integer
+  // too (`GROUP BY (-(-(-1)))`, the rendering of `---true`): such a group is
+  // written as a sum with 0 instead.
   for (auto& g : group_sql) {
-    const size_t digits = g.starts_with('-') ? 1 : 0;
-    if (g.size() > digits && g.find_first_not_of("0123456789", digits) == std::string::npos)
+    if (g.find_first_of("0123456789") != std::string::npos &&
+        g.find_first_not_of("0123456789()+- ") == std::string::npos)
       g = "(" + g + " + 0)";
   }
   parts.groups = std::move(group_sql);
