@@ -2,29 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "run/data_checks.hpp"
 #include "util/text.hpp"
 
 namespace tally::run {
-
-std::string dataset_date_column(const std::string& dataset) {
-  static const std::map<std::string, std::string> columns = {
-      {"opportunities", "created_at"},
-      {"stage_history", "entered_at"},
-      {"leads", "created_at"},
-      {"activities", "occurred_at"},
-      {"collateral_usage", "used_at"},
-      {"subscriptions", "started_at"},
-      {"subscription_events", "occurred_at"},
-      {"time_entries", "day"},
-      {"quotas", "period_start"},
-      {"targets", "period_start"},
-      {"product_usage", "day"},
-      {"support_tickets", "opened_at"},
-  };
-  auto it = columns.find(dataset);
-  return it == columns.end() ? std::string() : it->second;
-}
 
 std::optional<std::pair<std::string, std::string>> DataRanges::range(const std::string& dataset,
                                                                      store::Connection& connection,

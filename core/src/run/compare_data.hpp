@@ -11,17 +11,11 @@
 #include <utility>
 
 #include "query/query.hpp"
+#include "run/data_checks.hpp"
 #include "run/result.hpp"
 #include "store/backend.hpp"
 
 namespace tally::run {
-
-// The event date that places a dataset's rows in time ("created_at" for
-// opportunities and leads, "occurred_at" for activities, ...); empty for
-// reference datasets (reps, stages, ...) that have no time.
-std::string dataset_date_column(const std::string& dataset);
-
-class DatasetDates;
 
 // The date range [first, last] of each dataset under the run's filters,
 // computed once per dataset and shared by the metrics (thread-safe). A run

@@ -8,7 +8,6 @@
 #include <map>
 #include <tally/format.hpp>
 
-#include "run/compare_data.hpp"
 #include "util/date.hpp"
 #include "util/text.hpp"
 
@@ -55,6 +54,25 @@ std::string dataset_end_column(const std::string& dataset) {
 }
 
 }  // namespace
+
+std::string dataset_date_column(const std::string& dataset) {
+  static const std::map<std::string, std::string> columns = {
+      {"opportunities", "created_at"},
+      {"stage_history", "entered_at"},
+      {"leads", "created_at"},
+      {"activities", "occurred_at"},
+      {"collateral_usage", "used_at"},
+      {"subscriptions", "started_at"},
+      {"subscription_events", "occurred_at"},
+      {"time_entries", "day"},
+      {"quotas", "period_start"},
+      {"targets", "period_start"},
+      {"product_usage", "day"},
+      {"support_tickets", "opened_at"},
+  };
+  auto it = columns.find(dataset);
+  return it == columns.end() ? std::string() : it->second;
+}
 
 std::vector<std::string> dataset_tables(const std::string& dataset) {
   if (dataset == "subscription_events") return {"subscription_events", "subscriptions"};

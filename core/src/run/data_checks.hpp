@@ -30,6 +30,11 @@ std::vector<std::string> dataset_tables(const std::string& dataset);
 std::vector<std::string> import_warnings(const std::set<std::string>& tables, store::Connection& connection,
                                          const query::Dialect& dialect);
 
+// The event date that places a dataset's rows in time ("created_at" for
+// opportunities and leads, "occurred_at" for activities, ...); empty for
+// reference datasets (reps, stages, ...) that have no time.
+std::string dataset_date_column(const std::string& dataset);
+
 // Each dataset's first and last day (the whole store, no filters), read once
 // per run. The runner reads them beside the metrics still running (a full
 // scan where no index serves min/max, as stage history's, no longer adds to
