@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include "run/compare_data.hpp"
 #include "run/data_checks.hpp"
@@ -347,4 +350,54 @@ TEST(RunDataChecks, DatasetDatesAreReadOncePerRun) {
   EXPECT_EQ(emea_range->first, "2025-01-02");
   EXPECT_EQ(emea_range->second, "2025-01-02");  // Ann's one deal
   EXPECT_EQ(counted.queries, 2);
+}
+
+namespace {
+
+// A connection whose first query waits until the test lets it go on.
+class HeldConnection : public store::Connection {
+ public:
+  explicit HeldConnection(store::Connection& inner) : inner_(inner) {}
+  std::unique_ptr<store::Cursor> execute(const query::CompiledQuery& q) override {
+    entered.set_value();
+    release.get_future().wait();
+    return inner_.execute(q);
+  }
+  std::promise<void> entered, release;
+
+ private:
+  store::Connection& inner_;
+};
+
+}  // namespace
+
+// The reader beside the metrics and a metric's no-data check may ask for the
+// same dataset at once: the second waits for the first's scan, sends none.
+TEST(RunDataChecks, DatesAskedForAtOnceAreReadOnce) {
+  StoreFixture f;
+  seed_deals(f);
+  auto backend = store::open_backend(f.db_path());
+  auto first_connection = backend->connect();
+  auto second_connection = backend->connect();
+  HeldConnection held(*first_connection);
+  CountingConnection counted(*second_connection);
+  run::DatasetDates dates;
+
+  std::thread first([&] { dates.read({"opportunities"}, held, backend->dialect()); });
+  held.entered.get_future().wait();  // the first read is under way
+  std::promise<void> second_started;
+  std::optional<std::pair<std::string, std::string>> second_range;
+  std::thread second([&] {
+    second_started.set_value();
+    second_range = dates.own_range("opportunities", counted, backend->dialect());
+  });
+  second_started.get_future().wait();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // room to send a query of its own
+  held.release.set_value();
+  first.join();
+  second.join();
+  EXPECT_EQ(counted.queries, 0);
+  ASSERT_TRUE(second_range);
+  EXPECT_EQ(second_range->first, "2025-01-02");
+  EXPECT_EQ(second_range->second, "2025-01-05");
 }

@@ -121,27 +121,48 @@ std::vector<std::string> import_warnings(const std::set<std::string>& tables, st
 void DatasetDates::read(const std::set<std::string>& datasets, store::Connection& connection,
                         const query::Dialect& dialect) {
   for (const auto& dataset : datasets) {
+    // The first thread to ask reads; one that asks meanwhile (a metric's
+    // no-data check while the reader beside the metrics is at it) waits for
+    // that read instead of sending the same full scan again.
+    std::promise<Days> reading;
+    std::shared_future<Days> pending;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (days_.count(dataset)) continue;
+      auto [it, first_to_ask] = days_.try_emplace(dataset);
+      if (first_to_ask)
+        it->second = reading.get_future().share();
+      else
+        pending = it->second;
     }
-    Days days;
-    const std::string column = dataset_date_column(dataset);
-    if (!column.empty()) {
-      query::QueryBuilder q(dataset);
-      q.select("first", "min(" + column + ")");
-      q.select("last", "max(" + column + ")");
-      const std::string end = dataset_end_column(dataset);
-      if (!end.empty()) q.select("last_end", "max(" + end + ")");
-      auto cursor = connection.execute(q.compile(dialect, query::Scope{}));
-      if (cursor->next()) {
-        days.first = text_of(cursor->get(0)).substr(0, 10);
-        days.last = text_of(cursor->get(1)).substr(0, 10);
-        if (cursor->column_count() > 2) days.last_end = text_of(cursor->get(2)).substr(0, 10);
+    if (pending.valid()) {
+      pending.get();  // rethrows the reader's error
+      continue;
+    }
+    try {
+      Days days;
+      const std::string column = dataset_date_column(dataset);
+      if (!column.empty()) {
+        query::QueryBuilder q(dataset);
+        q.select("first", "min(" + column + ")");
+        q.select("last", "max(" + column + ")");
+        const std::string end = dataset_end_column(dataset);
+        if (!end.empty()) q.select("last_end", "max(" + end + ")");
+        auto cursor = connection.execute(q.compile(dialect, query::Scope{}));
+        if (cursor->next()) {
+          days.first = text_of(cursor->get(0)).substr(0, 10);
+          days.last = text_of(cursor->get(1)).substr(0, 10);
+          if (cursor->column_count() > 2) days.last_end = text_of(cursor->get(2)).substr(0, 10);
+        }
       }
+      reading.set_value(std::move(days));
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        days_.erase(dataset);  // the next one to ask tries again
+      }
+      reading.set_exception(std::current_exception());
+      throw;
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    days_.emplace(dataset, std::move(days));
   }
 }
 
@@ -152,7 +173,7 @@ std::optional<std::pair<std::string, std::string>> DatasetDates::span(const std:
   std::string first, last;
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& dataset : datasets) {
-    const Days& days = days_.at(dataset);
+    const Days& days = days_.at(dataset).get();
     if (!days.first.empty() && (first.empty() || days.first < first)) first = days.first;
     last = std::max({last, days.last, days.last_end});
   }
@@ -165,7 +186,7 @@ std::optional<std::pair<std::string, std::string>> DatasetDates::own_range(const
                                                                            const query::Dialect& dialect) {
   read({dataset}, connection, dialect);
   std::lock_guard<std::mutex> lock(mutex_);
-  const Days& days = days_.at(dataset);
+  const Days& days = days_.at(dataset).get();
   if (days.first.empty() || days.last.empty()) return std::nullopt;
   return std::make_pair(days.first, days.last);
 }

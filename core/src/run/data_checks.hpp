@@ -7,6 +7,7 @@
 //   - deals carry a currency other than the report's (Tally does not convert).
 #pragma once
 
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -59,8 +60,8 @@ class DatasetDates {
   struct Days {
     std::string first, last, last_end;  // 'YYYY-MM-DD'; "" for none
   };
-  std::mutex mutex_;  // guards days_ (queries run unlocked)
-  std::map<std::string, Days> days_;
+  std::mutex mutex_;                                      // guards days_ (queries run unlocked)
+  std::map<std::string, std::shared_future<Days>> days_;  // ready, or being read by another thread
 };
 
 // A warning when the period [from, to) lies outside [first, last]: it starts
