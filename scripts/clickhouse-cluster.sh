@@ -19,7 +19,8 @@
 # ClickHouse's own default). A report reads the same columns many times (26
 # of the demo suite's 42 queries read the deals table), so every scan may
 # use the cache, not only scans under ClickHouse's default 1M rows: the suite
-# on 102M activities took 36 s instead of 45 s once the cache held its columns.
+# on 102M activities took 44.3 s instead of 51.0 s (paired medians) once the
+# cache held its columns.
 #
 # Reading needs only the first server; writing (tally demo) reaches each
 # shard over HTTP, so the URL names them in `shards=` (on separate hosts with
